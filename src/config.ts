@@ -1,0 +1,163 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors';
+
+/**
+ * Every setting of the service, with its default and its validation, in one place.
+ * `loadConfig()` is the only reader of process.env; everything else receives a Config.
+ */
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  // API
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Authentication of API callers
+  AUTH_JWT_SECRET: z.string().min(16).optional(),
+  AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+  AUTH_SERVICE_API_KEY_HASHES: csv.default([]),
+
+  // LiveKit
+  LIVEKIT_URL: z.string().regex(/^wss?:\/\//, 'must start with ws:// or wss://').default('ws://127.0.0.1:7880'),
+  LIVEKIT_API_KEY: z.string().min(1).default('devkey'),
+  LIVEKIT_API_SECRET: z.string().min(1).default('secret'),
+  LIVEKIT_WEBHOOK_ENABLED: bool.default(true),
+
+  // Browser and media tools
+  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+  CHROMIUM_EXTRA_ARGS: csv.default([]),
+  FFMPEG_PATH: z.string().default('ffmpeg'),
+  FFPROBE_PATH: z.string().default('ffprobe'),
+  RECORDER_WARM_BROWSERS: z.coerce.number().int().min(0).max(16).default(1),
+  RECORDER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  RECORDER_CUSTOM_LAYOUT_ORIGINS: csv.default([]),
+  // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
+  RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
+  RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  // Seconds without a chunk after which a live recording is declared stalled.
+  RECORDER_INGEST_STALL_SECONDS: z.coerce.number().positive().default(10),
+
+  // Persistence and coordination
+  DATABASE_URL: z.string().optional(),
+  PGLITE_DIR: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+
+  // Recording defaults
+  RECORDING_OUTPUT_DIR: z.string().default(path.join(os.homedir(), '.livekit-recorder', 'recordings')),
+  RECORDING_SPOOL_DIR: z.string().optional(),
+  RECORDING_MAX_DURATION_SECONDS: z.coerce.number().int().positive().default(4 * 3600),
+  RECORDING_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(60),
+  RECORDING_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+
+  // Storage
+  RECORDING_STORAGE_PROVIDER: z.enum(['local', 'aws', 'gcp']).default('local'),
+  RECORDING_STORAGE_BUCKET: z.string().optional(),
+  RECORDING_STORAGE_REGION: z.string().default('us-east-1'),
+  RECORDING_STORAGE_CREDENTIALS: z.string().optional(),
+  RECORDING_STORAGE_ENDPOINT: z.string().url().optional(),
+  RECORDING_STORAGE_PREFIX: z.string().default(''),
+  RECORDING_SIGNED_URL_SECONDS: z.coerce.number().int().positive().default(900),
+
+  // Outgoing webhooks
+  WEBHOOK_URLS: csv.default([]),
+  WEBHOOK_SECRET: z.string().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  api: { host: string; port: number; logLevel: Env['LOG_LEVEL'] };
+  auth: { jwtSecret?: string; jwtPublicKey?: string; serviceApiKeyHashes: string[] };
+  livekit: { url: string; apiKey: string; apiSecret: string; webhookEnabled: boolean };
+  recorder: {
+    chromiumPath: string;
+    chromiumExtraArgs: string[];
+    ffmpegPath: string;
+    ffprobePath: string;
+    warmBrowsers: number;
+    maxConcurrent: number;
+    customLayoutOrigins: string[];
+    ingestHost: string;
+    ingestPort: number;
+    ingestStallSeconds: number;
+    outputDir: string;
+    spoolDir: string;
+    minFreeDiskMb: number;
+  };
+  database: { url?: string; pgliteDir?: string };
+  redis: { url?: string };
+  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionDays: number };
+  storage: {
+    provider: Env['RECORDING_STORAGE_PROVIDER'];
+    bucket?: string;
+    region: string;
+    credentials?: string;
+    endpoint?: string;
+    prefix: string;
+    signedUrlSeconds: number;
+    localDir: string;
+  };
+  webhooks: { urls: string[]; secret?: string };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" so `FOO= recorder ...` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new AppError('CONFIG_INVALID', `invalid configuration: ${detail}`);
+  }
+  const e = parsed.data;
+  if ((e.RECORDING_STORAGE_PROVIDER === 'aws' || e.RECORDING_STORAGE_PROVIDER === 'gcp') && !e.RECORDING_STORAGE_BUCKET) {
+    throw new AppError('CONFIG_INVALID', `invalid configuration: RECORDING_STORAGE_BUCKET is required for provider ${e.RECORDING_STORAGE_PROVIDER}`);
+  }
+  return {
+    api: { host: e.HOST, port: e.PORT, logLevel: e.LOG_LEVEL },
+    auth: { jwtSecret: e.AUTH_JWT_SECRET, jwtPublicKey: e.AUTH_JWT_PUBLIC_KEY, serviceApiKeyHashes: e.AUTH_SERVICE_API_KEY_HASHES },
+    livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, webhookEnabled: e.LIVEKIT_WEBHOOK_ENABLED },
+    recorder: {
+      chromiumPath: e.CHROMIUM_PATH,
+      chromiumExtraArgs: e.CHROMIUM_EXTRA_ARGS,
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      warmBrowsers: e.RECORDER_WARM_BROWSERS,
+      maxConcurrent: e.RECORDER_MAX_CONCURRENT,
+      customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,
+      ingestHost: e.RECORDER_INGEST_HOST,
+      ingestPort: e.RECORDER_INGEST_PORT,
+      ingestStallSeconds: e.RECORDER_INGEST_STALL_SECONDS,
+      outputDir: e.RECORDING_OUTPUT_DIR,
+      spoolDir: e.RECORDING_SPOOL_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.spool'),
+      minFreeDiskMb: e.RECORDING_MIN_FREE_DISK_MB,
+    },
+    database: { url: e.DATABASE_URL, pgliteDir: e.PGLITE_DIR },
+    redis: { url: e.REDIS_URL },
+    recordings: {
+      maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,
+      idleTimeoutSeconds: e.RECORDING_IDLE_TIMEOUT_SECONDS,
+      retentionDays: e.RECORDING_RETENTION_DAYS,
+    },
+    storage: {
+      provider: e.RECORDING_STORAGE_PROVIDER,
+      bucket: e.RECORDING_STORAGE_BUCKET,
+      region: e.RECORDING_STORAGE_REGION,
+      credentials: e.RECORDING_STORAGE_CREDENTIALS,
+      endpoint: e.RECORDING_STORAGE_ENDPOINT,
+      prefix: e.RECORDING_STORAGE_PREFIX,
+      signedUrlSeconds: e.RECORDING_SIGNED_URL_SECONDS,
+      localDir: e.RECORDING_OUTPUT_DIR,
+    },
+    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
+  };
+}

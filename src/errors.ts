@@ -1,0 +1,79 @@
+/**
+ * Every error of the service in one table: a stable code, the HTTP status it maps to,
+ * and whose fault it is. `fault` lets a FAILED recording tell the operator whether the
+ * service broke ('service'), the caller sent something wrong ('caller'), or the user's
+ * own destination refused us ('destination': a storage 4xx, an unknown bucket, a full disk).
+ */
+export type Fault = 'caller' | 'service' | 'destination';
+
+interface ErrorSpec {
+  status: number;
+  fault: Fault;
+}
+
+export const ERROR_CODES = {
+  // configuration and start-up
+  CONFIG_INVALID: { status: 500, fault: 'caller' },
+  CHROMIUM_NOT_FOUND: { status: 500, fault: 'service' },
+  FFMPEG_NOT_FOUND: { status: 500, fault: 'service' },
+  // request validation and access
+  VALIDATION_ERROR: { status: 400, fault: 'caller' },
+  INVALID_ROOM_NAME: { status: 400, fault: 'caller' },
+  UNSUPPORTED_OPTION: { status: 400, fault: 'caller' },
+  UNAUTHORIZED: { status: 401, fault: 'caller' },
+  FORBIDDEN: { status: 403, fault: 'caller' },
+  NOT_FOUND: { status: 404, fault: 'caller' },
+  PAYLOAD_TOO_LARGE: { status: 413, fault: 'caller' },
+  CONFLICT: { status: 409, fault: 'caller' },
+  RECORDING_ALREADY_ACTIVE: { status: 409, fault: 'caller' },
+  RECORDING_NOT_ACTIVE: { status: 409, fault: 'caller' },
+  INVALID_TRANSITION: { status: 409, fault: 'service' },
+  NO_CAPACITY: { status: 503, fault: 'service' },
+  // LiveKit
+  LIVEKIT_UNREACHABLE: { status: 502, fault: 'destination' },
+  LIVEKIT_AUTH_FAILED: { status: 502, fault: 'caller' },
+  ROOM_CONNECTION_FAILED: { status: 502, fault: 'service' },
+  // the live recording
+  BROWSER_CRASHED: { status: 500, fault: 'service' },
+  PAGE_FAILED: { status: 500, fault: 'service' },
+  INGEST_UNAUTHORIZED: { status: 401, fault: 'caller' },
+  INGEST_STALLED: { status: 500, fault: 'service' },
+  FFMPEG_FAILED: { status: 500, fault: 'service' },
+  DISK_FULL: { status: 507, fault: 'destination' },
+  RECORDING_EMPTY: { status: 500, fault: 'service' },
+  RECORDING_CORRUPT: { status: 500, fault: 'service' },
+  // post-processing and storage
+  STORAGE_UNAVAILABLE: { status: 503, fault: 'destination' },
+  STORAGE_REJECTED: { status: 502, fault: 'destination' },
+  UPLOAD_FAILED: { status: 502, fault: 'destination' },
+  INTERNAL: { status: 500, fault: 'service' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly fault: Fault;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.fault = ERROR_CODES[code].fault;
+    this.details = options.details;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** Any thrown value as an AppError, keeping the original as the cause. */
+export function toAppError(err: unknown, fallback: ErrorCode = 'INTERNAL'): AppError {
+  if (isAppError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AppError(fallback, message, { cause: err });
+}

@@ -1,0 +1,73 @@
+/** What a caller (the CLI, the recordings service) gives and gets from one live recording. */
+
+export const OUTPUT_FORMATS = ['mp4', 'webm', 'mkv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export const LAYOUTS = ['grid', 'speaker', 'single'] as const;
+export type LayoutName = (typeof LAYOUTS)[number];
+
+export interface RecordingOptions {
+  width: number;
+  height: number;
+  fps: number;
+  format: OutputFormat;
+  layout: LayoutName;
+  /** bits per second; undefined lets the browser choose */
+  videoBitrate?: number;
+  audioBitrate?: number;
+  /** An operator-allowed custom layout page, recorded by tab capture. */
+  customLayoutUrl?: string;
+  background?: string;
+}
+
+export const DEFAULT_RECORDING_OPTIONS: RecordingOptions = {
+  width: 1280,
+  height: 720,
+  fps: 30,
+  format: 'mp4',
+  layout: 'grid',
+};
+
+export interface RecordingRequest {
+  /** Unique id, used in file names and the ingest URL. */
+  id: string;
+  roomName: string;
+  outputPath: string;
+  options: RecordingOptions;
+  /** Optional cap; the recording stops by itself after this many seconds. */
+  maxDurationSeconds?: number;
+}
+
+export interface RecordingProgress {
+  elapsedMs: number;
+  bytes: number;
+  chunks: number;
+  participants: number;
+  fps: number;
+}
+
+export interface RecordingResult {
+  id: string;
+  path: string;
+  format: OutputFormat;
+  size: number;
+  durationMs: number;
+  /** The raw MediaRecorder stream as received, kept until the caller removes it. */
+  spoolPath: string;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+export type RecordingEndReason = 'stopped' | 'max_duration' | 'room_ended' | 'failed';
+
+export interface LiveRecording {
+  readonly id: string;
+  /** Resolves when the first media chunk has reached the spool. */
+  readonly firstChunk: Promise<void>;
+  /** Resolves with the finished file whether stopped by the caller or by itself; rejects with an AppError on failure. */
+  readonly done: Promise<RecordingResult>;
+  progress(): RecordingProgress;
+  onProgress(listener: (p: RecordingProgress) => void): () => void;
+  /** Asks the page to flush, waits for the last chunk, closes FFmpeg. Idempotent. */
+  stop(reason?: RecordingEndReason): Promise<RecordingResult>;
+}
