@@ -41,6 +41,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     '  node_ip: 127.0.0.1',
     '  use_external_ip: false',
     '  enable_loopback_candidate: true',
+    // Without STUN servers of its own the server hands clients a public STUN server;
+    // point them at our own UDP port so no client ever sends traffic off this machine.
+    `  stun_servers: ["127.0.0.1:${port + 2}"]`,
     `logging:\n  level: ${opts.logLevel ?? 'warn'}`,
   ];
   if (opts.webhookUrls?.length) {

@@ -56,15 +56,22 @@ export interface RecordingResult {
   spoolPath: string;
   startedAt: Date;
   endedAt: Date;
+  /** Why it ended; 'failed' results still hold every second that reached the spool. */
+  endReason: RecordingEndReason;
+  error?: { code: string; message: string };
 }
 
-export type RecordingEndReason = 'stopped' | 'max_duration' | 'room_ended' | 'failed';
+export type RecordingEndReason = 'stopped' | 'max_duration' | 'room_ended' | 'failed' | 'shutdown';
 
 export interface LiveRecording {
   readonly id: string;
   /** Resolves when the first media chunk has reached the spool. */
   readonly firstChunk: Promise<void>;
-  /** Resolves with the finished file whether stopped by the caller or by itself; rejects with an AppError on failure. */
+  /**
+   * Resolves with the finished file whether stopped by the caller, by itself or by a
+   * fault after media arrived (endReason 'failed'); rejects with an AppError only when
+   * nothing was captured.
+   */
   readonly done: Promise<RecordingResult>;
   progress(): RecordingProgress;
   onProgress(listener: (p: RecordingProgress) => void): () => void;

@@ -1,0 +1,130 @@
+import { chunkHeader, FLAG_LAST, type PageMessage, type ServerMessage } from './protocol';
+
+export interface CaptureOptions {
+  ingestUrl: string;
+  mimeTypes: string[];
+  timesliceMs: number;
+  videoBitsPerSecond?: number;
+  audioBitsPerSecond?: number;
+}
+
+/**
+ * MediaRecorder -> WebSocket. Every chunk gets a sequence number and stays in memory
+ * until the worker acknowledges it (it acks after writing the spool), so a dropped
+ * socket loses nothing: we reconnect and resend what is unacknowledged.
+ */
+export class Capture {
+  readonly mimeType: string;
+  private readonly recorder: MediaRecorder;
+  private socket?: WebSocket;
+  private readonly unacked = new Map<number, Blob>();
+  private nextSeq = 0;
+  private lastSeq = -1;
+  private finished = false;
+  private closed = false;
+  private onAllAcked?: () => void;
+  private retryMs = 100;
+  bytes = 0;
+  onFirstData?: () => void;
+
+  constructor(
+    stream: MediaStream,
+    private readonly opts: CaptureOptions,
+    private readonly describe: () => PageMessage,
+  ) {
+    const mimeType = opts.mimeTypes.find((t) => MediaRecorder.isTypeSupported(t));
+    if (!mimeType) throw new Error(`none of ${opts.mimeTypes.join(', ')} is supported by MediaRecorder`);
+    this.mimeType = mimeType;
+    this.recorder = new MediaRecorder(stream, {
+      mimeType,
+      videoBitsPerSecond: opts.videoBitsPerSecond,
+      audioBitsPerSecond: opts.audioBitsPerSecond,
+    });
+    this.recorder.ondataavailable = (e) => this.enqueue(e.data);
+    this.recorder.onerror = (e) => this.send({ type: 'error', message: `MediaRecorder: ${String((e as ErrorEvent).message ?? e)}` });
+  }
+
+  start(): void {
+    this.connect();
+    this.recorder.start(this.opts.timesliceMs);
+    // The first timeslice would hold the first chunk back a whole second; ask for it
+    // as soon as the encoder has something, so the worker knows at once that media flows.
+    const poll = setInterval(() => {
+      if (this.nextSeq > 0 || this.recorder.state !== 'recording') clearInterval(poll);
+      else this.recorder.requestData();
+    }, 50);
+  }
+
+  /** Flushes the last chunk, tells the worker which one was last, and waits for its ack. */
+  stop(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    this.finished = true;
+    return new Promise<void>((resolve) => {
+      this.recorder.onstop = () => {
+        this.lastSeq = this.nextSeq - 1;
+        this.send({ type: 'end', lastSeq: this.lastSeq });
+        this.onAllAcked = resolve;
+        this.maybeDone();
+      };
+      this.recorder.stop();
+    });
+  }
+
+  sendStats(msg: PageMessage): void {
+    this.send(msg);
+  }
+
+  get pending(): number {
+    return this.unacked.size;
+  }
+
+  private enqueue(data: Blob): void {
+    if (data.size === 0) return;
+    if (this.nextSeq === 0) this.onFirstData?.();
+    const seq = this.nextSeq++;
+    const frame = new Blob([chunkHeader(seq, this.recorder.state === 'inactive' ? FLAG_LAST : 0), data]);
+    this.bytes += data.size;
+    this.unacked.set(seq, frame);
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const ws = new WebSocket(this.opts.ingestUrl);
+    ws.binaryType = 'arraybuffer';
+    this.socket = ws;
+    ws.onopen = () => {
+      this.retryMs = 100;
+      ws.send(JSON.stringify(this.describe()));
+      // after a reconnect, resend in order whatever the worker has not confirmed
+      for (const seq of [...this.unacked.keys()].sort((a, b) => a - b)) ws.send(this.unacked.get(seq)!);
+      if (this.finished && this.lastSeq >= 0) ws.send(JSON.stringify({ type: 'end', lastSeq: this.lastSeq } satisfies PageMessage));
+    };
+    ws.onmessage = (e) => {
+      if (typeof e.data !== 'string') return;
+      const msg = JSON.parse(e.data) as ServerMessage;
+      if (msg.type === 'ack') {
+        for (const seq of this.unacked.keys()) if (seq <= msg.seq) this.unacked.delete(seq);
+        this.maybeDone();
+      }
+    };
+    ws.onclose = () => {
+      if (this.closed) return;
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 2000);
+    };
+  }
+
+  private maybeDone(): void {
+    if (!this.onAllAcked || this.unacked.size > 0) return;
+    const done = this.onAllAcked;
+    this.onAllAcked = undefined;
+    this.closed = true;
+    this.socket?.close(1000, 'done');
+    done();
+  }
+
+  private send(msg: PageMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(msg));
+  }
+}

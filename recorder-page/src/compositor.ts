@@ -1,0 +1,171 @@
+import { DEFAULT_LAYOUT_OPTIONS, LAYOUTS, type LayoutName, type Tile } from './layouts';
+import type { ParticipantView } from './room';
+
+export interface CompositorOptions {
+  width: number;
+  height: number;
+  fps: number;
+  layout: LayoutName;
+  background: string;
+}
+
+const NAME_TILE_COLOUR = '#2b3040';
+const AVATAR_COLOURS = ['#5b6ee1', '#d95763', '#37946e', '#df7126', '#76428a', '#306082'];
+
+/**
+ * Draws the layout on a canvas at a fixed frame rate. Frames are pushed to the capture
+ * track explicitly (captureStream(0) + requestFrame) from a Worker clock, because a
+ * capped captureStream(fps) with a main-thread timer drops frames under load.
+ */
+export class Compositor {
+  readonly canvas: HTMLCanvasElement;
+  readonly track: CanvasCaptureMediaStreamTrack;
+  private readonly ctx: CanvasRenderingContext2D;
+  private clock?: Worker;
+  private tiles: Tile[] = [];
+  private framesDrawn = 0;
+  private frameTimes: number[] = [];
+
+  constructor(
+    private readonly opts: CompositorOptions,
+    private readonly participants: () => ParticipantView[],
+    private readonly onTiles: (tiles: Tile[]) => void,
+  ) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.width = opts.width;
+    this.canvas.height = opts.height;
+    document.body.appendChild(this.canvas);
+    const ctx = this.canvas.getContext('2d', { alpha: false, desynchronized: true });
+    if (!ctx) throw new Error('2d canvas context unavailable');
+    this.ctx = ctx;
+    const stream = this.canvas.captureStream(0);
+    this.track = stream.getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
+    this.relayout();
+    this.draw();
+  }
+
+  /** Called whenever participants or their tracks change. */
+  relayout(): void {
+    const people = this.participants();
+    const layout = LAYOUTS[this.opts.layout] ?? LAYOUTS.grid;
+    this.tiles = layout(
+      people.map((p) => ({ identity: p.identity, screenShare: Boolean(p.screen), speaking: p.speaking })),
+      this.opts.width,
+      this.opts.height,
+      DEFAULT_LAYOUT_OPTIONS,
+    );
+    this.onTiles(this.tiles);
+  }
+
+  start(): void {
+    const period = 1000 / this.opts.fps;
+    // A worker's timers are not throttled with the page's, and we schedule against an
+    // absolute deadline so late ticks do not accumulate into a lower frame rate.
+    const src = `let n=0;const t0=performance.now();const p=${period};
+      function tick(){n++;postMessage(0);const next=t0+n*p;setTimeout(tick,Math.max(0,next-performance.now()));}
+      setTimeout(tick,p);`;
+    this.clock = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    this.clock.onmessage = () => this.frame();
+  }
+
+  stop(): void {
+    this.clock?.terminate();
+    this.clock = undefined;
+  }
+
+  /** Frames per second over the last two seconds. */
+  fps(): number {
+    const now = performance.now();
+    this.frameTimes = this.frameTimes.filter((t) => now - t < 2000);
+    return this.frameTimes.length / 2;
+  }
+
+  get frames(): number {
+    return this.framesDrawn;
+  }
+
+  private frame(): void {
+    this.draw();
+    this.track.requestFrame();
+    this.framesDrawn++;
+    this.frameTimes.push(performance.now());
+  }
+
+  private draw(): void {
+    const { ctx } = this;
+    ctx.fillStyle = this.opts.background;
+    ctx.fillRect(0, 0, this.opts.width, this.opts.height);
+    const byId = new Map(this.participants().map((p) => [p.identity, p]));
+    for (const tile of this.tiles) {
+      const p = byId.get(tile.identity);
+      if (!p) continue;
+      if (tile.kind === 'screen' && p.screen && hasFrame(p.screen)) {
+        drawVideo(ctx, p.screen, tile, 'contain');
+      } else if (tile.kind === 'camera' && p.camera && !p.cameraMuted && hasFrame(p.camera)) {
+        drawVideo(ctx, p.camera, tile, 'cover');
+      } else {
+        drawNameTile(ctx, p, tile);
+      }
+      if (p.speaking && tile.kind === 'camera') {
+        ctx.strokeStyle = '#3fb950';
+        ctx.lineWidth = 4;
+        ctx.strokeRect(tile.x + 2, tile.y + 2, tile.w - 4, tile.h - 4);
+      }
+    }
+  }
+}
+
+function hasFrame(v: HTMLVideoElement): boolean {
+  return v.readyState >= 2 && v.videoWidth > 0;
+}
+
+function drawVideo(ctx: CanvasRenderingContext2D, v: HTMLVideoElement, t: Tile, fit: 'cover' | 'contain'): void {
+  const vr = v.videoWidth / v.videoHeight;
+  const tr = t.w / t.h;
+  if (fit === 'cover') {
+    // crop the source so it fills the tile without distortion
+    let sw = v.videoWidth;
+    let sh = v.videoHeight;
+    if (vr > tr) sw = sh * tr;
+    else sh = sw / tr;
+    ctx.drawImage(v, (v.videoWidth - sw) / 2, (v.videoHeight - sh) / 2, sw, sh, t.x, t.y, t.w, t.h);
+  } else {
+    ctx.fillStyle = '#000';
+    ctx.fillRect(t.x, t.y, t.w, t.h);
+    let w = t.w;
+    let h = t.h;
+    if (vr > tr) h = w / vr;
+    else w = h * vr;
+    ctx.drawImage(v, t.x + (t.w - w) / 2, t.y + (t.h - h) / 2, w, h);
+  }
+}
+
+function drawNameTile(ctx: CanvasRenderingContext2D, p: ParticipantView, t: Tile): void {
+  ctx.fillStyle = NAME_TILE_COLOUR;
+  ctx.fillRect(t.x, t.y, t.w, t.h);
+  const r = Math.min(t.w, t.h) * 0.18;
+  const cx = t.x + t.w / 2;
+  const cy = t.y + t.h / 2 - r * 0.35;
+  ctx.fillStyle = AVATAR_COLOURS[hash(p.identity) % AVATAR_COLOURS.length];
+  ctx.beginPath();
+  ctx.arc(cx, cy, r, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.fillStyle = '#ffffff';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.font = `600 ${Math.round(r * 0.9)}px sans-serif`;
+  ctx.fillText(initials(p.name), cx, cy);
+  ctx.font = `${Math.max(12, Math.round(t.h * 0.07))}px sans-serif`;
+  ctx.fillText(p.name, cx, Math.min(t.y + t.h - 12, cy + r + t.h * 0.1), t.w - 16);
+}
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  return (parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : name.slice(0, 2)).toUpperCase();
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h;
+}

@@ -1,0 +1,133 @@
+import { Capture } from './capture';
+import { Compositor } from './compositor';
+import type { LayoutName } from './layouts';
+import { Mixer } from './mixer';
+import type { PageMessage } from './protocol';
+import { RoomTracker } from './room';
+
+/**
+ * The recorder page. The worker keeps it loaded in standby (bundle parsed, audio
+ * running) and starts it with the launch parameters, so a start pays for none of that:
+ *   url, token            LiveKit server and a hidden, subscribe-only recorder token
+ *   ingest                ws:// URL of the worker's ingest socket, with its secret
+ *   width height fps layout background format vbr abr timeslice
+ * Opened with those parameters in its own URL it starts by itself.
+ * The worker calls window.recorder.start(query) / stop() and reads window.recorderState.
+ */
+
+// MP4 and MKV get H.264 so the file is a remux; WebM must be VP8/VP9.
+const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
+const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
+
+interface RecorderState {
+  phase: 'standby' | 'starting' | 'recording' | 'stopping' | 'stopped' | 'failed';
+  joined: boolean;
+  error?: string;
+  mimeType?: string;
+  /** performance.now() marks of the start-up, for latency measurements. */
+  marks: Record<string, number>;
+}
+declare global {
+  interface Window {
+    recorderState: RecorderState;
+    recorder: { start(query: string): Promise<void>; stop(): Promise<void> };
+  }
+}
+
+const state: RecorderState = { phase: 'standby', joined: false, marks: { script: performance.now() } };
+window.recorderState = state;
+const mark = (name: string) => (state.marks[name] = performance.now());
+
+// made before any recording is asked for: an AudioContext takes a while to come up
+const mixer = new Mixer();
+const audioReady = mixer.resume();
+
+let stopRecording: () => Promise<void> = async () => undefined;
+
+async function start(query: string): Promise<void> {
+  if (state.phase !== 'standby') throw new Error(`recorder page is ${state.phase}, not standby`);
+  state.phase = 'starting';
+  mark('start');
+  const q = new URLSearchParams(query);
+  const num = (k: string, d: number) => (q.get(k) ? Number(q.get(k)) : d);
+  const width = num('width', 1280);
+  const height = num('height', 720);
+  const fps = num('fps', 30);
+
+  let compositor: Compositor | undefined;
+  const tracker = new RoomTracker({
+    onAudioTrack: (id, track) => mixer.add(id, track),
+    onAudioTrackGone: (id) => mixer.remove(id),
+    onChange: () => compositor?.relayout(),
+    onDisconnected: (reason) => {
+      if (state.phase === 'recording') capture.sendStats({ type: 'disconnected', reason });
+    },
+  });
+  compositor = new Compositor(
+    { width, height, fps, layout: (q.get('layout') ?? 'grid') as LayoutName, background: q.get('background') ?? '#101318' },
+    () => tracker.ordered(),
+    (tiles) => tiles.forEach((t) => tracker.setTileSize(t.identity, t.kind, t.w, t.h)),
+  );
+  const capture: Capture = new Capture(
+    new MediaStream([compositor.track, mixer.track]),
+    {
+      ingestUrl: q.get('ingest') ?? '',
+      mimeTypes: q.get('format') === 'webm' ? VPX : [...H264, ...VPX],
+      timesliceMs: num('timeslice', 1000),
+      videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
+      audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,
+    },
+    (): PageMessage => ({ type: 'hello', mimeType: capture.mimeType, width, height, fps }),
+  );
+  state.mimeType = capture.mimeType;
+  capture.onFirstData = () => mark('firstData');
+
+  const statsTimer = setInterval(() => {
+    capture.sendStats({
+      type: 'stats',
+      fps: compositor.fps(),
+      participants: tracker.participants.size,
+      frames: compositor.frames,
+      audioInputs: mixer.size,
+    });
+  }, 1000);
+
+  stopRecording = async () => {
+    if (state.phase !== 'recording') return;
+    state.phase = 'stopping';
+    clearInterval(statsTimer);
+    await capture.stop();
+    compositor.stop();
+    state.phase = 'stopped';
+    await Promise.allSettled([tracker.disconnect(), mixer.close()]);
+  };
+
+  await audioReady;
+  // Recording starts before the room is joined: the first moments show the background,
+  // and start latency does not include the WebRTC handshake.
+  compositor.start();
+  capture.start();
+  mark('capture');
+  state.phase = 'recording';
+  try {
+    await tracker.connect(q.get('url') ?? '', q.get('token') ?? '');
+    state.joined = true;
+    mark('joined');
+    capture.sendStats({ type: 'joined', participants: tracker.participants.size });
+  } catch (err) {
+    state.error = `could not join the room: ${(err as Error).message}`;
+    capture.sendStats({ type: 'error', message: state.error });
+  }
+}
+
+window.recorder = {
+  start: (query) =>
+    start(query).catch((err: Error) => {
+      state.phase = 'failed';
+      state.error = err.message;
+      throw err;
+    }),
+  stop: () => stopRecording(),
+};
+
+if (new URLSearchParams(location.search).has('ingest')) void window.recorder.start(location.search).catch(() => undefined);

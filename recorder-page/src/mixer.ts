@@ -1,0 +1,57 @@
+/**
+ * Mixes every remote audio track into one output track with WebAudio.
+ * A silent source is always connected so the output track carries samples (and time)
+ * from the first moment, even in an empty room.
+ */
+export class Mixer {
+  readonly context: AudioContext;
+  readonly track: MediaStreamTrack;
+  private readonly destination: MediaStreamAudioDestinationNode;
+  private readonly inputs = new Map<string, { source: MediaStreamAudioSourceNode; sink: HTMLAudioElement }>();
+
+  constructor() {
+    this.context = new AudioContext({ sampleRate: 48000, latencyHint: 'playback' });
+    this.destination = this.context.createMediaStreamDestination();
+    const silence = this.context.createConstantSource();
+    const mute = this.context.createGain();
+    mute.gain.value = 0;
+    silence.connect(mute).connect(this.destination);
+    silence.start();
+    this.track = this.destination.stream.getAudioTracks()[0];
+  }
+
+  async resume(): Promise<void> {
+    if (this.context.state !== 'running') await this.context.resume();
+  }
+
+  add(id: string, track: MediaStreamTrack): void {
+    this.remove(id);
+    const stream = new MediaStream([track]);
+    // Chromium only pulls a remote WebRTC track's samples into WebAudio while some media
+    // element plays it; a muted element does that without sound.
+    const sink = new Audio();
+    sink.muted = true;
+    sink.srcObject = stream;
+    void sink.play().catch(() => undefined);
+    const source = this.context.createMediaStreamSource(stream);
+    source.connect(this.destination);
+    this.inputs.set(id, { source, sink });
+  }
+
+  remove(id: string): void {
+    const input = this.inputs.get(id);
+    if (!input) return;
+    input.source.disconnect();
+    input.sink.srcObject = null;
+    this.inputs.delete(id);
+  }
+
+  get size(): number {
+    return this.inputs.size;
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.inputs.keys()]) this.remove(id);
+    await this.context.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The ingest wire format, shared by the page and the worker (kept free of DOM and Node
+ * types so both compile it). Binary frames: an 8-byte header then the MediaRecorder bytes.
+ *   bytes 0-3  sequence number, uint32 big-endian, from 0 without gaps
+ *   byte  4    flags (FLAG_LAST on the final chunk)
+ *   bytes 5-7  reserved, 0
+ * Text frames: JSON control messages below.
+ */
+export const CHUNK_HEADER_BYTES = 8;
+export const FLAG_LAST = 1;
+
+export function chunkHeader(seq: number, flags: number): Uint8Array<ArrayBuffer> {
+  const header = new Uint8Array(CHUNK_HEADER_BYTES);
+  new DataView(header.buffer).setUint32(0, seq >>> 0, false);
+  header[4] = flags;
+  return header;
+}
+
+export interface DecodedChunk {
+  seq: number;
+  flags: number;
+  payload: Uint8Array;
+}
+
+export function decodeChunk(frame: Uint8Array): DecodedChunk {
+  if (frame.byteLength < CHUNK_HEADER_BYTES) throw new Error(`chunk frame too short: ${frame.byteLength} bytes`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  return { seq: view.getUint32(0, false), flags: frame[4], payload: frame.subarray(CHUNK_HEADER_BYTES) };
+}
+
+export type PageMessage =
+  | { type: 'hello'; mimeType: string; width: number; height: number; fps: number }
+  | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number }
+  | { type: 'end'; lastSeq: number }
+  | { type: 'joined'; participants: number }
+  | { type: 'disconnected'; reason: string }
+  | { type: 'error'; message: string };
+
+export type ServerMessage = { type: 'ack'; seq: number };

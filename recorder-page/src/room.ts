@@ -1,0 +1,159 @@
+import {
+  Room,
+  RoomEvent,
+  Track,
+  type RemoteParticipant,
+  type RemoteTrack,
+  type RemoteTrackPublication,
+  type Participant,
+} from 'livekit-client';
+
+/** What the compositor and the mixer need to know of one remote participant. */
+export interface ParticipantView {
+  identity: string;
+  name: string;
+  joinedAt: number;
+  camera?: HTMLVideoElement;
+  cameraPublication?: RemoteTrackPublication;
+  cameraMuted: boolean;
+  screen?: HTMLVideoElement;
+  screenPublication?: RemoteTrackPublication;
+  speaking: boolean;
+}
+
+export interface RoomCallbacks {
+  onAudioTrack(id: string, track: MediaStreamTrack): void;
+  onAudioTrackGone(id: string): void;
+  onChange(): void;
+  onDisconnected(reason: string): void;
+}
+
+/**
+ * The LiveKit side of the page: joins hidden and subscribe-only (the token says so),
+ * and keeps one ParticipantView per remote participant that publishes anything.
+ */
+export class RoomTracker {
+  readonly room: Room;
+  readonly participants = new Map<string, ParticipantView>();
+  private joinCounter = 0;
+  private readonly requestedSizes = new Map<string, string>();
+
+  constructor(private readonly callbacks: RoomCallbacks) {
+    // We choose layers ourselves from each tile's size (see setTileSize), so the SDK's
+    // element-visibility based adaptive stream is off: our <video> elements are never shown.
+    this.room = new Room({ adaptiveStream: false, dynacast: false });
+    const r = this.room;
+    r.on(RoomEvent.ParticipantConnected, (p) => this.ensure(p));
+    r.on(RoomEvent.ParticipantDisconnected, (p) => this.remove(p.identity));
+    r.on(RoomEvent.TrackSubscribed, (track, pub, p) => this.subscribed(track, pub, p));
+    r.on(RoomEvent.TrackUnsubscribed, (track, pub, p) => this.unsubscribed(track, pub, p));
+    r.on(RoomEvent.TrackMuted, (pub, p) => this.muteChanged(pub.source, p, true));
+    r.on(RoomEvent.TrackUnmuted, (pub, p) => this.muteChanged(pub.source, p, false));
+    r.on(RoomEvent.ParticipantNameChanged, (_name, p) => {
+      const v = this.participants.get(p.identity);
+      if (v) v.name = p.name || p.identity;
+      callbacks.onChange();
+    });
+    r.on(RoomEvent.ActiveSpeakersChanged, (speakers) => {
+      const ids = new Set(speakers.map((s) => s.identity));
+      for (const v of this.participants.values()) v.speaking = ids.has(v.identity);
+      callbacks.onChange();
+    });
+    r.on(RoomEvent.Disconnected, (reason) => callbacks.onDisconnected(String(reason ?? 'unknown')));
+  }
+
+  async connect(url: string, token: string): Promise<void> {
+    await this.room.connect(url, token, { autoSubscribe: true });
+    for (const p of this.room.remoteParticipants.values()) this.ensure(p);
+    this.callbacks.onChange();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.room.disconnect();
+  }
+
+  /** Participants in the order they joined, which keeps tiles from jumping around. */
+  ordered(): ParticipantView[] {
+    return [...this.participants.values()].sort((a, b) => a.joinedAt - b.joinedAt);
+  }
+
+  /** Ask for the simulcast layer that fits the tile, not always the top one. */
+  setTileSize(identity: string, kind: 'camera' | 'screen', width: number, height: number): void {
+    const v = this.participants.get(identity);
+    const pub = kind === 'camera' ? v?.cameraPublication : v?.screenPublication;
+    if (!pub) return;
+    const size = `${Math.round(width)}x${Math.round(height)}`;
+    if (this.requestedSizes.get(pub.trackSid) === size) return;
+    this.requestedSizes.set(pub.trackSid, size);
+    pub.setVideoDimensions({ width: Math.round(width), height: Math.round(height) });
+  }
+
+  private ensure(p: Participant): ParticipantView {
+    let v = this.participants.get(p.identity);
+    if (!v) {
+      v = { identity: p.identity, name: p.name || p.identity, joinedAt: this.joinCounter++, cameraMuted: true, speaking: false };
+      this.participants.set(p.identity, v);
+      this.callbacks.onChange();
+    }
+    return v;
+  }
+
+  private remove(identity: string): void {
+    const v = this.participants.get(identity);
+    if (!v) return;
+    v.camera?.remove();
+    v.screen?.remove();
+    this.participants.delete(identity);
+    this.callbacks.onChange();
+  }
+
+  private subscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
+    const v = this.ensure(p);
+    if (track.kind === Track.Kind.Audio) {
+      this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack);
+      return;
+    }
+    const el = track.attach() as HTMLVideoElement;
+    el.muted = true;
+    el.playsInline = true;
+    // kept in the DOM but out of sight: a detached <video> may stop decoding frames
+    el.style.cssText = 'position:absolute;left:-10000px;top:0;width:2px;height:2px;';
+    document.body.appendChild(el);
+    void el.play().catch(() => undefined);
+    if (pub.source === Track.Source.ScreenShare) {
+      v.screen = el;
+      v.screenPublication = pub;
+    } else {
+      v.camera = el;
+      v.cameraPublication = pub;
+      v.cameraMuted = pub.isMuted;
+    }
+    this.callbacks.onChange();
+  }
+
+  private unsubscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
+    const v = this.participants.get(p.identity);
+    if (track.kind === Track.Kind.Audio) {
+      this.callbacks.onAudioTrackGone(track.sid ?? pub.trackSid);
+      return;
+    }
+    track.detach().forEach((el) => el.remove());
+    if (!v) return;
+    if (pub.source === Track.Source.ScreenShare) {
+      v.screen = undefined;
+      v.screenPublication = undefined;
+    } else {
+      v.camera = undefined;
+      v.cameraPublication = undefined;
+      v.cameraMuted = true;
+    }
+    this.callbacks.onChange();
+  }
+
+  private muteChanged(source: Track.Source, p: Participant, muted: boolean): void {
+    const v = this.participants.get(p.identity);
+    if (!v) return;
+    if (source === Track.Source.Camera) v.cameraMuted = muted;
+    this.callbacks.onChange();
+  }
+}

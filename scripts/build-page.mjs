@@ -1,0 +1,14 @@
+// Bundles the recorder page (and the synthetic publisher used by the demo, tests and benchmarks) for Chromium with esbuild.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'recorder-page', 'dist');
+mkdirSync(out, { recursive: true });
+const common = { bundle: true, format: 'iife', target: 'chrome120', sourcemap: true, minify: true, logLevel: 'warning' };
+await build({ ...common, entryPoints: [join(root, 'recorder-page/src/main.ts')], outfile: join(out, 'recorder.js') });
+copyFileSync(join(root, 'recorder-page/index.html'), join(out, 'index.html'));
+await build({ ...common, entryPoints: [join(root, 'recorder-page/src/synthetic-publisher.ts')], outfile: join(out, 'publisher.js') });
+copyFileSync(join(root, 'recorder-page/publisher.html'), join(out, 'publisher.html'));

@@ -1,0 +1,77 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pino from 'pino';
+import { demoCommand } from './cli/demo';
+import { recordCommand } from './cli/record';
+import { loadConfig } from './config';
+import { isAppError } from './errors';
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
+  return n;
+}
+
+function cliLogger(level: string) {
+  // human-facing commands log to stderr so stdout carries only the result
+  return pino({ level, base: undefined }, pino.destination(2));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('recorder')
+    .description('Records LiveKit rooms the way viewers see them: Chromium compositing, MediaRecorder, FFmpeg.')
+    .showHelpAfterError();
+
+  program
+    .command('record')
+    .description('record one room to a file, until --duration or Ctrl-C')
+    .addOption(new Option('--url <url>', 'LiveKit server URL, ws:// or wss://').env('LIVEKIT_URL'))
+    .addOption(new Option('--api-key <key>', 'LiveKit API key').env('LIVEKIT_API_KEY'))
+    .addOption(new Option('--api-secret <secret>', 'LiveKit API secret').env('LIVEKIT_API_SECRET'))
+    .requiredOption('--room <name>', 'room to record')
+    .requiredOption('--output <file>', 'output file (.mp4, .webm or .mkv)')
+    .option('--duration <seconds>', 'stop after this many seconds', int)
+    .option('--width <px>', 'output width', int, 1280)
+    .option('--height <px>', 'output height', int, 720)
+    .option('--fps <n>', 'output frame rate', int, 30)
+    .addOption(new Option('--format <format>', 'output format (default: from --output)').choices(['mp4', 'webm', 'mkv']))
+    .addOption(new Option('--layout <layout>', 'layout').choices(['grid', 'speaker', 'single']).default('grid'))
+    .action(async (opts) => {
+      // flags and LIVEKIT_* are read by commander; everything else by the one config loader
+      const config = loadConfig({
+        ...process.env,
+        ...(opts.url ? { LIVEKIT_URL: opts.url } : {}),
+        ...(opts.apiKey ? { LIVEKIT_API_KEY: opts.apiKey } : {}),
+        ...(opts.apiSecret ? { LIVEKIT_API_SECRET: opts.apiSecret } : {}),
+      });
+      const log = cliLogger(config.api.logLevel === 'info' ? 'warn' : config.api.logLevel);
+      await recordCommand(config, config.livekit, opts, log);
+    });
+
+  program
+    .command('demo')
+    .description('start a local livekit-server and two synthetic participants, record them, stop everything')
+    .option('--seconds <n>', 'how long to record', int, 10)
+    .option('--output <file>', 'output file')
+    .action(async (opts) => {
+      const config = loadConfig();
+      await demoCommand(config, opts, cliLogger('warn'));
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (isAppError(err)) {
+      process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+      process.exitCode = err.status < 500 && err.fault === 'caller' ? 2 : 1;
+    } else {
+      process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+void main(process.argv);

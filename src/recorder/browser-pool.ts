@@ -1,0 +1,201 @@
+import fs from 'node:fs/promises';
+import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import { AppError } from '../errors';
+import type { Logger } from './logger';
+
+export interface BrowserPoolOptions {
+  chromiumPath: string;
+  extraArgs: string[];
+  /** Browsers kept running between recordings so a start does not pay for a launch. */
+  warmBrowsers: number;
+  /** Window size for tab-capture pages; canvas pages do not depend on it. */
+  windowWidth?: number;
+  windowHeight?: number;
+}
+
+/** Flags for a recorder that must never be throttled and must never talk to anything but loopback. */
+export const RECORDER_CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--metrics-recording-only',
+  '--password-store=basic',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-ipc-flooding-protection',
+  '--allow-loopback-in-peer-connection',
+  // raw host candidates instead of mDNS names: no multicast queries leave the machine
+  '--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,OptimizationHints',
+  '--auto-accept-this-tab-capture',
+];
+
+export interface RecorderPage {
+  page: Page;
+  close(): Promise<void>;
+}
+
+interface Standby {
+  browser: Browser;
+  ready: Promise<RecorderPage>;
+}
+
+/**
+ * Owns the Chromium processes of a worker. Each recording gets its own browser context
+ * (no shared storage between recordings) in a warm browser; a browser that crashed is
+ * replaced on the next request.
+ */
+export class BrowserPool {
+  private browsers: Browser[] = [];
+  private launching?: Promise<Browser>;
+  private closed = false;
+  private standbyUrl?: string;
+  /** One recorder page per warm browser, loaded and waiting for its parameters. */
+  private standby: Standby[] = [];
+
+  constructor(
+    private readonly opts: BrowserPoolOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Checks the executable, launches the warm browsers and loads a standby recorder page
+   * (`standbyUrl`) in each, so a recording starts without paying for launch or load.
+   */
+  async start(standbyUrl: string): Promise<void> {
+    await assertChromium(this.opts.chromiumPath);
+    this.standbyUrl = standbyUrl;
+    for (let i = 0; i < this.opts.warmBrowsers; i++) this.browsers.push(await this.launch());
+    for (const b of this.browsers) this.prepareStandby(b);
+    await Promise.all(this.standby.map((s) => s.ready));
+  }
+
+  /** A loaded recorder page in standby, in its own browser context. */
+  async openPage(): Promise<RecorderPage> {
+    for (;;) {
+      const spare = this.standby.shift();
+      if (!spare) return this.loadPage(await this.browser());
+      const page = await spare.ready.catch(() => undefined);
+      // replace what we took, so the next start is warm too
+      if (spare.browser.connected && !this.closed) this.prepareStandby(spare.browser);
+      if (page && !page.page.isClosed()) return page;
+    }
+  }
+
+  private prepareStandby(browser: Browser): void {
+    const ready = this.loadPage(browser);
+    ready.catch((err: Error) => this.log.warn({ err: err.message }, 'standby page failed to load'));
+    this.standby.push({ browser, ready });
+  }
+
+  private async loadPage(browser: Browser): Promise<RecorderPage> {
+    if (!this.standbyUrl) throw new AppError('INTERNAL', 'browser pool not started');
+    const context: BrowserContext = await browser.createBrowserContext();
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= context.close().catch(() => undefined);
+      return closing;
+    };
+    try {
+      const page = await context.newPage();
+      await page.goto(this.standbyUrl, { waitUntil: 'load', timeout: 15000 });
+      await page.waitForFunction('window.recorder && window.recorderState.phase === "standby"', { timeout: 10000 });
+      return { page, close };
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+
+  /** Process ids of every running browser process tree root (for cost measurement and leak checks). */
+  pids(): number[] {
+    return this.browsers.map((b) => b.process()?.pid).filter((p): p is number => typeof p === 'number');
+  }
+
+  /** Recorder pages open across all browsers, standby pages not counted (for leak checks). */
+  async openPages(): Promise<number> {
+    let n = 0;
+    for (const b of this.browsers) if (b.connected) n += (await b.pages()).filter((p) => p.url() !== 'about:blank').length;
+    return n - this.standby.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const spares = this.standby;
+    this.standby = [];
+    await Promise.allSettled(spares.map(async (s) => (await s.ready).close()));
+    const all = this.browsers;
+    this.browsers = [];
+    await Promise.allSettled(all.map((b) => closeBrowser(b)));
+  }
+
+  private async browser(): Promise<Browser> {
+    if (this.closed) throw new AppError('INTERNAL', 'browser pool is closed');
+    this.browsers = this.browsers.filter((b) => b.connected);
+    if (this.browsers.length > 0) {
+      // the least busy browser: fewest open targets
+      const loads = await Promise.all(this.browsers.map(async (b) => (await b.pages()).length));
+      return this.browsers[loads.indexOf(Math.min(...loads))];
+    }
+    this.launching ??= this.launch().then((b) => {
+      this.browsers.push(b);
+      return b;
+    });
+    try {
+      return await this.launching;
+    } finally {
+      this.launching = undefined;
+    }
+  }
+
+  private async launch(): Promise<Browser> {
+    const started = Date.now();
+    try {
+      const browser = await puppeteer.launch({
+        executablePath: this.opts.chromiumPath,
+        headless: true,
+        args: [
+          ...RECORDER_CHROMIUM_ARGS,
+          `--window-size=${this.opts.windowWidth ?? 1280},${this.opts.windowHeight ?? 720}`,
+          ...this.opts.extraArgs,
+        ],
+        // puppeteer mutes audio by default, which would silence tab capture
+        ignoreDefaultArgs: ['--mute-audio'],
+        defaultViewport: null,
+        protocolTimeout: 30000,
+      });
+      browser.on('disconnected', () => {
+        if (!this.closed) this.log.warn({ pid: browser.process()?.pid }, 'browser disconnected');
+      });
+      this.log.debug({ ms: Date.now() - started, pid: browser.process()?.pid }, 'browser launched');
+      return browser;
+    } catch (err) {
+      throw new AppError('BROWSER_CRASHED', `cannot launch Chromium at "${this.opts.chromiumPath}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+async function closeBrowser(browser: Browser): Promise<void> {
+  const proc = browser.process();
+  try {
+    await Promise.race([browser.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close timeout')), 5000))]);
+  } catch {
+    proc?.kill('SIGKILL');
+  }
+}
+
+export async function assertChromium(executable: string): Promise<void> {
+  try {
+    await fs.access(executable, fs.constants.X_OK);
+  } catch {
+    throw new AppError('CHROMIUM_NOT_FOUND', `Chromium not found at "${executable}": install it (scripts/bootstrap) or set CHROMIUM_PATH`);
+  }
+}

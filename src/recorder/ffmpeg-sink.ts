@@ -1,0 +1,137 @@
+import { PassThrough } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { AppError } from '../errors';
+import type { OutputFormat } from './types';
+
+export type VideoCodec = 'h264' | 'vp8' | 'vp9' | 'unknown';
+
+export function videoCodecOf(mimeType: string): VideoCodec {
+  const m = mimeType.toLowerCase();
+  if (m.includes('h264') || m.includes('avc1')) return 'h264';
+  if (m.includes('vp9')) return 'vp9';
+  if (m.includes('vp8')) return 'vp8';
+  return 'unknown';
+}
+
+export interface OutputSpec {
+  format: OutputFormat;
+  videoCodec: VideoCodec;
+  audioBitrate?: number;
+  /** Moves audio later (positive) or earlier (negative) to cancel the encoder's constant A/V offset. */
+  audioShiftMs?: number;
+}
+
+/**
+ * FFmpeg output options for a MediaRecorder WebM input. The video is copied whenever
+ * the container takes its codec (the page records H.264 for MP4/MKV, VP8 for WebM);
+ * MP4 audio becomes AAC so every player takes it.
+ */
+export function outputOptions(spec: OutputSpec): string[] {
+  const copyVideo =
+    spec.format === 'webm' ? spec.videoCodec === 'vp8' || spec.videoCodec === 'vp9' : spec.videoCodec !== 'unknown';
+  const video = copyVideo
+    ? ['-c:v', 'copy']
+    : spec.format === 'webm'
+      ? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2M']
+      : ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];
+  const shift = spec.audioShiftMs ?? 0;
+  const audioFilter = shift !== 0 ? ['-af', `asetpts=PTS${shift > 0 ? '+' : '-'}${Math.abs(shift) / 1000}/TB`] : [];
+  const audio =
+    spec.format === 'mp4'
+      ? ['-c:a', 'aac', '-b:a', String(spec.audioBitrate ?? 128000), ...audioFilter]
+      : shift !== 0
+        ? ['-c:a', 'libopus', '-b:a', String(spec.audioBitrate ?? 96000), ...audioFilter]
+        : ['-c:a', 'copy'];
+  const container = spec.format === 'mp4' ? ['-f', 'mp4', '-movflags', '+faststart'] : spec.format === 'webm' ? ['-f', 'webm'] : ['-f', 'matroska'];
+  return ['-map', '0:v:0?', '-map', '0:a:0?', ...video, ...audio, ...container];
+}
+
+/**
+ * One FFmpeg process turning the live WebM stream into the output file. Owns the
+ * process: end() closes its input and waits for it to finish, kill() ends it at once.
+ */
+export class FfmpegSink {
+  private readonly input = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
+  private readonly command: ffmpeg.FfmpegCommand;
+  private readonly exit: Promise<void>;
+  failure?: AppError;
+  private stderrTail = '';
+
+  constructor(ffmpegPath: string, readonly outputPath: string, spec: OutputSpec) {
+    this.command = ffmpeg({ stdoutLines: 0 })
+      .setFfmpegPath(ffmpegPath)
+      .input(this.input)
+      .inputFormat('webm')
+      .inputOptions(['-fflags', '+genpts'])
+      .outputOptions(['-y', ...outputOptions(spec)])
+      .output(outputPath);
+    this.exit = new Promise<void>((resolve) => {
+      this.command.on('stderr', (line: string) => {
+        this.stderrTail = (this.stderrTail + line + '\n').slice(-2000);
+      });
+      this.command.on('end', () => resolve());
+      this.command.on('error', (err: Error) => {
+        this.failure = ffmpegError(err, this.stderrTail, ffmpegPath);
+        resolve();
+      });
+    });
+    // FFmpeg closing its stdin early (it died) must not crash the worker
+    this.input.on('error', () => undefined);
+    this.command.run();
+  }
+
+  get alive(): boolean {
+    return !this.failure;
+  }
+
+  get pid(): number | undefined {
+    return (this.command as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc?.pid;
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.alive && !this.input.writableEnded) this.input.write(chunk);
+  }
+
+  /** Closes the input and waits for FFmpeg to write the trailer and exit. */
+  async end(timeoutMs = 30000): Promise<void> {
+    this.input.end();
+    const timer = setTimeout(() => this.kill(), timeoutMs);
+    await this.exit;
+    clearTimeout(timer);
+    if (this.failure) throw this.failure;
+  }
+
+  kill(): void {
+    this.input.destroy();
+    this.command.kill('SIGKILL');
+  }
+}
+
+/** Remuxes a finished WebM (the spool) into the output format: the recovery path. */
+export async function remuxFile(ffmpegPath: string, inputPath: string, outputPath: string, spec: OutputSpec): Promise<void> {
+  let stderrTail = '';
+  await new Promise<void>((resolve, reject) => {
+    ffmpeg(inputPath)
+      .setFfmpegPath(ffmpegPath)
+      .inputOptions(['-fflags', '+genpts'])
+      .outputOptions(['-y', ...outputOptions(spec)])
+      .output(outputPath)
+      .on('stderr', (line: string) => {
+        stderrTail = (stderrTail + line + '\n').slice(-2000);
+      })
+      .on('end', () => resolve())
+      .on('error', (err: Error) => reject(ffmpegError(err, stderrTail, ffmpegPath)))
+      .run();
+  });
+}
+
+function ffmpegError(err: Error, stderrTail: string, ffmpegPath: string): AppError {
+  if (/ENOENT|Cannot find ffmpeg/i.test(err.message)) {
+    return new AppError('FFMPEG_NOT_FOUND', `FFmpeg not found at "${ffmpegPath}": install it or set FFMPEG_PATH`, { cause: err });
+  }
+  if (/No space left on device/i.test(stderrTail)) {
+    return new AppError('DISK_FULL', 'disk full while FFmpeg wrote the recording', { cause: err });
+  }
+  const last = stderrTail.trim().split('\n').slice(-3).join(' | ');
+  return new AppError('FFMPEG_FAILED', `FFmpeg failed: ${err.message}${last ? ` (${last})` : ''}`, { cause: err });
+}

@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AppError } from '../errors';
+import { assertValidRoomName, checkLivekit, type LivekitCredentials } from '../livekit/tokens';
+import { BrowserPool } from './browser-pool';
+import { IngestServer } from './ingest-server';
+import { silentLogger, type Logger } from './logger';
+import { RecordingSession } from './session';
+import { bundledPageDir } from './static-files';
+import type { LiveRecording, RecordingRequest } from './types';
+
+export interface RecorderSettings {
+  chromiumPath: string;
+  chromiumExtraArgs: string[];
+  ffmpegPath: string;
+  ffprobePath: string;
+  warmBrowsers: number;
+  maxConcurrent: number;
+  ingestHost: string;
+  ingestPort: number;
+  ingestStallSeconds: number;
+  spoolDir: string;
+  /** See SessionDeps.audioShiftMs. */
+  audioShiftMs?: number;
+  /** The bundled recorder page; defaults to recorder-page/dist of this package. */
+  pageDir?: string;
+}
+
+/**
+ * A worker's recording engine: a pool of warm browsers, one ingest server, and the live
+ * sessions. `close()` stops every live recording (keeping its media) and releases all.
+ */
+export class Recorder {
+  private readonly sessions = new Map<string, RecordingSession>();
+  private closed = false;
+
+  private constructor(
+    private readonly settings: RecorderSettings,
+    private readonly livekit: LivekitCredentials,
+    readonly pool: BrowserPool,
+    readonly ingest: IngestServer,
+    private readonly log: Logger,
+  ) {}
+
+  static async create(settings: RecorderSettings, livekit: LivekitCredentials, log: Logger = silentLogger): Promise<Recorder> {
+    await assertFfmpeg(settings.ffmpegPath, settings.ffprobePath);
+    const pool = new BrowserPool(
+      { chromiumPath: settings.chromiumPath, extraArgs: settings.chromiumExtraArgs, warmBrowsers: settings.warmBrowsers },
+      log.child({ component: 'browser' }),
+    );
+    const ingest = new IngestServer(settings.pageDir ?? bundledPageDir(), log.child({ component: 'ingest' }));
+    await ingest.listen(settings.ingestHost, settings.ingestPort);
+    try {
+      await pool.start(ingest.pageUrl('index.html'));
+    } catch (err) {
+      await ingest.close();
+      throw err;
+    }
+    return new Recorder(settings, livekit, pool, ingest, log);
+  }
+
+  get activeCount(): number {
+    return this.sessions.size;
+  }
+
+  get capacity(): number {
+    return Math.max(0, this.settings.maxConcurrent - this.sessions.size);
+  }
+
+  /** Starts a recording and resolves once its first media chunk is on disk. */
+  async start(req: RecordingRequest): Promise<LiveRecording> {
+    if (this.closed) throw new AppError('NO_CAPACITY', 'this worker is shutting down');
+    assertValidRoomName(req.roomName);
+    if (this.sessions.has(req.id)) throw new AppError('RECORDING_ALREADY_ACTIVE', `recording ${req.id} is already running here`);
+    if (this.capacity === 0) throw new AppError('NO_CAPACITY', `this worker already records ${this.sessions.size} rooms (RECORDER_MAX_CONCURRENT)`);
+    await checkLivekit(this.livekit);
+    const session = new RecordingSession(
+      {
+        livekit: this.livekit,
+        pool: this.pool,
+        ingest: this.ingest,
+        log: this.log.child({ recordingId: req.id }),
+        ffmpegPath: this.settings.ffmpegPath,
+        ffprobePath: this.settings.ffprobePath,
+        spoolDir: this.settings.spoolDir,
+        stallSeconds: this.settings.ingestStallSeconds,
+        audioShiftMs: this.settings.audioShiftMs ?? 0,
+      },
+      req,
+    );
+    this.sessions.set(req.id, session);
+    session.done.then(
+      () => this.sessions.delete(req.id),
+      () => this.sessions.delete(req.id),
+    );
+    await session.begin();
+    return session;
+  }
+
+  get(id: string): LiveRecording | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Stops every live recording (their files are finished, not dropped), then closes browsers and sockets. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.stop('shutdown')));
+    await Promise.allSettled([this.pool.close(), this.ingest.close()]);
+  }
+}
+
+const run = promisify(execFile);
+
+async function assertFfmpeg(ffmpegPath: string, ffprobePath: string): Promise<void> {
+  for (const [bin, setting] of [
+    [ffmpegPath, 'FFMPEG_PATH'],
+    [ffprobePath, 'FFPROBE_PATH'],
+  ] as const) {
+    try {
+      await run(bin, ['-version']);
+    } catch {
+      throw new AppError('FFMPEG_NOT_FOUND', `${path.basename(bin)} not found at "${bin}": install FFmpeg (scripts/bootstrap) or set ${setting}`);
+    }
+  }
+}

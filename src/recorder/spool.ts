@@ -1,0 +1,59 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors';
+
+/**
+ * The raw MediaRecorder stream, appended chunk by chunk before anything else sees it.
+ * Concatenated in order the chunks are a valid WebM file, so whatever happens to FFmpeg
+ * or the worker, what reached the spool can be remuxed later.
+ */
+export class SpoolFile {
+  private handle?: fs.FileHandle;
+  private chain: Promise<void> = Promise.resolve();
+  bytes = 0;
+  chunks = 0;
+
+  private constructor(readonly path: string) {}
+
+  static async create(dir: string, id: string): Promise<SpoolFile> {
+    await fs.mkdir(dir, { recursive: true });
+    const spool = new SpoolFile(path.join(dir, `${id}.webm`));
+    spool.handle = await fs.open(spool.path, 'wx');
+    return spool;
+  }
+
+  /** Appends in call order; resolves once the bytes are written (not merely queued). */
+  append(data: Uint8Array): Promise<void> {
+    const write = this.chain.then(async () => {
+      if (!this.handle) throw new AppError('INTERNAL', 'spool is closed');
+      try {
+        await this.handle.write(data);
+      } catch (err) {
+        throw spoolWriteError(err, this.path);
+      }
+      this.bytes += data.byteLength;
+      this.chunks++;
+    });
+    // a failed write fails every later one too: the file would have a hole
+    this.chain = write;
+    return write;
+  }
+
+  async close(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    const handle = this.handle;
+    this.handle = undefined;
+    if (handle) {
+      await handle.sync().catch(() => undefined);
+      await handle.close();
+    }
+  }
+}
+
+export function spoolWriteError(err: unknown, file: string): AppError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new AppError('DISK_FULL', `disk full while writing ${file}: free space on that disk or set RECORDING_OUTPUT_DIR`, { cause: err });
+  }
+  return new AppError('INTERNAL', `cannot write ${file}: ${(err as Error).message}`, { cause: err });
+}
