@@ -98,6 +98,10 @@ export class Recorder {
     return session;
   }
 
+  activeIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
   get(id: string): LiveRecording | undefined {
     return this.sessions.get(id);
   }

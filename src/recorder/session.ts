@@ -334,7 +334,6 @@ export class RecordingSession implements LiveRecording {
     }
   }
 
-  /** Ids of the processes this session owns right now (for leak checks). */
   ffmpegPid(): number | undefined {
     return this.sink?.pid;
   }

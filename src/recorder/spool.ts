@@ -15,10 +15,15 @@ export class SpoolFile {
 
   private constructor(readonly path: string) {}
 
+  /** A new spool for recording `id`; refuses to reuse an existing file. */
   static async create(dir: string, id: string): Promise<SpoolFile> {
     await fs.mkdir(dir, { recursive: true });
-    const spool = new SpoolFile(path.join(dir, `${id}.webm`));
-    spool.handle = await fs.open(spool.path, 'wx');
+    return SpoolFile.open(path.join(dir, `${id}.webm`), 'wx');
+  }
+
+  static async open(file: string, flags: 'wx' | 'w' | 'a'): Promise<SpoolFile> {
+    const spool = new SpoolFile(file);
+    spool.handle = await fs.open(file, flags);
     return spool;
   }
 

@@ -75,6 +75,8 @@ export interface LiveRecording {
   readonly done: Promise<RecordingResult>;
   progress(): RecordingProgress;
   onProgress(listener: (p: RecordingProgress) => void): () => void;
+  /** The FFmpeg process this recording owns right now, for observability and leak checks. */
+  ffmpegPid(): number | undefined;
   /** Asks the page to flush, waits for the last chunk, closes FFmpeg. Idempotent. */
   stop(reason?: RecordingEndReason): Promise<RecordingResult>;
 }

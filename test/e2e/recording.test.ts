@@ -1,0 +1,229 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic-publishers';
+import { probe } from '../../src/recorder/probe';
+import { Recorder } from '../../src/recorder/recorder';
+import type { OutputFormat, RecordingResult } from '../../src/recorder/types';
+import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
+
+/**
+ * The recorder against a real livekit-server (started once for the run) with real
+ * Chromium publishers; every check reads the output file itself.
+ */
+const livekit = {
+  url: process.env.TEST_LIVEKIT_URL!,
+  apiKey: process.env.TEST_LIVEKIT_API_KEY!,
+  apiSecret: process.env.TEST_LIVEKIT_API_SECRET!,
+};
+const CHROMIUM = '/usr/bin/chromium';
+const NAME_TILE = '#2b3040';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let dir: string;
+let publishers: SyntheticPublishers;
+let recorder: Recorder;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-rec-'));
+  publishers = await SyntheticPublishers.launch({ chromiumPath: CHROMIUM, livekit });
+  recorder = await Recorder.create(
+    {
+      chromiumPath: CHROMIUM,
+      chromiumExtraArgs: [],
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
+      warmBrowsers: 1,
+      maxConcurrent: 2,
+      ingestHost: '127.0.0.1',
+      ingestPort: 0,
+      ingestStallSeconds: 10,
+      spoolDir: path.join(dir, 'spool'),
+    },
+    livekit,
+  );
+}, 60000);
+
+afterAll(async () => {
+  await recorder?.close();
+  await publishers?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function record(room: string, format: OutputFormat, seconds: number, during?: (elapsedMs: () => number) => Promise<void>): Promise<RecordingResult & { ffmpegPid?: number }> {
+  const live = await recorder.start({
+    id: `${room}-${Date.now()}`,
+    roomName: room,
+    outputPath: path.join(dir, `${room}.${format}`),
+    options: { width: 1280, height: 720, fps: 30, format, layout: 'grid' },
+  });
+  const t0 = Date.now();
+  const ffmpegPid = live.ffmpegPid();
+  await during?.(() => Date.now() - t0);
+  await sleep(Math.max(0, seconds * 1000 - (Date.now() - t0)));
+  const result = await live.stop();
+  return { ...result, ffmpegPid };
+}
+
+/** File time (s) of a wall-clock moment of the recording. */
+const fileTime = (r: RecordingResult, wallMs: number) => (wallMs - r.startedAt.getTime()) / 1000;
+
+describe('recording a room with three publishers', () => {
+  const people = [
+    { identity: 'red', colour: '#ff0000', tone: 500 },
+    { identity: 'green', colour: '#00ff00', tone: 800 },
+    { identity: 'blue', colour: '#0000ff', tone: 1300 },
+  ];
+  let joined: Publisher[] = [];
+  let result: RecordingResult & { ffmpegPid?: number };
+
+  beforeAll(async () => {
+    for (const p of people) joined.push(await publishers.add({ room: 'three', ...p }));
+    await sleep(2000);
+    result = await record('three', 'mp4', 10);
+  }, 90000);
+  afterAll(() => Promise.all(joined.map((p) => p.leave())));
+
+  it('is one H.264 1280x720 stream and one audio stream, as long as the recording, at 29+ fps', async () => {
+    const info = await probe('ffprobe', result.path, { countFrames: true });
+    const video = info.streams.filter((s) => s.type === 'video');
+    const audio = info.streams.filter((s) => s.type === 'audio');
+    expect(video).toHaveLength(1);
+    expect(audio).toHaveLength(1);
+    expect(video[0]).toMatchObject({ codec: 'h264', width: 1280, height: 720 });
+    const wallMs = result.endedAt.getTime() - result.startedAt.getTime();
+    expect(Math.abs(info.durationMs - wallMs)).toBeLessThan(500);
+    expect(video[0].fps).toBeGreaterThanOrEqual(29);
+    expect(result.size).toBeGreaterThan(10000);
+  });
+
+  it('shows every publisher in a tile of its own throughout', async () => {
+    for (const t of [3, 6, 9]) {
+      const frame = await frameAt(result.path, t);
+      const regions = people.map((p) => colourRegion(frame, p.colour));
+      for (const r of regions) expect(r.share).toBeGreaterThan(0.08);
+      // three distinct tiles: no two colour centres close together
+      for (let i = 0; i < 3; i++)
+        for (let j = i + 1; j < 3; j++) expect(Math.hypot(regions[i].cx - regions[j].cx, regions[i].cy - regions[j].cy)).toBeGreaterThan(0.2);
+    }
+  });
+
+  it('carries every publisher tone in the mixed audio', async () => {
+    const samples = await audioSamples(result.path, 2, 6);
+    const floor = Math.max(...[650, 1000, 1700].map((hz) => tonePower(samples, hz)));
+    for (const p of people) expect(tonePower(samples, p.tone)).toBeGreaterThan(floor * 100);
+  });
+
+  it('leaves no page, socket or FFmpeg process behind', async () => {
+    expect(await recorder.pool.openPages()).toBe(0);
+    expect(recorder.ingest.openSockets).toBe(0);
+    expect(recorder.activeCount).toBe(0);
+    expect(result.ffmpegPid).toBeDefined();
+    expect(processAlive(result.ffmpegPid)).toBe(false);
+  });
+});
+
+describe('participants coming, going and muting', () => {
+  it('shows a late joiner, drops a leaver and draws a name tile for a muted camera (MKV)', async () => {
+    const yellow = await publishers.add({ room: 'dyn', identity: 'yellow', name: 'Yolanda', colour: '#ffff00', tone: 600 });
+    const magenta = await publishers.add({ room: 'dyn', identity: 'magenta', colour: '#ff00ff', tone: 900 });
+    await sleep(1500);
+    const marks: Record<string, number> = {};
+    let cyan: Publisher | undefined;
+    const result = await record('dyn', 'mkv', 12, async (elapsed) => {
+      await sleep(2500 - elapsed());
+      cyan = await publishers.add({ room: 'dyn', identity: 'cyan', colour: '#00ffff', tone: 1100 });
+      marks.joined = Date.now();
+      await sleep(5000 - elapsed());
+      await yellow.setCameraMuted(true);
+      marks.muted = Date.now();
+      await sleep(8000 - elapsed());
+      await magenta.leave();
+      marks.left = Date.now();
+    });
+    await cyan?.leave();
+    await yellow.leave();
+
+    const info = await probe('ffprobe', result.path);
+    expect(info.format).toContain('matroska');
+    expect(info.streams.map((s) => s.type).sort()).toEqual(['audio', 'video']);
+
+    const share = async (t: number, colour: string) => colourRegion(await frameAt(result.path, t), colour).share;
+    // before the late joiner: two tiles, no cyan
+    const before = fileTime(result, marks.joined) - 0.5;
+    expect(await share(before, '#00ffff')).toBe(0);
+    expect(await share(before, '#ffff00')).toBeGreaterThan(0.08);
+    // after: cyan has a tile
+    expect(await share(fileTime(result, marks.muted) - 0.3, '#00ffff')).toBeGreaterThan(0.05);
+    // muted camera: yellow gone, a name tile instead
+    const afterMute = fileTime(result, marks.left) - 0.3;
+    expect(await share(afterMute, '#ffff00')).toBe(0);
+    expect(await share(afterMute, NAME_TILE)).toBeGreaterThan(0.05);
+    // the leaver's tile disappears
+    const end = (result.endedAt.getTime() - result.startedAt.getTime()) / 1000 - 0.5;
+    expect(await share(end, '#ff00ff')).toBe(0);
+    expect(await share(end, '#00ffff')).toBeGreaterThan(0.05);
+  }, 90000);
+});
+
+describe('WebM output and the ingest secret', () => {
+  it('records VP8+Opus WebM, and refuses ingest connections without the right secret', async () => {
+    const pub = await publishers.add({ room: 'webm', identity: 'orange', colour: '#ff8800', tone: 700 });
+    await sleep(1000);
+    let refusals: number[] = [];
+    const result = await record('webm', 'webm', 5, async () => {
+      const base = recorder.ingest.httpOrigin.replace(/^http/, 'ws');
+      const tryConnect = (url: string) =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          ws.on('open', () => {
+            ws.close();
+            resolve(101);
+          });
+          ws.on('error', () => resolve(-1));
+        });
+      const [id] = recorder.activeIds();
+      refusals = await Promise.all([
+        tryConnect(`${base}/ingest/${id}`),
+        tryConnect(`${base}/ingest/${id}?secret=${'00'.repeat(24)}`),
+        tryConnect(`${base}/ingest/no-such-recording?secret=${'00'.repeat(24)}`),
+      ]);
+    });
+    await pub.leave();
+    expect(refusals).toEqual([401, 401, 401]);
+    const info = await probe('ffprobe', result.path, { countFrames: true });
+    expect(info.format).toContain('webm');
+    const video = info.streams.find((s) => s.type === 'video')!;
+    expect(video).toMatchObject({ codec: 'vp8', width: 1280, height: 720 });
+    expect(info.streams.find((s) => s.type === 'audio')?.codec).toBe('opus');
+    expect(colourRegion(await frameAt(result.path, 3), '#ff8800').share).toBeGreaterThan(0.2);
+  }, 60000);
+});
+
+describe('faults', () => {
+  it('loses nothing when FFmpeg dies mid-recording: the spool is remuxed at stop', async () => {
+    const pub = await publishers.add({ room: 'ffkill', identity: 'purple', colour: '#8000ff', tone: 450 });
+    await sleep(1000);
+    const result = await record('ffkill', 'mp4', 6, async () => {
+      await sleep(2000);
+      const pid = recorder.get(recorder.activeIds()[0])!.ffmpegPid()!;
+      process.kill(pid, 'SIGKILL');
+    });
+    await pub.leave();
+    expect(result.endReason).toBe('stopped');
+    const info = await probe('ffprobe', result.path);
+    const wallMs = result.endedAt.getTime() - result.startedAt.getTime();
+    expect(Math.abs(info.durationMs - wallMs)).toBeLessThan(500);
+    expect(colourRegion(await frameAt(result.path, wallMs / 1000 - 0.7), '#8000ff').share).toBeGreaterThan(0.2);
+  }, 60000);
+
+  it('a room name LiveKit would not take is refused before anything starts', async () => {
+    await expect(
+      recorder.start({ id: 'bad', roomName: 'no spaces/slashes', outputPath: path.join(dir, 'bad.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ROOM_NAME' });
+    expect(recorder.activeCount).toBe(0);
+  });
+});

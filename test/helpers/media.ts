@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const FRAME_W = 160;
+export const FRAME_H = 90;
+
+/** One decoded frame at `seconds`, scaled to 160x90 RGB. */
+export async function frameAt(file: string, seconds: number): Promise<Buffer> {
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(seconds), '-i', file, '-frames:v', '1', '-vf', `scale=${FRAME_W}:${FRAME_H}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    { encoding: 'buffer', maxBuffer: 1 << 24 },
+  );
+  if (stdout.length !== FRAME_W * FRAME_H * 3) throw new Error(`no frame at ${seconds}s of ${file}`);
+  return stdout;
+}
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+export interface ColourRegion {
+  /** Share of the frame's pixels within tolerance of the colour. */
+  share: number;
+  /** Centre of those pixels, as fractions of width and height. */
+  cx: number;
+  cy: number;
+}
+
+export function colourRegion(frame: Buffer, hex: string, tolerance = 60): ColourRegion {
+  const [r, g, b] = hexToRgb(hex);
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < FRAME_W * FRAME_H; i++) {
+    const d = Math.abs(frame[i * 3] - r) + Math.abs(frame[i * 3 + 1] - g) + Math.abs(frame[i * 3 + 2] - b);
+    if (d <= tolerance) {
+      n++;
+      sx += i % FRAME_W;
+      sy += Math.floor(i / FRAME_W);
+    }
+  }
+  return { share: n / (FRAME_W * FRAME_H), cx: n ? sx / n / FRAME_W : -1, cy: n ? sy / n / FRAME_H : -1 };
+}
+
+/** Mono 16 kHz samples of the audio between `from` and `from + seconds`. */
+export async function audioSamples(file: string, from: number, seconds: number): Promise<Float32Array> {
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(from), '-t', String(seconds), '-i', file, '-vn', '-ac', '1', '-ar', '16000', '-f', 'f32le', 'pipe:1'],
+    { encoding: 'buffer', maxBuffer: 1 << 26 },
+  );
+  return new Float32Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 4));
+}
+
+/** Power of one frequency in the samples (Goertzel), normalised by sample count. */
+export function tonePower(samples: Float32Array, hz: number, sampleRate = 16000): number {
+  const k = (2 * Math.PI * hz) / sampleRate;
+  const coeff = 2 * Math.cos(k);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s;
+  }
+  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (samples.length * samples.length);
+}
+
+export function processAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

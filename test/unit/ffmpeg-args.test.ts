@@ -1,0 +1,32 @@
+import { outputOptions, videoCodecOf } from '../../src/recorder/ffmpeg-sink';
+
+describe('FFmpeg output options', () => {
+  it('reads the codec from the MediaRecorder mime type', () => {
+    expect(videoCodecOf('video/webm;codecs=h264,opus')).toBe('h264');
+    expect(videoCodecOf('video/webm;codecs=avc1,opus')).toBe('h264');
+    expect(videoCodecOf('video/webm;codecs=vp8,opus')).toBe('vp8');
+    expect(videoCodecOf('video/webm;codecs=vp9,opus')).toBe('vp9');
+    expect(videoCodecOf('video/webm')).toBe('unknown');
+  });
+
+  it('remuxes H.264 into MP4 with faststart and AAC audio', () => {
+    const args = outputOptions({ format: 'mp4', videoCodec: 'h264' });
+    expect(args.join(' ')).toContain('-c:v copy');
+    expect(args.join(' ')).toContain('-c:a aac');
+    expect(args.join(' ')).toContain('-movflags +faststart');
+  });
+
+  it('copies VP8 into WebM and everything into MKV', () => {
+    expect(outputOptions({ format: 'webm', videoCodec: 'vp8' }).join(' ')).toContain('-c:v copy -c:a copy -f webm');
+    expect(outputOptions({ format: 'mkv', videoCodec: 'h264' }).join(' ')).toContain('-c:v copy -c:a copy -f matroska');
+  });
+
+  it('transcodes only when the container cannot take the codec', () => {
+    expect(outputOptions({ format: 'webm', videoCodec: 'h264' }).join(' ')).toContain('libvpx');
+    expect(outputOptions({ format: 'mp4', videoCodec: 'unknown' }).join(' ')).toContain('libx264');
+  });
+
+  it('shifts audio by a constant offset', () => {
+    expect(outputOptions({ format: 'mp4', videoCodec: 'h264', audioShiftMs: -40 }).join(' ')).toContain('asetpts=PTS-0.04/TB');
+  });
+});
