@@ -43,6 +43,9 @@ const envSchema = z.object({
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  // How late the browser's audio lands after its video (ms), measured by `npm run bench`;
+  // the remux moves audio this much earlier.
+  RECORDER_AV_OFFSET_MS: z.coerce.number().int().min(-1000).max(1000).default(100),
   // Seconds without a chunk after which a live recording is declared stalled.
   RECORDER_INGEST_STALL_SECONDS: z.coerce.number().positive().default(10),
 
@@ -90,6 +93,7 @@ export interface Config {
     ingestHost: string;
     ingestPort: number;
     ingestStallSeconds: number;
+    avOffsetMs: number;
     outputDir: string;
     spoolDir: string;
     minFreeDiskMb: number;
@@ -137,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ingestHost: e.RECORDER_INGEST_HOST,
       ingestPort: e.RECORDER_INGEST_PORT,
       ingestStallSeconds: e.RECORDER_INGEST_STALL_SECONDS,
+      avOffsetMs: e.RECORDER_AV_OFFSET_MS,
       outputDir: e.RECORDING_OUTPUT_DIR,
       spoolDir: e.RECORDING_SPOOL_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.spool'),
       minFreeDiskMb: e.RECORDING_MIN_FREE_DISK_MB,

@@ -26,6 +26,8 @@ export class Capture {
   private retryMs = 100;
   bytes = 0;
   onFirstData?: () => void;
+  /** Called once, when the worker has confirmed the first chunk. */
+  onFirstAck?: () => void;
 
   constructor(
     stream: MediaStream,
@@ -104,6 +106,8 @@ export class Capture {
       if (typeof e.data !== 'string') return;
       const msg = JSON.parse(e.data) as ServerMessage;
       if (msg.type === 'ack') {
+        this.onFirstAck?.();
+        this.onFirstAck = undefined;
         for (const seq of this.unacked.keys()) if (seq <= msg.seq) this.unacked.delete(seq);
         this.maybeDone();
       }

@@ -9,6 +9,36 @@ export interface CompositorOptions {
   background: string;
 }
 
+/**
+ * A Worker's timers are not throttled with the page's, and it schedules against an
+ * absolute deadline so late ticks do not add up to a lower frame rate. Created when the
+ * page loads, because starting a Worker can take hundreds of milliseconds.
+ */
+class FrameClock {
+  private readonly worker: Worker;
+  private onTick?: () => void;
+
+  constructor() {
+    const src = `let timer; let n = 0; let t0 = 0; let period = 0;
+      function tick() { n++; postMessage(0); timer = setTimeout(tick, Math.max(0, t0 + (n + 1) * period - performance.now())); }
+      onmessage = (e) => { clearTimeout(timer); if (e.data > 0) { period = e.data; n = 0; t0 = performance.now(); timer = setTimeout(tick, period); } };`;
+    this.worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    this.worker.onmessage = () => this.onTick?.();
+  }
+
+  start(periodMs: number, onTick: () => void): void {
+    this.onTick = onTick;
+    this.worker.postMessage(periodMs);
+  }
+
+  stop(): void {
+    this.onTick = undefined;
+    this.worker.postMessage(0);
+  }
+}
+
+const frameClock = new FrameClock();
+
 const NAME_TILE_COLOUR = '#2b3040';
 const AVATAR_COLOURS = ['#5b6ee1', '#d95763', '#37946e', '#df7126', '#76428a', '#306082'];
 
@@ -21,7 +51,6 @@ export class Compositor {
   readonly canvas: HTMLCanvasElement;
   readonly track: CanvasCaptureMediaStreamTrack;
   private readonly ctx: CanvasRenderingContext2D;
-  private clock?: Worker;
   private tiles: Tile[] = [];
   private framesDrawn = 0;
   private frameTimes: number[] = [];
@@ -58,19 +87,13 @@ export class Compositor {
   }
 
   start(): void {
-    const period = 1000 / this.opts.fps;
-    // A worker's timers are not throttled with the page's, and we schedule against an
-    // absolute deadline so late ticks do not accumulate into a lower frame rate.
-    const src = `let n=0;const t0=performance.now();const p=${period};
-      function tick(){n++;postMessage(0);const next=t0+n*p;setTimeout(tick,Math.max(0,next-performance.now()));}
-      setTimeout(tick,p);`;
-    this.clock = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    this.clock.onmessage = () => this.frame();
+    // the first frame goes out now: the encoder emits nothing until it has one
+    this.frame();
+    frameClock.start(1000 / this.opts.fps, () => this.frame());
   }
 
   stop(): void {
-    this.clock?.terminate();
-    this.clock = undefined;
+    frameClock.stop();
   }
 
   /** Frames per second over the last two seconds. */

@@ -40,7 +40,35 @@ const mark = (name: string) => (state.marks[name] = performance.now());
 
 // made before any recording is asked for: an AudioContext takes a while to come up
 const mixer = new Mixer();
-const audioReady = mixer.resume();
+const audioReady = mixer.resume().then(() => warmUpEncoders());
+
+/**
+ * Records half a second of nothing in standby so the browser has loaded and
+ * initialised its encoders before a real recording needs them: the first recording of
+ * a page otherwise loses its first frames and waits for its first chunk.
+ */
+async function warmUpEncoders(): Promise<void> {
+  const canvas = document.createElement('canvas');
+  canvas.width = 1280;
+  canvas.height = 720;
+  const ctx = canvas.getContext('2d')!;
+  const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
+  for (const mimeType of [H264[0], VPX[0]].filter((t) => MediaRecorder.isTypeSupported(t))) {
+    const rec = new MediaRecorder(new MediaStream([track, mixer.track]), { mimeType });
+    const done = new Promise((resolve) => (rec.onstop = resolve));
+    rec.start();
+    for (let i = 0; i < 10; i++) {
+      ctx.fillStyle = i % 2 ? '#000' : '#111';
+      ctx.fillRect(0, 0, 1280, 720);
+      track.requestFrame();
+      await new Promise((r) => setTimeout(r, 33));
+    }
+    rec.stop();
+    await done;
+  }
+  track.stop();
+  mark('warm');
+}
 
 let stopRecording: () => Promise<void> = async () => undefined;
 
@@ -80,7 +108,6 @@ async function start(query: string): Promise<void> {
     (): PageMessage => ({ type: 'hello', mimeType: capture.mimeType, width, height, fps }),
   );
   state.mimeType = capture.mimeType;
-  capture.onFirstData = () => mark('firstData');
 
   const statsTimer = setInterval(() => {
     capture.sendStats({
@@ -104,11 +131,18 @@ async function start(query: string): Promise<void> {
 
   await audioReady;
   // Recording starts before the room is joined: the first moments show the background,
-  // and start latency does not include the WebRTC handshake.
+  // and start latency does not include the WebRTC handshake. The join waits until the
+  // worker confirmed the first chunk: its main-thread work would delay both.
+  const firstAck = new Promise<void>((resolve) => (capture.onFirstAck = resolve));
+  capture.onFirstData = () => mark('firstData');
   compositor.start();
   capture.start();
   mark('capture');
   state.phase = 'recording';
+  void Promise.race([firstAck, new Promise((r) => setTimeout(r, 1500))]).then(() => join(tracker, capture, q));
+}
+
+async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams): Promise<void> {
   try {
     await tracker.connect(q.get('url') ?? '', q.get('token') ?? '');
     state.joined = true;

@@ -107,7 +107,7 @@ export class BrowserPool {
     try {
       const page = await context.newPage();
       await page.goto(this.standbyUrl, { waitUntil: 'load', timeout: 15000 });
-      await page.waitForFunction('window.recorder && window.recorderState.phase === "standby"', { timeout: 10000 });
+      await page.waitForFunction('window.recorder && window.recorderState.marks.warm !== undefined', { timeout: 15000 });
       return { page, close };
     } catch (err) {
       await close();

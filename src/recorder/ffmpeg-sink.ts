@@ -35,13 +35,9 @@ export function outputOptions(spec: OutputSpec): string[] {
       ? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2M']
       : ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];
   const shift = spec.audioShiftMs ?? 0;
-  const audioFilter = shift !== 0 ? ['-af', `asetpts=PTS${shift > 0 ? '+' : '-'}${Math.abs(shift) / 1000}/TB`] : [];
-  const audio =
-    spec.format === 'mp4'
-      ? ['-c:a', 'aac', '-b:a', String(spec.audioBitrate ?? 128000), ...audioFilter]
-      : shift !== 0
-        ? ['-c:a', 'libopus', '-b:a', String(spec.audioBitrate ?? 96000), ...audioFilter]
-        : ['-c:a', 'copy'];
+  // a bitstream filter moves the audio packets' timestamps, so copied audio stays copied
+  const audioShift = shift !== 0 ? ['-bsf:a', `setts=ts=TS${shift > 0 ? '+' : '-'}${Math.abs(shift) / 1000}/TB`] : [];
+  const audio = [...(spec.format === 'mp4' ? ['-c:a', 'aac', '-b:a', String(spec.audioBitrate ?? 128000)] : ['-c:a', 'copy']), ...audioShift];
   const container = spec.format === 'mp4' ? ['-f', 'mp4', '-movflags', '+faststart'] : spec.format === 'webm' ? ['-f', 'webm'] : ['-f', 'matroska'];
   return ['-map', '0:v:0?', '-map', '0:a:0?', ...video, ...audio, ...container];
 }

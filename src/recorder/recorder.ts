@@ -21,8 +21,8 @@ export interface RecorderSettings {
   ingestPort: number;
   ingestStallSeconds: number;
   spoolDir: string;
-  /** See SessionDeps.audioShiftMs. */
-  audioShiftMs?: number;
+  /** How late audio lands after video in the browser's output (ms); cancelled at the remux. */
+  avOffsetMs?: number;
   /** The bundled recorder page; defaults to recorder-page/dist of this package. */
   pageDir?: string;
 }
@@ -85,7 +85,7 @@ export class Recorder {
         ffprobePath: this.settings.ffprobePath,
         spoolDir: this.settings.spoolDir,
         stallSeconds: this.settings.ingestStallSeconds,
-        audioShiftMs: this.settings.audioShiftMs ?? 0,
+        audioShiftMs: -(this.settings.avOffsetMs ?? 0),
       },
       req,
     );

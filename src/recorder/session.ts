@@ -121,8 +121,9 @@ export class RecordingSession implements LiveRecording {
         if (m.type() === 'error') log.debug({ text: m.text() }, 'recorder page console');
       });
       page.on('error', (err) => void this.fail(new AppError('BROWSER_CRASHED', `recorder page crashed: ${err.message}`)));
-      log.debug({ ms: Date.now() - requestedAt }, 'page ready');
+      const pageReadyMs = Date.now() - requestedAt;
       await page.evaluate(`window.recorder.start(${JSON.stringify(params.toString())})`);
+      const startedMs = Date.now() - requestedAt;
 
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
       let timer: NodeJS.Timeout | undefined;
@@ -149,7 +150,10 @@ export class RecordingSession implements LiveRecording {
       };
       // the recording's own clock starts when MediaRecorder started, in the page
       if (state.marks.capture) this.startedAt = new Date(state.timeOrigin + state.marks.capture);
-      log.info({ room: req.roomName, mimeType: state.mimeType, startMs: Date.now() - requestedAt }, 'recording');
+      log.info(
+        { room: req.roomName, mimeType: state.mimeType, pageReadyMs, startedMs, firstChunkMs: Date.now() - requestedAt, pageMarks: state.marks },
+        'recording',
+      );
     } catch (err) {
       const error = toAppError(err, 'PAGE_FAILED');
       this.first.reject(error);

@@ -27,6 +27,7 @@ describe('FFmpeg output options', () => {
   });
 
   it('shifts audio by a constant offset', () => {
-    expect(outputOptions({ format: 'mp4', videoCodec: 'h264', audioShiftMs: -40 }).join(' ')).toContain('asetpts=PTS-0.04/TB');
+    expect(outputOptions({ format: 'mp4', videoCodec: 'h264', audioShiftMs: -40 }).join(' ')).toContain('-bsf:a setts=ts=TS-0.04/TB');
+    expect(outputOptions({ format: 'mkv', videoCodec: 'h264', audioShiftMs: 25 }).join(' ')).toContain('-c:a copy -bsf:a setts=ts=TS+0.025/TB');
   });
 });

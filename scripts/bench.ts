@@ -1,0 +1,263 @@
+/**
+ * `npm run bench`: the recorder's figures at 1280x720 30 fps with 3 synthetic publishers,
+ * medians over RUNS runs, printed as a table and as JSON. Measures only the recorder's
+ * processes (its Chromium tree, its FFmpeg, this Node process), not the publishers.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig } from '../src/config';
+import { isPortFree, startDevServer } from '../src/livekit/dev-server';
+import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
+import { probe } from '../src/recorder/probe';
+import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
+import type { LivekitCredentials } from '../src/livekit/tokens';
+import type { RecordingRequest } from '../src/recorder/types';
+
+const run = promisify(execFile);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// which parts to run: cost (CPU, memory, fps, warm start, stop), cold, av
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,cold,av').split(','));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TICK = 100; // USER_HZ on Linux
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
+  return out;
+}
+
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0, 10000);
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks / TICK;
+}
+
+function pssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      kb += m ? Number(m[1]) : 0;
+    } catch {
+      /* exited */
+    }
+  }
+  return kb / 1024;
+}
+
+function request(id: string, room: string, out: string, format: 'mp4' | 'mkv' = 'mp4'): RecordingRequest {
+  return { id, roomName: room, outputPath: out, options: { width: 1280, height: 720, fps: 30, format, layout: 'grid' } };
+}
+
+/** White-frame onsets (video) and beep onsets (audio) in seconds; their pairing gives the A/V offset. */
+async function avOffsetMs(file: string): Promise<{ offsets: number[] }> {
+  const { stdout: v } = await run('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=16:9,format=gray', '-f', 'rawvideo', '-vsync', 'passthrough', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 28 });
+  const { stdout: pts } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]);
+  const times = pts.trim().split('\n').map(Number);
+  const flashes: number[] = [];
+  let wasWhite = false;
+  for (let i = 0; i < times.length; i++) {
+    const frame = v.subarray(i * 144, (i + 1) * 144);
+    const mean = frame.reduce((a, b) => a + b, 0) / 144;
+    const white = mean > 60;
+    if (white && !wasWhite) flashes.push(times[i]);
+    wasWhite = white;
+  }
+  const { stdout: a } = await run('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '48000', '-f', 'f32le', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 28 });
+  const samples = new Float32Array(a.buffer, a.byteOffset, Math.floor(a.length / 4));
+  // decoded PCM starts at the audio stream's first timestamp, not at zero
+  const { stdout: audioStart } = await run('ffprobe', ['-v', 'error', '-select_streams', 'a', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', file]);
+  const t0 = Number(audioStart.trim()) || 0;
+  const beeps: number[] = [];
+  let loud = false;
+  let quietSince = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const x = Math.abs(samples[i]);
+    if (!loud && x > 0.1) {
+      beeps.push(t0 + i / 48000);
+      loud = true;
+      quietSince = i;
+    } else if (loud) {
+      if (x > 0.05) quietSince = i;
+      else if (i - quietSince > 4800) loud = false;
+    }
+  }
+  const offsets = flashes
+    .map((f) => beeps.reduce((best, b) => (Math.abs(b - f) < Math.abs(best - f) ? b : best), Infinity) - f)
+    .filter((d) => Math.abs(d) < 0.4)
+    .map((d) => Math.round(d * 1000));
+  return { offsets };
+}
+
+async function main(): Promise<void> {
+  let port = 7960;
+  while (!(await isPortFree(port)) || !(await isPortFree(port + 1)) || !(await isPortFree(port + 2))) port += 10;
+  const server = await startDevServer({ port });
+  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const settings: RecorderSettings = {
+    chromiumPath: CHROMIUM,
+    chromiumExtraArgs: [],
+    ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
+    warmBrowsers: 1,
+    maxConcurrent: 2,
+    ingestHost: '127.0.0.1',
+    ingestPort: 0,
+    ingestStallSeconds: 10,
+    spoolDir: path.join(dir, 'spool'),
+    // the same correction the service applies by default; BENCH_AV_OFFSET_MS=0 measures the raw offset
+    avOffsetMs: Number(process.env.BENCH_AV_OFFSET_MS ?? loadConfig().recorder.avOffsetMs),
+  };
+  const publishers = await SyntheticPublishers.launch({ chromiumPath: CHROMIUM, livekit });
+  const rows: Record<string, number[]> = { cpuPerSecond: [], peakPssMb: [], fps: [], warmStartMs: [], coldStartMs: [], stopMs: [], durationErrorMs: [], x264CpuPerSecond: [], ratioToX264: [] };
+  let avOffsets: number[] = [];
+  try {
+    for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
+    await sleep(3000);
+    const recorder = await Recorder.create(settings, livekit);
+    try {
+      for (let r = 0; r < (PARTS.has('cost') ? RUNS : 0); r++) {
+        const out = path.join(dir, `run${r}.mp4`);
+        const browserPid = recorder.pool.pids()[0];
+        const cpu0 = cpuSeconds(descendants(browserPid));
+        const self0 = process.cpuUsage();
+        const t0 = Date.now();
+        const live = await recorder.start(request(`run${r}`, 'bench', out));
+        rows.warmStartMs.push(Date.now() - t0);
+        let peak = 0;
+        const ffmpegPid = live.ffmpegPid();
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, pssMb([...descendants(browserPid), ...(ffmpegPid ? [ffmpegPid] : [])]));
+        }, 500);
+        await sleep(SECONDS * 1000);
+        const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
+        const ts = Date.now();
+        const result = await live.stop();
+        rows.stopMs.push(Date.now() - ts);
+        clearInterval(sampler);
+        const self = process.cpuUsage(self0);
+        const browserCpu = cpuSeconds(descendants(browserPid)) - cpu0;
+        const info = await probe('ffprobe', result.path, { countFrames: true });
+        const seconds = info.durationMs / 1000;
+        rows.cpuPerSecond.push((browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds);
+        rows.peakPssMb.push(peak);
+        rows.fps.push(info.streams.find((s) => s.type === 'video')?.fps ?? 0);
+        rows.durationErrorMs.push(info.durationMs - (result.endedAt.getTime() - result.startedAt.getTime()));
+        // the baseline: ffmpeg's own libx264 veryfast encode of the same recording
+        const { stdout } = await run('bash', ['-c', `ffmpeg -v error -i "${out}" -an -c:v libx264 -preset veryfast -f null - && times`]);
+        const [, children] = stdout.trim().split('\n');
+        const [u, s] = children.split(/\s+/).map((t) => {
+          const m = /(\d+)m([\d.]+)s/.exec(t)!;
+          return Number(m[1]) * 60 + Number(m[2]);
+        });
+        rows.x264CpuPerSecond.push((u + s) / seconds);
+        rows.ratioToX264.push(rows.cpuPerSecond[r] / rows.x264CpuPerSecond[r]);
+        process.stderr.write(`run ${r + 1}/${RUNS} done\n`);
+        await sleep(1000);
+      }
+    } finally {
+      await recorder.close();
+    }
+    // cold start: no warm browser, no standby page
+    for (let r = 0; r < (PARTS.has('cold') ? RUNS : 0); r++) {
+      const t0 = Date.now();
+      const cold = await Recorder.create({ ...settings, warmBrowsers: 0 }, livekit);
+      const live = await cold.start(request(`cold${r}`, 'bench', path.join(dir, `cold${r}.mp4`)));
+      rows.coldStartMs.push(Date.now() - t0);
+      await live.stop();
+      await cold.close();
+    }
+    // A/V offset: one publisher that flashes white and beeps at the same instant
+    if (PARTS.has('av')) avOffsets = await measureAvOffset(publishers, settings, livekit, dir);
+  } finally {
+    await publishers.close();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  printSummary(rows, avOffsets);
+}
+
+async function measureAvOffset(publishers: SyntheticPublishers, settings: RecorderSettings, livekit: LivekitCredentials, dir: string): Promise<number[]> {
+  {
+    const flasher = await publishers.add({ room: 'avsync', identity: 'flash', colour: '#000000', tone: 1000, flash: true });
+    await sleep(2000);
+    const recorder2 = await Recorder.create(settings, livekit);
+    const live = await recorder2.start(request('av', 'avsync', path.join(dir, 'av.mkv'), 'mkv'));
+    await sleep(9000);
+    const av = await live.stop();
+    await recorder2.close();
+    await flasher.leave();
+    return (await avOffsetMs(av.path)).offsets;
+  }
+}
+
+function printSummary(rows: Record<string, number[]>, avOffsets: number[]): void {
+  const med = (xs: number[]) => (xs.length ? median(xs) : NaN);
+
+  const summary = {
+    runs: RUNS,
+    secondsPerRun: SECONDS,
+    resolution: '1280x720@30',
+    publishers: 3,
+    cpuSecondsPerRecordedSecond: med(rows.cpuPerSecond),
+    x264VeryfastCpuSecondsPerSecond: med(rows.x264CpuPerSecond),
+    ratioToX264Veryfast: med(rows.ratioToX264),
+    peakMemoryMb: med(rows.peakPssMb),
+    fps: med(rows.fps),
+    warmStartMs: med(rows.warmStartMs),
+    coldStartMs: med(rows.coldStartMs),
+    stopMs: med(rows.stopMs),
+    durationErrorMs: med(rows.durationErrorMs),
+    avOffsetMs: avOffsets.length ? median(avOffsets) : null,
+    avOffsetSamples: avOffsets,
+    perRun: rows,
+  };
+  const table: Array<[string, string, string]> = [
+    ['recorder CPU-s per recorded s', summary.cpuSecondsPerRecordedSecond.toFixed(3), '< 0.5'],
+    ['ffmpeg libx264 veryfast CPU-s/s', summary.x264VeryfastCpuSecondsPerSecond.toFixed(3), 'baseline'],
+    ['ratio recorder / x264 veryfast', summary.ratioToX264Veryfast.toFixed(2), ''],
+    ['peak memory (PSS, MB)', summary.peakMemoryMb.toFixed(0), ''],
+    ['achieved fps (from the file)', summary.fps.toFixed(2), '>= 29.5'],
+    ['start latency, warm (ms)', String(summary.warmStartMs), '< 1000'],
+    ['start latency, cold (ms)', String(summary.coldStartMs), ''],
+    ['stop latency (ms)', String(summary.stopMs), '< 1000'],
+    ['file duration - wall time (ms)', String(summary.durationErrorMs), '|x| < 500'],
+    ['A/V offset, audio after video (ms)', summary.avOffsetMs === null ? 'n/a' : String(summary.avOffsetMs), '|x| <= 45'],
+  ];
+  process.stdout.write(`\nmedians of ${RUNS} runs, ${SECONDS} s each\n`);
+  for (const [k, v, t] of table) process.stdout.write(`${k.padEnd(38)} ${v.padStart(10)}   ${t}\n`);
+  process.stdout.write(`\n${JSON.stringify(summary)}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
