@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, fault: 'caller' },
   NOT_FOUND: { status: 404, fault: 'caller' },
   PAYLOAD_TOO_LARGE: { status: 413, fault: 'caller' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, fault: 'caller' },
   CONFLICT: { status: 409, fault: 'caller' },
   RECORDING_ALREADY_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_ACTIVE: { status: 409, fault: 'caller' },
@@ -46,7 +47,13 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: { status: 503, fault: 'destination' },
   STORAGE_REJECTED: { status: 502, fault: 'destination' },
   UPLOAD_FAILED: { status: 502, fault: 'destination' },
+  POSTPROCESS_FAILED: { status: 500, fault: 'service' },
+  JOB_ABORTED: { status: 503, fault: 'service' },
   INTERNAL: { status: 500, fault: 'service' },
+  // recovery: the worker that owned a live recording died and left nothing usable
+  WORKER_LOST: { status: 500, fault: 'service' },
+  // the recording service's own limits
+  POSTPROCESS_EXHAUSTED: { status: 500, fault: 'service' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AppError } from '../errors';
+
+/**
+ * Every ffmpeg/ffprobe process of the post-processor goes through `runOwned`: it is
+ * killed (SIGKILL) when the caller's AbortSignal fires or its timeout passes, and it is
+ * listed in `liveChildren()` until it has exited, so tests can check nothing is left.
+ */
+
+const live = new Map<number, { bin: string; args: string[] }>();
+
+/** Pids of child processes started here that have not exited yet. */
+export function liveChildren(): number[] {
+  return [...live.keys()];
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called with each complete stdout line (ffmpeg -progress pipe:1). */
+  onStdoutLine?: (line: string) => void;
+  /** Keep stdout in memory and return it (ffprobe JSON). */
+  captureStdout?: boolean;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  /** The last 8 KiB of stderr. */
+  stderr: string;
+}
+
+export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(new AppError('JOB_ABORTED', `${bin} not started: aborted`));
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      reject(new AppError('FFMPEG_NOT_FOUND', `cannot run ${bin}: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    if (child.pid !== undefined) live.set(child.pid, { bin, args });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    let aborted = false;
+    let timedOut = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      const s = d.toString();
+      if (opts.captureStdout) stdout += s;
+      if (opts.onStdoutLine) {
+        partial += s;
+        const lines = partial.split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) opts.onStdoutLine(l.trim());
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-8192);
+    });
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    const onAbort = () => {
+      aborted = true;
+      kill();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          kill();
+        }, opts.timeoutMs)
+      : undefined;
+    const finish = () => {
+      if (child.pid !== undefined) live.delete(child.pid);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    };
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      finish();
+      if (err.code === 'ENOENT') reject(new AppError('FFMPEG_NOT_FOUND', `${bin} not found (install ffmpeg or set FFMPEG_PATH/FFPROBE_PATH)`, { cause: err }));
+      else reject(new AppError('FFMPEG_FAILED', `${bin}: ${err.message}`, { cause: err }));
+    });
+    child.once('close', (code, signal) => {
+      finish();
+      if (aborted) return reject(new AppError('JOB_ABORTED', `${bin} killed: post-processing aborted`));
+      if (timedOut) return reject(new AppError('FFMPEG_FAILED', `${bin} killed after ${opts.timeoutMs} ms`, { details: { stderr } }));
+      if (partial && opts.onStdoutLine) opts.onStdoutLine(partial.trim());
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The last meaningful lines of an ffmpeg stderr, for error messages. */
+export function stderrTail(stderr: string, lines = 4): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join(' | ');
+}

@@ -1,0 +1,43 @@
+export { PostProcessor } from './processor';
+export type {
+  PostprocessInput, PostprocessOptions, PostprocessResult, PostprocessEvents, PostprocessProgress, PostprocessPhase,
+  PostprocessStatus, UploadedObject, UploadedImage,
+} from './processor';
+export { POSTPROCESS_FORMATS, isPostprocessFormat, planConversion, formatSpec } from './formats';
+export type { PostprocessFormat, ConversionPlan, StreamMode } from './formats';
+export { probeMedia } from './probe';
+export type { MediaInfo, VideoStreamInfo, AudioStreamInfo } from './probe';
+export { convertRecording } from './transcode';
+export { generateThumbnails, thumbnailTimestamps, jpegSize, DEFAULT_THUMBNAIL_COUNT, DEFAULT_THUMBNAIL_WIDTH } from './thumbnails';
+export type { LocalImage, ThumbnailOptions } from './thumbnails';
+export { checkFreeSpace, freeSpace } from './disk';
+export { MemoryJobStore, FileJobStore, UNFINISHED_STATES } from './job-store';
+export type { PostprocessJob, PostprocessJobState, PostprocessJobStore, PostprocessJobPatch } from './job-store';
+export { InProcessRunner } from './runner';
+export type { RunnerOptions } from './runner';
+export { PostprocessQueue, redisConnection } from './queue';
+export type { PostprocessQueueOptions } from './queue';
+export { deleteExpired, deleteRecordingFiles, cleanupDir } from './retention';
+export type { RecordingRef, RetentionDeps, RetentionReport, DeleteRecordingResult } from './retention';
+export { isRetryable, backoffDelay } from './retry';
+export { liveChildren, runOwned } from './child';
+export { makeSyntheticRecording } from './synthetic';
+export type { SyntheticKind, SyntheticOptions } from './synthetic';
+
+import path from 'node:path';
+import type { Config } from '../config';
+import type { Storage } from '../storage/types';
+import { PostProcessor as Processor, type PostprocessOptions as Options } from './processor';
+
+/** A PostProcessor wired from the service configuration. */
+export function createPostProcessor(config: Config, storage: Storage, overrides: Partial<Options> = {}): Processor {
+  return new Processor({
+    storage,
+    prefix: config.storage.prefix,
+    workDir: path.join(config.recorder.spoolDir, 'postprocess'),
+    ffmpegPath: config.recorder.ffmpegPath,
+    ffprobePath: config.recorder.ffprobePath,
+    minFreeDiskMb: config.recorder.minFreeDiskMb,
+    ...overrides,
+  });
+}

@@ -1,0 +1,62 @@
+import fsp from 'node:fs/promises';
+import { AppError } from '../errors';
+import { runOwned, stderrTail } from './child';
+import { planConversion, type ConversionPlan, type PostprocessFormat } from './formats';
+import type { MediaInfo } from './probe';
+
+export interface ConvertOptions {
+  ffmpegPath?: string;
+  signal?: AbortSignal;
+  /** 0..100 of the output's timeline written so far. */
+  onProgress?: (percent: number) => void;
+}
+
+export interface ConvertResult {
+  path: string;
+  size: number;
+  plan: ConversionPlan;
+}
+
+/**
+ * Writes `info.path` as `format` to `outPath`: stream copy where the container takes the
+ * codec, encoding otherwise (see planConversion). Written to a temporary name first, so
+ * `outPath` exists only when complete.
+ */
+export async function convertRecording(info: MediaInfo, format: PostprocessFormat, outPath: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  const plan = planConversion(info, format);
+  const tmp = `${outPath}.tmp`;
+  const durationUs = info.durationMs * 1000;
+  let last = -1;
+  const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-i', info.path, ...plan.args, '-progress', 'pipe:1', '-nostats', tmp];
+  const r = await runOwned(opts.ffmpegPath ?? 'ffmpeg', args, {
+    signal: opts.signal,
+    onStdoutLine: (l) => {
+      if (!opts.onProgress || !durationUs) return;
+      if (l.startsWith('out_time_us=') || l.startsWith('out_time_ms=')) {
+        const us = Number(l.slice(l.indexOf('=') + 1)); // both are microseconds in ffmpeg 5
+        if (!Number.isFinite(us) || us < 0) return;
+        const pct = Math.min(99, Math.floor((us / durationUs) * 100));
+        if (pct > last) {
+          last = pct;
+          opts.onProgress(pct);
+        }
+      }
+    },
+  }).catch(async (err) => {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  });
+  if (r.code !== 0) {
+    await fsp.rm(tmp, { force: true });
+    const tail = stderrTail(r.stderr);
+    const corrupt = /Invalid data|moov atom|EBML|truncat|corrupt|Error while decoding/i.test(tail);
+    throw new AppError(corrupt ? 'RECORDING_CORRUPT' : 'FFMPEG_FAILED', `converting ${info.path} to ${format} failed: ${tail}`, {
+      details: { args: plan.args },
+    });
+  }
+  await fsp.rename(tmp, outPath);
+  const size = (await fsp.stat(outPath)).size;
+  if (size === 0) throw new AppError('RECORDING_EMPTY', `converting ${info.path} to ${format} produced an empty file`);
+  opts.onProgress?.(100);
+  return { path: outPath, size, plan };
+}

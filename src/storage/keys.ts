@@ -1,0 +1,51 @@
+import { AppError } from '../errors';
+
+/**
+ * Where the objects of one recording live:
+ *   <prefix><callId>/<recordingId>/recording.<ext>
+ *   <prefix><callId>/<recordingId>/thumbnails/thumb-1.jpg .. thumb-5.jpg
+ *   <prefix><callId>/<recordingId>/poster.jpg
+ * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
+ */
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function checkId(kind: string, id: string): string {
+  if (!SAFE_ID.test(id) || id.includes('..')) {
+    throw new AppError('VALIDATION_ERROR', `${kind} "${id}" is not a safe storage path segment`);
+  }
+  return id;
+}
+
+/** A prefix is used verbatim; a non-empty one without a trailing slash gets one. */
+export function normalizePrefix(prefix: string | undefined): string {
+  if (!prefix) return '';
+  const p = prefix.replace(/^\/+/, '');
+  return p === '' || p.endsWith('/') ? p : `${p}/`;
+}
+
+export function recordingPrefix(prefix: string, callId: string, recordingId: string): string {
+  return `${normalizePrefix(prefix)}${checkId('callId', callId)}/${checkId('recordingId', recordingId)}/`;
+}
+
+export function recordingKey(prefix: string, callId: string, recordingId: string, ext: string): string {
+  return `${recordingPrefix(prefix, callId, recordingId)}recording.${ext.replace(/^\./, '')}`;
+}
+
+/** `index` counts from 1. */
+export function thumbnailKey(prefix: string, callId: string, recordingId: string, index: number): string {
+  if (!Number.isInteger(index) || index < 1) throw new AppError('VALIDATION_ERROR', `thumbnail index ${index} must be >= 1`);
+  return `${recordingPrefix(prefix, callId, recordingId)}thumbnails/thumb-${index}.jpg`;
+}
+
+export function posterKey(prefix: string, callId: string, recordingId: string): string {
+  return `${recordingPrefix(prefix, callId, recordingId)}poster.jpg`;
+}
+
+/** Rejects keys that could escape a directory or address nothing. */
+export function assertSafeKey(key: string): string {
+  if (!key || key.startsWith('/') || key.split('/').some((s) => s === '..' || s === '.') || key.includes('\0')) {
+    throw new AppError('VALIDATION_ERROR', `storage key "${key}" is not allowed`);
+  }
+  return key;
+}

@@ -1,0 +1,240 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  PostProcessor, makeSyntheticRecording, probeMedia, liveChildren, checkFreeSpace, deleteExpired, deleteRecordingFiles, cleanupDir,
+  type PostprocessProgress, type PostprocessStatus, type PostprocessResult,
+} from '../../src/postprocess';
+import { LocalStorage } from '../../src/storage';
+import type { AppError } from '../../src/errors';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-proc-'));
+const storeDir = path.join(tmp, 'store');
+const workDir = path.join(tmp, 'work');
+let mkv: string; // what the recorder hands over: H.264 + Opus in Matroska
+let webm: string; // VP8 + Opus
+const storage = new LocalStorage({ dir: storeDir });
+
+beforeAll(async () => {
+  [mkv, webm] = await Promise.all([
+    makeSyntheticRecording(path.join(tmp, 'in.mkv'), 'h264-opus.mkv', { durationSec: 8, width: 640, height: 360 }),
+    makeSyntheticRecording(path.join(tmp, 'in.webm'), 'vp8-opus.webm', { durationSec: 4, width: 640, height: 360 }),
+  ]);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function processor(extra: Partial<ConstructorParameters<typeof PostProcessor>[0]> = {}) {
+  return new PostProcessor({ storage, workDir, prefix: 'rec/', thumbnailWidth: 320, ...extra });
+}
+
+/** Mean and standard deviation of a JPEG's luma, decoded by ffmpeg. */
+function luma(file: string): { mean: number; sd: number; hash: string } {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 64 << 20 });
+  let sum = 0;
+  for (const b of raw) sum += b;
+  const mean = sum / raw.length;
+  let v = 0;
+  for (const b of raw) v += (b - mean) ** 2;
+  return { mean, sd: Math.sqrt(v / raw.length), hash: crypto.createHash('sha1').update(raw).digest('hex') };
+}
+
+/** Top-level MP4 boxes in order (faststart puts moov before mdat). */
+function mp4Boxes(file: string): string[] {
+  const buf = fs.readFileSync(file);
+  const out: string[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    let size = buf.readUInt32BE(i);
+    const type = buf.toString('latin1', i + 4, i + 8);
+    if (size === 1) size = Number(buf.readBigUInt64BE(i + 8));
+    out.push(type);
+    if (size < 8) break;
+    i += size;
+  }
+  return out;
+}
+
+describe('PostProcessor', () => {
+  let result: PostprocessResult;
+  const statuses: PostprocessStatus[] = [];
+  const progress: PostprocessProgress[] = [];
+  const order: string[] = [];
+
+  it('remuxes to MP4 (+faststart), makes 5 thumbnails and a poster, uploads all, with events in order', async () => {
+    const p = processor();
+    p.on('status', (s) => { statuses.push(s.status); order.push(`status:${s.status}`); });
+    p.on('progress', (e) => progress.push(e));
+    p.on('thumbnailsGenerated', () => order.push('thumbnailsGenerated'));
+    p.on('recordingUploaded', () => order.push('recordingUploaded'));
+    p.on('completed', () => order.push('completed'));
+    p.on('failed', () => order.push('failed'));
+    result = await p.process({ recordingId: 'rec-1', callId: 'call-1', inputPath: mkv, format: 'mp4' });
+
+    expect(order).toEqual(['status:PROCESSING', 'thumbnailsGenerated', 'status:UPLOADING', 'recordingUploaded', 'completed']);
+    expect(statuses).toEqual(['PROCESSING', 'UPLOADING']);
+    expect(progress.length).toBeGreaterThan(3);
+    for (let i = 1; i < progress.length; i++) expect(progress[i].percent).toBeGreaterThan(progress[i - 1].percent);
+    expect(progress.at(-1)!.percent).toBe(100);
+
+    expect(result.conversion).toEqual({ video: 'copy', audio: 'transcode' }); // H.264 kept, Opus -> AAC
+    expect(result.durationMs).toBeGreaterThan(7800);
+    expect(result.durationMs).toBeLessThan(8300);
+    expect(result.video.key).toBe('rec/call-1/rec-1/recording.mp4');
+    expect(result.video.contentType).toBe('video/mp4');
+    const stored = storage.pathOf(result.video.key);
+    expect(fs.statSync(stored).size).toBe(result.video.size);
+    const boxes = mp4Boxes(stored);
+    expect(boxes.indexOf('moov')).toBeGreaterThanOrEqual(0);
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
+    const info = await probeMedia(stored);
+    expect(info.video).toMatchObject({ codec: 'h264', width: 640, height: 360 });
+    expect(info.audio?.codec).toBe('aac');
+
+    expect(fs.existsSync(mkv)).toBe(true); // input kept unless asked
+    expect(fs.existsSync(path.join(workDir, 'rec-1'))).toBe(false); // scratch space removed
+    expect(liveChildren()).toEqual([]);
+  });
+
+  it('thumbnails: 5 images at distinct timestamps, 320 px wide keeping aspect, not blank, all different', () => {
+    expect(result.thumbnails.map((t) => t.key)).toEqual([1, 2, 3, 4, 5].map((i) => `rec/call-1/rec-1/thumbnails/thumb-${i}.jpg`));
+    const at = result.thumbnails.map((t) => t.atMs);
+    expect(new Set(at).size).toBe(5);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(at[0]).toBeGreaterThan(result.durationMs * 0.05);
+    expect(at[4]).toBeLessThan(result.durationMs * 0.95);
+    const hashes = new Set<string>();
+    for (const t of result.thumbnails) {
+      expect([t.width, t.height]).toEqual([320, 180]);
+      const file = storage.pathOf(t.key);
+      expect(fs.statSync(file).size).toBe(t.size);
+      const l = luma(file);
+      expect(l.sd).toBeGreaterThan(10); // a picture, not a flat frame
+      expect(l.mean).toBeGreaterThan(10);
+      hashes.add(l.hash);
+    }
+    expect(hashes.size).toBe(5);
+    expect(result.poster).toMatchObject({ key: 'rec/call-1/rec-1/poster.jpg', width: 640, height: 360, contentType: 'image/jpeg' });
+    expect(luma(storage.pathOf(result.poster!.key)).sd).toBeGreaterThan(10);
+  });
+
+  it('keeps VP8/Opus as they are in WebM, and can drop the input after upload', async () => {
+    const input = path.join(tmp, 'copy.webm');
+    fs.copyFileSync(webm, input);
+    const r = await processor({ removeInputOnSuccess: true }).process({ recordingId: 'rec-2', callId: 'call-1', inputPath: input, format: 'webm' });
+    expect(r.conversion).toEqual({ video: 'copy', audio: 'copy' });
+    expect(r.thumbnails).toHaveLength(5);
+    expect(fs.existsSync(input)).toBe(false);
+  });
+
+  it('delivers audio only (m4a) without thumbnails', async () => {
+    const r = await processor().process({ recordingId: 'rec-3', callId: 'call-1', inputPath: mkv, format: 'm4a' });
+    expect(r.conversion).toEqual({ video: 'none', audio: 'transcode' });
+    expect(r.video.key).toBe('rec/call-1/rec-3/recording.m4a');
+    expect(r.thumbnails).toEqual([]);
+    expect(r.poster).toBeNull();
+    expect((await probeMedia(storage.pathOf(r.video.key))).video).toBeUndefined();
+  });
+
+  describe('bad recordings fail with a clear code and keep the file', () => {
+    const cases: Array<[string, () => string, string]> = [
+      ['an empty file', () => { const f = path.join(tmp, 'empty.mkv'); fs.writeFileSync(f, ''); return f; }, 'RECORDING_EMPTY'],
+      ['a missing file', () => path.join(tmp, 'missing.mkv'), 'RECORDING_EMPTY'],
+      ['random bytes', () => { const f = path.join(tmp, 'noise.mkv'); fs.writeFileSync(f, crypto.randomBytes(300_000)); return f; }, 'RECORDING_CORRUPT'],
+      ['an MP4 cut before its index', () => {
+        const full = path.join(tmp, 'full.mp4');
+        execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', mkv, '-c:v', 'copy', '-an', full]); // moov at the end
+        const f = path.join(tmp, 'cut.mp4');
+        fs.writeFileSync(f, fs.readFileSync(full).subarray(0, 200_000));
+        return f;
+      }, 'RECORDING_CORRUPT'],
+    ];
+    it.each(cases)('%s', async (_name, make, code) => {
+      const input = make();
+      const p = processor({ removeInputOnSuccess: true });
+      const failed: AppError[] = [];
+      p.on('failed', (e) => failed.push(e.error));
+      await expect(p.process({ recordingId: `bad-${code}`, callId: 'call-1', inputPath: input, format: 'mp4' })).rejects.toMatchObject({ code });
+      expect(failed.map((e) => e.code)).toEqual([code]);
+      if (!input.endsWith('missing.mkv')) expect(fs.existsSync(input)).toBe(true);
+      expect(await storage.list(`rec/call-1/bad-${code}/`)).toEqual([]);
+      expect(liveChildren()).toEqual([]);
+    });
+  });
+
+  it('an abort kills its ffmpeg and fails with JOB_ABORTED', async () => {
+    const p = processor();
+    const ctl = new AbortController();
+    let pidsWhileRunning: number[] = [];
+    p.on('progress', (e) => {
+      if (e.phase === 'convert' && !ctl.signal.aborted) {
+        pidsWhileRunning = liveChildren();
+        ctl.abort();
+      }
+    });
+    // H.264 -> VP8 is a real encode, slow enough to be caught in the middle
+    await expect(p.process({ recordingId: 'rec-abort', callId: 'call-1', inputPath: mkv, format: 'webm' }, { signal: ctl.signal })).rejects.toMatchObject({ code: 'JOB_ABORTED' });
+    expect(pidsWhileRunning.length).toBe(1);
+    expect(liveChildren()).toEqual([]);
+    for (const pid of pidsWhileRunning) expect(() => process.kill(pid, 0)).toThrow();
+    expect(fs.existsSync(path.join(workDir, 'rec-abort'))).toBe(false);
+  });
+
+  it('refuses to start without enough disk space (DISK_FULL)', async () => {
+    await expect(checkFreeSpace(tmp, 1024 * 1024 * 1024)).rejects.toMatchObject({ code: 'DISK_FULL', fault: 'destination' });
+    const ok = await checkFreeSpace(path.join(tmp, 'not', 'yet', 'made'), 1);
+    expect(ok.freeMb).toBeGreaterThan(1);
+    await expect(processor({ minFreeDiskMb: 1024 * 1024 * 1024 }).process({ recordingId: 'rec-full', callId: 'call-1', inputPath: mkv, format: 'mp4' }))
+      .rejects.toMatchObject({ code: 'DISK_FULL' });
+  });
+});
+
+describe('deletion and retention', () => {
+  it('deleting a recording removes video, thumbnails, poster and local files', async () => {
+    const local = path.join(tmp, 'spool-rec-1.webm');
+    fs.writeFileSync(local, 'x');
+    expect((await storage.list('rec/call-1/rec-1/')).length).toBe(7);
+    const r = await deleteRecordingFiles(storage, 'rec/', { callId: 'call-1', recordingId: 'rec-1', localPaths: [local] });
+    expect(r).toEqual({ objects: 7, localFiles: 1 });
+    expect(await storage.list('rec/call-1/rec-1/')).toEqual([]);
+    expect(fs.existsSync(local)).toBe(false);
+    expect((await storage.list('rec/call-1/rec-2/')).length).toBe(7); // others untouched
+  });
+
+  it('deleteExpired removes what the lister returns as older than the cutoff', async () => {
+    const now = new Date('2030-01-31T00:00:00Z');
+    const listed: Date[] = [];
+    const deleted: string[] = [];
+    const report = await deleteExpired(30, {
+      storage,
+      prefix: 'rec/',
+      now: () => now,
+      lister: async function* (cutoff) {
+        listed.push(cutoff);
+        yield { callId: 'call-1', recordingId: 'rec-2' };
+        yield { callId: 'call-1', recordingId: '../bad' }; // a failure does not stop the rest
+        yield { callId: 'call-1', recordingId: 'rec-3' };
+      },
+      onDeleted: (ref) => { deleted.push(ref.recordingId); },
+    });
+    expect(listed).toEqual([new Date('2030-01-01T00:00:00Z')]);
+    expect(deleted).toEqual(['rec-2', 'rec-3']);
+    expect(report.failed.map((f) => f.error.code)).toEqual(['VALIDATION_ERROR']);
+    expect(await storage.list('rec/call-1/')).toEqual([]);
+  });
+
+  it('cleans stale spool/temp entries and keeps fresh or protected ones', async () => {
+    const spool = path.join(tmp, 'spool');
+    fs.mkdirSync(path.join(spool, 'old-dir'), { recursive: true });
+    fs.writeFileSync(path.join(spool, 'old-dir', 'chunk'), 'x');
+    fs.writeFileSync(path.join(spool, 'old.webm'), 'x');
+    fs.writeFileSync(path.join(spool, 'kept.webm'), 'x');
+    fs.writeFileSync(path.join(spool, 'fresh.webm'), 'x');
+    const old = new Date(Date.now() - 3 * 86400_000);
+    for (const f of ['old-dir/chunk', 'old-dir', 'old.webm', 'kept.webm']) fs.utimesSync(path.join(spool, f), old, old);
+    const removed = await cleanupDir(spool, 86400_000, { keep: [path.join(spool, 'kept.webm')] });
+    expect(removed.map((p) => path.basename(p)).sort()).toEqual(['old-dir', 'old.webm']);
+    expect(fs.readdirSync(spool).sort()).toEqual(['fresh.webm', 'kept.webm']);
+    expect(await cleanupDir(path.join(tmp, 'nope'), 1)).toEqual([]);
+  });
+});

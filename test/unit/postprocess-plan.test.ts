@@ -1,0 +1,95 @@
+import { planConversion, thumbnailTimestamps, jpegSize, isRetryable, backoffDelay, isPostprocessFormat, type MediaInfo } from '../../src/postprocess';
+import { AppError } from '../../src/errors';
+
+const info = (video?: string, audio?: string): MediaInfo => ({
+  path: '/x/in.mkv',
+  size: 1000,
+  durationMs: 10000,
+  formatName: 'matroska,webm',
+  video: video ? { codec: video, width: 1280, height: 720 } : undefined,
+  audio: audio ? { codec: audio } : undefined,
+});
+
+describe('planConversion', () => {
+  it('remuxes H.264 into MP4 with faststart and converts Opus to AAC', () => {
+    const p = planConversion(info('h264', 'opus'), 'mp4');
+    expect([p.video, p.audio]).toEqual(['copy', 'transcode']);
+    expect(p.args.join(' ')).toContain('-movflags +faststart');
+    expect(p.args.join(' ')).toContain('-c:v copy');
+    expect(p.args.join(' ')).toContain('-c:a aac');
+    expect(p.contentType).toBe('video/mp4');
+  });
+
+  it('copies everything into MP4 when the codecs allow it', () => {
+    const p = planConversion(info('h264', 'aac'), 'mp4');
+    expect([p.video, p.audio]).toEqual(['copy', 'copy']);
+  });
+
+  it('copies VP8/Opus into WebM and encodes H.264 to VP8', () => {
+    expect(planConversion(info('vp8', 'opus'), 'webm')).toMatchObject({ video: 'copy', audio: 'copy' });
+    const p = planConversion(info('h264', 'opus'), 'webm');
+    expect(p.video).toBe('transcode');
+    expect(p.args).toContain('libvpx');
+  });
+
+  it('takes the recorder output as it is into MKV', () => {
+    expect(planConversion(info('h264', 'opus'), 'mkv')).toMatchObject({ video: 'copy', audio: 'copy', ext: 'mkv' });
+  });
+
+  it('drops the picture for audio-only formats', () => {
+    const m4a = planConversion(info('h264', 'opus'), 'm4a');
+    expect(m4a).toMatchObject({ video: 'none', audio: 'transcode', contentType: 'audio/mp4' });
+    expect(m4a.args).toContain('-vn');
+    expect(planConversion(info('vp8', 'opus'), 'ogg')).toMatchObject({ video: 'none', audio: 'copy' });
+  });
+
+  it('refuses audio-only output of a silent recording and unknown formats', () => {
+    expect(() => planConversion(info('h264'), 'ogg')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
+    expect(() => planConversion(info('h264', 'opus'), 'avi' as never)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
+    expect(isPostprocessFormat('mp4')).toBe(true);
+    expect(isPostprocessFormat('avi')).toBe(false);
+  });
+
+  it('handles a video without audio', () => {
+    const p = planConversion(info('h264'), 'mp4');
+    expect(p.audio).toBe('none');
+    expect(p.args).toContain('-an');
+  });
+});
+
+describe('thumbnail timestamps', () => {
+  it('spreads 5 thumbnails at 10/30/50/70/90%', () => {
+    expect(thumbnailTimestamps(60000)).toEqual([6000, 18000, 30000, 42000, 54000]);
+  });
+  it('keeps them distinct for short recordings', () => {
+    const t = thumbnailTimestamps(900);
+    expect(new Set(t).size).toBe(5);
+    expect(Math.max(...t)).toBeLessThan(900);
+  });
+});
+
+describe('jpegSize', () => {
+  it('reads the size from a baseline SOF0 header', () => {
+    // SOI, APP0 (len 4), SOF0 with height 180, width 320
+    const buf = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0xb4, 0x01, 0x40, 0x03, 0, 0, 0, 0, 0, 0]);
+    expect(jpegSize(buf)).toEqual({ width: 320, height: 180 });
+  });
+  it('returns null for something else', () => {
+    expect(jpegSize(Buffer.from('not a jpeg at all'))).toBeNull();
+  });
+});
+
+describe('retry policy', () => {
+  it('does not retry what cannot get better', () => {
+    expect(isRetryable(new AppError('RECORDING_CORRUPT', 'x'))).toBe(false);
+    expect(isRetryable(new AppError('RECORDING_EMPTY', 'x'))).toBe(false);
+    expect(isRetryable(new AppError('STORAGE_REJECTED', 'x'))).toBe(false);
+    expect(isRetryable(new AppError('STORAGE_UNAVAILABLE', 'x'))).toBe(true);
+    expect(isRetryable(new AppError('DISK_FULL', 'x'))).toBe(true);
+    expect(isRetryable(new Error('boom'))).toBe(true);
+  });
+  it('backs off exponentially with a cap', () => {
+    expect([1, 2, 3, 4].map((a) => backoffDelay(100, a))).toEqual([100, 200, 400, 800]);
+    expect(backoffDelay(1000, 30, 60000)).toBe(60000);
+  });
+});
