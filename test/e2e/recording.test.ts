@@ -20,7 +20,7 @@ const livekit = {
 const CHROMIUM = '/usr/bin/chromium';
 const NAME_TILE = '#2b3040';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let dir: string;
 let publishers: SyntheticPublishers;
