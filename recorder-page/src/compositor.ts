@@ -54,6 +54,9 @@ export class Compositor {
   private tiles: Tile[] = [];
   private framesDrawn = 0;
   private frameTimes: number[] = [];
+  private readonly seen = new Set<string>();
+  /** Called the first time a participant's video is drawn (for latency logs). */
+  onFirstVideo?: (identity: string) => void;
 
   constructor(
     private readonly opts: CompositorOptions,
@@ -126,6 +129,10 @@ export class Compositor {
         drawVideo(ctx, p.screen, tile, 'contain');
       } else if (tile.kind === 'camera' && p.camera && !p.cameraMuted && hasFrame(p.camera)) {
         drawVideo(ctx, p.camera, tile, 'cover');
+        if (!this.seen.has(p.identity)) {
+          this.seen.add(p.identity);
+          this.onFirstVideo?.(p.identity);
+        }
       } else {
         drawNameTile(ctx, p, tile);
       }

@@ -1,3 +1,4 @@
+import { RoomEvent } from 'livekit-client';
 import { Capture } from './capture';
 import { Compositor } from './compositor';
 import type { LayoutName } from './layouts';
@@ -108,6 +109,7 @@ async function start(query: string): Promise<void> {
     (): PageMessage => ({ type: 'hello', mimeType: capture.mimeType, width, height, fps }),
   );
   state.mimeType = capture.mimeType;
+  compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
 
   const statsTimer = setInterval(() => {
     capture.sendStats({
@@ -143,11 +145,13 @@ async function start(query: string): Promise<void> {
 }
 
 async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams): Promise<void> {
+  mark('joining');
+  tracker.room.once(RoomEvent.SignalConnected, () => mark('signal'));
   try {
     await tracker.connect(q.get('url') ?? '', q.get('token') ?? '');
     state.joined = true;
     mark('joined');
-    capture.sendStats({ type: 'joined', participants: tracker.participants.size });
+    capture.sendStats({ type: 'joined', participants: tracker.participants.size, marks: state.marks });
   } catch (err) {
     state.error = `could not join the room: ${(err as Error).message}`;
     capture.sendStats({ type: 'error', message: state.error });

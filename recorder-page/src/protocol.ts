@@ -32,7 +32,8 @@ export type PageMessage =
   | { type: 'hello'; mimeType: string; width: number; height: number; fps: number }
   | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number }
   | { type: 'end'; lastSeq: number }
-  | { type: 'joined'; participants: number }
+  | { type: 'joined'; participants: number; marks?: Record<string, number> }
+  | { type: 'firstVideo'; identity: string }
   | { type: 'disconnected'; reason: string }
   | { type: 'error'; message: string };
 

@@ -325,6 +325,10 @@ export class RecordingSession implements LiveRecording {
         break;
       case 'joined':
         this.stats.participants = msg.participants;
+        this.deps.log.info({ participants: msg.participants, sinceStartMs: Date.now() - this.startedAt.getTime(), pageMarks: msg.marks }, 'joined the room');
+        break;
+      case 'firstVideo':
+        this.deps.log.info({ identity: msg.identity, sinceStartMs: Date.now() - this.startedAt.getTime() }, 'first video frame drawn');
         break;
     }
   }

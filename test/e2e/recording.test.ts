@@ -101,10 +101,12 @@ describe('recording a room with three publishers', () => {
   });
 
   it('shows every publisher in a tile of its own throughout', async () => {
-    for (const t of [3, 6, 9]) {
+    // from 5 s on: joining the room and the first keyframes take a moment on a loaded machine
+    for (const t of [5, 7, 9.5]) {
       const frame = await frameAt(result.path, t);
       const regions = people.map((p) => colourRegion(frame, p.colour));
-      for (const r of regions) expect(r.share).toBeGreaterThan(0.08);
+      const missing = people.filter((_, i) => regions[i].share <= 0.08).map((p) => p.identity);
+      expect({ t, missing }).toEqual({ t, missing: [] });
       // three distinct tiles: no two colour centres close together
       for (let i = 0; i < 3; i++)
         for (let j = i + 1; j < 3; j++) expect(Math.hypot(regions[i].cx - regions[j].cx, regions[i].cy - regions[j].cy)).toBeGreaterThan(0.2);
@@ -135,7 +137,7 @@ describe('participants coming, going and muting', () => {
     let cyan: Publisher | undefined;
     // each change waits for the previous one to be visible, whatever the machine's speed
     const result = await record('dyn', 'mkv', 0, async () => {
-      await sleep(2000);
+      await sleep(4000);
       marks.joining = Date.now();
       cyan = await publishers.add({ room: 'dyn', identity: 'cyan', colour: '#00ffff', tone: 1100 });
       await sleep(2500);
@@ -176,7 +178,7 @@ describe('WebM output and the ingest secret', () => {
     const pub = await publishers.add({ room: 'webm', identity: 'orange', colour: '#ff8800', tone: 700 });
     await sleep(1000);
     let refusals: number[] = [];
-    const result = await record('webm', 'webm', 5, async () => {
+    const result = await record('webm', 'webm', 7, async () => {
       const base = recorder.ingest.httpOrigin.replace(/^http/, 'ws');
       const tryConnect = (url: string) =>
         new Promise<number>((resolve) => {
@@ -202,7 +204,7 @@ describe('WebM output and the ingest secret', () => {
     const video = info.streams.find((s) => s.type === 'video')!;
     expect(video).toMatchObject({ codec: 'vp8', width: 1280, height: 720 });
     expect(info.streams.find((s) => s.type === 'audio')?.codec).toBe('opus');
-    expect(colourRegion(await frameAt(result.path, 3), '#ff8800').share).toBeGreaterThan(0.2);
+    expect(colourRegion(await frameAt(result.path, 6), '#ff8800').share).toBeGreaterThan(0.2);
   }, 60000);
 });
 
