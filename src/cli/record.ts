@@ -6,7 +6,7 @@ import { assertValidRoomName, checkLivekit, type LivekitCredentials } from '../l
 import type { Logger } from '../recorder/logger';
 import { describeProbe, probe } from '../recorder/probe';
 import { Recorder } from '../recorder/recorder';
-import { LAYOUTS, OUTPUT_FORMATS, type LayoutName, type OutputFormat, type RecordingResult } from '../recorder/types';
+import { LAYOUTS, OUTPUT_FORMATS, type LayoutName, type LiveRecording, type OutputFormat, type RecordingResult } from '../recorder/types';
 import { progressPrinter } from './progress';
 
 export interface RecordCommandOptions {
@@ -47,8 +47,8 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
   // cheap checks first: a bad room or key should not wait for a browser launch
   assertValidRoomName(o.room);
   await checkLivekit(livekit);
-  const recorder = await Recorder.create({ ...config.recorder, chromiumExtraArgs: config.recorder.chromiumExtraArgs, warmBrowsers: 1 }, livekit, log);
   const printer = progressPrinter();
+  let live: LiveRecording | undefined;
   let interrupted = 0;
   const onSignal = () => {
     interrupted++;
@@ -59,10 +59,12 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
     process.stderr.write('\nstopping, finishing the file (Ctrl-C again to abort)\n');
     void live?.stop();
   };
-  let live: Awaited<ReturnType<Recorder['start']>> | undefined;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let recorder: Recorder | undefined;
   try {
+    recorder = await Recorder.create({ ...config.recorder, warmBrowsers: 1 }, livekit, log);
+    if (interrupted) throw new AppError('VALIDATION_ERROR', 'interrupted before the recording started');
     live = await recorder.start({
       id: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${crypto.randomBytes(3).toString('hex')}`,
       roomName: o.room,
@@ -83,6 +85,6 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await recorder.close();
+    await recorder?.close();
   }
 }

@@ -57,6 +57,10 @@ export class SyntheticPublishers {
         headless: true,
         args: RECORDER_CHROMIUM_ARGS,
         protocolTimeout: 30000,
+        // shutdown is ours: finish recordings first, then close the browser
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
       });
       return new SyntheticPublishers(browser, server, origin, opts.livekit);
     } catch (err) {

@@ -171,6 +171,10 @@ export class BrowserPool {
         ignoreDefaultArgs: ['--mute-audio'],
         defaultViewport: null,
         protocolTimeout: 30000,
+        // shutdown is ours: finish recordings first, then close the browser
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
       });
       browser.on('disconnected', () => {
         if (!this.closed) this.log.warn({ pid: browser.process()?.pid }, 'browser disconnected');

@@ -140,9 +140,6 @@ export class RecordingSession implements LiveRecording {
       this.phase = 'recording';
       this.lastChunkAt = Date.now();
       this.timers.push(setInterval(() => this.watch(), 500));
-      if (req.maxDurationSeconds) {
-        this.timers.push(setTimeout(() => void this.stop('max_duration'), req.maxDurationSeconds * 1000));
-      }
       const state = (await page.evaluate('({ ...window.recorderState, timeOrigin: performance.timeOrigin })')) as {
         mimeType: string;
         marks: Record<string, number>;
@@ -150,6 +147,11 @@ export class RecordingSession implements LiveRecording {
       };
       // the recording's own clock starts when MediaRecorder started, in the page
       if (state.marks.capture) this.startedAt = new Date(state.timeOrigin + state.marks.capture);
+      if (req.maxDurationSeconds) {
+        // counted from when MediaRecorder started, so the file is as long as asked
+        const left = req.maxDurationSeconds * 1000 - (Date.now() - this.startedAt.getTime());
+        this.timers.push(setTimeout(() => void this.stop('max_duration'), Math.max(0, left)));
+      }
       log.info(
         { room: req.roomName, mimeType: state.mimeType, pageReadyMs, startedMs, firstChunkMs: Date.now() - requestedAt, pageMarks: state.marks },
         'recording',

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SyntheticPublishers } from '../../src/livekit/synthetic-publishers';
+import { probe } from '../../src/recorder/probe';
+
+/**
+ * `recorder record` as a user runs it: the built command (scripts/bootstrap builds it
+ * before the suite), real livekit-server, real exit codes and messages.
+ */
+const BIN = path.join(__dirname, '..', '..', 'bin', 'recorder');
+const url = process.env.TEST_LIVEKIT_URL!;
+const key = process.env.TEST_LIVEKIT_API_KEY!;
+const secret = process.env.TEST_LIVEKIT_API_SECRET!;
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function runCli(args: string[], opts: { env?: Record<string, string>; interruptAfterMs?: number } = {}): Promise<Outcome> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, RECORDING_OUTPUT_DIR: dir, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60000);
+    if (opts.interruptAfterMs) setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    child.on('exit', (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-cli-'));
+});
+afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+describe('recorder record: bad input fails fast with a clear message', () => {
+  const out = () => path.join(dir, 'x.mp4');
+
+  it('names a LiveKit server that is not there, within 15 s', async () => {
+    const r = await runCli(['record', '--url', 'ws://127.0.0.1:9', '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', out()]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('LIVEKIT_UNREACHABLE');
+    expect(r.ms).toBeLessThan(15000);
+  });
+
+  it('says the key was refused', async () => {
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', 'wrong-secret', '--room', 'r', '--output', out()]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('LIVEKIT_AUTH_FAILED');
+    expect(r.ms).toBeLessThan(15000);
+  });
+
+  it('refuses a room name that is not valid', async () => {
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'a room/with spaces', '--output', out()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('INVALID_ROOM_NAME');
+  });
+
+  it('names the setting to change when Chromium or FFmpeg is missing', async () => {
+    const base = ['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', out()];
+    const chromium = await runCli(base, { env: { CHROMIUM_PATH: '/nonexistent/chromium' } });
+    expect(chromium.code).not.toBe(0);
+    expect(chromium.stderr).toMatch(/CHROMIUM_NOT_FOUND.*CHROMIUM_PATH/);
+    const ffmpeg = await runCli(base, { env: { FFMPEG_PATH: '/nonexistent/ffmpeg' } });
+    expect(ffmpeg.code).not.toBe(0);
+    expect(ffmpeg.stderr).toMatch(/FFMPEG_NOT_FOUND.*FFMPEG_PATH/);
+  });
+
+  it('refuses an unknown output format', async () => {
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', path.join(dir, 'x.avi')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('UNSUPPORTED_OPTION');
+  });
+});
+
+describe('recorder record: a real recording', () => {
+  let publishers: SyntheticPublishers;
+  beforeAll(async () => {
+    publishers = await SyntheticPublishers.launch({ chromiumPath: '/usr/bin/chromium', livekit: { url, apiKey: key, apiSecret: secret } });
+    await publishers.add({ room: 'cli', identity: 'teal', colour: '#008080', tone: 520 });
+  }, 60000);
+  afterAll(() => publishers.close());
+
+  it('records for --duration and prints the path and the ffprobe summary (LIVEKIT_* from the environment)', async () => {
+    const output = path.join(dir, 'duration.mkv');
+    const r = await runCli(['record', '--room', 'cli', '--output', output, '--duration', '4'], {
+      env: { LIVEKIT_URL: url, LIVEKIT_API_KEY: key, LIVEKIT_API_SECRET: secret },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(output);
+    expect(r.stdout).toMatch(/matroska.*video h264 1280x720.*audio opus/);
+    const info = await probe('ffprobe', output);
+    expect(info.durationMs).toBeGreaterThan(3500);
+    expect(info.durationMs).toBeLessThan(5000);
+  }, 60000);
+
+  it('without --duration records until Ctrl-C, then finishes the file cleanly', async () => {
+    const output = path.join(dir, 'interrupted.mp4');
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'cli', '--output', output], {
+      interruptAfterMs: 6000,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('stopping');
+    const info = await probe('ffprobe', output);
+    expect(info.streams.map((s) => s.type).sort()).toEqual(['audio', 'video']);
+    expect(info.durationMs).toBeGreaterThan(2000);
+  }, 60000);
+});
