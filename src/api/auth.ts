@@ -1,0 +1,89 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config';
+import { AppError } from '../errors';
+import type { Actor } from '../recordings/permissions';
+import { ID_PATTERNS } from '../recordings/service';
+import { JwtError, JwtVerifier } from './jwt';
+
+/**
+ * Who calls the API:
+ * - a user: `Authorization: Bearer <JWT>` (HS256 with AUTH_JWT_SECRET, or RS256/ES256 with
+ *   AUTH_JWT_PUBLIC_KEY); `sub` is the user id, `exp` is required. An X-User-Id that
+ *   disagrees with `sub` is refused (403).
+ * - a trusted service: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, matched by its
+ *   sha256 (hex) against AUTH_SERVICE_API_KEY_HASHES; it acts for the user in X-User-Id.
+ * X-User-Id alone is never trusted.
+ */
+export interface AuthHeaders {
+  authorization?: string | undefined;
+  'x-api-key'?: string | string[] | undefined;
+  'x-user-id'?: string | string[] | undefined;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export class Authenticator {
+  private readonly keyHashes: Buffer[];
+  private readonly jwt?: JwtVerifier;
+
+  /** Throws (at start-up) when the configured public key is unusable. */
+  constructor(cfg: Config['auth']) {
+    this.keyHashes = cfg.serviceApiKeyHashes
+      .map((h) => h.trim().toLowerCase().replace(/^sha256:/, ''))
+      .filter((h) => /^[0-9a-f]{64}$/.test(h))
+      .map((h) => Buffer.from(h, 'hex'));
+    if (cfg.jwtSecret || cfg.jwtPublicKey) {
+      this.jwt = new JwtVerifier({
+        ...(cfg.jwtSecret ? { secret: cfg.jwtSecret } : {}),
+        ...(cfg.jwtPublicKey ? { publicKey: cfg.jwtPublicKey } : {}),
+      });
+    }
+  }
+
+  async authenticate(headers: AuthHeaders): Promise<Actor> {
+    const apiKeyHeader = single(headers['x-api-key'], 'X-Api-Key');
+    const xUserId = single(headers['x-user-id'], 'X-User-Id');
+    if (xUserId !== undefined && !ID_PATTERNS.userId.test(xUserId)) throw new AppError('UNAUTHORIZED', 'malformed X-User-Id');
+    let bearer: string | undefined;
+    if (headers.authorization !== undefined) {
+      const m = /^Bearer +([^\s]+) *$/i.exec(headers.authorization);
+      if (!m) throw new AppError('UNAUTHORIZED', 'Authorization must be "Bearer <token>"');
+      bearer = m[1];
+    }
+    if (bearer !== undefined && apiKeyHeader !== undefined) throw new AppError('UNAUTHORIZED', 'send one credential, not two');
+    const credential = bearer ?? apiKeyHeader;
+    if (!credential) throw new AppError('UNAUTHORIZED', 'authentication required');
+
+    if (bearer !== undefined && JWT_SHAPE.test(bearer)) {
+      const sub = this.verifyJwt(bearer);
+      if (xUserId !== undefined && xUserId !== sub) throw new AppError('FORBIDDEN', 'X-User-Id does not match the token');
+      return { kind: 'user', userId: sub };
+    }
+    if (!this.matchesServiceKey(credential)) throw new AppError('UNAUTHORIZED', 'invalid credentials');
+    return { kind: 'service', userId: xUserId ?? null };
+  }
+
+  private matchesServiceKey(key: string): boolean {
+    const digest = createHash('sha256').update(key, 'utf8').digest();
+    let found = false;
+    for (const h of this.keyHashes) if (timingSafeEqual(h, digest)) found = true;
+    return found;
+  }
+
+  private verifyJwt(token: string): string {
+    if (!this.jwt) throw new AppError('UNAUTHORIZED', 'invalid token');
+    let sub: string;
+    try {
+      sub = this.jwt.verify(token).sub;
+    } catch (err) {
+      throw new AppError('UNAUTHORIZED', err instanceof JwtError && err.expired ? 'token expired' : 'invalid token');
+    }
+    if (!ID_PATTERNS.userId.test(sub)) throw new AppError('UNAUTHORIZED', 'invalid token subject');
+    return sub;
+  }
+}
+
+function single(v: string | string[] | undefined, name: string): string | undefined {
+  if (Array.isArray(v)) throw new AppError('UNAUTHORIZED', `${name} given more than once`);
+  return v;
+}

@@ -1,0 +1,228 @@
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { LAYOUTS, OUTPUT_FORMATS } from '../recorder/types';
+import { OPTION_LIMITS, RESOLUTION_PRESETS } from '../recordings/options';
+import { ID_PATTERNS } from '../recordings/service';
+import { RECORDING_STATUSES } from '../recordings/status';
+
+extendZodWithOpenApi(z);
+
+/** Request and response schemas: they validate requests (strictly) and generate /api/openapi.json. */
+
+export const CallId = z.string().regex(ID_PATTERNS.callId).openapi({ description: 'Call id: 1-64 letters, digits, _ or -', example: 'call_123' });
+export const UserId = z.string().regex(ID_PATTERNS.userId).openapi({ example: 'user_42' });
+export const RecordingId = z.string().regex(ID_PATTERNS.recordingId).openapi({ format: 'uuid' });
+
+export const CreateCallBody = z
+  .strictObject({
+    id: CallId.optional(),
+    roomName: z.string().min(1).max(128).openapi({ description: 'The LiveKit room', example: 'standup-2025-06-01' }),
+    hostId: UserId,
+    participantIds: z.array(UserId).max(500).optional(),
+  })
+  .openapi('CreateCallBody');
+
+export const AddParticipantsBody = z.strictObject({ userIds: z.array(UserId).min(1).max(500) }).openapi('AddParticipantsBody');
+
+export const StartRecordingBody = z
+  .strictObject({
+    layout: z.enum(LAYOUTS).optional(),
+    format: z.enum(OUTPUT_FORMATS).optional(),
+    resolution: z.enum(Object.keys(RESOLUTION_PRESETS) as [keyof typeof RESOLUTION_PRESETS]).optional(),
+    width: z.number().int().min(OPTION_LIMITS.minWidth).max(OPTION_LIMITS.maxWidth).optional(),
+    height: z.number().int().min(OPTION_LIMITS.minHeight).max(OPTION_LIMITS.maxHeight).optional(),
+    fps: z.number().int().optional().openapi({ enum: [...OPTION_LIMITS.fps] }),
+    videoBitrate: z.number().int().min(OPTION_LIMITS.minVideoBitrate).max(OPTION_LIMITS.maxVideoBitrate).optional(),
+    audioBitrate: z.number().int().min(OPTION_LIMITS.minAudioBitrate).max(OPTION_LIMITS.maxAudioBitrate).optional(),
+    maxDurationSeconds: z.number().int().min(1).optional(),
+  })
+  .openapi('StartRecordingBody');
+
+export const StopRecordingBody = z.strictObject({ recordingId: RecordingId.optional() }).openapi('StopRecordingBody');
+
+export const ListRecordingsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  includeDeleted: z.enum(['true', 'false']).optional(),
+});
+
+export const CallParams = z.strictObject({ callId: CallId });
+export const RecordingParams = z.strictObject({ callId: CallId, recordingId: RecordingId });
+export const ParticipantParams = z.strictObject({ callId: CallId, userId: UserId });
+
+// ---- responses ----------------------------------------------------------------------
+
+const Status = z.enum(RECORDING_STATUSES).openapi('RecordingStatus');
+
+export const CallViewSchema = z
+  .object({
+    id: z.string(),
+    roomName: z.string(),
+    hostId: z.string(),
+    participantIds: z.array(z.string()),
+    isRecorded: z.boolean(),
+    recordingStatus: Status.nullable(),
+    recordingUrl: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('VideoCall');
+
+const Thumbnail = z.object({ key: z.string(), url: z.string().optional(), atMs: z.number(), width: z.number().optional(), height: z.number().optional() });
+
+export const RecordingViewSchema = z
+  .object({
+    id: z.string(),
+    callId: z.string(),
+    status: Status,
+    format: z.string(),
+    options: z.record(z.string(), z.unknown()),
+    requestedBy: z.string(),
+    startedAt: z.string(),
+    recordingAt: z.string().nullable(),
+    stoppingAt: z.string().nullable(),
+    processingAt: z.string().nullable(),
+    uploadingAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    failedAt: z.string().nullable(),
+    deletedAt: z.string().nullable(),
+    stopReason: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    fileSize: z.number().nullable(),
+    url: z.string().nullable(),
+    thumbnails: z.array(Thumbnail),
+    error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
+  })
+  .openapi('Recording');
+
+export const StartedSchema = z.object({ id: z.string(), callId: z.string(), status: Status, startedAt: z.string() }).openapi('RecordingStarted');
+
+const envelope = <T extends z.ZodType>(data: T, name: string) =>
+  z.object({ success: z.literal(true), data, message: z.string() }).openapi(name);
+
+export const ErrorEnvelope = z
+  .object({ success: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi('Error');
+
+// ---- OpenAPI document -------------------------------------------------------------------
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A user JWT (sub = user id), or a service API key acting for X-User-Id',
+  });
+  const apiKey = registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-Api-Key' });
+  const security = [{ [bearer.name]: [] }, { [apiKey.name]: [] }];
+  const UserHeader = z.object({ 'x-user-id': UserId.optional().openapi({ description: 'The user a service key acts for' }) });
+  const errors = Object.fromEntries(
+    [
+      [400, 'Invalid request (VALIDATION_ERROR, UNSUPPORTED_OPTION, INVALID_ROOM_NAME)'],
+      [401, 'Missing, expired or forged credentials'],
+      [403, 'Not allowed (only the host controls recordings)'],
+      [404, 'No such call or recording, or not visible to the caller'],
+      [409, 'Conflict (RECORDING_ALREADY_ACTIVE, RECORDING_NOT_ACTIVE, CONFLICT)'],
+      [413, 'Body larger than 64 KiB'],
+    ].map(([code, description]) => [code, { description: description as string, content: { 'application/json': { schema: ErrorEnvelope } } }]),
+  );
+  const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+  const body = <T extends z.ZodType>(schema: T, required = true) => ({ body: { required, content: { 'application/json': { schema } } } });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls',
+    summary: 'Create a video call',
+    security,
+    request: { headers: UserHeader, ...body(CreateCallBody) },
+    responses: { 201: json(envelope(CallViewSchema, 'CallResponse'), 'Created'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/video-calls/{callId}',
+    summary: 'A call (host and participants)',
+    security,
+    request: { params: CallParams, headers: UserHeader },
+    responses: { 200: json(envelope(CallViewSchema, 'CallResponse'), 'The call'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/participants',
+    summary: 'Add participants (host)',
+    security,
+    request: { params: CallParams, headers: UserHeader, ...body(AddParticipantsBody) },
+    responses: { 200: json(envelope(CallViewSchema, 'CallResponse'), 'The call'), ...errors },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/video-calls/{callId}/participants/{userId}',
+    summary: 'Remove a participant (host)',
+    security,
+    request: { params: ParticipantParams, headers: UserHeader },
+    responses: { 200: json(envelope(CallViewSchema, 'CallResponse'), 'The call'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/recording/start',
+    summary: 'Start recording the call (host)',
+    security,
+    request: {
+      params: CallParams,
+      headers: UserHeader.extend({ 'idempotency-key': z.string().max(255).optional() }),
+      ...body(StartRecordingBody, false),
+    },
+    responses: {
+      201: json(envelope(StartedSchema, 'StartResponse'), 'Recording starting'),
+      200: json(envelope(StartedSchema, 'StartResponse'), 'Replay of an earlier start with the same Idempotency-Key'),
+      503: json(ErrorEnvelope, 'NO_CAPACITY'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/recording/stop',
+    summary: 'Stop the active (or the given) recording (host)',
+    security,
+    request: { params: CallParams, headers: UserHeader, ...body(StopRecordingBody, false) },
+    responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Stopping'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/video-calls/{callId}/recording/{recordingId}',
+    summary: 'A recording (host and participants)',
+    security,
+    request: { params: RecordingParams, headers: UserHeader },
+    responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'The recording'), ...errors },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/video-calls/{callId}/recording/{recordingId}',
+    summary: 'Delete a finished recording and its stored files (host)',
+    security,
+    request: { params: RecordingParams, headers: UserHeader },
+    responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Deleted'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/video-calls/{callId}/recordings',
+    summary: "The call's recordings, newest first",
+    security,
+    request: { params: CallParams, headers: UserHeader, query: ListRecordingsQuery },
+    responses: { 200: json(envelope(z.array(RecordingViewSchema), 'RecordingListResponse'), 'Recordings'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/livekit/webhook',
+    summary: 'LiveKit webhooks (room_finished, participant_left), signed by LiveKit',
+    request: { body: { content: { 'application/webhook+json': { schema: z.object({ event: z.string() }).passthrough() } } } },
+    responses: { 200: { description: 'Accepted' }, 401: json(ErrorEnvelope, 'Bad signature') },
+  });
+  registry.registerPath({ method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'Alive' } } });
+  registry.registerPath({ method: 'get', path: '/readyz', summary: 'Readiness (database, Redis, recorder)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } });
+  registry.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics' } } });
+
+  const generator = new OpenApiGeneratorV31(registry.definitions);
+  return generator.generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'LiveKit recorder', version: '0.1.0', description: 'Records LiveKit calls the way viewers saw them.' },
+  }) as unknown as Record<string, unknown>;
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type express from 'express';
+import type { Config } from '../config';
+import { openDatabase, type Database } from '../db';
+import { LivekitRoomPresence } from '../livekit/room-presence';
+import { LivekitWebhookVerifier } from '../livekit/webhook';
+import { createLogger, type Logger } from '../observability/logger';
+import { Metrics } from '../observability/metrics';
+import type { HealthCheck } from '../observability/health';
+import { LocalDispatcher } from '../pool/local';
+import { RedisDispatcher, type RedisPoolOptions } from '../pool/redis';
+import { RecordingEventBus } from '../recordings/events';
+import { RecordingLifecycle } from '../recordings/lifecycle';
+import { KeepLocalFile } from '../recordings/local-postprocess';
+import { PostprocessQueue, type PostprocessQueueOptions } from '../recordings/postprocess-queue';
+import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
+import { RecordingRepository } from '../recordings/repository';
+import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
+import { RecordingsService, type RecoveryReport } from '../recordings/service';
+import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
+import { createApp } from './app';
+import { Authenticator } from './auth';
+
+/**
+ * Wires the whole service for main.ts: database (migrated), event bus, webhooks, metrics,
+ * dispatch (Redis or in-process), the worker side when a recorder is given, and the express
+ * app. main.ts listens on config.api.host/port with `service.app` and calls close() on exit.
+ */
+export interface ServiceDeps {
+  /** The live recorder (src/recorder). Given: this process is a worker too. */
+  recorder?: RecorderPort;
+  /** Post-processing (src/postprocess); default: keep the file where it is. */
+  postprocess?: PostprocessPort;
+  storage?: RecordingStoragePort;
+  /** Room emptiness for auto-stop; default LiveKit's RoomService; false disables. */
+  presence?: RoomPresencePort | false;
+  /** Readiness of the recorder (warm browser etc.), part of /readyz. */
+  recorderReady?: HealthCheck;
+  logger?: Logger;
+  /** An already open database (tests); default: opened from config.database. */
+  database?: Database;
+  workerId?: string;
+  tuning?: {
+    postprocess?: PostprocessQueueOptions;
+    webhooks?: Partial<WebhookOptions>;
+    runner?: Partial<RunnerOptions>;
+    pool?: Partial<RedisPoolOptions>;
+    /** Re-run recovery this often with Redis (other workers may die); 0 disables (default 60 s). */
+    recoveryIntervalMs?: number;
+    unclaimedGraceMs?: number;
+  };
+}
+
+export interface Service {
+  app: express.Express;
+  db: Database;
+  bus: RecordingEventBus;
+  recordings: RecordingsService;
+  lifecycle: RecordingLifecycle;
+  postprocess: PostprocessQueue;
+  runner?: RecordingRunner;
+  dispatcher: DispatchPort & { close(): Promise<void> };
+  metrics: Metrics;
+  logger: Logger;
+  workerId: string;
+  /** Recovery of dead workers' recordings, then the pollers. Call once before listening. */
+  start(): Promise<RecoveryReport>;
+  /** Stops live recordings ('shutdown'), pollers, webhooks, Redis and the database. */
+  close(): Promise<void>;
+}
+
+export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
+  const logger = deps.logger ?? createLogger(config.api.logLevel);
+  const workerId = deps.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const ownsDb = !deps.database;
+  const db = deps.database ?? (await openDatabase(config.database));
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const bus = new RecordingEventBus((err, name) => logger.error({ err, event: name }, 'event listener failed'));
+    bus.onAny((name, p) => {
+      if (name !== 'recordingProgress') logger.info({ event: name, recordingId: p.recordingId, callId: p.callId, status: p.status }, 'recording event');
+    });
+    const repo = new RecordingRepository(db.prisma);
+    const lifecycle = new RecordingLifecycle(repo, bus);
+    const metrics = new Metrics();
+    metrics.attach(bus);
+    const webhooks = new WebhookSender({
+      urls: config.webhooks.urls,
+      ...(config.webhooks.secret ? { secret: config.webhooks.secret } : {}),
+      onDeliveryFailed: (info) => logger.warn(info, 'webhook delivery failed'),
+      ...deps.tuning?.webhooks,
+    }).attach(bus);
+    if (config.webhooks.urls.length && !config.webhooks.secret) logger.warn('WEBHOOK_URLS set without WEBHOOK_SECRET: webhooks go out unsigned');
+    closers.push(() => webhooks.close());
+
+    const postprocess = new PostprocessQueue(lifecycle, deps.postprocess ?? new KeepLocalFile(), {
+      onError: (err) => logger.error({ err }, 'post-processing poll failed'),
+      ...deps.tuning?.postprocess,
+    });
+    closers.push(() => postprocess.close());
+
+    const presence = deps.presence === false ? undefined : (deps.presence ?? new LivekitRoomPresence(config.livekit));
+    const runner = deps.recorder
+      ? new RecordingRunner(lifecycle, deps.recorder, postprocess, presence, {
+          workerId,
+          idleTimeoutSeconds: config.recordings.idleTimeoutSeconds,
+          onError: (err, id) => logger.error({ err, recordingId: id }, 'recording runner failed'),
+          ...deps.tuning?.runner,
+        })
+      : undefined;
+
+    let dispatcher: DispatchPort & { close(): Promise<void> };
+    const readiness: Record<string, HealthCheck> = { database: () => db.ping() };
+    if (config.redis.url) {
+      const redisPool = new RedisDispatcher({
+        url: config.redis.url,
+        workerId,
+        ...(runner ? { runner } : {}),
+        capacity: config.recorder.maxConcurrent,
+        onError: (err) => logger.warn({ err }, 'redis'),
+        ...deps.tuning?.pool,
+      });
+      await redisPool.start();
+      redisPool.attach(bus);
+      readiness.redis = () => redisPool.ping();
+      dispatcher = redisPool;
+    } else {
+      dispatcher = new LocalDispatcher(runner, config.recorder.maxConcurrent);
+    }
+    // Close order: recordings first (they still write), then the dispatcher, then the rest.
+    closers.unshift(() => dispatcher.close());
+    if (runner) closers.unshift(() => runner.close());
+    if (deps.recorderReady) readiness.recorder = deps.recorderReady;
+
+    const recordings = new RecordingsService(
+      {
+        repo,
+        lifecycle,
+        dispatcher,
+        postprocess,
+        ...(deps.recorder ? { recorder: deps.recorder } : {}),
+        ...(deps.storage ? { storage: deps.storage } : {}),
+        ...(runner ? { onParticipantLeft: (room: string) => runner.nudge(room) } : {}),
+      },
+      {
+        outputDir: config.recorder.outputDir,
+        maxDurationSeconds: config.recordings.maxDurationSeconds,
+        ...(deps.tuning?.unclaimedGraceMs !== undefined ? { unclaimedGraceMs: deps.tuning.unclaimedGraceMs } : {}),
+      },
+    );
+    metrics.setSources({ statusCounts: () => repo.statusCounts(), activeRecordings: () => runner?.activeCount() ?? 0 });
+
+    const app = createApp({
+      service: recordings,
+      auth: new Authenticator(config.auth),
+      logger,
+      metrics,
+      readiness,
+      ...(config.livekit.webhookEnabled ? { livekitWebhook: new LivekitWebhookVerifier(config.livekit) } : {}),
+    });
+
+    let recoveryTimer: NodeJS.Timeout | undefined;
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      db,
+      bus,
+      recordings,
+      lifecycle,
+      postprocess,
+      ...(runner ? { runner } : {}),
+      dispatcher,
+      metrics,
+      logger,
+      workerId,
+      async start() {
+        const report = await recordings.recover();
+        if (report.failed.length || report.salvaged.length) logger.warn(report, 'recovered recordings of a dead worker');
+        if (runner) postprocess.start();
+        const every = deps.tuning?.recoveryIntervalMs ?? 60_000;
+        if (config.redis.url && every > 0) {
+          recoveryTimer = setInterval(() => void recordings.recover().catch((err) => logger.error({ err }, 'recovery failed')), every);
+          recoveryTimer.unref();
+        }
+        return report;
+      },
+      close() {
+        closing ??= (async () => {
+          if (recoveryTimer) clearInterval(recoveryTimer);
+          for (const c of closers) await c().catch((err) => logger.error({ err }, 'close failed'));
+          if (ownsDb) await db.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const c of closers) await c().catch(() => undefined);
+    if (ownsDb) await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+export { LocalDispatcher } from './local';
+export { RedisDispatcher, type RedisPoolOptions } from './redis';

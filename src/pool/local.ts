@@ -1,0 +1,32 @@
+import { AppError } from '../errors';
+import type { RecordingEndReason } from '../recorder/types';
+import type { DispatchPort, RecordingJob } from '../recordings/ports';
+import type { RecordingRunner } from '../recordings/runner';
+
+/** Dispatch without Redis: this process's runner takes the job if it has a free slot. */
+export class LocalDispatcher implements DispatchPort {
+  constructor(
+    private readonly runner: RecordingRunner | undefined,
+    private readonly capacity: number,
+  ) {}
+
+  async dispatch(job: RecordingJob): Promise<void> {
+    if (!this.runner) throw new AppError('NO_CAPACITY', 'no recorder runs in this process and no Redis is configured');
+    if (this.runner.activeCount() >= this.capacity) {
+      throw new AppError('NO_CAPACITY', `all ${this.capacity} recording slots of this worker are busy`);
+    }
+    const { accepted } = this.runner.run(job);
+    if (!(await accepted)) throw new AppError('CONFLICT', 'the recording was changed before it could start');
+  }
+
+  async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
+    await this.runner?.stop(recordingId, reason);
+  }
+
+  /** Single process: only this runner can own a recording. */
+  async isOwnerAlive(recordingId: string): Promise<boolean> {
+    return this.runner?.has(recordingId) ?? false;
+  }
+
+  async close(): Promise<void> {}
+}

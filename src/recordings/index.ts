@@ -1,0 +1,13 @@
+export * from './status';
+export * from './options';
+export * from './ports';
+export * from './events';
+export * from './permissions';
+export * from './views';
+export { RecordingRepository, type CallWithParticipants, type RecordingWithRoom } from './repository';
+export { RecordingLifecycle } from './lifecycle';
+export { PostprocessQueue, type PostprocessQueueOptions } from './postprocess-queue';
+export { RecordingRunner, type RunnerOptions } from './runner';
+export { RecordingsService, ID_PATTERNS, type RecordingsServiceOptions, type StartResult, type RecoveryReport } from './service';
+export { WebhookSender, signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, type WebhookOptions } from './webhooks';
+export { KeepLocalFile } from './local-postprocess';

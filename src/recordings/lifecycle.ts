@@ -1,0 +1,118 @@
+import { AppError, toAppError } from '../errors';
+import type { RecordingProgress } from '../recorder/types';
+import type { RecordingEventBase, RecordingEventBus } from './events';
+import type { PostprocessResult, RecordingThumbnail } from './ports';
+import type { RecordingRepository, RecordingUpdate, RecordingWithRoom } from './repository';
+import type { RecordingStatus } from './status';
+
+/**
+ * Every status change of a recording, each a checked transition followed by its event.
+ * The runner, the post-processing queue, recovery and the API service all go through here.
+ */
+export const FAILABLE: readonly RecordingStatus[] = ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING'];
+
+export class RecordingLifecycle {
+  constructor(
+    readonly repo: RecordingRepository,
+    readonly bus: RecordingEventBus,
+  ) {}
+
+  base(rec: RecordingWithRoom): RecordingEventBase {
+    return { recordingId: rec.id, callId: rec.callId, roomName: rec.call.roomName, status: rec.status, at: new Date().toISOString() };
+  }
+
+  /** STARTING -> RECORDING once media flows; null if it was stopped or failed meanwhile. */
+  async recording(id: string): Promise<RecordingWithRoom | null> {
+    const rec = await this.repo.tryTransition(id, ['STARTING'], 'RECORDING');
+    if (rec) this.bus.emit('recordingStarted', { ...this.base(rec), startedAt: rec.recordingAt!.toISOString() });
+    return rec;
+  }
+
+  async stopping(id: string, reason: string, strict = false): Promise<RecordingWithRoom | null> {
+    const data = { stopReason: reason };
+    const rec = strict
+      ? await this.repo.transition(id, ['STARTING', 'RECORDING'], 'STOPPING', data)
+      : await this.repo.tryTransition(id, ['STARTING', 'RECORDING'], 'STOPPING', data);
+    if (rec) this.bus.emit('recordingStopping', { ...this.base(rec), reason });
+    return rec;
+  }
+
+  /** STOPPING -> PROCESSING with the finished file; the post-processing job becomes due at `leaseUntil`. */
+  async processing(id: string, file: { path: string; size: number; durationMs?: number }, leaseUntil: Date, extra: RecordingUpdate = {}): Promise<RecordingWithRoom> {
+    const rec = await this.repo.transition(id, ['STOPPING'], 'PROCESSING', {
+      ...extra,
+      filePath: file.path,
+      fileSize: BigInt(file.size),
+      durationMs: file.durationMs === undefined ? null : Math.round(file.durationMs),
+      attempts: 1,
+      nextAttemptAt: leaseUntil,
+    });
+    this.bus.emit('recordingProcessing', { ...this.base(rec), fileSize: file.size, durationMs: rec.durationMs });
+    return rec;
+  }
+
+  /** PROCESSING -> UPLOADING; already UPLOADING (a retried job) is fine. */
+  async uploading(id: string): Promise<void> {
+    const rec = await this.repo.tryTransition(id, ['PROCESSING'], 'UPLOADING');
+    if (rec) return;
+    const current = await this.repo.getRecording(id);
+    if (current?.status === 'UPLOADING') return;
+    throw new AppError('INVALID_TRANSITION', `recording is ${current?.status.toLowerCase() ?? 'gone'}, cannot upload`);
+  }
+
+  async thumbnails(id: string, thumbnails: RecordingThumbnail[]): Promise<void> {
+    const rec = await this.repo.getRecording(id);
+    if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) {
+      throw new AppError('INVALID_TRANSITION', 'thumbnails only while post-processing');
+    }
+    await this.repo.updateIf(id, { status: { in: ['PROCESSING', 'UPLOADING'] } }, { thumbnails: thumbnails as unknown as object });
+    this.bus.emit('thumbnailsGenerated', { ...this.base(rec), thumbnails });
+  }
+
+  async completed(id: string, result: PostprocessResult): Promise<RecordingWithRoom> {
+    const data: RecordingUpdate = {
+      storageProvider: result.storage.provider,
+      storageKey: result.storage.key,
+      storageUrl: result.storage.url ?? null,
+      nextAttemptAt: null,
+      lastError: null,
+    };
+    if (result.fileSize !== undefined) data.fileSize = BigInt(result.fileSize);
+    if (result.durationMs !== undefined) data.durationMs = Math.round(result.durationMs);
+    if (result.thumbnails) data.thumbnails = result.thumbnails as unknown as object;
+    const rec = await this.repo.transition(id, ['PROCESSING', 'UPLOADING'], 'COMPLETED', data);
+    const base = this.base(rec);
+    if (result.thumbnails?.length) this.bus.emit('thumbnailsGenerated', { ...base, thumbnails: result.thumbnails });
+    this.bus.emit('recordingUploaded', { ...base, storage: { provider: result.storage.provider, key: result.storage.key, url: rec.storageUrl } });
+    this.bus.emit('recordingCompleted', {
+      ...base,
+      url: rec.storageUrl,
+      durationMs: rec.durationMs,
+      fileSize: rec.fileSize === null ? null : Number(rec.fileSize),
+    });
+    return rec;
+  }
+
+  /** -> FAILED with the error's code, message and fault; null when already terminal. */
+  async failed(id: string, error: unknown, from: readonly RecordingStatus[] = FAILABLE): Promise<RecordingWithRoom | null> {
+    const e = toAppError(error);
+    const rec = await this.repo.tryTransition(id, from, 'FAILED', {
+      errorCode: e.code,
+      errorMessage: e.message.slice(0, 2000),
+      errorFault: e.fault,
+      nextAttemptAt: null,
+    });
+    if (rec) this.bus.emit('recordingFailed', { ...this.base(rec), error: { code: e.code, message: e.message, fault: e.fault } });
+    return rec;
+  }
+
+  async deleted(id: string): Promise<RecordingWithRoom> {
+    const rec = await this.repo.transition(id, ['COMPLETED', 'FAILED'], 'DELETED', { nextAttemptAt: null });
+    this.bus.emit('recordingDeleted', this.base(rec));
+    return rec;
+  }
+
+  progress(rec: { id: string; callId: string; roomName: string }, p: RecordingProgress): void {
+    this.bus.emit('recordingProgress', { recordingId: rec.id, callId: rec.callId, roomName: rec.roomName, status: 'RECORDING', at: new Date().toISOString(), ...p });
+  }
+}

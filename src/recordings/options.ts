@@ -1,0 +1,104 @@
+import { AppError } from '../errors';
+import { DEFAULT_RECORDING_OPTIONS, LAYOUTS, OUTPUT_FORMATS, type LayoutName, type OutputFormat, type RecordingOptions } from '../recorder/types';
+
+/** What a caller may ask for when starting a recording (already shape-checked by the API). */
+export interface RecordingOptionsInput {
+  layout?: LayoutName;
+  format?: OutputFormat;
+  resolution?: ResolutionPreset;
+  width?: number;
+  height?: number;
+  fps?: number;
+  videoBitrate?: number;
+  audioBitrate?: number;
+  maxDurationSeconds?: number;
+}
+
+export const RESOLUTION_PRESETS = { '720p': { width: 1280, height: 720 }, '1080p': { width: 1920, height: 1080 } } as const;
+export type ResolutionPreset = keyof typeof RESOLUTION_PRESETS;
+
+export const OPTION_LIMITS = {
+  minWidth: 160,
+  maxWidth: 1920,
+  minHeight: 120,
+  maxHeight: 1080,
+  fps: [15, 24, 25, 30] as const,
+  minVideoBitrate: 100_000,
+  maxVideoBitrate: 20_000_000,
+  minAudioBitrate: 32_000,
+  maxAudioBitrate: 320_000,
+};
+
+export interface ResolvedOptions {
+  options: RecordingOptions;
+  maxDurationSeconds: number;
+}
+
+/**
+ * Turns a start request into recorder options, refusing what the recorder cannot do with
+ * UNSUPPORTED_OPTION. `maxDurationSeconds` is capped by the operator's limit.
+ */
+export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { maxDurationSeconds: number }): ResolvedOptions {
+  const bad = (message: string): never => {
+    throw new AppError('UNSUPPORTED_OPTION', message);
+  };
+  if (input.layout !== undefined && !LAYOUTS.includes(input.layout)) bad(`layout must be one of ${LAYOUTS.join(', ')}`);
+  if (input.format !== undefined && !OUTPUT_FORMATS.includes(input.format)) bad(`format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  if (input.resolution !== undefined && (input.width !== undefined || input.height !== undefined)) {
+    bad('give either resolution or width and height, not both');
+  }
+  if ((input.width === undefined) !== (input.height === undefined)) bad('width and height go together');
+
+  let { width, height } = DEFAULT_RECORDING_OPTIONS;
+  if (input.resolution !== undefined) {
+    const preset = RESOLUTION_PRESETS[input.resolution];
+    if (!preset) bad(`resolution must be one of ${Object.keys(RESOLUTION_PRESETS).join(', ')}`);
+    ({ width, height } = preset);
+  } else if (input.width !== undefined && input.height !== undefined) {
+    width = input.width;
+    height = input.height;
+    const L = OPTION_LIMITS;
+    if (!Number.isInteger(width) || width < L.minWidth || width > L.maxWidth) bad(`width must be an integer from ${L.minWidth} to ${L.maxWidth}`);
+    if (!Number.isInteger(height) || height < L.minHeight || height > L.maxHeight) bad(`height must be an integer from ${L.minHeight} to ${L.maxHeight}`);
+    if (width % 2 !== 0 || height % 2 !== 0) bad('width and height must be even (H.264 needs it)');
+  }
+  const fps = input.fps ?? DEFAULT_RECORDING_OPTIONS.fps;
+  if (!(OPTION_LIMITS.fps as readonly number[]).includes(fps)) bad(`fps must be one of ${OPTION_LIMITS.fps.join(', ')}`);
+  const inRange = (v: number | undefined, min: number, max: number, name: string) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) bad(`${name} must be an integer from ${min} to ${max} bits per second`);
+  };
+  inRange(input.videoBitrate, OPTION_LIMITS.minVideoBitrate, OPTION_LIMITS.maxVideoBitrate, 'videoBitrate');
+  inRange(input.audioBitrate, OPTION_LIMITS.minAudioBitrate, OPTION_LIMITS.maxAudioBitrate, 'audioBitrate');
+  const maxDurationSeconds = input.maxDurationSeconds ?? limits.maxDurationSeconds;
+  if (!Number.isInteger(maxDurationSeconds) || maxDurationSeconds < 1 || maxDurationSeconds > limits.maxDurationSeconds) {
+    bad(`maxDurationSeconds must be an integer from 1 to ${limits.maxDurationSeconds}`);
+  }
+
+  const options: RecordingOptions = {
+    width,
+    height,
+    fps,
+    format: input.format ?? DEFAULT_RECORDING_OPTIONS.format,
+    layout: input.layout ?? DEFAULT_RECORDING_OPTIONS.layout,
+  };
+  if (input.videoBitrate !== undefined) options.videoBitrate = input.videoBitrate;
+  if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;
+  return { options, maxDurationSeconds };
+}
+
+/** Same request? Used to tell an idempotent replay from a reused Idempotency-Key. */
+export function sameResolvedOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

@@ -1,0 +1,100 @@
+import type { LiveRecording, OutputFormat, RecordingEndReason, RecordingOptions, RecordingRequest } from '../recorder/types';
+
+/**
+ * What the recordings domain needs from the outside, as interfaces it owns. The real
+ * implementations live in src/recorder, src/postprocess, src/pool, src/livekit and
+ * src/storage; tests supply their own.
+ */
+
+/** Runs one live recording (src/recorder). */
+export interface RecorderPort {
+  /** Resolves once the recording is under way (browser launched, page joining); rejects with an AppError. */
+  start(req: RecordingRequest): Promise<LiveRecording>;
+  /**
+   * After a worker died: turn what it left behind for this request (spool, partial output)
+   * into a playable file at `req.outputPath`, or null when nothing usable is left.
+   * Optional: without it, an existing non-empty `outputPath` counts as salvaged.
+   */
+  salvage?(req: RecordingRequest): Promise<SalvagedFile | null>;
+}
+
+export interface SalvagedFile {
+  path: string;
+  size: number;
+  durationMs?: number;
+}
+
+/** A finished file handed to post-processing (probe, thumbnails, upload). */
+export interface PostprocessJob {
+  recordingId: string;
+  callId: string;
+  roomName: string;
+  filePath: string;
+  format: OutputFormat;
+  fileSize: number;
+  durationMs?: number;
+  options: RecordingOptions;
+  /** 1 for the first attempt; the job is durable and retried after crashes and retryable failures. */
+  attempt: number;
+}
+
+export interface RecordingThumbnail {
+  /** Storage key (or local path) of the image. */
+  key: string;
+  url?: string;
+  /** Position in the recording. */
+  atMs: number;
+  width?: number;
+  height?: number;
+}
+
+export interface PostprocessResult {
+  storage: { provider: string; key: string; url?: string };
+  fileSize?: number;
+  durationMs?: number;
+  thumbnails?: RecordingThumbnail[];
+}
+
+/** How the post-processor reports back; every call is a checked status transition. */
+export interface PostprocessSink {
+  /** PROCESSING -> UPLOADING (idempotent on a retried job). */
+  uploading(recordingId: string): Promise<void>;
+  thumbnailsGenerated(recordingId: string, thumbnails: RecordingThumbnail[]): Promise<void>;
+  /** -> COMPLETED, with the stored object. */
+  completed(recordingId: string, result: PostprocessResult): Promise<void>;
+  /**
+   * A failed attempt. Retryable failures (by default: fault 'destination', e.g. storage
+   * unavailable) are retried with backoff until the attempts run out; others -> FAILED.
+   */
+  failed(recordingId: string, error: unknown, opts?: { retryable?: boolean }): Promise<void>;
+}
+
+/** src/postprocess. enqueue() must return quickly; the work reports through the sink. */
+export interface PostprocessPort {
+  enqueue(job: PostprocessJob, sink: PostprocessSink): void | Promise<void>;
+}
+
+/** A recording to run, as dispatched to a worker. */
+export interface RecordingJob extends RecordingRequest {
+  callId: string;
+}
+
+/** src/pool: who runs a recording. */
+export interface DispatchPort {
+  /** A worker accepted the job (or it was queued and claimed); rejects with NO_CAPACITY. */
+  dispatch(job: RecordingJob): Promise<void>;
+  /** Ask the owning worker to stop it; a no-op when nobody owns it. */
+  requestStop(recordingId: string, reason: RecordingEndReason): Promise<void>;
+  /** Is a live worker still responsible for this recording? */
+  isOwnerAlive(recordingId: string, workerId: string | null): Promise<boolean>;
+}
+
+/** src/livekit: who is in a room, not counting recorders and other hidden participants. */
+export interface RoomPresencePort {
+  countParticipants(roomName: string): Promise<number>;
+}
+
+/** src/storage: remove what a deleted recording left in storage. */
+export interface RecordingStoragePort {
+  remove(ref: { provider: string | null; key: string | null; filePath: string | null; thumbnails: RecordingThumbnail[] }): Promise<void>;
+}

@@ -1,0 +1,145 @@
+import { AppError, toAppError } from '../errors';
+import type { OutputFormat, RecordingOptions } from '../recorder/types';
+import type { RecordingLifecycle } from './lifecycle';
+import type { PostprocessJob, PostprocessPort, PostprocessResult, PostprocessSink, RecordingThumbnail } from './ports';
+import type { RecordingWithRoom } from './repository';
+
+/**
+ * The durable post-processing job. Its state is on the recording row: status PROCESSING or
+ * UPLOADING, `attempts`, `nextAttemptAt` (a lease while an attempt runs, the retry time after
+ * a retryable failure) and `lastError`. A job whose lease ran out (its worker died) becomes
+ * due again and any worker polling claims it with a conditional update.
+ */
+export interface PostprocessQueueOptions {
+  /** How long an attempt may run before another worker may take the job over (default 30 min). */
+  leaseMs?: number;
+  /** Attempts before the recording is FAILED (default 5). */
+  maxAttempts?: number;
+  /** First retry delay, doubled per attempt (default 30 s). */
+  retryBaseMs?: number;
+  /** Poll period for due jobs; 0 disables polling (default 10 s). */
+  pollMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export class PostprocessQueue implements PostprocessSink {
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private closed = false;
+  readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+
+  constructor(
+    private readonly lifecycle: RecordingLifecycle,
+    private readonly port: PostprocessPort,
+    private readonly opts: PostprocessQueueOptions = {},
+  ) {
+    this.leaseMs = opts.leaseMs ?? 30 * 60_000;
+    this.maxAttempts = opts.maxAttempts ?? 5;
+    this.retryBaseMs = opts.retryBaseMs ?? 30_000;
+  }
+
+  leaseUntil(now = Date.now()): Date {
+    return new Date(now + this.leaseMs);
+  }
+
+  /** Hands a claimed job (status PROCESSING/UPLOADING, lease held) to the post-processor. */
+  async handOff(rec: RecordingWithRoom): Promise<void> {
+    const job: PostprocessJob = {
+      recordingId: rec.id,
+      callId: rec.callId,
+      roomName: rec.call.roomName,
+      filePath: rec.filePath ?? '',
+      format: rec.outputFormat as OutputFormat,
+      fileSize: rec.fileSize === null ? 0 : Number(rec.fileSize),
+      options: rec.options as unknown as RecordingOptions,
+      attempt: rec.attempts,
+    };
+    if (rec.durationMs !== null) job.durationMs = rec.durationMs;
+    try {
+      await this.port.enqueue(job, this);
+    } catch (err) {
+      await this.failed(rec.id, err);
+    }
+  }
+
+  start(): void {
+    const every = this.opts.pollMs ?? 10_000;
+    if (every <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.pollOnce(), every);
+    this.timer.unref();
+  }
+
+  /** Claims and hands off every due job; returns how many were claimed. */
+  async pollOnce(limit = 10): Promise<number> {
+    if (this.closed) return 0;
+    if (this.polling) {
+      await this.polling;
+      return 0;
+    }
+    let claimed = 0;
+    this.polling = (async () => {
+      const due = await this.lifecycle.repo.findDuePostprocess(new Date(), limit);
+      for (const rec of due) {
+        if (this.closed) break;
+        const ok = await this.lifecycle.repo.updateIf(
+          rec.id,
+          { status: rec.status, nextAttemptAt: rec.nextAttemptAt, attempts: rec.attempts },
+          { nextAttemptAt: this.leaseUntil(), attempts: { increment: 1 } },
+        );
+        if (!ok) continue; // another worker took it
+        claimed++;
+        if (rec.attempts + 1 > this.maxAttempts) {
+          await this.lifecycle.failed(
+            rec.id,
+            new AppError('POSTPROCESS_EXHAUSTED', `post-processing gave up after ${rec.attempts} attempts: ${rec.lastError ?? 'worker lost'}`),
+          );
+          continue;
+        }
+        await this.handOff({ ...rec, attempts: rec.attempts + 1 });
+      }
+    })()
+      .catch((err) => this.opts.onError?.(err))
+      .finally(() => (this.polling = undefined));
+    await this.polling;
+    return claimed;
+  }
+
+  // ---- PostprocessSink -------------------------------------------------------------
+
+  uploading(recordingId: string): Promise<void> {
+    return this.lifecycle.uploading(recordingId);
+  }
+
+  thumbnailsGenerated(recordingId: string, thumbnails: RecordingThumbnail[]): Promise<void> {
+    return this.lifecycle.thumbnails(recordingId, thumbnails);
+  }
+
+  async completed(recordingId: string, result: PostprocessResult): Promise<void> {
+    await this.lifecycle.completed(recordingId, result);
+  }
+
+  async failed(recordingId: string, error: unknown, opts: { retryable?: boolean } = {}): Promise<void> {
+    const e = toAppError(error);
+    const retryable = opts.retryable ?? e.fault === 'destination';
+    const rec = await this.lifecycle.repo.getRecording(recordingId);
+    if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
+    if (retryable && rec.attempts < this.maxAttempts) {
+      const delay = this.retryBaseMs * 2 ** Math.max(0, rec.attempts - 1);
+      await this.lifecycle.repo.updateIf(
+        recordingId,
+        { status: rec.status, attempts: rec.attempts },
+        { nextAttemptAt: new Date(Date.now() + delay), lastError: `${e.code}: ${e.message}`.slice(0, 2000) },
+      );
+      return;
+    }
+    await this.lifecycle.failed(recordingId, e, ['PROCESSING', 'UPLOADING']);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.polling;
+  }
+}

@@ -1,0 +1,221 @@
+import { AppError } from '../errors';
+import { Prisma, type CallRecording, type PrismaClient, type VideoCall } from '../db/prisma';
+import { ACTIVE_STATUSES, assertTransition, STATUS_TIMESTAMP, type RecordingStatus } from './status';
+
+/**
+ * All database access of the recordings domain. Status changes go through transition(),
+ * a conditional update `WHERE id = ? AND status IN (from)`: a transition the table forbids
+ * throws before any write, and one whose `from` is stale (a concurrent change won) writes
+ * nothing and throws INVALID_TRANSITION. The VideoCall mirror is rewritten in the same
+ * transaction.
+ */
+
+export type CallWithParticipants = VideoCall & { participants: { userId: string }[] };
+type Tx = Prisma.TransactionClient;
+export type RecordingUpdate = Prisma.CallRecordingUpdateManyMutationInput;
+export type RecordingWithRoom = CallRecording & { call: { roomName: string } };
+const withRoom = { call: { select: { roomName: true } } } as const;
+
+export interface NewRecording {
+  id: string;
+  callId: string;
+  requestedBy: string;
+  options: Prisma.InputJsonValue;
+  outputFormat: string;
+  maxDurationSeconds: number;
+  filePath: string;
+  idempotencyKey?: string;
+}
+
+export class RecordingRepository {
+  constructor(readonly prisma: PrismaClient) {}
+
+  // ---- calls ------------------------------------------------------------------
+
+  async createCall(data: { id: string; roomName: string; hostId: string; participantIds: string[] }): Promise<CallWithParticipants> {
+    try {
+      return await this.prisma.videoCall.create({
+        data: {
+          id: data.id,
+          roomName: data.roomName,
+          hostId: data.hostId,
+          participants: { create: [...new Set(data.participantIds)].filter((u) => u !== data.hostId).map((userId) => ({ userId })) },
+        },
+        include: { participants: { select: { userId: true }, orderBy: { addedAt: 'asc' } } },
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const roomTaken = uniqueTarget(err).includes('roomName');
+        throw new AppError('CONFLICT', roomTaken ? 'a call with this room name exists' : 'a call with this id exists');
+      }
+      throw err;
+    }
+  }
+
+  getCall(id: string): Promise<CallWithParticipants | null> {
+    return this.prisma.videoCall.findUnique({
+      where: { id },
+      include: { participants: { select: { userId: true }, orderBy: { addedAt: 'asc' } } },
+    });
+  }
+
+  async addParticipants(callId: string, userIds: string[]): Promise<void> {
+    await this.prisma.callParticipant.createMany({ data: userIds.map((userId) => ({ callId, userId })), skipDuplicates: true });
+  }
+
+  async removeParticipant(callId: string, userId: string): Promise<number> {
+    return (await this.prisma.callParticipant.deleteMany({ where: { callId, userId } })).count;
+  }
+
+  // ---- recordings ---------------------------------------------------------------
+
+  /** Inserts a STARTING recording. Throws RECORDING_ALREADY_ACTIVE or, for a reused key, returns null. */
+  async createRecording(data: NewRecording): Promise<CallRecording | null> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        // Serialize starts of one call; the second then meets the partial unique index at once.
+        await lockCall(tx, data.callId);
+        const rec = await tx.callRecording.create({ data: { ...data, status: 'STARTING' } });
+        await syncCallMirror(tx, data.callId);
+        return rec;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const target = uniqueTarget(err);
+        if (data.idempotencyKey && target.includes('idempotencyKey')) return null;
+        throw new AppError('RECORDING_ALREADY_ACTIVE', 'this call is already being recorded');
+      }
+      throw err;
+    }
+  }
+
+  getRecording(id: string): Promise<RecordingWithRoom | null> {
+    return this.prisma.callRecording.findUnique({ where: { id }, include: withRoom });
+  }
+
+  findByIdempotencyKey(callId: string, idempotencyKey: string): Promise<CallRecording | null> {
+    return this.prisma.callRecording.findUnique({ where: { callId_idempotencyKey: { callId, idempotencyKey } } });
+  }
+
+  listRecordings(callId: string, opts: { limit: number; includeDeleted?: boolean }): Promise<CallRecording[]> {
+    return this.prisma.callRecording.findMany({
+      where: { callId, ...(opts.includeDeleted ? {} : { status: { not: 'DELETED' } }) },
+      orderBy: [{ startingAt: 'desc' }, { id: 'desc' }],
+      take: opts.limit,
+    });
+  }
+
+  findActiveForCall(callId: string): Promise<CallRecording | null> {
+    return this.prisma.callRecording.findFirst({ where: { callId, status: { in: [...ACTIVE_STATUSES] } } });
+  }
+
+  findActiveForRoom(roomName: string): Promise<CallRecording[]> {
+    return this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, call: { roomName } } });
+  }
+
+  findAllActive(): Promise<RecordingWithRoom[]> {
+    return this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: withRoom });
+  }
+
+  /** Post-processing jobs whose lease has run out or whose retry time has come. */
+  findDuePostprocess(now: Date, limit: number): Promise<RecordingWithRoom[]> {
+    return this.prisma.callRecording.findMany({
+      where: { status: { in: ['PROCESSING', 'UPLOADING'] }, nextAttemptAt: { lte: now } },
+      include: withRoom,
+      orderBy: { nextAttemptAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  async roomNameOf(callId: string): Promise<string> {
+    const call = await this.prisma.videoCall.findUnique({ where: { id: callId }, select: { roomName: true } });
+    return call?.roomName ?? '';
+  }
+
+  /**
+   * A guarded update of non-status fields: writes only when the row still matches `where`
+   * (optimistic concurrency, e.g. claiming a job). Returns whether it wrote.
+   */
+  async updateIf(id: string, where: Prisma.CallRecordingWhereInput, data: RecordingUpdate): Promise<boolean> {
+    if ('status' in data) throw new AppError('INTERNAL', 'status changes go through transition()');
+    const res = await this.prisma.callRecording.updateMany({ where: { ...where, id }, data });
+    return res.count === 1;
+  }
+
+  /** Moves a recording from one of `from` to `to`, stamping the status's timestamp column. */
+  async transition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}): Promise<RecordingWithRoom> {
+    for (const f of from) assertTransition(f, to);
+    const owner = await this.prisma.callRecording.findUnique({ where: { id }, select: { callId: true } });
+    if (!owner) throw new AppError('NOT_FOUND', 'recording not found');
+    return this.prisma.$transaction(async (tx) => {
+      // Lock order everywhere: the call first, then its recording. (Updating the recording first
+      // deadlocks with a concurrent start, which holds the call and waits on the unique index.)
+      await lockCall(tx, owner.callId);
+      const res = await tx.callRecording.updateMany({
+        where: { id, status: { in: [...from] } },
+        data: { ...data, status: to, [STATUS_TIMESTAMP[to]]: new Date() },
+      });
+      if (res.count === 0) {
+        const current = await tx.callRecording.findUnique({ where: { id }, select: { status: true } });
+        if (!current) throw new AppError('NOT_FOUND', 'recording not found');
+        assertTransition(current.status, to);
+        // Allowed by the table, but the row is not in an expected `from` status any more.
+        throw new AppError('INVALID_TRANSITION', `recording is ${current.status.toLowerCase()}, expected ${from.join(' or ').toLowerCase()}`, {
+          details: { from: current.status, to },
+        });
+      }
+      const rec = await tx.callRecording.findUniqueOrThrow({ where: { id }, include: withRoom });
+      await syncCallMirror(tx, rec.callId);
+      return rec;
+    });
+  }
+
+  /** transition(), or null when the recording is no longer in a `from` status. */
+  async tryTransition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}): Promise<RecordingWithRoom | null> {
+    try {
+      return await this.transition(id, from, to, data);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'INVALID_TRANSITION' || err.code === 'NOT_FOUND')) return null;
+      throw err;
+    }
+  }
+
+  async statusCounts(): Promise<Record<string, number>> {
+    const rows = await this.prisma.callRecording.groupBy({ by: ['status'], _count: { _all: true } });
+    return Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
+  }
+}
+
+async function lockCall(tx: Tx, callId: string): Promise<void> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "VideoCall" WHERE "id" = ${callId} FOR NO KEY UPDATE`;
+  if (rows.length === 0) throw new AppError('NOT_FOUND', 'call not found');
+}
+
+/** VideoCall mirrors its recordings: latest status, whether one completed, and its URL. */
+async function syncCallMirror(tx: Tx, callId: string): Promise<void> {
+  await lockCall(tx, callId);
+  const latest = await tx.callRecording.findFirst({
+    where: { callId, status: { not: 'DELETED' } },
+    orderBy: [{ startingAt: 'desc' }, { id: 'desc' }],
+    select: { status: true },
+  });
+  const lastDone = await tx.callRecording.findFirst({
+    where: { callId, status: 'COMPLETED' },
+    orderBy: { completedAt: 'desc' },
+    select: { storageUrl: true },
+  });
+  await tx.videoCall.update({
+    where: { id: callId },
+    data: { recordingStatus: latest?.status ?? null, isRecorded: lastDone !== null, recordingUrl: lastDone?.storageUrl ?? null },
+  });
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/** What a P2002 was about: index name and fields as text (their place differs between pg and PGlite). */
+function uniqueTarget(err: unknown): string {
+  const e = err as Prisma.PrismaClientKnownRequestError;
+  return `${JSON.stringify(e.meta ?? {})} ${e.message}`;
+}

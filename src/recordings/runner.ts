@@ -1,0 +1,221 @@
+import { AppError } from '../errors';
+import type { LiveRecording, RecordingEndReason, RecordingResult } from '../recorder/types';
+import type { RecordingLifecycle } from './lifecycle';
+import type { PostprocessQueue } from './postprocess-queue';
+import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
+
+/**
+ * The worker side of a recording: claims the STARTING row, drives the recorder, writes
+ * RECORDING on the first chunk, STOPPING/PROCESSING when it ends (or FAILED), stops it at
+ * max duration or after the room stayed empty, and hands the file to post-processing.
+ */
+export interface RunnerOptions {
+  workerId: string;
+  /** Stop after the room has had nobody in it for this long (0 disables). */
+  idleTimeoutSeconds: number;
+  idleCheckMs?: number;
+  /** Progress events at most this often (default 5 s). */
+  progressIntervalMs?: number;
+  onError?: (err: unknown, recordingId: string) => void;
+}
+
+interface Entry {
+  job: RecordingJob;
+  live?: LiveRecording;
+  stopReason?: RecordingEndReason;
+  emptySince?: number;
+  recording: boolean;
+  finished: Promise<void>;
+}
+
+export class RecordingRunner {
+  private readonly entries = new Map<string, Entry>();
+  private idleTimer?: NodeJS.Timeout;
+  private idleChecking = false;
+  private closed = false;
+
+  constructor(
+    private readonly lifecycle: RecordingLifecycle,
+    private readonly recorder: RecorderPort,
+    private readonly postprocess: PostprocessQueue,
+    private readonly presence: RoomPresencePort | undefined,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  get workerId(): string {
+    return this.opts.workerId;
+  }
+
+  activeCount(): number {
+    return this.entries.size;
+  }
+
+  has(recordingId: string): boolean {
+    return this.entries.has(recordingId);
+  }
+
+  /**
+   * Runs one recording. Resolves when the worker is done with it (handed to post-processing
+   * or failed); never rejects. `accepted` resolves once the row is claimed (false: not ours).
+   */
+  run(job: RecordingJob): { accepted: Promise<boolean>; finished: Promise<void> } {
+    if (this.closed) return { accepted: Promise.resolve(false), finished: Promise.resolve() };
+    let accept!: (v: boolean) => void;
+    const accepted = new Promise<boolean>((r) => (accept = r));
+    const entry: Entry = { job, recording: false, finished: Promise.resolve() };
+    this.entries.set(job.id, entry);
+    entry.finished = this.drive(entry, accept)
+      .catch((err) => this.opts.onError?.(err, job.id))
+      .finally(() => {
+        this.entries.delete(job.id);
+        accept(false);
+      });
+    this.ensureIdleTimer();
+    return { accepted, finished: entry.finished };
+  }
+
+  /** Stops a recording this worker runs; the status is written by the caller or by stopLocal(). */
+  async stop(recordingId: string, reason: RecordingEndReason): Promise<void> {
+    const entry = this.entries.get(recordingId);
+    if (!entry) return;
+    entry.stopReason ??= reason;
+    if (entry.live) await entry.live.stop(entry.stopReason).catch(() => undefined);
+  }
+
+  /** A stop decided here (max duration, empty room, shutdown): STOPPING first, then the recorder. */
+  async stopLocal(recordingId: string, reason: RecordingEndReason): Promise<void> {
+    if (!this.entries.has(recordingId)) return;
+    await this.lifecycle.stopping(recordingId, reason).catch((err) => this.opts.onError?.(err, recordingId));
+    await this.stop(recordingId, reason);
+  }
+
+  /** A participant left the room (LiveKit webhook): check emptiness soon. */
+  nudge(roomName: string): void {
+    for (const e of this.entries.values()) if (e.job.roomName === roomName) void this.checkIdle();
+  }
+
+  private async drive(entry: Entry, accept: (v: boolean) => void): Promise<void> {
+    const { job } = entry;
+    const { repo } = this.lifecycle;
+    const claimed = await repo.updateIf(job.id, { status: 'STARTING', workerId: null }, { workerId: this.opts.workerId });
+    if (!claimed) {
+      accept(false);
+      const rec = await repo.getRecording(job.id);
+      // Stopped before any worker took it: there is nothing to process.
+      if (rec?.status === 'STOPPING' && rec.workerId === null) {
+        await this.lifecycle.failed(job.id, new AppError('RECORDING_EMPTY', 'stopped before recording began'), ['STOPPING']);
+      }
+      return;
+    }
+    accept(true);
+
+    let live: LiveRecording;
+    try {
+      live = await this.recorder.start(job);
+    } catch (err) {
+      await this.lifecycle.failed(job.id, err);
+      return;
+    }
+    entry.live = live;
+    if (entry.stopReason) void live.stop(entry.stopReason).catch(() => undefined);
+
+    const maxMs = (job.maxDurationSeconds ?? 0) * 1000;
+    const maxTimer = maxMs > 0 ? setTimeout(() => void this.stopLocal(job.id, 'max_duration'), maxMs) : undefined;
+    maxTimer?.unref();
+    let lastProgress = 0;
+    const every = this.opts.progressIntervalMs ?? 5000;
+    const unsubscribe = live.onProgress((p) => {
+      const now = Date.now();
+      if (now - lastProgress < every) return;
+      lastProgress = now;
+      this.lifecycle.progress({ id: job.id, callId: job.callId, roomName: job.roomName }, p);
+    });
+    const marked = live.firstChunk.then(
+      async () => {
+        entry.recording = true;
+        await this.lifecycle.recording(job.id);
+      },
+      () => undefined,
+    );
+
+    let result: RecordingResult | undefined;
+    let failure: unknown;
+    try {
+      result = await live.done;
+    } catch (err) {
+      failure = err;
+    } finally {
+      if (maxTimer) clearTimeout(maxTimer);
+      unsubscribe();
+    }
+    await marked.catch(() => undefined);
+
+    if (!result) {
+      await this.lifecycle.failed(job.id, failure ?? new AppError('INTERNAL', 'recorder ended without a result'));
+      return;
+    }
+    const reason = result.endReason ?? entry.stopReason ?? 'stopped';
+    await this.lifecycle.stopping(job.id, reason);
+    const extra = result.error ? { lastError: `${result.error.code}: ${result.error.message}`.slice(0, 2000) } : {};
+    let rec;
+    try {
+      rec = await this.lifecycle.processing(job.id, { path: result.path, size: result.size, durationMs: result.durationMs }, this.postprocess.leaseUntil(), extra);
+    } catch (err) {
+      // Deleted or failed meanwhile (e.g. recovery by another worker): nothing more to do here.
+      if (err instanceof AppError && err.code === 'INVALID_TRANSITION') return;
+      throw err;
+    }
+    await this.postprocess.handOff(rec);
+  }
+
+  private ensureIdleTimer(): void {
+    if (this.idleTimer || !this.presence || this.opts.idleTimeoutSeconds <= 0) return;
+    const every = this.opts.idleCheckMs ?? Math.min(15_000, Math.max(250, (this.opts.idleTimeoutSeconds * 1000) / 4));
+    this.idleTimer = setInterval(() => void this.checkIdle(), every);
+    this.idleTimer.unref();
+  }
+
+  private async checkIdle(): Promise<void> {
+    if (!this.presence || this.idleChecking) return;
+    this.idleChecking = true;
+    try {
+      const byRoom = new Map<string, Entry[]>();
+      for (const e of this.entries.values()) {
+        if (!e.recording || e.stopReason) continue;
+        byRoom.set(e.job.roomName, [...(byRoom.get(e.job.roomName) ?? []), e]);
+      }
+      const now = Date.now();
+      for (const [room, entries] of byRoom) {
+        let count: number;
+        try {
+          count = await this.presence.countParticipants(room);
+        } catch {
+          continue; // LiveKit unreachable: never stop a recording on a guess
+        }
+        for (const e of entries) {
+          if (count > 0) e.emptySince = undefined;
+          else {
+            e.emptySince ??= now;
+            if (now - e.emptySince >= this.opts.idleTimeoutSeconds * 1000) void this.stopLocal(e.job.id, 'room_ended');
+          }
+        }
+      }
+    } finally {
+      this.idleChecking = false;
+      if (this.entries.size === 0 && this.idleTimer) {
+        clearInterval(this.idleTimer);
+        this.idleTimer = undefined;
+      }
+    }
+  }
+
+  /** Stops every live recording ('shutdown'); their files still go to post-processing. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    const entries = [...this.entries.values()];
+    await Promise.allSettled(entries.map((e) => this.stopLocal(e.job.id, 'shutdown')));
+    await Promise.allSettled(entries.map((e) => e.finished));
+  }
+}
+

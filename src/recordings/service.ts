@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors';
+import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
+import type { RecordingLifecycle } from './lifecycle';
+import { resolveRecordingOptions, sameResolvedOptions, type RecordingOptionsInput, type ResolvedOptions } from './options';
+import { authorize, type Actor } from './permissions';
+import type { PostprocessQueue } from './postprocess-queue';
+import type { DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile } from './ports';
+import type { RecordingRepository, RecordingWithRoom } from './repository';
+import { isActive } from './status';
+import { callView, recordingView, type CallView, type RecordingView } from './views';
+
+/** The recordings domain as the API sees it: calls, participants, recordings, LiveKit events. */
+export interface RecordingsServiceOptions {
+  outputDir: string;
+  maxDurationSeconds: number;
+  /** Recovery leaves alone a STARTING row no worker claimed yet if it is younger than this (default 60 s). */
+  unclaimedGraceMs?: number;
+}
+
+export interface RecordingsServiceDeps {
+  repo: RecordingRepository;
+  lifecycle: RecordingLifecycle;
+  dispatcher: DispatchPort;
+  /** Present on worker processes: salvage on recovery. */
+  recorder?: RecorderPort;
+  postprocess?: PostprocessQueue;
+  storage?: RecordingStoragePort;
+  /** Called on LiveKit participant_left, so an empty room is noticed early. */
+  onParticipantLeft?: (roomName: string) => void;
+}
+
+export interface StartResult {
+  recording: RecordingView;
+  /** True when an Idempotency-Key matched an earlier start: nothing new was started. */
+  replayed: boolean;
+}
+
+export interface RecoveryReport {
+  failed: string[];
+  salvaged: string[];
+  skipped: string[];
+}
+
+const CALL_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const USER_ID = /^[A-Za-z0-9_.:@|-]{1,128}$/;
+const ROOM_NAME = /^[A-Za-z0-9_.:=@-]{1,128}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+export const ID_PATTERNS = { callId: CALL_ID, userId: USER_ID, roomName: ROOM_NAME, recordingId: UUID };
+
+export class RecordingsService {
+  constructor(
+    private readonly deps: RecordingsServiceDeps,
+    private readonly opts: RecordingsServiceOptions,
+  ) {}
+
+  // ---- calls ----------------------------------------------------------------------
+
+  async createCall(actor: Actor, input: { id?: string; roomName: string; hostId: string; participantIds?: string[] }): Promise<CallView> {
+    if (input.id !== undefined) checkId(CALL_ID, input.id, 'call id');
+    if (!ROOM_NAME.test(input.roomName)) throw new AppError('INVALID_ROOM_NAME', 'roomName: 1-128 letters, digits or _ . : = @ -');
+    checkId(USER_ID, input.hostId, 'hostId');
+    for (const p of input.participantIds ?? []) checkId(USER_ID, p, 'participant id');
+    // A user creates calls they host; a service key may create a call for any host.
+    if (actor.kind === 'user' && actor.userId !== input.hostId) throw new AppError('FORBIDDEN', 'you can only create calls you host');
+    if (actor.kind === 'service' && actor.userId !== null && actor.userId !== input.hostId) {
+      throw new AppError('FORBIDDEN', 'X-User-Id must be the host');
+    }
+    const call = await this.deps.repo.createCall({
+      id: input.id ?? randomUUID(),
+      roomName: input.roomName,
+      hostId: input.hostId,
+      participantIds: input.participantIds ?? [],
+    });
+    return callView(call);
+  }
+
+  async getCall(actor: Actor, callId: string): Promise<CallView> {
+    return callView(await this.load(actor, callId, 'read'));
+  }
+
+  async addParticipants(actor: Actor, callId: string, userIds: string[]): Promise<CallView> {
+    for (const u of userIds) checkId(USER_ID, u, 'participant id');
+    const call = await this.load(actor, callId, 'control');
+    await this.deps.repo.addParticipants(call.id, userIds.filter((u) => u !== call.hostId));
+    return callView((await this.deps.repo.getCall(call.id))!);
+  }
+
+  async removeParticipant(actor: Actor, callId: string, userId: string): Promise<CallView> {
+    checkId(USER_ID, userId, 'participant id');
+    const call = await this.load(actor, callId, 'control');
+    const removed = await this.deps.repo.removeParticipant(call.id, userId);
+    if (removed === 0) throw new AppError('NOT_FOUND', 'no such participant');
+    return callView((await this.deps.repo.getCall(call.id))!);
+  }
+
+  // ---- recordings ---------------------------------------------------------------------
+
+  async startRecording(actor: Actor, callId: string, input: RecordingOptionsInput, idempotencyKey?: string): Promise<StartResult> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new AppError('VALIDATION_ERROR', 'Idempotency-Key: 1-255 visible ASCII characters');
+    }
+    const call = await this.load(actor, callId, 'control');
+    const resolved = resolveRecordingOptions(input, { maxDurationSeconds: this.opts.maxDurationSeconds });
+
+    if (idempotencyKey) {
+      const earlier = await this.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);
+      if (earlier) return { recording: this.replay(earlier, resolved), replayed: true };
+    }
+    const id = randomUUID();
+    const outputPath = path.join(this.opts.outputDir, `${id}.${resolved.options.format}`);
+    const rec = await this.deps.repo.createRecording({
+      id,
+      callId: call.id,
+      requestedBy: actor.userId!,
+      options: resolved.options as unknown as object,
+      outputFormat: resolved.options.format,
+      maxDurationSeconds: resolved.maxDurationSeconds,
+      filePath: outputPath,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    if (!rec) {
+      // The same key raced us and won.
+      const earlier = await this.deps.repo.findByIdempotencyKey(call.id, idempotencyKey!);
+      return { recording: this.replay(earlier!, resolved), replayed: true };
+    }
+    const job: RecordingJob = {
+      id,
+      callId: call.id,
+      roomName: call.roomName,
+      outputPath,
+      options: resolved.options,
+      maxDurationSeconds: resolved.maxDurationSeconds,
+    };
+    try {
+      await this.deps.dispatcher.dispatch(job);
+    } catch (err) {
+      await this.deps.lifecycle.failed(id, err, ['STARTING']);
+      throw err;
+    }
+    return { recording: recordingView(rec), replayed: false };
+  }
+
+  private replay(earlier: Parameters<typeof recordingView>[0], resolved: ResolvedOptions): RecordingView {
+    const before: ResolvedOptions = { options: earlier.options as unknown as RecordingOptions, maxDurationSeconds: earlier.maxDurationSeconds ?? 0 };
+    if (!sameResolvedOptions(before, resolved)) {
+      throw new AppError('CONFLICT', 'Idempotency-Key was already used for a different request');
+    }
+    return recordingView(earlier);
+  }
+
+  /** Stops the given (or else the active) recording of a call: 409 RECORDING_NOT_ACTIVE if none. */
+  async stopRecording(actor: Actor, callId: string, recordingId?: string): Promise<RecordingView> {
+    if (recordingId !== undefined) checkId(UUID, recordingId, 'recording id');
+    const call = await this.load(actor, callId, 'control');
+    const target = recordingId ? await this.deps.repo.getRecording(recordingId) : await this.deps.repo.findActiveForCall(call.id);
+    if (recordingId && (!target || target.callId !== call.id)) throw new AppError('NOT_FOUND', 'recording not found');
+    if (!target || (target.status !== 'STARTING' && target.status !== 'RECORDING')) {
+      throw new AppError('RECORDING_NOT_ACTIVE', target?.status === 'STOPPING' ? 'the recording is already stopping' : 'no recording is in progress');
+    }
+    const rec = await this.stopSystem(target.id, 'stopped');
+    if (!rec) throw new AppError('RECORDING_NOT_ACTIVE', 'the recording ended meanwhile');
+    return recordingView(rec);
+  }
+
+  /** STOPPING in the database first, then the owning worker is asked to stop. */
+  async stopSystem(recordingId: string, reason: RecordingEndReason): Promise<RecordingWithRoom | null> {
+    const rec = await this.deps.lifecycle.stopping(recordingId, reason);
+    if (rec) await this.deps.dispatcher.requestStop(recordingId, reason);
+    return rec;
+  }
+
+  async getRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
+    checkId(UUID, recordingId, 'recording id');
+    const call = await this.load(actor, callId, 'read');
+    const rec = await this.deps.repo.getRecording(recordingId);
+    if (!rec || rec.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');
+    return recordingView(rec);
+  }
+
+  async listRecordings(actor: Actor, callId: string, opts: { limit?: number; includeDeleted?: boolean } = {}): Promise<RecordingView[]> {
+    const call = await this.load(actor, callId, 'read');
+    const rows = await this.deps.repo.listRecordings(call.id, { limit: opts.limit ?? 50, includeDeleted: opts.includeDeleted ?? false });
+    return rows.map(recordingView);
+  }
+
+  /** Removes the stored file and thumbnails, then marks DELETED. Active recordings must be stopped first. */
+  async deleteRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
+    checkId(UUID, recordingId, 'recording id');
+    const call = await this.load(actor, callId, 'control');
+    const rec = await this.deps.repo.getRecording(recordingId);
+    if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
+    if (isActive(rec.status)) throw new AppError('RECORDING_ALREADY_ACTIVE', 'stop the recording before deleting it');
+    if (rec.status !== 'COMPLETED' && rec.status !== 'FAILED') throw new AppError('CONFLICT', 'the recording is being processed; delete it when it is done');
+    const thumbnails = (rec.thumbnails as unknown as RecordingThumbnail[] | null) ?? [];
+    if (this.deps.storage) {
+      await this.deps.storage.remove({ provider: rec.storageProvider, key: rec.storageKey, filePath: rec.filePath, thumbnails });
+    } else if (rec.filePath) {
+      await fs.rm(rec.filePath, { force: true });
+    }
+    return recordingView(await this.deps.lifecycle.deleted(rec.id));
+  }
+
+  // ---- LiveKit ------------------------------------------------------------------------
+
+  /** A verified LiveKit webhook event. */
+  async handleLivekitEvent(event: { event: string; roomName?: string }): Promise<void> {
+    if (!event.roomName) return;
+    if (event.event === 'room_finished') {
+      for (const rec of await this.deps.repo.findActiveForRoom(event.roomName)) {
+        await this.stopSystem(rec.id, 'room_ended');
+      }
+    } else if (event.event === 'participant_left') {
+      this.deps.onParticipantLeft?.(event.roomName);
+    }
+  }
+
+  // ---- restart recovery ---------------------------------------------------------------------
+
+  /**
+   * Gives recordings left STARTING/RECORDING/STOPPING by a dead worker a true status: handed
+   * to post-processing when their media survived (salvaged by the recorder, or the output
+   * file exists), else FAILED with WORKER_LOST.
+   */
+  async recover(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { failed: [], salvaged: [], skipped: [] };
+    const grace = this.opts.unclaimedGraceMs ?? 60_000;
+    for (const rec of await this.deps.repo.findAllActive()) {
+      if (await this.deps.dispatcher.isOwnerAlive(rec.id, rec.workerId)) {
+        report.skipped.push(rec.id);
+        continue;
+      }
+      if (rec.workerId === null && rec.status === 'STARTING' && Date.now() - rec.startingAt.getTime() < grace) {
+        report.skipped.push(rec.id); // still waiting in the dispatch queue
+        continue;
+      }
+      const file = await this.salvage(rec);
+      if (file && this.deps.postprocess) {
+        await this.deps.lifecycle.stopping(rec.id, 'worker_lost');
+        const moved = await this.deps.lifecycle
+          .processing(rec.id, file, this.deps.postprocess.leaseUntil(), { lastError: 'WORKER_LOST: recovered after the worker died' })
+          .catch(() => null);
+        if (moved) {
+          report.salvaged.push(rec.id);
+          await this.deps.postprocess.handOff(moved);
+          continue;
+        }
+      }
+      const failed = await this.deps.lifecycle.failed(
+        rec.id,
+        new AppError('WORKER_LOST', 'recording ended early: the recorder process stopped and left no usable media'),
+        ['STARTING', 'RECORDING', 'STOPPING'],
+      );
+      if (failed) report.failed.push(rec.id);
+    }
+    return report;
+  }
+
+  private async salvage(rec: RecordingWithRoom): Promise<SalvagedFile | null> {
+    const outputPath = rec.filePath;
+    if (!outputPath) return null;
+    try {
+      if (this.deps.recorder?.salvage) {
+        return await this.deps.recorder.salvage({
+          id: rec.id,
+          roomName: rec.call.roomName,
+          outputPath,
+          options: rec.options as unknown as RecordingOptions,
+          ...(rec.maxDurationSeconds ? { maxDurationSeconds: rec.maxDurationSeconds } : {}),
+        });
+      }
+      const st = await fs.stat(outputPath);
+      return st.isFile() && st.size > 0 ? { path: outputPath, size: st.size } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------
+
+  private async load(actor: Actor, callId: string, access: 'read' | 'control') {
+    checkId(CALL_ID, callId, 'call id');
+    return authorize(await this.deps.repo.getCall(callId), actor, access);
+  }
+}
+
+function checkId(re: RegExp, value: string, what: string): void {
+  if (typeof value !== 'string' || !re.test(value)) throw new AppError('VALIDATION_ERROR', `malformed ${what}`);
+}

@@ -1,0 +1,81 @@
+import type { CallRecording } from '../db/prisma';
+import type { RecordingThumbnail } from './ports';
+import type { CallWithParticipants } from './repository';
+import type { RecordingStatus } from './status';
+
+/** What the API shows of calls and recordings (no file paths, worker ids or job internals). */
+export interface CallView {
+  id: string;
+  roomName: string;
+  hostId: string;
+  participantIds: string[];
+  isRecorded: boolean;
+  recordingStatus: RecordingStatus | null;
+  recordingUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RecordingView {
+  id: string;
+  callId: string;
+  status: RecordingStatus;
+  format: string;
+  options: unknown;
+  requestedBy: string;
+  startedAt: string;
+  recordingAt: string | null;
+  stoppingAt: string | null;
+  processingAt: string | null;
+  uploadingAt: string | null;
+  completedAt: string | null;
+  failedAt: string | null;
+  deletedAt: string | null;
+  stopReason: string | null;
+  durationMs: number | null;
+  fileSize: number | null;
+  url: string | null;
+  thumbnails: RecordingThumbnail[];
+  error: { code: string; message: string; fault: string | null } | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function callView(c: CallWithParticipants): CallView {
+  return {
+    id: c.id,
+    roomName: c.roomName,
+    hostId: c.hostId,
+    participantIds: c.participants.map((p) => p.userId),
+    isRecorded: c.isRecorded,
+    recordingStatus: c.recordingStatus,
+    recordingUrl: c.recordingUrl,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+export function recordingView(r: CallRecording): RecordingView {
+  return {
+    id: r.id,
+    callId: r.callId,
+    status: r.status,
+    format: r.outputFormat,
+    options: r.options,
+    requestedBy: r.requestedBy,
+    startedAt: r.startingAt.toISOString(),
+    recordingAt: iso(r.recordingAt),
+    stoppingAt: iso(r.stoppingAt),
+    processingAt: iso(r.processingAt),
+    uploadingAt: iso(r.uploadingAt),
+    completedAt: iso(r.completedAt),
+    failedAt: iso(r.failedAt),
+    deletedAt: iso(r.deletedAt),
+    stopReason: r.stopReason,
+    durationMs: r.durationMs,
+    fileSize: r.fileSize === null ? null : Number(r.fileSize),
+    url: r.status === 'DELETED' ? null : r.storageUrl,
+    thumbnails: r.status === 'DELETED' ? [] : ((r.thumbnails as unknown as RecordingThumbnail[] | null) ?? []),
+    error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
+  };
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createService, type Service } from '../../src/api/service';
+import { createTestDatabase } from '../helpers/services/postgres';
+import { FfmpegTestRecorder, testConfig, tmpDir, waitFor } from './recordings-harness';
+
+/** Restart recovery: what a dead worker left STARTING/RECORDING/STOPPING gets a true status. */
+describe('restart recovery', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let svc: Service | undefined;
+  const out = tmpDir('rec-recovery-');
+
+  beforeAll(async () => {
+    db = await createTestDatabase('recov');
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await db?.drop();
+  });
+
+  test('salvages rows whose media survived, fails the rest with WORKER_LOST, leaves fresh queued rows', async () => {
+    // The "previous process": only its rows remain.
+    const seed = await createService(testConfig({ DATABASE_URL: db.url }), { presence: false });
+    const p = seed.db.prisma;
+    const rows: Record<string, string> = {};
+    for (const [name, status] of [['withFile', 'RECORDING'], ['noFile', 'RECORDING'], ['stoppingWithFile', 'STOPPING'], ['startingOld', 'STARTING'], ['startingFresh', 'STARTING']] as const) {
+      const callId = `rc-${name}`;
+      await p.videoCall.create({ data: { id: callId, roomName: `room-${name}`, hostId: 'host-1' } });
+      const id = randomUUID();
+      rows[name] = id;
+      const filePath = path.join(out, `${id}.mp4`);
+      if (name.endsWith('WithFile') || name === 'withFile') fs.writeFileSync(filePath, Buffer.alloc(4096, 1));
+      const old = new Date(Date.now() - 5 * 60_000);
+      await p.callRecording.create({
+        data: {
+          id,
+          callId,
+          requestedBy: 'host-1',
+          status,
+          options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' },
+          outputFormat: 'mp4',
+          filePath,
+          workerId: name === 'startingFresh' || name === 'startingOld' ? null : 'dead-worker',
+          startingAt: name === 'startingFresh' ? new Date() : old,
+          ...(status !== 'STARTING' ? { recordingAt: old } : {}),
+        },
+      });
+      await p.videoCall.update({ where: { id: callId }, data: { recordingStatus: status } });
+    }
+    await seed.close();
+
+    svc = await createService(testConfig({ DATABASE_URL: db.url }), { recorder: new FfmpegTestRecorder(), presence: false });
+    const report = await svc.start();
+    expect(report.salvaged.sort()).toEqual([rows.withFile, rows.stoppingWithFile].sort());
+    expect(report.failed.sort()).toEqual([rows.noFile, rows.startingOld].sort());
+    expect(report.skipped).toEqual([rows.startingFresh]);
+
+    const get = (id: string) => svc!.db.prisma.callRecording.findUniqueOrThrow({ where: { id } });
+    for (const id of [rows.withFile!, rows.stoppingWithFile!]) {
+      await waitFor(async () => (await get(id)).status === 'COMPLETED', 5000, 'salvaged COMPLETED');
+      const r = await get(id);
+      expect(r.fileSize).toBe(4096n);
+      expect(r.processingAt).toBeInstanceOf(Date);
+    }
+    expect(await get(rows.withFile!)).toMatchObject({ stopReason: 'worker_lost' });
+    for (const id of [rows.noFile!, rows.startingOld!]) {
+      expect(await get(id)).toMatchObject({ status: 'FAILED', errorCode: 'WORKER_LOST', errorFault: 'service' });
+    }
+    const mirror = await svc.db.prisma.videoCall.findUniqueOrThrow({ where: { id: 'rc-noFile' } });
+    expect(mirror.recordingStatus).toBe('FAILED');
+    // running it again finds nothing new to do
+    const again = await svc.recordings.recover();
+    expect(again.salvaged).toEqual([]);
+    expect(again.failed).toEqual([]);
+  });
+
+  test("the recorder's own salvage() is used when it has one", async () => {
+    const recorder = new FfmpegTestRecorder();
+    const salvaged: string[] = [];
+    Object.assign(recorder, {
+      salvage: async (req: { id: string; outputPath: string }) => {
+        salvaged.push(req.id);
+        fs.writeFileSync(req.outputPath, Buffer.alloc(100, 2));
+        return { path: req.outputPath, size: 100, durationMs: 5000 };
+      },
+    });
+    await svc?.close();
+    const p0 = await createService(testConfig({ DATABASE_URL: db.url }), { presence: false });
+    await p0.db.prisma.videoCall.create({ data: { id: 'rc-spool', roomName: 'room-spool', hostId: 'h' } });
+    const id = randomUUID();
+    await p0.db.prisma.callRecording.create({
+      data: { id, callId: 'rc-spool', requestedBy: 'h', status: 'RECORDING', options: { format: 'mp4' }, outputFormat: 'mp4', filePath: path.join(out, 'spool.mp4'), workerId: 'dead' },
+    });
+    await p0.close();
+    svc = await createService(testConfig({ DATABASE_URL: db.url }), { recorder, presence: false });
+    const report = await svc.start();
+    expect(report.salvaged).toEqual([id]);
+    expect(salvaged).toEqual([id]);
+    await waitFor(async () => (await svc!.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).status === 'COMPLETED', 5000, 'COMPLETED');
+    expect((await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).durationMs).toBe(5000);
+  });
+});

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { createService, type Service } from '../../src/api/service';
+import type { RedisDispatcher } from '../../src/pool/redis';
+import type { Actor } from '../../src/recordings/permissions';
+import { createTestDatabase } from '../helpers/services/postgres';
+import { call, FfmpegTestRecorder, listen, testConfig, userToken, waitFor } from './recordings-harness';
+
+/** Dispatch through Redis: an API-only process and a worker process sharing PostgreSQL and Redis. */
+const host: Actor = { kind: 'user', userId: 'host-1' };
+
+describe('Redis worker pool', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let redis: Redis;
+  const open: Service[] = [];
+  const redisUrl = () => process.env.TEST_REDIS_URL!;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('pool');
+    redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    for (const s of open.reverse()) await s.close();
+    redis.disconnect();
+    await db?.drop();
+  });
+
+  async function node(prefix: string, recorder?: FfmpegTestRecorder, extra: Record<string, unknown> = {}) {
+    const svc = await createService(testConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), RECORDER_MAX_CONCURRENT: '1' }), {
+      ...(recorder ? { recorder } : {}),
+      presence: false,
+      workerId: `${recorder ? 'worker' : 'api'}-${randomUUID().slice(0, 6)}`,
+      tuning: { pool: { prefix, claimTimeoutMs: 1500, ownerTtlMs: 1500, pollMs: 50 }, recoveryIntervalMs: 0, unclaimedGraceMs: 0, ...extra },
+    });
+    open.push(svc);
+    await svc.start();
+    return svc;
+  }
+  const status = async (svc: Service, id: string) => (await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).status;
+
+  test('the API process dispatches, a worker claims, stop travels over pub/sub', async () => {
+    const prefix = `t1-${randomUUID().slice(0, 6)}`;
+    const recorder = new FfmpegTestRecorder();
+    const worker = await node(prefix, recorder);
+    const api = await node(prefix);
+    expect(api.runner).toBeUndefined();
+    const http = await listen(api.app);
+    try {
+      const token = await userToken('host-1');
+      await call(http.url, 'POST', '/api/video-calls', { token, body: { id: 'rd1', roomName: 'room-rd1', hostId: 'host-1' } });
+      const start = await call(http.url, 'POST', '/api/video-calls/rd1/recording/start', { token });
+      expect(start.status).toBe(201);
+      const id = start.body.data.id;
+      expect(await redis.get(`${prefix}:owner:${id}`)).toBe(worker.workerId);
+      await waitFor(async () => (await status(api, id)) === 'RECORDING', 10000, 'RECORDING');
+      expect((await api.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).workerId).toBe(worker.workerId);
+      expect(worker.runner!.has(id)).toBe(true);
+      expect(await (api.dispatcher as RedisDispatcher).readStatus(id, async () => 'from-db')).toBe('RECORDING');
+
+      // the worker is full (capacity 1): another call is refused at once
+      await call(http.url, 'POST', '/api/video-calls', { token, body: { id: 'rd2', roomName: 'room-rd2', hostId: 'host-1' } });
+      const full = await call(http.url, 'POST', '/api/video-calls/rd2/recording/start', { token });
+      expect(full.status).toBe(503);
+      expect(full.body.error.code).toBe('NO_CAPACITY');
+
+      const stop = await call(http.url, 'POST', '/api/video-calls/rd1/recording/stop', { token });
+      expect(stop.status).toBe(200);
+      await waitFor(async () => (await status(api, id)) === 'COMPLETED', 10000, 'COMPLETED');
+      await waitFor(async () => (await redis.exists(`${prefix}:owner:${id}`)) === 0, 3000, 'ownership released');
+      expect(recorder.allExited()).toBe(true);
+    } finally {
+      await http.close();
+    }
+  });
+
+  test('no live worker: NO_CAPACITY and the row is FAILED', async () => {
+    const prefix = `t2-${randomUUID().slice(0, 6)}`;
+    const api = await node(prefix);
+    await api.recordings.createCall(host, { id: 'rd3', roomName: 'room-rd3', hostId: 'host-1' });
+    await expect(api.recordings.startRecording(host, 'rd3', {})).rejects.toMatchObject({ code: 'NO_CAPACITY' });
+    expect(await api.db.prisma.callRecording.findFirstOrThrow({ where: { callId: 'rd3' } })).toMatchObject({ status: 'FAILED', errorCode: 'NO_CAPACITY' });
+    expect(await redis.llen(`${prefix}:jobs`)).toBe(0);
+  });
+
+  test('a worker that dies loses its ownership key; recovery elsewhere gives the row a true status', async () => {
+    const prefix = `t3-${randomUUID().slice(0, 6)}`;
+    const worker = await node(prefix, new FfmpegTestRecorder());
+    const api = await node(prefix);
+    await api.recordings.createCall(host, { id: 'rd4', roomName: 'room-rd4', hostId: 'host-1' });
+    const { recording } = await api.recordings.startRecording(host, 'rd4', {});
+    await waitFor(async () => (await status(api, recording.id)) === 'RECORDING', 10000, 'RECORDING');
+    // alive: recovery leaves it alone
+    expect((await api.recordings.recover()).skipped).toContain(recording.id);
+    // "kill" the worker: its heartbeat stops and the key expires (the live ffmpeg is stopped by close)
+    const dispatcher = worker.dispatcher as RedisDispatcher;
+    await dispatcher.close();
+    await redis.del(`${prefix}:owner:${recording.id}`);
+    const report = await api.recordings.recover();
+    expect([...report.salvaged, ...report.failed]).toContain(recording.id);
+    await worker.runner!.close();
+    const final = await waitFor(async () => {
+      const s = await status(api, recording.id);
+      return s === 'COMPLETED' || s === 'FAILED' ? s : null;
+    }, 10000, 'terminal');
+    expect(['COMPLETED', 'FAILED']).toContain(final);
+  });
+});

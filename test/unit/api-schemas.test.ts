@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { fromZod } from '../../src/api/errors';
+import { buildOpenApiDocument, CreateCallBody, StartRecordingBody } from '../../src/api/schemas';
+
+describe('request schemas', () => {
+  test('strict: unknown fields are refused', () => {
+    expect(StartRecordingBody.safeParse({ format: 'mp4', extra: 1 }).success).toBe(false);
+    expect(CreateCallBody.safeParse({ roomName: 'r', hostId: 'h', admin: true }).success).toBe(false);
+    expect(CreateCallBody.safeParse({ roomName: 'r', hostId: 'h' }).success).toBe(true);
+  });
+  test('enum values we do not support map to UNSUPPORTED_OPTION, the rest to VALIDATION_ERROR', () => {
+    const bad = StartRecordingBody.safeParse({ format: 'avi' });
+    expect(fromZod((bad as { error: z.ZodError }).error, 'body').code).toBe('UNSUPPORTED_OPTION');
+    const wrongType = StartRecordingBody.safeParse({ fps: '30' });
+    const e = fromZod((wrongType as { error: z.ZodError }).error, 'body');
+    expect(e.code).toBe('VALIDATION_ERROR');
+    expect(e.message).toMatch(/^body\.fps: /);
+  });
+});
+
+describe('OpenAPI document', () => {
+  const doc = buildOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, any>>; components: { schemas: Record<string, any> } };
+  test('every endpoint is described', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        '/api/video-calls',
+        '/api/video-calls/{callId}',
+        '/api/video-calls/{callId}/participants',
+        '/api/video-calls/{callId}/participants/{userId}',
+        '/api/video-calls/{callId}/recording/start',
+        '/api/video-calls/{callId}/recording/stop',
+        '/api/video-calls/{callId}/recording/{recordingId}',
+        '/api/video-calls/{callId}/recordings',
+        '/api/livekit/webhook',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+      ].sort(),
+    );
+    expect(Object.keys(doc.paths['/api/video-calls/{callId}/recording/{recordingId}']!).sort()).toEqual(['delete', 'get']);
+  });
+  test('the start body schema comes from the validator', () => {
+    const s = doc.components.schemas.StartRecordingBody;
+    expect(s.additionalProperties).toBe(false);
+    expect(s.properties.format.enum).toEqual(['mp4', 'webm', 'mkv']);
+    expect(s.properties.resolution.enum).toEqual(['720p', '1080p']);
+    expect(doc.paths['/api/video-calls/{callId}/recording/start']!.post.responses['201']).toBeDefined();
+  });
+});

@@ -1,0 +1,105 @@
+import { AppError } from '../../src/errors';
+import { RecordingEventBus } from '../../src/recordings/events';
+import { resolveRecordingOptions, sameResolvedOptions } from '../../src/recordings/options';
+import { authorize } from '../../src/recordings/permissions';
+import { ACTIVE_STATUSES, assertTransition, canTransition, RECORDING_STATUSES, STATUS_TIMESTAMP, TRANSITIONS } from '../../src/recordings/status';
+import { signWebhook, verifyWebhookSignature } from '../../src/recordings/webhooks';
+
+describe('state machine', () => {
+  test('the documented path and the failure exits', () => {
+    const path = ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING', 'COMPLETED', 'DELETED'] as const;
+    for (let i = 0; i + 1 < path.length; i++) expect(canTransition(path[i]!, path[i + 1]!)).toBe(true);
+    for (const s of ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING'] as const) expect(canTransition(s, 'FAILED')).toBe(true);
+    expect(canTransition('FAILED', 'DELETED')).toBe(true);
+  });
+  test('no way back, nothing out of DELETED, no self-loops', () => {
+    expect(TRANSITIONS.DELETED).toEqual([]);
+    for (const s of RECORDING_STATUSES) expect(canTransition(s, s)).toBe(false);
+    expect(canTransition('COMPLETED', 'RECORDING')).toBe(false);
+    expect(canTransition('RECORDING', 'STARTING')).toBe(false);
+    expect(canTransition('RECORDING', 'COMPLETED')).toBe(false);
+    expect(canTransition('STARTING', 'DELETED')).toBe(false);
+    expect(() => assertTransition('COMPLETED', 'RECORDING')).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+  });
+  test('every status has a timestamp column; active statuses are those of the unique index', () => {
+    expect(new Set(Object.values(STATUS_TIMESTAMP)).size).toBe(RECORDING_STATUSES.length);
+    expect(ACTIVE_STATUSES).toEqual(['STARTING', 'RECORDING', 'STOPPING']);
+  });
+});
+
+describe('recording options', () => {
+  const limits = { maxDurationSeconds: 3600 };
+  test('defaults and presets', () => {
+    expect(resolveRecordingOptions({}, limits)).toEqual({ options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' }, maxDurationSeconds: 3600 });
+    expect(resolveRecordingOptions({ resolution: '1080p', format: 'webm', layout: 'speaker', fps: 25, videoBitrate: 2_000_000 }, limits).options).toEqual({
+      width: 1920,
+      height: 1080,
+      fps: 25,
+      format: 'webm',
+      layout: 'speaker',
+      videoBitrate: 2_000_000,
+    });
+    expect(resolveRecordingOptions({ width: 640, height: 360 }, limits).options).toMatchObject({ width: 640, height: 360 });
+  });
+  test.each([
+    [{ width: 641, height: 360 }],
+    [{ width: 640 }],
+    [{ width: 4096, height: 2160 }],
+    [{ resolution: '720p' as const, width: 640, height: 360 }],
+    [{ fps: 60 }],
+    [{ audioBitrate: 1 }],
+    [{ maxDurationSeconds: 3601 }],
+    [{ maxDurationSeconds: 0 }],
+    [{ format: 'avi' as never }],
+  ])('refuses %j with UNSUPPORTED_OPTION', (input) => {
+    expect(() => resolveRecordingOptions(input, limits)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION', status: 400 }));
+  });
+  test('sameResolvedOptions ignores key order', () => {
+    const a = resolveRecordingOptions({ fps: 25, format: 'mkv' }, limits);
+    const b = resolveRecordingOptions({ format: 'mkv', fps: 25 }, limits);
+    expect(sameResolvedOptions(a, b)).toBe(true);
+    expect(sameResolvedOptions(a, resolveRecordingOptions({ format: 'mkv' }, limits))).toBe(false);
+  });
+});
+
+describe('permissions', () => {
+  const call = { id: 'c', roomName: 'r', hostId: 'h', participants: [{ userId: 'p' }] } as never;
+  test('host controls; participants read; others and missing calls look the same', () => {
+    expect(authorize(call, { kind: 'user', userId: 'h' }, 'control')).toBe(call);
+    expect(authorize(call, { kind: 'service', userId: 'p' }, 'read')).toBe(call);
+    expect(() => authorize(call, { kind: 'user', userId: 'p' }, 'control')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    const strangers = [() => authorize(call, { kind: 'user', userId: 'x' }, 'read'), () => authorize(null, { kind: 'user', userId: 'h' }, 'read'), () => authorize(call, { kind: 'service', userId: null }, 'read')];
+    for (const f of strangers) expect(f).toThrow(new AppError('NOT_FOUND', 'call not found'));
+  });
+});
+
+describe('event bus and webhook signatures', () => {
+  test('a throwing listener breaks neither the emitter nor the others', () => {
+    const errors: unknown[] = [];
+    const bus = new RecordingEventBus((e) => errors.push(e));
+    const seen: string[] = [];
+    bus.on('recordingDeleted', () => {
+      throw new Error('boom');
+    });
+    const off = bus.on('recordingDeleted', (p) => seen.push(p.recordingId));
+    bus.onAny((name) => seen.push(name));
+    const p = { recordingId: 'r', callId: 'c', roomName: 'x', status: 'DELETED' as const, at: '' };
+    expect(() => bus.emit('recordingDeleted', p)).not.toThrow();
+    off();
+    bus.emit('recordingDeleted', p);
+    expect(seen).toEqual(['r', 'recordingDeleted', 'recordingDeleted']);
+    expect(errors).toHaveLength(2);
+  });
+  test('signatures verify, and fail for another body, secret or an old timestamp', () => {
+    const now = Date.now();
+    const t = Math.floor(now / 1000);
+    const header = signWebhook('s3cret', '{"a":1}', t);
+    expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifyWebhookSignature('s3cret', header, '{"a":1}', 300, now)).toBe(true);
+    expect(verifyWebhookSignature('s3cret', header, '{"a":2}', 300, now)).toBe(false);
+    expect(verifyWebhookSignature('other', header, '{"a":1}', 300, now)).toBe(false);
+    expect(verifyWebhookSignature('s3cret', header, '{"a":1}', 300, now + 600_000)).toBe(false);
+    expect(verifyWebhookSignature('s3cret', undefined, '{"a":1}')).toBe(false);
+    expect(verifyWebhookSignature('s3cret', 't=1,v1=zz', '{"a":1}')).toBe(false);
+  });
+});
