@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../src/config';
-import { isPortFree, startDevServer } from '../src/livekit/dev-server';
+import { findFreeDevServerPort, startDevServer } from '../src/livekit/dev-server';
 import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
 import { probe } from '../src/recorder/probe';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
@@ -21,7 +21,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 // which parts to run: cost (CPU, memory, fps, warm start, stop), cold, av
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,cold,av').split(','));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TICK = 100; // USER_HZ on Linux
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -117,26 +116,18 @@ async function avOffsetMs(file: string): Promise<{ offsets: number[] }> {
 }
 
 async function main(): Promise<void> {
-  let port = 7960;
-  while (!(await isPortFree(port)) || !(await isPortFree(port + 1)) || !(await isPortFree(port + 2))) port += 10;
-  const server = await startDevServer({ port });
+  const server = await startDevServer({ port: await findFreeDevServerPort(7960) });
   const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  // the service's own settings (CHROMIUM_PATH etc. apply); BENCH_AV_OFFSET_MS=0 measures the raw A/V offset
+  const config = loadConfig();
   const settings: RecorderSettings = {
-    chromiumPath: CHROMIUM,
-    chromiumExtraArgs: [],
-    ffmpegPath: 'ffmpeg',
-    ffprobePath: 'ffprobe',
+    ...config.recorder,
     warmBrowsers: 1,
-    maxConcurrent: 2,
-    ingestHost: '127.0.0.1',
-    ingestPort: 0,
-    ingestStallSeconds: 10,
     spoolDir: path.join(dir, 'spool'),
-    // the same correction the service applies by default; BENCH_AV_OFFSET_MS=0 measures the raw offset
-    avOffsetMs: Number(process.env.BENCH_AV_OFFSET_MS ?? loadConfig().recorder.avOffsetMs),
+    avOffsetMs: Number(process.env.BENCH_AV_OFFSET_MS ?? config.recorder.avOffsetMs),
   };
-  const publishers = await SyntheticPublishers.launch({ chromiumPath: CHROMIUM, livekit });
+  const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
   const rows: Record<string, number[]> = { cpuPerSecond: [], peakPssMb: [], fps: [], warmStartMs: [], coldStartMs: [], stopMs: [], durationErrorMs: [], x264CpuPerSecond: [], ratioToX264: [] };
   let avOffsets: number[] = [];
   try {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config';
-import { isPortFree, startDevServer, type DevServer } from '../livekit/dev-server';
+import { findFreeDevServerPort, startDevServer, type DevServer } from '../livekit/dev-server';
 import { SyntheticPublishers } from '../livekit/synthetic-publishers';
 import type { Logger } from '../recorder/logger';
 import { recordCommand } from './record';
@@ -9,11 +9,6 @@ export const DEMO_PUBLISHERS = [
   { identity: 'alice', name: 'Alice', colour: '#e03131', tone: 440 },
   { identity: 'bob', name: 'Bob', colour: '#1971c2', tone: 660 },
 ];
-
-async function freePort(candidates: number[]): Promise<number> {
-  for (const p of candidates) if ((await isPortFree(p)) && (await isPortFree(p + 1)) && (await isPortFree(p + 2))) return p;
-  throw new Error(`no free port among ${candidates.join(', ')} for livekit-server`);
-}
 
 /**
  * `recorder demo`: a local livekit-server, two synthetic participants (a colour and a
@@ -24,8 +19,7 @@ export async function demoCommand(config: Config, opts: { seconds: number; outpu
   let server: DevServer | undefined;
   let publishers: SyntheticPublishers | undefined;
   try {
-    const port = await freePort([7880, 17880, 27880]);
-    server = await startDevServer({ port });
+    server = await startDevServer({ port: await findFreeDevServerPort(7880) });
     say(`livekit-server ${server.url} (dev keys devkey/secret, pid ${server.pid})`);
     const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
     publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });

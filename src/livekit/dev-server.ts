@@ -104,6 +104,14 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** The first port from `start` (in steps of 10) whose signal and RTC ports are all free. */
+export async function findFreeDevServerPort(start: number, tries = 100): Promise<number> {
+  for (let port = start, i = 0; i < tries; i++, port += 10) {
+    if ((await isPortFree(port)) && (await isPortFree(port + 1)) && (await isPortFree(port + 2))) return port;
+  }
+  throw new AppError('CONFIG_INVALID', `no free ports for livekit-server from ${start} on`);
+}
+
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic-publishers';
 import { probe } from '../../src/recorder/probe';
 import { Recorder } from '../../src/recorder/recorder';
@@ -17,7 +18,8 @@ const livekit = {
   apiKey: process.env.TEST_LIVEKIT_API_KEY!,
   apiSecret: process.env.TEST_LIVEKIT_API_SECRET!,
 };
-const CHROMIUM = '/usr/bin/chromium';
+// the service's defaults, as a user gets them
+const config = loadConfig({});
 const NAME_TILE = '#2b3040';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -28,22 +30,8 @@ let recorder: Recorder;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-rec-'));
-  publishers = await SyntheticPublishers.launch({ chromiumPath: CHROMIUM, livekit });
-  recorder = await Recorder.create(
-    {
-      chromiumPath: CHROMIUM,
-      chromiumExtraArgs: [],
-      ffmpegPath: 'ffmpeg',
-      ffprobePath: 'ffprobe',
-      warmBrowsers: 1,
-      maxConcurrent: 2,
-      ingestHost: '127.0.0.1',
-      ingestPort: 0,
-      ingestStallSeconds: 10,
-      spoolDir: path.join(dir, 'spool'),
-    },
-    livekit,
-  );
+  publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
+  recorder = await Recorder.create({ ...config.recorder, warmBrowsers: 1, spoolDir: path.join(dir, 'spool') }, livekit);
 }, 60000);
 
 afterAll(async () => {

@@ -1,14 +1,9 @@
-import { isPortFree, startDevServer } from '../../../src/livekit/dev-server';
+import { findFreeDevServerPort, startDevServer } from '../../../src/livekit/dev-server';
 import type { StartedService } from '../global-setup';
 
 /** One livekit-server for the whole run, on ports of its own so a running demo (7880) does not collide. */
 export async function start(): Promise<StartedService> {
-  let port = 7890;
-  while (!((await isPortFree(port)) && (await isPortFree(port + 1)) && (await isPortFree(port + 2)))) {
-    port += 10;
-    if (port > 8990) throw new Error('no free ports for the test livekit-server');
-  }
-  const server = await startDevServer({ port });
+  const server = await startDevServer({ port: await findFreeDevServerPort(7890) });
   return {
     env: {
       TEST_LIVEKIT_URL: server.url,
