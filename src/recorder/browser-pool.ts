@@ -86,7 +86,7 @@ export class BrowserPool {
       const page = await spare.ready.catch(() => undefined);
       // replace what we took, so the next start is warm too
       if (spare.browser.connected && !this.closed) this.prepareStandby(spare.browser);
-      if (page && !page.page.isClosed()) return page;
+      if (page && spare.browser.connected && !page.page.isClosed()) return page;
     }
   }
 

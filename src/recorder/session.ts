@@ -71,6 +71,7 @@ export class RecordingSession implements LiveRecording {
   private stats = { fps: 0, participants: 0 };
   private failure?: AppError;
   private joinError?: AppError;
+  private detachBrowser?: () => void;
 
   readonly firstChunk = this.first.promise;
   readonly done = this.finished.promise;
@@ -121,6 +122,10 @@ export class RecordingSession implements LiveRecording {
         if (m.type() === 'error') log.debug({ text: m.text() }, 'recorder page console');
       });
       page.on('error', (err) => void this.fail(new AppError('BROWSER_CRASHED', `recorder page crashed: ${err.message}`)));
+      const browser = page.browser();
+      const onBrowserGone = () => void this.fail(new AppError('BROWSER_CRASHED', 'the recorder browser exited'));
+      browser.once('disconnected', onBrowserGone);
+      this.detachBrowser = () => browser.off('disconnected', onBrowserGone);
       const pageReadyMs = Date.now() - requestedAt;
       await page.evaluate(`window.recorder.start(${JSON.stringify(params.toString())})`);
       const startedMs = Date.now() - requestedAt;
@@ -270,6 +275,7 @@ export class RecordingSession implements LiveRecording {
   /** Closes the page and the ingest sockets; safe to call more than once. */
   private async release(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.detachBrowser?.();
     this.unregister?.();
     await this.page?.close();
   }

@@ -213,6 +213,32 @@ describe('faults', () => {
     expect(colourRegion(await frameAt(result.path, wallMs / 1000 - 0.7), '#8000ff').share).toBeGreaterThan(0.2);
   }, 60000);
 
+  it('keeps what was captured when the recorder browser dies, and the next recording gets a new browser', async () => {
+    const pub = await publishers.add({ room: 'crash', identity: 'lime', colour: '#80ff00', tone: 650 });
+    await sleep(1000);
+    const live = await recorder.start({
+      id: `crash-${Date.now()}`,
+      roomName: 'crash',
+      outputPath: path.join(dir, 'crashed.mp4'),
+      options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' },
+    });
+    await sleep(5000);
+    const [browserPid] = recorder.pool.pids();
+    process.kill(browserPid, 'SIGKILL');
+    const result = await live.done;
+    expect(result.endReason).toBe('failed');
+    expect(result.error?.code).toBe('BROWSER_CRASHED');
+    const info = await probe('ffprobe', result.path);
+    expect(info.durationMs).toBeGreaterThan(4000);
+    expect(colourRegion(await frameAt(result.path, 4), '#80ff00').share).toBeGreaterThan(0.2);
+    expect(recorder.ingest.openSockets).toBe(0);
+
+    const next = await record('crash', 'mp4', 4);
+    await pub.leave();
+    expect(next.endReason).toBe('stopped');
+    expect((await probe('ffprobe', next.path)).durationMs).toBeGreaterThan(3000);
+  }, 90000);
+
   it('a room name LiveKit would not take is refused before anything starts', async () => {
     await expect(
       recorder.start({ id: 'bad', roomName: 'no spaces/slashes', outputPath: path.join(dir, 'bad.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } }),
