@@ -161,6 +161,34 @@ describe('participants coming, going and muting', () => {
   }, 90000);
 });
 
+describe('screen share', () => {
+  it('puts a shared screen on the stage and the cameras in a strip', async () => {
+    const a = await publishers.add({ room: 'share', identity: 'navy', colour: '#000080', tone: 560 });
+    const b = await publishers.add({ room: 'share', identity: 'olive', colour: '#808000', tone: 940 });
+    await sleep(1000);
+    let sharedAt = 0;
+    const result = await record('share', 'mp4', 0, async () => {
+      await sleep(3000);
+      await a.shareScreen('#ff6060');
+      sharedAt = Date.now();
+      await sleep(4000);
+    });
+    await a.leave();
+    await b.leave();
+    const before = await frameAt(result.path, fileTime(result, sharedAt) - 0.5);
+    expect(colourRegion(before, '#ff6060').share).toBe(0);
+    const after = await frameAt(result.path, fileTime(result, sharedAt) + 3);
+    const stage = colourRegion(after, '#ff6060');
+    expect(stage.share).toBeGreaterThan(0.4);
+    for (const cam of ['#000080', '#808000']) {
+      const r = colourRegion(after, cam);
+      expect(r.share).toBeGreaterThan(0.005);
+      expect(r.share).toBeLessThan(0.1);
+      expect(r.cx).toBeGreaterThan(0.75);
+    }
+  }, 60000);
+});
+
 describe('WebM output and the ingest secret', () => {
   it('records VP8+Opus WebM, and refuses ingest connections without the right secret', async () => {
     const pub = await publishers.add({ room: 'webm', identity: 'orange', colour: '#ff8800', tone: 700 });
