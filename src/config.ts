@@ -61,6 +61,8 @@ const envSchema = z.object({
   RECORDING_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(60),
   RECORDING_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
   RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  // How often retention and spool cleanup run (seconds); 0 disables them.
+  RECORDING_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
 
   // Storage
   RECORDING_STORAGE_PROVIDER: z.enum(['local', 'aws', 'gcp']).default('local'),
@@ -100,7 +102,7 @@ export interface Config {
   };
   database: { url?: string; pgliteDir?: string };
   redis: { url?: string };
-  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionDays: number };
+  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionDays: number; retentionIntervalSeconds: number };
   storage: {
     provider: Env['RECORDING_STORAGE_PROVIDER'];
     bucket?: string;
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,
       idleTimeoutSeconds: e.RECORDING_IDLE_TIMEOUT_SECONDS,
       retentionDays: e.RECORDING_RETENTION_DAYS,
+      retentionIntervalSeconds: e.RECORDING_RETENTION_INTERVAL_SECONDS,
     },
     storage: {
       provider: e.RECORDING_STORAGE_PROVIDER,

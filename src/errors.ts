@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   RECORDING_ALREADY_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_ACTIVE: { status: 409, fault: 'caller' },
   INVALID_TRANSITION: { status: 409, fault: 'service' },
+  RECORDING_NOT_RETRYABLE: { status: 409, fault: 'caller' },
+  RECORDING_FILE_MISSING: { status: 409, fault: 'service' },
+  RECORDING_NOT_READY: { status: 409, fault: 'caller' },
+  RANGE_NOT_SATISFIABLE: { status: 416, fault: 'caller' },
   NO_CAPACITY: { status: 503, fault: 'service' },
   // LiveKit
   LIVEKIT_UNREACHABLE: { status: 502, fault: 'destination' },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { z } from 'zod';
@@ -165,6 +166,43 @@ export function createApp(deps: AppDeps): express.Express {
     const { callId, recordingId } = parse(RecordingParams, req.params, 'path');
     send(res, 200, await deps.service.deleteRecording(user(req), callId, recordingId), 'recording deleted');
   });
+  api.post('/video-calls/:callId/recording/:recordingId/retry', async (req, res) => {
+    const { callId, recordingId } = parse(RecordingParams, req.params, 'path');
+    send(res, 202, await deps.service.retryRecording(user(req), callId, recordingId), 'post-processing again');
+  });
+  api.get('/video-calls/:callId/recording/:recordingId/download', async (req, res) => {
+    const { callId, recordingId } = parse(RecordingParams, req.params, 'path');
+    const d = await deps.service.downloadRecording(user(req), callId, recordingId);
+    res.setHeader('cache-control', 'no-store');
+    if (d.kind === 'url') {
+      send(res, 200, { url: d.url, expiresAt: d.expiresAt }, 'signed download URL');
+      return;
+    }
+    const range = parseRange(req.get('range'), d.size);
+    res.setHeader('accept-ranges', 'bytes');
+    if (range === 'unsatisfiable') {
+      res.setHeader('content-range', `bytes */${d.size}`);
+      throw new AppError('RANGE_NOT_SATISFIABLE', `range not satisfiable for ${d.size} bytes`);
+    }
+    res.setHeader('content-type', d.contentType);
+    res.setHeader('content-disposition', `attachment; filename="${d.fileName}"`);
+    if (range) {
+      res.status(206);
+      res.setHeader('content-range', `bytes ${range.start}-${range.end}/${d.size}`);
+      res.setHeader('content-length', String(range.end - range.start + 1));
+    } else {
+      res.status(200);
+      res.setHeader('content-length', String(d.size));
+    }
+    if (req.method === 'HEAD' || d.size === 0) {
+      res.end();
+      return;
+    }
+    const stream = await d.open(range ?? undefined);
+    await pipeline(stream, res).catch((err: unknown) => {
+      req.log?.warn({ err: (err as Error).message }, 'download interrupted');
+    });
+  });
   api.get('/video-calls/:callId/recordings', async (req, res) => {
     const { callId } = parse(CallParams, req.params, 'path');
     const q = parse(ListRecordingsQuery, { ...(req.query as object) }, 'query');
@@ -176,6 +214,27 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/**
+ * One byte range of an HTTP Range header (RFC 9110: bytes=a-b, a-, -n). Null: serve it all
+ * (no header, or a form we do not serve such as several ranges); 'unsatisfiable': 416.
+ */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  if (!header) return null;
+  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
+  if (!m) return header.trim().startsWith('bytes=') && !header.includes(',') ? 'unsatisfiable' : null;
+  const [, a, b] = m;
+  if (a === '' && b === '') return 'unsatisfiable';
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  if (start >= size || (b !== '' && Number(b) < start)) return 'unsatisfiable';
+  return { start, end };
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {

@@ -67,7 +67,21 @@ export const CallViewSchema = z
   })
   .openapi('VideoCall');
 
-const Thumbnail = z.object({ key: z.string(), url: z.string().optional(), atMs: z.number(), width: z.number().optional(), height: z.number().optional() });
+const Thumbnail = z.object({
+  key: z.string(),
+  url: z.string().optional(),
+  atMs: z.number(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  kind: z.enum(['thumbnail', 'poster']).optional(),
+});
+
+export const DownloadUrlSchema = z
+  .object({
+    url: z.string().openapi({ description: 'A signed URL that reads the recording without other credentials' }),
+    expiresAt: z.string().openapi({ description: 'When the URL stops working (RECORDING_SIGNED_URL_SECONDS after the request)' }),
+  })
+  .openapi('DownloadUrl');
 
 export const RecordingViewSchema = z
   .object({
@@ -174,6 +188,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       201: json(envelope(StartedSchema, 'StartResponse'), 'Recording starting'),
       200: json(envelope(StartedSchema, 'StartResponse'), 'Replay of an earlier start with the same Idempotency-Key'),
       503: json(ErrorEnvelope, 'NO_CAPACITY'),
+      507: json(ErrorEnvelope, 'DISK_FULL: not enough free disk space on the recorder (RECORDING_MIN_FREE_DISK_MB); nothing was started'),
       ...errors,
     },
   });
@@ -200,6 +215,44 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     security,
     request: { params: RecordingParams, headers: UserHeader },
     responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Deleted'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/recording/{recordingId}/retry',
+    summary: 'Post-process a FAILED recording again (host)',
+    description: 'Only a FAILED recording whose recorded file is still on the recorder: 409 RECORDING_NOT_RETRYABLE (not FAILED) or RECORDING_FILE_MISSING (file gone).',
+    security,
+    request: { params: RecordingParams, headers: UserHeader },
+    responses: { 202: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Back in post-processing (status PROCESSING)'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/video-calls/{callId}/recording/{recordingId}/download',
+    summary: 'Download a COMPLETED recording (host and participants)',
+    description:
+      'Cloud storage (aws, gcp): 200 with JSON { url, expiresAt }, a short-lived signed URL to fetch the file from the bucket (no redirect). ' +
+      'Local storage: the file itself, with Range support (one byte range: 206 with Content-Range; 416 for a range outside the file). ' +
+      '409 RECORDING_NOT_READY while the recording is not COMPLETED.',
+    security,
+    request: { params: RecordingParams, headers: UserHeader.extend({ range: z.string().optional().openapi({ example: 'bytes=0-1023' }) }) },
+    responses: {
+      200: {
+        description: 'Signed URL (cloud storage) or the whole file (local storage)',
+        content: {
+          'application/json': { schema: envelope(DownloadUrlSchema, 'DownloadUrlResponse') },
+          'video/mp4': { schema: z.string().openapi({ format: 'binary' }) },
+          'video/webm': { schema: z.string().openapi({ format: 'binary' }) },
+          'video/x-matroska': { schema: z.string().openapi({ format: 'binary' }) },
+        },
+      },
+      206: {
+        description: 'Part of the file (local storage, Range request)',
+        headers: { 'Content-Range': { schema: { type: 'string' }, description: 'bytes start-end/size' } },
+        content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+      },
+      416: json(ErrorEnvelope, 'RANGE_NOT_SATISFIABLE (Content-Range: bytes */size)'),
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'get',

@@ -19,7 +19,9 @@ import { RecordingRepository } from '../recordings/repository';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
+import { checkFreeSpace } from '../postprocess/disk';
 import { createApp } from './app';
+import { Maintenance } from './maintenance';
 import { Authenticator } from './auth';
 
 /**
@@ -46,6 +48,8 @@ export interface ServiceDeps {
     webhooks?: Partial<WebhookOptions>;
     runner?: Partial<RunnerOptions>;
     pool?: Partial<RedisPoolOptions>;
+    /** Retention and spool cleanup period; default config.recordings.retentionIntervalSeconds. */
+    maintenanceIntervalMs?: number;
     /** Re-run recovery this often with Redis (other workers may die); 0 disables (default 60 s). */
     recoveryIntervalMs?: number;
     unclaimedGraceMs?: number;
@@ -59,6 +63,8 @@ export interface Service {
   recordings: RecordingsService;
   lifecycle: RecordingLifecycle;
   postprocess: PostprocessQueue;
+  /** Retention and stale spool files; runs periodically after start(). */
+  maintenance: Maintenance;
   runner?: RecordingRunner;
   dispatcher: DispatchPort & { close(): Promise<void> };
   metrics: Metrics;
@@ -146,9 +152,23 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       {
         outputDir: config.recorder.outputDir,
         maxDurationSeconds: config.recordings.maxDurationSeconds,
+        ...(config.recorder.minFreeDiskMb > 0
+          ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) }
+          : {}),
         ...(deps.tuning?.unclaimedGraceMs !== undefined ? { unclaimedGraceMs: deps.tuning.unclaimedGraceMs } : {}),
       },
     );
+    const maintenance = new Maintenance(
+      recordings,
+      repo,
+      {
+        retentionDays: config.recordings.retentionDays,
+        spoolDir: config.recorder.spoolDir,
+        intervalMs: deps.tuning?.maintenanceIntervalMs ?? config.recordings.retentionIntervalSeconds * 1000,
+      },
+      logger,
+    );
+    closers.unshift(() => maintenance.close());
     metrics.setSources({ statusCounts: () => repo.statusCounts(), activeRecordings: () => runner?.activeCount() ?? 0 });
 
     const app = createApp({
@@ -169,6 +189,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       recordings,
       lifecycle,
       postprocess,
+      maintenance,
       ...(runner ? { runner } : {}),
       dispatcher,
       metrics,
@@ -178,6 +199,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         const report = await recordings.recover();
         if (report.failed.length || report.salvaged.length) logger.warn(report, 'recovered recordings of a dead worker');
         if (runner) postprocess.start();
+        maintenance.start();
         const every = deps.tuning?.recoveryIntervalMs ?? 60_000;
         if (config.redis.url && every > 0) {
           recoveryTimer = setInterval(() => void recordings.recover().catch((err) => logger.error({ err }, 'recovery failed')), every);

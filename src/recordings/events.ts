@@ -18,12 +18,19 @@ export interface RecordingEventMap {
   recordingStarted: RecordingEventBase & { startedAt: string };
   recordingStopping: RecordingEventBase & { reason: string };
   recordingProcessing: RecordingEventBase & { fileSize: number | null; durationMs: number | null };
-  recordingProgress: RecordingEventBase & RecordingProgress;
+  /** While recording: the recorder's counters; while post-processing: phase and percent. */
+  recordingProgress: RecordingEventBase & (RecordingProgress | PostprocessProgressInfo);
   thumbnailsGenerated: RecordingEventBase & { thumbnails: RecordingThumbnail[] };
   recordingUploaded: RecordingEventBase & { storage: { provider: string; key: string; url: string | null } };
   recordingCompleted: RecordingEventBase & { url: string | null; durationMs: number | null; fileSize: number | null };
   recordingFailed: RecordingEventBase & { error: { code: string; message: string; fault: string } };
   recordingDeleted: RecordingEventBase;
+}
+
+export interface PostprocessProgressInfo {
+  phase: 'postprocess';
+  /** Whole post-processing job, 0..100. */
+  percent: number;
 }
 
 export type RecordingEventName = keyof RecordingEventMap;

@@ -112,6 +112,33 @@ export class RecordingLifecycle {
     return rec;
   }
 
+  /** FAILED -> PROCESSING: post-processing again (a retry); the job is due at `leaseUntil`. */
+  async reprocess(id: string, leaseUntil: Date): Promise<RecordingWithRoom> {
+    const rec = await this.repo.transition(id, ['FAILED'], 'PROCESSING', {
+      attempts: 1,
+      nextAttemptAt: leaseUntil,
+      errorCode: null,
+      errorMessage: null,
+      errorFault: null,
+      failedAt: null,
+      lastError: null,
+    });
+    this.bus.emit('recordingProcessing', { ...this.base(rec), fileSize: rec.fileSize === null ? null : Number(rec.fileSize), durationMs: rec.durationMs });
+    return rec;
+  }
+
+  postprocessProgress(rec: { id: string; callId: string; roomName: string; status: RecordingStatus }, percent: number): void {
+    this.bus.emit('recordingProgress', {
+      recordingId: rec.id,
+      callId: rec.callId,
+      roomName: rec.roomName,
+      status: rec.status,
+      at: new Date().toISOString(),
+      phase: 'postprocess',
+      percent: Math.max(0, Math.min(100, Math.round(percent))),
+    });
+  }
+
   progress(rec: { id: string; callId: string; roomName: string }, p: RecordingProgress): void {
     this.bus.emit('recordingProgress', { recordingId: rec.id, callId: rec.callId, roomName: rec.roomName, status: 'RECORDING', at: new Date().toISOString(), ...p });
   }

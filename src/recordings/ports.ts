@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { LiveRecording, OutputFormat, RecordingEndReason, RecordingOptions, RecordingRequest } from '../recorder/types';
 
 /**
@@ -46,6 +47,8 @@ export interface RecordingThumbnail {
   atMs: number;
   width?: number;
   height?: number;
+  /** 'poster': the cover image; absent or 'thumbnail': one of the timeline thumbnails. */
+  kind?: 'thumbnail' | 'poster';
 }
 
 export interface PostprocessResult {
@@ -67,6 +70,8 @@ export interface PostprocessSink {
    * unavailable) are retried with backoff until the attempts run out; others -> FAILED.
    */
   failed(recordingId: string, error: unknown, opts?: { retryable?: boolean }): Promise<void>;
+  /** Progress of the whole job, 0..100 (emitted as recordingProgress). */
+  progress?(recordingId: string, percent: number): void;
 }
 
 /** src/postprocess. enqueue() must return quickly; the work reports through the sink. */
@@ -94,7 +99,31 @@ export interface RoomPresencePort {
   countParticipants(roomName: string): Promise<number>;
 }
 
-/** src/storage: remove what a deleted recording left in storage. */
+/** Where a recording's files are: its stored object (after upload) and its local file. */
+export interface StoredRecordingRef {
+  callId: string;
+  recordingId: string;
+  provider: string | null;
+  key: string | null;
+  filePath: string | null;
+  thumbnails: RecordingThumbnail[];
+}
+
+/** A stored object served by this service (local storage). */
+export interface StoredObjectReader {
+  size: number;
+  contentType: string;
+  /** Reads the object, or the inclusive byte range [start, end]. */
+  open(range?: { start: number; end: number }): Promise<Readable>;
+}
+
+/** src/storage: remove and read what a recording left in storage. */
 export interface RecordingStoragePort {
-  remove(ref: { provider: string | null; key: string | null; filePath: string | null; thumbnails: RecordingThumbnail[] }): Promise<void>;
+  /** Removes every object of the recording (video, thumbnails, poster) and its local files. */
+  remove(ref: StoredRecordingRef): Promise<void>;
+  /**
+   * How a client downloads the stored recording: a short-lived signed URL (cloud storage),
+   * or a reader this service streams (local storage). NOT_FOUND when the object is gone.
+   */
+  download?(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader>;
 }

@@ -11,7 +11,11 @@ import type { RecordingWithRoom } from './repository';
  * due again and any worker polling claims it with a conditional update.
  */
 export interface PostprocessQueueOptions {
-  /** How long an attempt may run before another worker may take the job over (default 30 min). */
+  /**
+   * The lease of a running attempt: renewed every third of it while the worker lives, so a
+   * job whose worker died is taken over (by a peer, or by the restarted process) within
+   * this time (default 60 s).
+   */
   leaseMs?: number;
   /** Attempts before the recording is FAILED (default 5). */
   maxAttempts?: number;
@@ -24,18 +28,21 @@ export interface PostprocessQueueOptions {
 
 export class PostprocessQueue implements PostprocessSink {
   private timer?: NodeJS.Timeout;
+  private renewTimer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private closed = false;
   readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
+  /** Jobs handed off by this process: what progress events need to name them. */
+  private readonly running = new Map<string, { id: string; callId: string; roomName: string; status: 'PROCESSING' | 'UPLOADING' }>();
 
   constructor(
     private readonly lifecycle: RecordingLifecycle,
     private readonly port: PostprocessPort,
     private readonly opts: PostprocessQueueOptions = {},
   ) {
-    this.leaseMs = opts.leaseMs ?? 30 * 60_000;
+    this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.retryBaseMs = opts.retryBaseMs ?? 30_000;
   }
@@ -57,6 +64,7 @@ export class PostprocessQueue implements PostprocessSink {
       attempt: rec.attempts,
     };
     if (rec.durationMs !== null) job.durationMs = rec.durationMs;
+    this.running.set(rec.id, { id: rec.id, callId: rec.callId, roomName: rec.call.roomName, status: rec.status === 'UPLOADING' ? 'UPLOADING' : 'PROCESSING' });
     try {
       await this.port.enqueue(job, this);
     } catch (err) {
@@ -65,10 +73,21 @@ export class PostprocessQueue implements PostprocessSink {
   }
 
   start(): void {
+    if (!this.renewTimer) {
+      this.renewTimer = setInterval(() => void this.renewLeases().catch((err) => this.opts.onError?.(err)), Math.max(100, this.leaseMs / 3));
+      this.renewTimer.unref();
+    }
     const every = this.opts.pollMs ?? 10_000;
     if (every <= 0 || this.timer) return;
     this.timer = setInterval(() => void this.pollOnce(), every);
     this.timer.unref();
+  }
+
+  /** Keeps the leases of the attempts running in this process. */
+  private async renewLeases(): Promise<void> {
+    for (const [id, job] of this.running) {
+      await this.lifecycle.repo.updateIf(id, { status: job.status }, { nextAttemptAt: this.leaseUntil() });
+    }
   }
 
   /** Claims and hands off every due job; returns how many were claimed. */
@@ -108,8 +127,15 @@ export class PostprocessQueue implements PostprocessSink {
 
   // ---- PostprocessSink -------------------------------------------------------------
 
-  uploading(recordingId: string): Promise<void> {
-    return this.lifecycle.uploading(recordingId);
+  async uploading(recordingId: string): Promise<void> {
+    await this.lifecycle.uploading(recordingId);
+    const r = this.running.get(recordingId);
+    if (r) r.status = 'UPLOADING';
+  }
+
+  progress(recordingId: string, percent: number): void {
+    const r = this.running.get(recordingId);
+    if (r) this.lifecycle.postprocessProgress(r, percent);
   }
 
   thumbnailsGenerated(recordingId: string, thumbnails: RecordingThumbnail[]): Promise<void> {
@@ -118,10 +144,12 @@ export class PostprocessQueue implements PostprocessSink {
 
   async completed(recordingId: string, result: PostprocessResult): Promise<void> {
     await this.lifecycle.completed(recordingId, result);
+    this.running.delete(recordingId);
   }
 
   async failed(recordingId: string, error: unknown, opts: { retryable?: boolean } = {}): Promise<void> {
     const e = toAppError(error);
+    this.running.delete(recordingId);
     const retryable = opts.retryable ?? e.fault === 'destination';
     const rec = await this.lifecycle.repo.getRecording(recordingId);
     if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
@@ -140,6 +168,7 @@ export class PostprocessQueue implements PostprocessSink {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.polling;
   }
 }

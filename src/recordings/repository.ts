@@ -127,6 +127,25 @@ export class RecordingRepository {
     });
   }
 
+  /** Finished recordings (COMPLETED or FAILED) that ended before `cutoff`, oldest first. */
+  findExpired(cutoff: Date, limit: number): Promise<RecordingWithRoom[]> {
+    return this.prisma.callRecording.findMany({
+      where: { OR: [{ status: 'COMPLETED', completedAt: { lt: cutoff } }, { status: 'FAILED', failedAt: { lt: cutoff } }] },
+      include: withRoom,
+      orderBy: { startingAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Ids of recordings whose local files are still in use (live or being post-processed). */
+  async liveIds(): Promise<string[]> {
+    const rows = await this.prisma.callRecording.findMany({
+      where: { status: { in: [...ACTIVE_STATUSES, 'PROCESSING', 'UPLOADING'] } },
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
   async roomNameOf(callId: string): Promise<string> {
     const call = await this.prisma.videoCall.findUnique({ where: { id: callId }, select: { roomName: true } });
     return call?.roomName ?? '';

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../errors';
+import { AppError, toAppError } from '../errors';
 import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
 import type { RecordingLifecycle } from './lifecycle';
 import { resolveRecordingOptions, sameResolvedOptions, type RecordingOptionsInput, type ResolvedOptions } from './options';
 import { authorize, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
-import type { DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile } from './ports';
+import type {
+  DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile, StoredObjectReader, StoredRecordingRef,
+} from './ports';
 import type { RecordingRepository, RecordingWithRoom } from './repository';
 import { isActive } from './status';
 import { callView, recordingView, type CallView, type RecordingView } from './views';
@@ -18,6 +21,16 @@ export interface RecordingsServiceOptions {
   maxDurationSeconds: number;
   /** Recovery leaves alone a STARTING row no worker claimed yet if it is younger than this (default 60 s). */
   unclaimedGraceMs?: number;
+  /** Throws DISK_FULL when the recorder's disk is too full to start (checked before anything is written). */
+  checkDisk?: () => Promise<void>;
+}
+
+/** How a client gets a stored recording (GET .../download). */
+export type RecordingDownload = { kind: 'url'; url: string; expiresAt: string } | ({ kind: 'stream'; fileName: string } & StoredObjectReader);
+
+export interface RetentionResult {
+  deleted: string[];
+  failed: { id: string; code: string; message: string }[];
 }
 
 export interface RecordingsServiceDeps {
@@ -110,6 +123,7 @@ export class RecordingsService {
       const earlier = await this.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);
       if (earlier) return { recording: this.replay(earlier, resolved), replayed: true };
     }
+    await this.opts.checkDisk?.();
     const id = randomUUID();
     const outputPath = path.join(this.opts.outputDir, `${id}.${resolved.options.format}`);
     const rec = await this.deps.repo.createRecording({
@@ -195,13 +209,83 @@ export class RecordingsService {
     if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
     if (isActive(rec.status)) throw new AppError('RECORDING_ALREADY_ACTIVE', 'stop the recording before deleting it');
     if (rec.status !== 'COMPLETED' && rec.status !== 'FAILED') throw new AppError('CONFLICT', 'the recording is being processed; delete it when it is done');
-    const thumbnails = (rec.thumbnails as unknown as RecordingThumbnail[] | null) ?? [];
+    return recordingView(await this.deleteSystem(rec));
+  }
+
+  /** Removes every stored object and local file of a finished recording, then marks it DELETED. */
+  private async deleteSystem(rec: RecordingWithRoom): Promise<RecordingWithRoom> {
+    const ref = storedRef(rec);
     if (this.deps.storage) {
-      await this.deps.storage.remove({ provider: rec.storageProvider, key: rec.storageKey, filePath: rec.filePath, thumbnails });
-    } else if (rec.filePath) {
-      await fs.rm(rec.filePath, { force: true });
+      await this.deps.storage.remove(ref);
+    } else {
+      if (rec.filePath) await fs.rm(rec.filePath, { force: true });
+      if (rec.storageProvider === 'local' && rec.storageKey && path.isAbsolute(rec.storageKey)) await fs.rm(rec.storageKey, { force: true });
     }
-    return recordingView(await this.deps.lifecycle.deleted(rec.id));
+    return this.deps.lifecycle.deleted(rec.id);
+  }
+
+  /**
+   * Retention: deletes (objects removed, status DELETED) every recording that finished more
+   * than `retentionDays` ago. One failure does not stop the others.
+   */
+  async deleteExpired(retentionDays: number, now = new Date()): Promise<RetentionResult> {
+    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+    const result: RetentionResult = { deleted: [], failed: [] };
+    const seen = new Set<string>();
+    for (;;) {
+      const batch = (await this.deps.repo.findExpired(cutoff, 100)).filter((r) => !seen.has(r.id));
+      if (batch.length === 0) return result;
+      for (const rec of batch) {
+        seen.add(rec.id);
+        try {
+          await this.deleteSystem(rec);
+          result.deleted.push(rec.id);
+        } catch (err) {
+          const e = toAppError(err);
+          result.failed.push({ id: rec.id, code: e.code, message: e.message });
+        }
+      }
+    }
+  }
+
+  /** Post-processing again for a FAILED recording whose local file still exists (host only). */
+  async retryRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
+    checkId(UUID, recordingId, 'recording id');
+    const call = await this.load(actor, callId, 'control');
+    const rec = await this.deps.repo.getRecording(recordingId);
+    if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
+    if (rec.status !== 'FAILED') throw new AppError('RECORDING_NOT_RETRYABLE', `only a failed recording can be retried; this one is ${rec.status.toLowerCase()}`);
+    if (!this.deps.postprocess) throw new AppError('RECORDING_NOT_RETRYABLE', 'post-processing is not available on this server');
+    const st = rec.filePath ? await fs.stat(rec.filePath).catch(() => null) : null;
+    if (!st || !st.isFile() || st.size === 0) {
+      throw new AppError('RECORDING_FILE_MISSING', 'the recorded file is no longer on the recorder; the recording cannot be processed again');
+    }
+    let moved: RecordingWithRoom;
+    try {
+      moved = await this.deps.lifecycle.reprocess(rec.id, this.deps.postprocess.leaseUntil());
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'INVALID_TRANSITION') throw new AppError('RECORDING_NOT_RETRYABLE', 'the recording changed meanwhile');
+      throw err;
+    }
+    await this.deps.postprocess.handOff(moved);
+    return recordingView((await this.deps.repo.getRecording(rec.id)) ?? moved);
+  }
+
+  /** A COMPLETED recording for download (host and participants). */
+  async downloadRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingDownload> {
+    checkId(UUID, recordingId, 'recording id');
+    const call = await this.load(actor, callId, 'read');
+    const rec = await this.deps.repo.getRecording(recordingId);
+    if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
+    if (rec.status !== 'COMPLETED' || !rec.storageKey) throw new AppError('RECORDING_NOT_READY', `the recording is ${rec.status.toLowerCase()}, not ready for download`);
+    const fileName = `recording-${rec.id}${path.extname(rec.storageKey) || `.${rec.outputFormat}`}`;
+    if (this.deps.storage?.download) {
+      const d = await this.deps.storage.download(storedRef(rec));
+      return 'url' in d ? { kind: 'url', url: d.url, expiresAt: d.expiresAt } : { kind: 'stream', fileName, ...d };
+    }
+    // No storage port: the file stayed where the recorder wrote it (KeepLocalFile).
+    if (rec.storageProvider !== 'local' || !path.isAbsolute(rec.storageKey)) throw new AppError('NOT_FOUND', 'the stored recording is not reachable from this server');
+    return { kind: 'stream', fileName, ...(await localFileReader(rec.storageKey)) };
   }
 
   // ---- LiveKit ------------------------------------------------------------------------
@@ -285,6 +369,30 @@ export class RecordingsService {
     checkId(CALL_ID, callId, 'call id');
     return authorize(await this.deps.repo.getCall(callId), actor, access);
   }
+}
+
+function storedRef(rec: RecordingWithRoom): StoredRecordingRef {
+  return {
+    callId: rec.callId,
+    recordingId: rec.id,
+    provider: rec.storageProvider,
+    key: rec.storageKey,
+    filePath: rec.filePath,
+    thumbnails: (rec.thumbnails as unknown as RecordingThumbnail[] | null) ?? [],
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.m4a': 'audio/mp4', '.ogg': 'audio/ogg' };
+
+/** A reader of a file on this machine; NOT_FOUND when it is gone. */
+export async function localFileReader(filePath: string): Promise<StoredObjectReader> {
+  const st = await fs.stat(filePath).catch(() => null);
+  if (!st?.isFile()) throw new AppError('NOT_FOUND', 'the stored recording is gone');
+  return {
+    size: st.size,
+    contentType: CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream',
+    open: async (range) => createReadStream(filePath, range ? { start: range.start, end: range.end } : {}),
+  };
 }
 
 function checkId(re: RegExp, value: string, what: string): void {

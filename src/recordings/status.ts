@@ -18,7 +18,8 @@ export const TRANSITIONS: Readonly<Record<RecordingStatus, readonly RecordingSta
   PROCESSING: ['UPLOADING', 'COMPLETED', 'FAILED'],
   UPLOADING: ['COMPLETED', 'FAILED'],
   COMPLETED: ['DELETED'],
-  FAILED: ['DELETED'],
+  /** FAILED -> PROCESSING: a retry of post-processing while the local file still exists. */
+  FAILED: ['PROCESSING', 'DELETED'],
   DELETED: [],
 };
 

@@ -31,10 +31,11 @@ interface Child {
   recovery: { failed: string[]; salvaged: string[]; skipped: string[] };
 }
 
-async function startServer(dataDir: string, outDir: string): Promise<Child> {
+async function startServer(dataDir: string, outDir: string, env: Record<string, string> = {}): Promise<Child> {
   // node itself (tsx as a loader), so the pid we signal is the server, not a wrapper
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'recordings-pglite-server.ts'), dataDir, outDir], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -124,5 +125,30 @@ describe('API on embedded PGlite', () => {
     await waitFor(async () => (await rec('p2', again.body.data.id)).status === 'RECORDING', 15000, 'RECORDING');
     await call(server.url, 'POST', '/api/video-calls/p2/recording/stop', { token: host });
     await waitFor(async () => (await rec('p2', again.body.data.id)).status === 'COMPLETED', 15000, 'COMPLETED');
+  });
+
+  test('a process killed during post-processing: the restarted one takes the job over', async () => {
+    await stopServer(server);
+    const lease = { LEASE_MS: '1500' };
+    server = await startServer(dataDir, outDir, { ...lease, POSTPROCESS: 'hang' });
+    expect((await call(server.url, 'POST', '/api/video-calls', { token: host, body: { id: 'p3', roomName: 'room-p3', hostId: 'host-1' } })).status).toBe(201);
+    const id = (await call(server.url, 'POST', '/api/video-calls/p3/recording/start', { token: host })).body.data.id;
+    await waitFor(async () => (await rec('p3', id)).status === 'RECORDING', 15000, 'RECORDING');
+    await new Promise((r) => setTimeout(r, 1000));
+    await call(server.url, 'POST', '/api/video-calls/p3/recording/stop', { token: host });
+    await waitFor(async () => (await rec('p3', id)).status === 'PROCESSING', 15000, 'PROCESSING');
+    // stays PROCESSING while this process lives: its lease is renewed
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await rec('p3', id)).status).toBe('PROCESSING');
+    await stopServer(server, 'SIGKILL');
+
+    server = await startServer(dataDir, outDir, lease);
+    const done = await waitFor(async () => {
+      const r = await rec('p3', id);
+      return r.status === 'COMPLETED' ? r : null;
+    }, 15000, 'COMPLETED after takeover');
+    expect(done.fileSize).toBeGreaterThan(0);
+    const rows = (await call(server.url, 'GET', '/__test/recordings')).body as Array<{ id: string; attempts: number }>;
+    expect(rows.find((r) => r.id === id)?.attempts).toBe(2);
   });
 });

@@ -30,6 +30,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     LIVEKIT_API_KEY: process.env.TEST_LIVEKIT_API_KEY ?? 'devkey',
     LIVEKIT_API_SECRET: process.env.TEST_LIVEKIT_API_SECRET ?? 'secret',
     RECORDING_OUTPUT_DIR: tmpDir(),
+    RECORDING_RETENTION_INTERVAL_SECONDS: '0',
     ...env,
   });
 }

@@ -3,6 +3,7 @@
  * ffmpeg recorder double, on 127.0.0.1. PGlite's WASM build loads through dynamic import(),
  * which Jest's CommonJS sandbox cannot do, so api-pglite.test.ts runs it here, under tsx.
  * Prints one JSON line {"url": ...} when ready; SIGTERM closes everything (PGlite included).
+ * Env: POSTPROCESS=hang (post-processing never finishes), LEASE_MS (post-processing lease).
  */
 import express from 'express';
 import { createService } from '../../src/api/service';
@@ -10,7 +11,15 @@ import { FfmpegTestRecorder, listen, testConfig } from './recordings-harness';
 
 async function main(): Promise<void> {
   const config = testConfig({ PGLITE_DIR: process.argv[2], DATABASE_URL: undefined, RECORDING_OUTPUT_DIR: process.argv[3] });
-  const svc = await createService(config, { recorder: new FfmpegTestRecorder(), presence: false, workerId: `pglite-${process.pid}` });
+  // POSTPROCESS=hang: a post-processor that never finishes, so a test can kill the process mid-job
+  const hang = process.env.POSTPROCESS === 'hang';
+  const svc = await createService(config, {
+    recorder: new FfmpegTestRecorder(),
+    presence: false,
+    workerId: `pglite-${process.pid}`,
+    ...(hang ? { postprocess: { enqueue: () => new Promise<void>(() => undefined) } } : {}),
+    tuning: { postprocess: { leaseMs: Number(process.env.LEASE_MS ?? 60_000), pollMs: 200 } },
+  });
   const report = await svc.start();
   const outer = express();
   outer.get('/__test/recordings', async (_req, res) => {

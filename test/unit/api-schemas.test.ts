@@ -31,6 +31,8 @@ describe('OpenAPI document', () => {
         '/api/video-calls/{callId}/recording/start',
         '/api/video-calls/{callId}/recording/stop',
         '/api/video-calls/{callId}/recording/{recordingId}',
+        '/api/video-calls/{callId}/recording/{recordingId}/download',
+        '/api/video-calls/{callId}/recording/{recordingId}/retry',
         '/api/video-calls/{callId}/recordings',
         '/api/livekit/webhook',
         '/healthz',

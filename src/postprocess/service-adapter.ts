@@ -1,0 +1,245 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config';
+import { AppError, toAppError } from '../errors';
+import type { Logger } from '../observability/logger';
+import type {
+  PostprocessJob, PostprocessPort, PostprocessSink, RecordingStoragePort, RecordingThumbnail, StoredObjectReader, StoredRecordingRef,
+} from '../recordings/ports';
+import { localFileReader } from '../recordings/service';
+import { createStorage, type StorageTuning } from '../storage';
+import { recordingPrefix } from '../storage/keys';
+import type { Storage } from '../storage/types';
+import { PostProcessor, type PostprocessOptions, type PostprocessResult as ProcessorResult, type UploadedImage } from './processor';
+import { isRetryable } from './retry';
+
+/**
+ * The recordings domain's PostprocessPort on top of PostProcessor and a Storage: one job per
+ * enqueue(), reported through the sink (UPLOADING, thumbnails, progress, COMPLETED or a failed
+ * attempt). The durable job state lives in the database (src/recordings/postprocess-queue.ts);
+ * this class only runs attempts. The recorder's local file is removed only once the domain has
+ * recorded COMPLETED, so a failed or interrupted attempt can always be retried from it.
+ */
+export interface PostprocessAdapterOptions {
+  /** Jobs run at once in this process; more wait in memory (default 2). */
+  concurrency?: number;
+  /** Overrides for every PostProcessor (workDir, thumbnail count, ...). */
+  processor?: Partial<PostprocessOptions>;
+  /** Remove the recorder's file after COMPLETED (default true). */
+  removeLocalFile?: boolean;
+  /** Progress events at most this often per recording (default 1 s; 0 and 100 always). */
+  progressIntervalMs?: number;
+  logger?: Logger;
+}
+
+export class PostprocessAdapter implements PostprocessPort {
+  private readonly waiting: (() => void)[] = [];
+  private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private active = 0;
+  private closed = false;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly base: PostprocessOptions,
+    private readonly opts: PostprocessAdapterOptions = {},
+  ) {}
+
+  enqueue(job: PostprocessJob, sink: PostprocessSink): void {
+    if (this.closed) throw new AppError('JOB_ABORTED', 'post-processing is shutting down');
+    if (this.inFlight.has(job.recordingId)) return; // an attempt of this job already runs here
+    const abort = new AbortController();
+    const done = this.slot()
+      .then(() => this.run(job, sink, abort.signal))
+      .finally(() => {
+        this.inFlight.delete(job.recordingId);
+        this.active--;
+        this.waiting.shift()?.();
+      });
+    this.inFlight.set(job.recordingId, { abort, done });
+  }
+
+  /** Jobs running or waiting in this process. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  private slot(): Promise<void> {
+    const max = Math.max(1, this.opts.concurrency ?? 2);
+    if (this.active < max) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiting.push(() => {
+        this.active++;
+        resolve();
+      });
+    });
+  }
+
+  private async run(job: PostprocessJob, sink: PostprocessSink, signal: AbortSignal): Promise<void> {
+    const log = this.opts.logger?.child({ recordingId: job.recordingId });
+    if (signal.aborted) throw new AppError('JOB_ABORTED', 'post-processing is shutting down');
+    const processor = new PostProcessor({ ...this.base, removeInputOnSuccess: false });
+    const every = this.opts.progressIntervalMs ?? 1000;
+    let lastAt = 0;
+    processor.on('progress', (p) => {
+      const now = Date.now();
+      if (p.percent !== 100 && p.percent !== 0 && now - lastAt < every) return;
+      lastAt = now;
+      try {
+        sink.progress?.(job.recordingId, p.percent);
+      } catch {
+        /* progress is best effort */
+      }
+    });
+    let uploading: Promise<unknown> = Promise.resolve();
+    processor.on('status', (s) => {
+      if (s.status === 'UPLOADING') uploading = sink.uploading(job.recordingId).then(() => undefined, (err: unknown) => err);
+    });
+    let result: ProcessorResult;
+    try {
+      result = await processor.process({ recordingId: job.recordingId, callId: job.callId, inputPath: job.filePath, format: job.format }, { signal });
+      const uploadErr = await uploading;
+      if (uploadErr) throw uploadErr;
+    } catch (err) {
+      const e = toAppError(err, 'POSTPROCESS_FAILED');
+      log?.warn({ err: { code: e.code, message: e.message }, attempt: job.attempt }, 'post-processing attempt failed');
+      await sink.failed(job.recordingId, e, { retryable: isRetryable(e) }).catch((e2: unknown) => log?.error({ err: e2 }, 'reporting a failed attempt failed'));
+      return;
+    }
+    try {
+      const thumbnails = toThumbnails(result.thumbnails, result.poster);
+      if (thumbnails.length) await sink.thumbnailsGenerated(job.recordingId, thumbnails);
+      await sink.completed(job.recordingId, {
+        storage: { provider: this.storage.provider, key: result.video.key, ...(result.video.url ? { url: result.video.url } : {}) },
+        fileSize: result.video.size,
+        durationMs: result.durationMs,
+        ...(thumbnails.length ? { thumbnails } : {}),
+      });
+    } catch (err) {
+      // Uploaded, but the database did not take it: the attempt is retried (the local file is still there).
+      await sink.failed(job.recordingId, err, { retryable: true }).catch(() => undefined);
+      return;
+    }
+    if (this.opts.removeLocalFile ?? true) {
+      const stored = this.storage.provider === 'local' ? path.resolve(this.localPathOf(result.video.key)) : '';
+      if (path.resolve(job.filePath) !== stored) await fsp.rm(job.filePath, { force: true }).catch(() => undefined);
+    }
+  }
+
+  private localPathOf(key: string): string {
+    return path.join((this.storage as { dir?: string }).dir ?? '', key);
+  }
+
+  /** Aborts running attempts (they are retried after their backoff, by this or another process). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const { abort } of this.inFlight.values()) abort.abort();
+    for (const w of this.waiting.splice(0)) w();
+    await Promise.allSettled([...this.inFlight.values()].map((j) => j.done));
+  }
+}
+
+function toThumbnails(thumbs: UploadedImage[], poster: UploadedImage | null): RecordingThumbnail[] {
+  const one = (img: UploadedImage, kind: 'thumbnail' | 'poster'): RecordingThumbnail => ({
+    key: img.key,
+    ...(img.url ? { url: img.url } : {}),
+    atMs: img.atMs,
+    width: img.width,
+    height: img.height,
+    kind,
+  });
+  return [...thumbs.map((t) => one(t, 'thumbnail')), ...(poster ? [one(poster, 'poster')] : [])];
+}
+
+/** RecordingStoragePort on a Storage: removal by the recording's key prefix, downloads. */
+export class StorageRecordingFiles implements RecordingStoragePort {
+  constructor(
+    private readonly storage: Storage,
+    private readonly prefix: string,
+    private readonly signedUrlSeconds: number,
+  ) {}
+
+  async remove(ref: StoredRecordingRef): Promise<void> {
+    if (ref.provider && ref.provider !== this.storage.provider && !(ref.provider === 'local' && ref.key && path.isAbsolute(ref.key))) {
+      throw new AppError('STORAGE_REJECTED', `the recording is stored in ${ref.provider}, but this server is configured for ${this.storage.provider}`);
+    }
+    if (ref.provider === this.storage.provider || ref.thumbnails.length > 0) {
+      await this.storage.deletePrefix(recordingPrefix(this.prefix, ref.callId, ref.recordingId));
+      // objects stored under another prefix (an older RECORDING_STORAGE_PREFIX)
+      const under = recordingPrefix(this.prefix, ref.callId, ref.recordingId);
+      for (const key of [ref.key, ...ref.thumbnails.map((t) => t.key)]) {
+        if (key && !key.startsWith(under) && !path.isAbsolute(key)) await this.storage.delete(key);
+      }
+    }
+    for (const p of [ref.filePath, ref.provider === 'local' && ref.key && path.isAbsolute(ref.key) ? ref.key : null]) {
+      if (p) await fsp.rm(p, { force: true });
+    }
+  }
+
+  async download(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader> {
+    if (!ref.key) throw new AppError('NOT_FOUND', 'the recording has no stored file');
+    if (ref.provider === 'local' && path.isAbsolute(ref.key)) return localFileReader(ref.key);
+    if (this.storage.provider !== 'local') {
+      const url = await this.storage.signedUrl(ref.key, this.signedUrlSeconds);
+      return { url, expiresAt: new Date(Date.now() + this.signedUrlSeconds * 1000).toISOString() };
+    }
+    const info = await this.storage.head(ref.key);
+    if (!info) throw new AppError('NOT_FOUND', 'the stored recording is gone');
+    const key = ref.key;
+    return {
+      size: info.size,
+      contentType: info.contentType ?? 'application/octet-stream',
+      open: (range) => this.storage.createReadStream(key, range),
+    };
+  }
+}
+
+export interface Postprocessing {
+  postprocess: PostprocessAdapter;
+  storage: Storage;
+  recordingStorage: StorageRecordingFiles;
+  close(): Promise<void>;
+}
+
+/**
+ * Post-processing and storage wired from the configuration, for createService():
+ *   const pp = createPostprocessing(config, logger);
+ *   createService(config, { postprocess: pp.postprocess, storage: pp.recordingStorage, ... });
+ * Close it after the service (running attempts are aborted and retried later).
+ */
+export function createPostprocessing(
+  config: Config,
+  logger?: Logger,
+  overrides: { adapter?: PostprocessAdapterOptions; storage?: StorageTuning } = {},
+): Postprocessing {
+  const storage = createStorage(config.storage, overrides.storage);
+  const postprocess = new PostprocessAdapter(
+    storage,
+    {
+      storage,
+      prefix: config.storage.prefix,
+      workDir: path.join(config.recorder.spoolDir, 'postprocess'),
+      ffmpegPath: config.recorder.ffmpegPath,
+      ffprobePath: config.recorder.ffprobePath,
+      minFreeDiskMb: config.recorder.minFreeDiskMb,
+      ...overrides.adapter?.processor,
+    },
+    { ...(logger ? { logger } : {}), ...overrides.adapter },
+  );
+  const recordingStorage = new StorageRecordingFiles(storage, config.storage.prefix, config.storage.signedUrlSeconds);
+  let closing: Promise<void> | undefined;
+  return {
+    postprocess,
+    storage,
+    recordingStorage,
+    close() {
+      closing ??= (async () => {
+        await postprocess.close();
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}
