@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { demoCommand } from './cli/demo';
 import { recordCommand } from './cli/record';
+import { makeToken, serveCommand, type ServeMode } from './cli/serve';
 import { loadConfig } from './config';
 import { isAppError } from './errors';
 
@@ -55,6 +56,29 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const config = loadConfig();
       await demoCommand(config, opts, cliLogger('warn'));
+    });
+
+  const modes: [ServeMode, string][] = [
+    ['all', 'API, recorder and post-processing in one process (embedded PGlite and in-process dispatch unless DATABASE_URL/REDIS_URL are set)'],
+    ['serve', 'the REST API only; recordings go to workers through Redis (REDIS_URL required)'],
+    ['worker', 'recorder and post-processing, no HTTP API; takes recordings from Redis (REDIS_URL required)'],
+  ];
+  for (const [mode, description] of modes) {
+    program
+      .command(mode)
+      .description(description)
+      .action(async () => {
+        await serveCommand(mode, loadConfig());
+      });
+  }
+
+  program
+    .command('token')
+    .description('print a dev JWT for a user, signed with AUTH_JWT_SECRET (HS256)')
+    .requiredOption('--user <id>', 'the user id (sub claim)')
+    .option('--expires <seconds>', 'lifetime in seconds', int, 3600)
+    .action(async (opts: { user: string; expires: number }) => {
+      process.stdout.write(`${await makeToken(loadConfig(), opts.user, opts.expires)}\n`);
     });
 
   return program;

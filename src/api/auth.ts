@@ -55,7 +55,7 @@ export class Authenticator {
     if (!credential) throw new AppError('UNAUTHORIZED', 'authentication required');
 
     if (bearer !== undefined && JWT_SHAPE.test(bearer)) {
-      const sub = this.verifyJwt(bearer);
+      const sub = await this.verifyJwt(bearer);
       if (xUserId !== undefined && xUserId !== sub) throw new AppError('FORBIDDEN', 'X-User-Id does not match the token');
       return { kind: 'user', userId: sub };
     }
@@ -70,11 +70,11 @@ export class Authenticator {
     return found;
   }
 
-  private verifyJwt(token: string): string {
+  private async verifyJwt(token: string): Promise<string> {
     if (!this.jwt) throw new AppError('UNAUTHORIZED', 'invalid token');
     let sub: string;
     try {
-      sub = this.jwt.verify(token).sub;
+      sub = (await this.jwt.verify(token)).sub;
     } catch (err) {
       throw new AppError('UNAUTHORIZED', err instanceof JwtError && err.expired ? 'token expired' : 'invalid token');
     }

@@ -189,10 +189,14 @@ export class BrowserPool {
 
 async function closeBrowser(browser: Browser): Promise<void> {
   const proc = browser.process();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([browser.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close timeout')), 5000))]);
+    await Promise.race([browser.close(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('close timeout')), 5000)))]);
   } catch {
     proc?.kill('SIGKILL');
+  } finally {
+    // a pending timer would keep a shutting-down process alive for 5 s
+    clearTimeout(timer);
   }
 }
 

@@ -6,8 +6,10 @@ import { assertValidRoomName, checkLivekit, type LivekitCredentials } from '../l
 import { BrowserPool } from './browser-pool';
 import { IngestServer } from './ingest-server';
 import { silentLogger, type Logger } from './logger';
+import { salvageRecording } from './salvage';
 import { RecordingSession } from './session';
 import { bundledPageDir } from './static-files';
+import type { SalvagedFile } from '../recordings/ports';
 import type { LiveRecording, RecordingRequest } from './types';
 
 export interface RecorderSettings {
@@ -96,6 +98,15 @@ export class Recorder {
     );
     await session.begin();
     return session;
+  }
+
+  /**
+   * Restart recovery (RecorderPort.salvage): remuxes the spool a dead worker left for
+   * `req` into `req.outputPath`; null when nothing usable is left. Never for a live one.
+   */
+  async salvage(req: RecordingRequest): Promise<SalvagedFile | null> {
+    if (this.sessions.has(req.id)) return null;
+    return salvageRecording(this.settings, req);
   }
 
   activeIds(): string[] {

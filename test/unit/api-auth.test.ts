@@ -70,18 +70,26 @@ describe('JwtVerifier with public keys', () => {
   const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const ecPem = ec.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-  test('RS256 and ES256 (PEM and JWK)', () => {
-    expect(new JwtVerifier({ publicKey: rsaPem }).verify(jwt({ sub: 'r', exp: now() + 60 }, 'RS256', rsa.privateKey)).sub).toBe('r');
-    expect(new JwtVerifier({ publicKey: ecPem }).verify(jwt({ sub: 'e', exp: now() + 60 }, 'ES256', ec.privateKey)).sub).toBe('e');
+  test('RS256 and ES256 (PEM and JWK)', async () => {
+    expect((await new JwtVerifier({ publicKey: rsaPem }).verify(jwt({ sub: 'r', exp: now() + 60 }, 'RS256', rsa.privateKey))).sub).toBe('r');
+    expect((await new JwtVerifier({ publicKey: ecPem }).verify(jwt({ sub: 'e', exp: now() + 60 }, 'ES256', ec.privateKey))).sub).toBe('e');
     const jwk = JSON.stringify(ec.publicKey.export({ format: 'jwk' }));
-    expect(new JwtVerifier({ publicKey: jwk }).verify(jwt({ sub: 'j', exp: now() + 60 }, 'ES256', ec.privateKey)).sub).toBe('j');
+    expect((await new JwtVerifier({ publicKey: jwk }).verify(jwt({ sub: 'j', exp: now() + 60 }, 'ES256', ec.privateKey))).sub).toBe('j');
   });
-  test('algorithm confusion is refused: HS256 signed with the public key, or the other key type', () => {
+  test('algorithm confusion is refused: HS256 signed with the public key, or the other key type', async () => {
     const v = new JwtVerifier({ publicKey: rsaPem });
-    expect(() => v.verify(jwt({ sub: 'x', exp: now() + 60 }, 'HS256', rsaPem))).toThrow('unaccepted algorithm');
-    expect(() => v.verify(jwt({ sub: 'x', exp: now() + 60 }, 'ES256', ec.privateKey))).toThrow('unaccepted algorithm');
+    await expect(v.verify(jwt({ sub: 'x', exp: now() + 60 }, 'HS256', rsaPem))).rejects.toThrow('unaccepted algorithm');
+    await expect(v.verify(jwt({ sub: 'x', exp: now() + 60 }, 'ES256', ec.privateKey))).rejects.toThrow('unaccepted algorithm');
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    expect(() => v.verify(jwt({ sub: 'x', exp: now() + 60 }, 'RS256', other.privateKey))).toThrow('bad signature');
+    await expect(v.verify(jwt({ sub: 'x', exp: now() + 60 }, 'RS256', other.privateKey))).rejects.toThrow('bad signature');
+  });
+  test('alg none and an HS256 key with both keys configured: each alg only with its own key', async () => {
+    const both = new JwtVerifier({ secret: SECRET, publicKey: ecPem });
+    await expect(both.verify(jwt({ sub: 'n', exp: now() + 60 }, 'none'))).rejects.toThrow(/unaccepted algorithm|invalid token/);
+    expect((await both.verify(jwt({ sub: 'h', exp: now() + 60 }, 'HS256', SECRET))).sub).toBe('h');
+    expect((await both.verify(jwt({ sub: 'e', exp: now() + 60 }, 'ES256', ec.privateKey))).sub).toBe('e');
+    await expect(both.verify(jwt({ sub: 'x', exp: now() + 60 }, 'HS256', ecPem))).rejects.toThrow('bad signature');
+    await expect(both.verify(jwt({ sub: 'x', exp: now() - 60 }, 'HS256', SECRET))).rejects.toMatchObject({ expired: true });
   });
   test('weak or unsupported keys are refused at start-up', () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();

@@ -1,0 +1,62 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { SalvagedFile } from '../recordings/ports';
+import { remuxFile, type VideoCodec } from './ffmpeg-sink';
+import { probe } from './probe';
+import type { RecordingRequest } from './types';
+
+export interface SalvageSettings {
+  ffmpegPath: string;
+  ffprobePath: string;
+  spoolDir: string;
+  /** As in RecorderSettings: how late the browser's audio lands; cancelled at the remux. */
+  avOffsetMs?: number;
+}
+
+/** Where a recording's raw MediaRecorder stream is spooled (see spool.ts). */
+export function spoolPathOf(spoolDir: string, id: string): string {
+  return path.join(spoolDir, `${id}.webm`);
+}
+
+/**
+ * After the worker that ran `req` died: remuxes what reached its spool into
+ * `req.outputPath` (the same remux a live recording falls back to when FFmpeg dies).
+ * Returns null when there is no spool, or nothing playable in it. The spool is left in
+ * place, as after a normal recording.
+ */
+export async function salvageRecording(settings: SalvageSettings, req: RecordingRequest): Promise<SalvagedFile | null> {
+  const spool = spoolPathOf(settings.spoolDir, req.id);
+  const st = await fs.stat(spool).catch(() => null);
+  if (!st?.isFile() || st.size === 0) return null;
+
+  let videoCodec: VideoCodec = 'unknown';
+  try {
+    const info = await probe(settings.ffprobePath, spool);
+    const video = info.streams.find((s) => s.type === 'video');
+    if (!video && !info.streams.some((s) => s.type === 'audio')) return null;
+    if (video && (video.codec === 'h264' || video.codec === 'vp8' || video.codec === 'vp9')) videoCodec = video.codec;
+  } catch {
+    return null; // not even a WebM header made it to disk
+  }
+
+  await fs.mkdir(path.dirname(req.outputPath), { recursive: true });
+  const partial = `${req.outputPath}.salvage${path.extname(req.outputPath)}`;
+  try {
+    await remuxFile(settings.ffmpegPath, spool, partial, {
+      format: req.options.format,
+      videoCodec,
+      ...(req.options.audioBitrate ? { audioBitrate: req.options.audioBitrate } : {}),
+      audioShiftMs: -(settings.avOffsetMs ?? 0),
+    });
+    const out = await probe(settings.ffprobePath, partial);
+    if (out.size === 0 || !out.streams.some((s) => s.type === 'video' || s.type === 'audio')) {
+      await fs.rm(partial, { force: true });
+      return null;
+    }
+    await fs.rename(partial, req.outputPath);
+    return { path: req.outputPath, size: out.size, durationMs: out.durationMs };
+  } catch {
+    await fs.rm(partial, { force: true }).catch(() => undefined);
+    return null;
+  }
+}
