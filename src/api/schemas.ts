@@ -1,7 +1,7 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { LAYOUTS, OUTPUT_FORMATS } from '../recorder/types';
-import { OPTION_LIMITS, RESOLUTION_PRESETS } from '../recordings/options';
+import { LAYOUTS } from '../recorder/types';
+import { OPTION_LIMITS, RECORDING_FORMATS, RESOLUTION_PRESETS } from '../recordings/options';
 import { ID_PATTERNS } from '../recordings/service';
 import { RECORDING_STATUSES } from '../recordings/status';
 
@@ -27,7 +27,10 @@ export const AddParticipantsBody = z.strictObject({ userIds: z.array(UserId).min
 export const StartRecordingBody = z
   .strictObject({
     layout: z.enum(LAYOUTS).optional(),
-    format: z.enum(OUTPUT_FORMATS).optional(),
+    format: z
+      .enum(RECORDING_FORMATS)
+      .optional()
+      .openapi({ description: 'Output file format (default mp4); m4a and ogg are audio-only (the picture is dropped in post-processing)' }),
     resolution: z.enum(Object.keys(RESOLUTION_PRESETS) as [keyof typeof RESOLUTION_PRESETS]).optional(),
     width: z.number().int().min(OPTION_LIMITS.minWidth).max(OPTION_LIMITS.maxWidth).optional(),
     height: z.number().int().min(OPTION_LIMITS.minHeight).max(OPTION_LIMITS.maxHeight).optional(),
@@ -243,6 +246,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           'video/mp4': { schema: z.string().openapi({ format: 'binary' }) },
           'video/webm': { schema: z.string().openapi({ format: 'binary' }) },
           'video/x-matroska': { schema: z.string().openapi({ format: 'binary' }) },
+          'audio/mp4': { schema: z.string().openapi({ format: 'binary' }) },
+          'audio/ogg': { schema: z.string().openapi({ format: 'binary' }) },
         },
       },
       206: {

@@ -10,11 +10,12 @@ import { Metrics } from '../observability/metrics';
 import type { HealthCheck } from '../observability/health';
 import { LocalDispatcher } from '../pool/local';
 import { RedisDispatcher, type RedisPoolOptions } from '../pool/redis';
+import { RedisViewCache } from '../pool/view-cache';
 import { RecordingEventBus } from '../recordings/events';
 import { RecordingLifecycle } from '../recordings/lifecycle';
 import { KeepLocalFile } from '../recordings/local-postprocess';
 import { PostprocessQueue, type PostprocessQueueOptions } from '../recordings/postprocess-queue';
-import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
+import { viewKeys, type DispatchPort, type PostprocessPort, type RecorderPort, type RecordingStoragePort, type RoomPresencePort, type ViewCachePort } from '../recordings/ports';
 import { RecordingRepository } from '../recordings/repository';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
@@ -53,6 +54,8 @@ export interface ServiceDeps {
     /** Re-run recovery this often with Redis (other workers may die); 0 disables (default 60 s). */
     recoveryIntervalMs?: number;
     unclaimedGraceMs?: number;
+    /** With Redis: how long a cached call or recording view is served (default 30 s). */
+    viewCacheTtlMs?: number;
   };
 }
 
@@ -117,6 +120,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       : undefined;
 
     let dispatcher: DispatchPort & { close(): Promise<void> };
+    let views: ViewCachePort | undefined;
     const readiness: Record<string, HealthCheck> = { database: () => db.ping() };
     if (config.redis.url) {
       const redisPool = new RedisDispatcher({
@@ -129,6 +133,16 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       });
       await redisPool.start();
       redisPool.attach(bus);
+      // The read path (GET call, GET recording) through Redis; every write of any process drops what it touched.
+      const cache = new RedisViewCache(redisPool.redis, {
+        prefix: redisPool.prefix,
+        ...(deps.tuning?.viewCacheTtlMs !== undefined ? { ttlMs: deps.tuning.viewCacheTtlMs } : {}),
+        onError: (err) => logger.warn({ err }, 'redis view cache'),
+      });
+      views = cache;
+      repo.onChange = async ({ callId, recordingId }) => {
+        await cache.invalidate([...(callId ? [viewKeys.call(callId)] : []), ...(recordingId ? [viewKeys.recording(recordingId)] : [])]);
+      };
       readiness.redis = () => redisPool.ping();
       dispatcher = redisPool;
     } else {
@@ -148,6 +162,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         ...(deps.recorder ? { recorder: deps.recorder } : {}),
         ...(deps.storage ? { storage: deps.storage } : {}),
         ...(runner ? { onParticipantLeft: (room: string) => runner.nudge(room) } : {}),
+        ...(views ? { views } : {}),
       },
       {
         outputDir: config.recorder.outputDir,

@@ -1,2 +1,3 @@
 export { LocalDispatcher } from './local';
 export { RedisDispatcher, type RedisPoolOptions } from './redis';
+export { RedisViewCache, type RedisViewCacheOptions } from './view-cache';

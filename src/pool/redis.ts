@@ -59,6 +59,11 @@ export class RedisDispatcher implements DispatchPort {
     this.ttl = opts.ownerTtlMs ?? 15_000;
   }
 
+  /** The key prefix of this pool (shared by every process of one deployment). */
+  get prefix(): string {
+    return this.p;
+  }
+
   private k(...parts: string[]): string {
     return [this.p, ...parts].join(':');
   }

@@ -2,9 +2,22 @@ import { AppError } from '../errors';
 import { DEFAULT_RECORDING_OPTIONS, LAYOUTS, OUTPUT_FORMATS, type LayoutName, type OutputFormat, type RecordingOptions } from '../recorder/types';
 
 /** What a caller may ask for when starting a recording (already shape-checked by the API). */
+/**
+ * What a recording is delivered as: a format the live recorder writes, or an audio-only one
+ * (m4a, ogg) that post-processing makes from the recorder's mkv (the picture is dropped).
+ */
+export const RECORDING_FORMATS = [...OUTPUT_FORMATS, 'm4a', 'ogg'] as const;
+export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
+export const AUDIO_ONLY_FORMATS: readonly RecordingFormat[] = ['m4a', 'ogg'];
+
+/** The format the live recorder is asked for when delivering `format`. */
+export function recorderFormatFor(format: RecordingFormat): OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(format) ? (format as OutputFormat) : 'mkv';
+}
+
 export interface RecordingOptionsInput {
   layout?: LayoutName;
-  format?: OutputFormat;
+  format?: RecordingFormat;
   resolution?: ResolutionPreset;
   width?: number;
   height?: number;
@@ -30,7 +43,10 @@ export const OPTION_LIMITS = {
 };
 
 export interface ResolvedOptions {
+  /** What the recorder is asked for (`format`: what it writes, mkv for an audio-only delivery). */
   options: RecordingOptions;
+  /** What is delivered (the stored file's format). */
+  outputFormat: RecordingFormat;
   maxDurationSeconds: number;
 }
 
@@ -43,7 +59,7 @@ export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { 
     throw new AppError('UNSUPPORTED_OPTION', message);
   };
   if (input.layout !== undefined && !LAYOUTS.includes(input.layout)) bad(`layout must be one of ${LAYOUTS.join(', ')}`);
-  if (input.format !== undefined && !OUTPUT_FORMATS.includes(input.format)) bad(`format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  if (input.format !== undefined && !RECORDING_FORMATS.includes(input.format)) bad(`format must be one of ${RECORDING_FORMATS.join(', ')}`);
   if (input.resolution !== undefined && (input.width !== undefined || input.height !== undefined)) {
     bad('give either resolution or width and height, not both');
   }
@@ -74,16 +90,17 @@ export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { 
     bad(`maxDurationSeconds must be an integer from 1 to ${limits.maxDurationSeconds}`);
   }
 
+  const outputFormat: RecordingFormat = input.format ?? DEFAULT_RECORDING_OPTIONS.format;
   const options: RecordingOptions = {
     width,
     height,
     fps,
-    format: input.format ?? DEFAULT_RECORDING_OPTIONS.format,
+    format: recorderFormatFor(outputFormat),
     layout: input.layout ?? DEFAULT_RECORDING_OPTIONS.layout,
   };
   if (input.videoBitrate !== undefined) options.videoBitrate = input.videoBitrate;
   if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;
-  return { options, maxDurationSeconds };
+  return { options, outputFormat, maxDurationSeconds };
 }
 
 /** Same request? Used to tell an idempotent replay from a reused Idempotency-Key. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { LiveRecording, OutputFormat, RecordingEndReason, RecordingOptions, RecordingRequest } from '../recorder/types';
+import type { RecordingFormat } from './options';
+import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from '../recorder/types';
 
 /**
  * What the recordings domain needs from the outside, as interfaces it owns. The real
@@ -31,7 +32,8 @@ export interface PostprocessJob {
   callId: string;
   roomName: string;
   filePath: string;
-  format: OutputFormat;
+  /** What to deliver: the recorder's format, or an audio-only one (m4a, ogg) made from it. */
+  format: RecordingFormat;
   fileSize: number;
   durationMs?: number;
   options: RecordingOptions;
@@ -127,3 +129,21 @@ export interface RecordingStoragePort {
    */
   download?(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader>;
 }
+
+/**
+ * src/pool: a shared read cache of public views (calls, recordings) for the read path. The
+ * database stays the truth: every write invalidates what it touched, and an entry filled
+ * from a read that raced an invalidation is not stored.
+ */
+export interface ViewCachePort {
+  /** The cached value of `key`, else `load()` (null: nothing, not cached). */
+  read<T>(key: string, load: () => Promise<T | null>): Promise<T | null>;
+  /** Drops the keys (and refuses fills of reads that started before). */
+  invalidate(keys: string[]): Promise<void>;
+}
+
+/** Cache keys of the views, shared by every process. */
+export const viewKeys = {
+  call: (callId: string) => `call:${callId}`,
+  recording: (recordingId: string) => `recording:${recordingId}`,
+};

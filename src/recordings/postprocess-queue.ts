@@ -1,5 +1,6 @@
 import { AppError, toAppError } from '../errors';
-import type { OutputFormat, RecordingOptions } from '../recorder/types';
+import type { RecordingOptions } from '../recorder/types';
+import type { RecordingFormat } from './options';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessJob, PostprocessPort, PostprocessResult, PostprocessSink, RecordingThumbnail } from './ports';
 import type { RecordingWithRoom } from './repository';
@@ -58,7 +59,7 @@ export class PostprocessQueue implements PostprocessSink {
       callId: rec.callId,
       roomName: rec.call.roomName,
       filePath: rec.filePath ?? '',
-      format: rec.outputFormat as OutputFormat,
+      format: rec.outputFormat as RecordingFormat,
       fileSize: rec.fileSize === null ? 0 : Number(rec.fileSize),
       options: rec.options as unknown as RecordingOptions,
       attempt: rec.attempts,

@@ -27,8 +27,18 @@ export interface NewRecording {
   idempotencyKey?: string;
 }
 
+/** What a write touched; awaited after the write so a shared read cache can drop it. */
+export type RepositoryChangeListener = (change: { callId?: string; recordingId?: string }) => Promise<void>;
+
 export class RecordingRepository {
+  /** Called (and awaited) after every write of a call, its participants or a recording. */
+  onChange?: RepositoryChangeListener;
+
   constructor(readonly prisma: PrismaClient) {}
+
+  private async changed(change: { callId?: string; recordingId?: string }): Promise<void> {
+    await this.onChange?.(change);
+  }
 
   // ---- calls ------------------------------------------------------------------
 
@@ -61,10 +71,13 @@ export class RecordingRepository {
 
   async addParticipants(callId: string, userIds: string[]): Promise<void> {
     await this.prisma.callParticipant.createMany({ data: userIds.map((userId) => ({ callId, userId })), skipDuplicates: true });
+    await this.changed({ callId });
   }
 
   async removeParticipant(callId: string, userId: string): Promise<number> {
-    return (await this.prisma.callParticipant.deleteMany({ where: { callId, userId } })).count;
+    const count = (await this.prisma.callParticipant.deleteMany({ where: { callId, userId } })).count;
+    if (count) await this.changed({ callId });
+    return count;
   }
 
   // ---- recordings ---------------------------------------------------------------
@@ -72,13 +85,15 @@ export class RecordingRepository {
   /** Inserts a STARTING recording. Throws RECORDING_ALREADY_ACTIVE or, for a reused key, returns null. */
   async createRecording(data: NewRecording): Promise<CallRecording | null> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
+      const created = await this.prisma.$transaction(async (tx) => {
         // Serialize starts of one call; the second then meets the partial unique index at once.
         await lockCall(tx, data.callId);
         const rec = await tx.callRecording.create({ data: { ...data, status: 'STARTING' } });
         await syncCallMirror(tx, data.callId);
         return rec;
       });
+      await this.changed({ callId: data.callId, recordingId: created.id });
+      return created;
     } catch (err) {
       if (isUniqueViolation(err)) {
         const target = uniqueTarget(err);
@@ -158,6 +173,7 @@ export class RecordingRepository {
   async updateIf(id: string, where: Prisma.CallRecordingWhereInput, data: RecordingUpdate): Promise<boolean> {
     if ('status' in data) throw new AppError('INTERNAL', 'status changes go through transition()');
     const res = await this.prisma.callRecording.updateMany({ where: { ...where, id }, data });
+    if (res.count === 1) await this.changed({ recordingId: id });
     return res.count === 1;
   }
 
@@ -166,7 +182,7 @@ export class RecordingRepository {
     for (const f of from) assertTransition(f, to);
     const owner = await this.prisma.callRecording.findUnique({ where: { id }, select: { callId: true } });
     if (!owner) throw new AppError('NOT_FOUND', 'recording not found');
-    return this.prisma.$transaction(async (tx) => {
+    const rec = await this.prisma.$transaction(async (tx) => {
       // Lock order everywhere: the call first, then its recording. (Updating the recording first
       // deadlocks with a concurrent start, which holds the call and waits on the unique index.)
       await lockCall(tx, owner.callId);
@@ -187,6 +203,8 @@ export class RecordingRepository {
       await syncCallMirror(tx, rec.callId);
       return rec;
     });
+    await this.changed({ callId: rec.callId, recordingId: rec.id });
+    return rec;
   }
 
   /** transition(), or null when the recording is no longer in a `from` status. */

@@ -5,12 +5,13 @@ import path from 'node:path';
 import { AppError, toAppError } from '../errors';
 import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
 import type { RecordingLifecycle } from './lifecycle';
-import { resolveRecordingOptions, sameResolvedOptions, type RecordingOptionsInput, type ResolvedOptions } from './options';
-import { authorize, type Actor } from './permissions';
+import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';
+import { authorize, authorizeView, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
 import type {
-  DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile, StoredObjectReader, StoredRecordingRef,
+  DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile, StoredObjectReader, StoredRecordingRef, ViewCachePort,
 } from './ports';
+import { viewKeys } from './ports';
 import type { RecordingRepository, RecordingWithRoom } from './repository';
 import { isActive } from './status';
 import { callView, recordingView, type CallView, type RecordingView } from './views';
@@ -43,6 +44,11 @@ export interface RecordingsServiceDeps {
   storage?: RecordingStoragePort;
   /** Called on LiveKit participant_left, so an empty room is noticed early. */
   onParticipantLeft?: (roomName: string) => void;
+  /**
+   * A shared cache of call and recording views (Redis) for GET of a call and of a recording;
+   * the repository must invalidate it on every write (RecordingRepository.onChange).
+   */
+  views?: ViewCachePort;
 }
 
 export interface StartResult {
@@ -92,7 +98,18 @@ export class RecordingsService {
   }
 
   async getCall(actor: Actor, callId: string): Promise<CallView> {
+    if (this.deps.views) return this.readCallView(actor, callId);
     return callView(await this.load(actor, callId, 'read'));
+  }
+
+  /** The call's view through the cache, checked against the actor like load(..., 'read'). */
+  private async readCallView(actor: Actor, callId: string): Promise<CallView> {
+    checkId(CALL_ID, callId, 'call id');
+    const view = await this.deps.views!.read(viewKeys.call(callId), async () => {
+      const call = await this.deps.repo.getCall(callId);
+      return call ? callView(call) : null;
+    });
+    return authorizeView(view, actor, 'read');
   }
 
   async addParticipants(actor: Actor, callId: string, userIds: string[]): Promise<CallView> {
@@ -131,7 +148,7 @@ export class RecordingsService {
       callId: call.id,
       requestedBy: actor.userId!,
       options: resolved.options as unknown as object,
-      outputFormat: resolved.options.format,
+      outputFormat: resolved.outputFormat,
       maxDurationSeconds: resolved.maxDurationSeconds,
       filePath: outputPath,
       ...(idempotencyKey ? { idempotencyKey } : {}),
@@ -159,7 +176,11 @@ export class RecordingsService {
   }
 
   private replay(earlier: Parameters<typeof recordingView>[0], resolved: ResolvedOptions): RecordingView {
-    const before: ResolvedOptions = { options: earlier.options as unknown as RecordingOptions, maxDurationSeconds: earlier.maxDurationSeconds ?? 0 };
+    const before: ResolvedOptions = {
+      options: earlier.options as unknown as RecordingOptions,
+      outputFormat: earlier.outputFormat as RecordingFormat,
+      maxDurationSeconds: earlier.maxDurationSeconds ?? 0,
+    };
     if (!sameResolvedOptions(before, resolved)) {
       throw new AppError('CONFLICT', 'Idempotency-Key was already used for a different request');
     }
@@ -189,6 +210,15 @@ export class RecordingsService {
 
   async getRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
     checkId(UUID, recordingId, 'recording id');
+    if (this.deps.views) {
+      const call = await this.readCallView(actor, callId);
+      const view = await this.deps.views.read(viewKeys.recording(recordingId), async () => {
+        const rec = await this.deps.repo.getRecording(recordingId);
+        return rec ? recordingView(rec) : null;
+      });
+      if (!view || view.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');
+      return view;
+    }
     const call = await this.load(actor, callId, 'read');
     const rec = await this.deps.repo.getRecording(recordingId);
     if (!rec || rec.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');

@@ -45,7 +45,8 @@ describe('OpenAPI document', () => {
   test('the start body schema comes from the validator', () => {
     const s = doc.components.schemas.StartRecordingBody;
     expect(s.additionalProperties).toBe(false);
-    expect(s.properties.format.enum).toEqual(['mp4', 'webm', 'mkv']);
+    expect(s.properties.format.enum).toEqual(['mp4', 'webm', 'mkv', 'm4a', 'ogg']);
+    expect(StartRecordingBody.safeParse({ format: 'ogg' }).success).toBe(true);
     expect(s.properties.resolution.enum).toEqual(['720p', '1080p']);
     expect(doc.paths['/api/video-calls/{callId}/recording/start']!.post.responses['201']).toBeDefined();
   });

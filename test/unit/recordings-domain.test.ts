@@ -30,7 +30,7 @@ describe('state machine', () => {
 describe('recording options', () => {
   const limits = { maxDurationSeconds: 3600 };
   test('defaults and presets', () => {
-    expect(resolveRecordingOptions({}, limits)).toEqual({ options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' }, maxDurationSeconds: 3600 });
+    expect(resolveRecordingOptions({}, limits)).toEqual({ options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' }, outputFormat: 'mp4', maxDurationSeconds: 3600 });
     expect(resolveRecordingOptions({ resolution: '1080p', format: 'webm', layout: 'speaker', fps: 25, videoBitrate: 2_000_000 }, limits).options).toEqual({
       width: 1920,
       height: 1080,
@@ -53,6 +53,16 @@ describe('recording options', () => {
     [{ format: 'avi' as never }],
   ])('refuses %j with UNSUPPORTED_OPTION', (input) => {
     expect(() => resolveRecordingOptions(input, limits)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION', status: 400 }));
+  });
+  test('audio-only formats: the recorder writes mkv, the delivery is m4a or ogg', () => {
+    for (const format of ['m4a', 'ogg'] as const) {
+      const r = resolveRecordingOptions({ format }, limits);
+      expect(r.options.format).toBe('mkv');
+      expect(r.outputFormat).toBe(format);
+    }
+    expect(resolveRecordingOptions({ format: 'webm' }, limits).outputFormat).toBe('webm');
+    // same recorder options, different delivery: not the same request
+    expect(sameResolvedOptions(resolveRecordingOptions({ format: 'm4a' }, limits), resolveRecordingOptions({ format: 'mkv' }, limits))).toBe(false);
   });
   test('sameResolvedOptions ignores key order', () => {
     const a = resolveRecordingOptions({ fps: 25, format: 'mkv' }, limits);
