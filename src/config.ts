@@ -72,6 +72,9 @@ const envSchema = z.object({
   RECORDING_STORAGE_ENDPOINT: z.string().url().optional(),
   RECORDING_STORAGE_PREFIX: z.string().default(''),
   RECORDING_SIGNED_URL_SECONDS: z.coerce.number().int().positive().default(900),
+  // Signs local storage's download URLs; set the same value on every process of a
+  // scaled-out deployment (default: a random secret per process).
+  RECORDING_URL_SIGNING_SECRET: z.string().min(16).optional(),
 
   // Outgoing webhooks
   WEBHOOK_URLS: csv.default([]),
@@ -111,6 +114,7 @@ export interface Config {
     endpoint?: string;
     prefix: string;
     signedUrlSeconds: number;
+    urlSigningSecret?: string;
     localDir: string;
   };
   webhooks: { urls: string[]; secret?: string };
@@ -164,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpoint: e.RECORDING_STORAGE_ENDPOINT,
       prefix: e.RECORDING_STORAGE_PREFIX,
       signedUrlSeconds: e.RECORDING_SIGNED_URL_SECONDS,
+      urlSigningSecret: e.RECORDING_URL_SIGNING_SECRET,
       localDir: e.RECORDING_OUTPUT_DIR,
     },
     webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },

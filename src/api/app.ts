@@ -34,6 +34,50 @@ export interface AppDeps {
   /** Readiness checks (database, redis, recorder). */
   readiness?: Record<string, HealthCheck>;
   bodyLimitBytes?: number;
+  /** Local storage: serves its signed URLs under /files (S3 and GCS sign their own). */
+  signedFiles?: SignedFiles;
+}
+
+/** What /files needs of the local storage provider. */
+export interface SignedFiles {
+  verifySignedUrl(key: string, expires: string, signature: string): boolean;
+  head(key: string): Promise<{ size: number; contentType?: string } | null>;
+  createReadStream(key: string, range?: { start: number; end?: number }): Promise<NodeJS.ReadableStream>;
+}
+
+interface StreamableFile {
+  size: number;
+  contentType: string;
+  fileName?: string;
+  open(range?: { start: number; end: number }): Promise<NodeJS.ReadableStream>;
+}
+
+/** Sends a file with Range support: 200, 206 with Content-Range, or 416. */
+async function streamFile(req: express.Request, res: express.Response, f: StreamableFile): Promise<void> {
+  const range = parseRange(req.get('range'), f.size);
+  res.setHeader('accept-ranges', 'bytes');
+  if (range === 'unsatisfiable') {
+    res.setHeader('content-range', `bytes */${f.size}`);
+    throw new AppError('RANGE_NOT_SATISFIABLE', `range not satisfiable for ${f.size} bytes`);
+  }
+  res.setHeader('content-type', f.contentType);
+  if (f.fileName) res.setHeader('content-disposition', `attachment; filename="${f.fileName}"`);
+  if (range) {
+    res.status(206);
+    res.setHeader('content-range', `bytes ${range.start}-${range.end}/${f.size}`);
+    res.setHeader('content-length', String(range.end - range.start + 1));
+  } else {
+    res.status(200);
+    res.setHeader('content-length', String(f.size));
+  }
+  if (req.method === 'HEAD' || f.size === 0) {
+    res.end();
+    return;
+  }
+  const stream = await f.open(range ?? undefined);
+  await pipeline(stream, res).catch((err: unknown) => {
+    req.log?.warn({ err: (err as Error).message }, 'download interrupted');
+  });
 }
 
 declare module 'express-serve-static-core' {
@@ -178,30 +222,7 @@ export function createApp(deps: AppDeps): express.Express {
       send(res, 200, { url: d.url, expiresAt: d.expiresAt }, 'signed download URL');
       return;
     }
-    const range = parseRange(req.get('range'), d.size);
-    res.setHeader('accept-ranges', 'bytes');
-    if (range === 'unsatisfiable') {
-      res.setHeader('content-range', `bytes */${d.size}`);
-      throw new AppError('RANGE_NOT_SATISFIABLE', `range not satisfiable for ${d.size} bytes`);
-    }
-    res.setHeader('content-type', d.contentType);
-    res.setHeader('content-disposition', `attachment; filename="${d.fileName}"`);
-    if (range) {
-      res.status(206);
-      res.setHeader('content-range', `bytes ${range.start}-${range.end}/${d.size}`);
-      res.setHeader('content-length', String(range.end - range.start + 1));
-    } else {
-      res.status(200);
-      res.setHeader('content-length', String(d.size));
-    }
-    if (req.method === 'HEAD' || d.size === 0) {
-      res.end();
-      return;
-    }
-    const stream = await d.open(range ?? undefined);
-    await pipeline(stream, res).catch((err: unknown) => {
-      req.log?.warn({ err: (err as Error).message }, 'download interrupted');
-    });
+    await streamFile(req, res, d);
   });
   api.get('/video-calls/:callId/recordings', async (req, res) => {
     const { callId } = parse(CallParams, req.params, 'path');
@@ -210,6 +231,23 @@ export function createApp(deps: AppDeps): express.Express {
     send(res, 200, list, 'ok');
   });
   app.use('/api', api);
+
+  const files = deps.signedFiles;
+  if (files) {
+    // the signature is the authorisation: these URLs are handed out to host and participants
+    app.get('/files/*key', async (req, res) => {
+      const key = ([] as string[]).concat((req.params as { key: string | string[] }).key).join('/');
+      const { expires, signature } = req.query as Record<string, string | undefined>;
+      const info = expires && signature && files.verifySignedUrl(key, expires, signature) ? await files.head(key) : null;
+      if (!info) throw new AppError('NOT_FOUND', 'no such file, or the link has expired');
+      res.setHeader('cache-control', 'private, no-store');
+      await streamFile(req, res, {
+        size: info.size,
+        contentType: info.contentType ?? 'application/octet-stream',
+        open: (range) => files.createReadStream(key, range),
+      });
+    });
+  }
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -21,7 +21,7 @@ import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
 import { checkFreeSpace } from '../postprocess/disk';
-import { createApp } from './app';
+import { createApp, type SignedFiles } from './app';
 import { Maintenance } from './maintenance';
 import { Authenticator } from './auth';
 
@@ -36,6 +36,8 @@ export interface ServiceDeps {
   /** Post-processing (src/postprocess); default: keep the file where it is. */
   postprocess?: PostprocessPort;
   storage?: RecordingStoragePort;
+  /** Local storage's signed URLs, served under /files. */
+  signedFiles?: SignedFiles;
   /** Room emptiness for auto-stop; default LiveKit's RoomService; false disables. */
   presence?: RoomPresencePort | false;
   /** Readiness of the recorder (warm browser etc.), part of /readyz. */
@@ -192,6 +194,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       logger,
       metrics,
       readiness,
+      ...(deps.signedFiles ? { signedFiles: deps.signedFiles } : {}),
       ...(config.livekit.webhookEnabled ? { livekitWebhook: new LivekitWebhookVerifier(config.livekit) } : {}),
     });
 

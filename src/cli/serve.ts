@@ -71,6 +71,7 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
     logger,
     postprocess: pp.postprocess,
     storage: pp.recordingStorage,
+    ...(pp.signedFiles ? { signedFiles: pp.signedFiles } : {}),
     ...(rec
       ? {
           recorder: rec,

@@ -8,6 +8,7 @@ import type {
 } from '../recordings/ports';
 import { localFileReader } from '../recordings/service';
 import { createStorage, type StorageTuning } from '../storage';
+import { LocalStorage } from '../storage/local';
 import { recordingPrefix } from '../storage/keys';
 import type { Storage } from '../storage/types';
 import { PostProcessor, type PostprocessOptions, type PostprocessResult as ProcessorResult, type UploadedImage } from './processor';
@@ -200,6 +201,8 @@ export interface Postprocessing {
   postprocess: PostprocessAdapter;
   storage: Storage;
   recordingStorage: StorageRecordingFiles;
+  /** The local provider, whose signed URLs the API serves; undefined for S3 and GCS. */
+  signedFiles?: LocalStorage;
   close(): Promise<void>;
 }
 
@@ -234,6 +237,7 @@ export function createPostprocessing(
     postprocess,
     storage,
     recordingStorage,
+    ...(storage instanceof LocalStorage ? { signedFiles: storage } : {}),
     close() {
       closing ??= (async () => {
         await postprocess.close();

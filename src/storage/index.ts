@@ -30,7 +30,12 @@ export interface StorageTuning {
 export function createStorage(cfg: StorageConfig, tuning: StorageTuning = {}): Storage {
   switch (cfg.provider) {
     case 'local':
-      return new LocalStorage({ dir: cfg.localDir, signedUrlSeconds: cfg.signedUrlSeconds, ...tuning.local });
+      return new LocalStorage({
+        dir: cfg.localDir,
+        signedUrlSeconds: cfg.signedUrlSeconds,
+        ...(cfg.urlSigningSecret ? { signingSecret: cfg.urlSigningSecret } : {}),
+        ...tuning.local,
+      });
     case 'aws':
       if (!cfg.bucket) throw new AppError('CONFIG_INVALID', 'RECORDING_STORAGE_BUCKET is required for provider aws');
       return new S3Storage({

@@ -48,6 +48,7 @@ async function make(env: Record<string, string> = {}, tuning: { maxAttempts?: nu
     recorder: new FfmpegTestRecorder(),
     postprocess: pp.postprocess,
     storage: pp.recordingStorage,
+    ...(pp.signedFiles ? { signedFiles: pp.signedFiles } : {}),
     presence: false,
     tuning: { postprocess: { retryBaseMs: 100, pollMs: 100, leaseMs: 60_000, ...tuning } },
   });
@@ -168,6 +169,20 @@ test('local storage: download streams the file with Range (206, 416); retention 
   expect(bad.headers.get('content-range')).toBe(`bytes */${whole.length}`);
   expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('RANGE_NOT_SATISFIABLE');
   expect((await call(e.url, 'GET', base, { headers: {} })).status).toBe(401);
+
+  // the signed URLs in the recording's view are served under /files, and only as signed
+  const view = (await call(e.url, 'GET', `/api/video-calls/${callId}/recording/${id}`, { token: guest })).body.data as {
+    url: string;
+    thumbnails: Array<{ url: string }>;
+  };
+  const signed = await fetch(e.url + view.url);
+  expect(signed.status).toBe(200);
+  expect(sha(Buffer.from(await signed.arrayBuffer()))).toBe(sha(whole));
+  const ranged = await fetch(e.url + view.url, { headers: { range: 'bytes=0-9' } });
+  expect(ranged.status).toBe(206);
+  expect((await fetch(e.url + view.thumbnails[0].url)).headers.get('content-type')).toBe('image/jpeg');
+  expect((await fetch(e.url + view.url.replace(/signature=[^&]+/, 'signature=forged'))).status).toBe(404);
+  expect((await fetch(e.url + view.url.replace(/expires=\d+/, 'expires=1'))).status).toBe(404);
 
   // retention: an old recording is deleted through the domain, a fresh one stays
   const fresh = await record(e, 800);
