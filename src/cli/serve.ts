@@ -46,19 +46,7 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
   let recorder: Recorder | undefined;
   if (mode !== 'serve') {
     recorder = await Recorder.create(
-      {
-        chromiumPath: config.recorder.chromiumPath,
-        chromiumExtraArgs: config.recorder.chromiumExtraArgs,
-        ffmpegPath: config.recorder.ffmpegPath,
-        ffprobePath: config.recorder.ffprobePath,
-        warmBrowsers: config.recorder.warmBrowsers,
-        maxConcurrent: config.recorder.maxConcurrent,
-        ingestHost: config.recorder.ingestHost,
-        ingestPort: config.recorder.ingestPort,
-        ingestStallSeconds: config.recorder.ingestStallSeconds,
-        spoolDir: config.recorder.spoolDir,
-        avOffsetMs: config.recorder.avOffsetMs,
-      },
+      config.recorder,
       config.livekit,
       logger.child({ component: 'recorder' }),
     ).catch(async (err: unknown) => {

@@ -19,21 +19,3 @@ export { isRetryable, backoffDelay } from './retry';
 export { liveChildren, runOwned } from './child';
 export { makeSyntheticRecording } from './synthetic';
 export type { SyntheticKind, SyntheticOptions } from './synthetic';
-
-import path from 'node:path';
-import type { Config } from '../config';
-import type { Storage } from '../storage/types';
-import { PostProcessor as Processor, type PostprocessOptions as Options } from './processor';
-
-/** A PostProcessor wired from the service configuration. */
-export function createPostProcessor(config: Config, storage: Storage, overrides: Partial<Options> = {}): Processor {
-  return new Processor({
-    storage,
-    prefix: config.storage.prefix,
-    workDir: path.join(config.recorder.spoolDir, 'postprocess'),
-    ffmpegPath: config.recorder.ffmpegPath,
-    ffprobePath: config.recorder.ffprobePath,
-    minFreeDiskMb: config.recorder.minFreeDiskMb,
-    ...overrides,
-  });
-}

@@ -9,25 +9,29 @@ import { silentLogger, type Logger } from './logger';
 import { salvageRecording } from './salvage';
 import { RecordingSession } from './session';
 import { bundledPageDir } from './static-files';
+import type { Config } from '../config';
 import type { SalvagedFile } from '../recordings/ports';
 import type { LiveRecording, RecordingRequest } from './types';
 
-export interface RecorderSettings {
-  chromiumPath: string;
-  chromiumExtraArgs: string[];
-  ffmpegPath: string;
-  ffprobePath: string;
-  warmBrowsers: number;
-  maxConcurrent: number;
-  ingestHost: string;
-  ingestPort: number;
-  ingestStallSeconds: number;
-  spoolDir: string;
+/** The recorder's part of the configuration (src/config.ts), plus where the page bundle is. */
+export type RecorderSettings = Pick<
+  Config['recorder'],
+  | 'chromiumPath'
+  | 'chromiumExtraArgs'
+  | 'ffmpegPath'
+  | 'ffprobePath'
+  | 'warmBrowsers'
+  | 'maxConcurrent'
+  | 'ingestHost'
+  | 'ingestPort'
+  | 'ingestStallSeconds'
+  | 'spoolDir'
+> & {
   /** How late audio lands after video in the browser's output (ms); cancelled at the remux. */
   avOffsetMs?: number;
   /** The bundled recorder page; defaults to recorder-page/dist of this package. */
   pageDir?: string;
-}
+};
 
 /**
  * A worker's recording engine: a pool of warm browsers, one ingest server, and the live
