@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SalvagedFile } from '../recordings/ports';
 import { remuxFile, type VideoCodec } from './ffmpeg-sink';
 import { probe } from './probe';
+import { spoolPathOf } from './spool';
 import type { RecordingRequest } from './types';
 
 export interface SalvageSettings {
@@ -11,11 +12,6 @@ export interface SalvageSettings {
   spoolDir: string;
   /** As in RecorderSettings: how late the browser's audio lands; cancelled at the remux. */
   avOffsetMs?: number;
-}
-
-/** Where a recording's raw MediaRecorder stream is spooled (see spool.ts). */
-export function spoolPathOf(spoolDir: string, id: string): string {
-  return path.join(spoolDir, `${id}.webm`);
 }
 
 /**

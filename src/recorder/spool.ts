@@ -18,7 +18,7 @@ export class SpoolFile {
   /** A new spool for recording `id`; refuses to reuse an existing file. */
   static async create(dir: string, id: string): Promise<SpoolFile> {
     await fs.mkdir(dir, { recursive: true });
-    return SpoolFile.open(path.join(dir, `${id}.webm`), 'wx');
+    return SpoolFile.open(spoolPathOf(dir, id), 'wx');
   }
 
   static async open(file: string, flags: 'wx' | 'w' | 'a'): Promise<SpoolFile> {
@@ -53,6 +53,11 @@ export class SpoolFile {
       await handle.close();
     }
   }
+}
+
+/** Where recording `id`'s raw MediaRecorder stream is spooled. */
+export function spoolPathOf(spoolDir: string, id: string): string {
+  return path.join(spoolDir, `${id}.webm`);
 }
 
 export function spoolWriteError(err: unknown, file: string): AppError {
