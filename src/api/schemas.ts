@@ -105,7 +105,8 @@ export const RecordingViewSchema = z
     stopReason: z.string().nullable(),
     durationMs: z.number().nullable(),
     fileSize: z.number().nullable(),
-    url: z.string().nullable(),
+    storageKey: z.string().nullable().openapi({ description: "The video's key in the configured storage" }),
+    url: z.string().nullable().openapi({ description: 'A signed URL of the video, made afresh for each read (valid RECORDING_SIGNED_URL_SECONDS)' }),
     thumbnails: z.array(Thumbnail),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
   })

@@ -179,6 +179,10 @@ export class StorageRecordingFiles implements RecordingStoragePort {
     }
   }
 
+  signedUrl(key: string): Promise<string> {
+    return this.storage.signedUrl(key, this.signedUrlSeconds);
+  }
+
   async download(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader> {
     if (!ref.key) throw new AppError('NOT_FOUND', 'the recording has no stored file');
     if (ref.provider === 'local' && path.isAbsolute(ref.key)) return localFileReader(ref.key);

@@ -128,6 +128,8 @@ export interface RecordingStoragePort {
    * or a reader this service streams (local storage). NOT_FOUND when the object is gone.
    */
   download?(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader>;
+  /** A short-lived signed URL of a stored object, made when a view is read so it never shows a stale one. */
+  signedUrl?(key: string): Promise<string>;
 }
 
 /**

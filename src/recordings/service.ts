@@ -217,18 +217,31 @@ export class RecordingsService {
         return rec ? recordingView(rec) : null;
       });
       if (!view || view.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');
-      return view;
+      return this.withFreshUrls(view);
     }
     const call = await this.load(actor, callId, 'read');
     const rec = await this.deps.repo.getRecording(recordingId);
     if (!rec || rec.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');
-    return recordingView(rec);
+    return this.withFreshUrls(recordingView(rec));
+  }
+
+  /** Signed URLs expire: a view read now gets URLs signed now (the stored ones are only a fallback). */
+  private async withFreshUrls(view: RecordingView): Promise<RecordingView> {
+    const sign = this.deps.storage?.signedUrl?.bind(this.deps.storage);
+    if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
+    try {
+      const [url, ...thumbs] = await Promise.all([sign(view.storageKey), ...view.thumbnails.map((t) => sign(t.key))]);
+      return { ...view, url, thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })) };
+    } catch {
+      // a store that cannot sign (GCS without a service-account key) must not break reads
+      return view;
+    }
   }
 
   async listRecordings(actor: Actor, callId: string, opts: { limit?: number; includeDeleted?: boolean } = {}): Promise<RecordingView[]> {
     const call = await this.load(actor, callId, 'read');
     const rows = await this.deps.repo.listRecordings(call.id, { limit: opts.limit ?? 50, includeDeleted: opts.includeDeleted ?? false });
-    return rows.map(recordingView);
+    return Promise.all(rows.map((r) => this.withFreshUrls(recordingView(r))));
   }
 
   /** Removes the stored file and thumbnails, then marks DELETED. Active recordings must be stopped first. */

@@ -34,6 +34,8 @@ export interface RecordingView {
   stopReason: string | null;
   durationMs: number | null;
   fileSize: number | null;
+  /** The video's key in the storage (provider-relative). */
+  storageKey: string | null;
   url: string | null;
   thumbnails: RecordingThumbnail[];
   error: { code: string; message: string; fault: string | null } | null;
@@ -74,6 +76,7 @@ export function recordingView(r: CallRecording): RecordingView {
     stopReason: r.stopReason,
     durationMs: r.durationMs,
     fileSize: r.fileSize === null ? null : Number(r.fileSize),
+    storageKey: r.status === 'DELETED' ? null : r.storageKey,
     url: r.status === 'DELETED' ? null : r.storageUrl,
     thumbnails: r.status === 'DELETED' ? [] : ((r.thumbnails as unknown as RecordingThumbnail[] | null) ?? []),
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,

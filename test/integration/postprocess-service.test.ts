@@ -183,6 +183,13 @@ test('local storage: download streams the file with Range (206, 416); retention 
   expect((await fetch(e.url + view.thumbnails[0].url)).headers.get('content-type')).toBe('image/jpeg');
   expect((await fetch(e.url + view.url.replace(/signature=[^&]+/, 'signature=forged'))).status).toBe(404);
   expect((await fetch(e.url + view.url.replace(/expires=\d+/, 'expires=1'))).status).toBe(404);
+  // the URLs are signed when the view is read, not when the recording completed
+  await e.svc.db.prisma.callRecording.update({ where: { id }, data: { storageUrl: '/files/stale?expires=1&signature=old' } });
+  const reread = (await call(e.url, 'GET', `/api/video-calls/${callId}/recording/${id}`, { token: guest })).body.data as { url: string; storageKey: string };
+  expect(reread.storageKey).toBe(done.storageKey);
+  expect((await fetch(e.url + reread.url)).status).toBe(200);
+  const listed = (await call(e.url, 'GET', `/api/video-calls/${callId}/recordings`, { token: guest })).body.data as Array<{ id: string; url: string }>;
+  expect((await fetch(e.url + listed.find((r) => r.id === id)!.url)).status).toBe(200);
 
   // retention: an old recording is deleted through the domain, a fresh one stays
   const fresh = await record(e, 800);
