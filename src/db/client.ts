@@ -50,23 +50,7 @@ export async function openDatabase(config: Config['database'], opts: OpenDatabas
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
     // An idle client erroring (server restart) must not crash the process.
     pool.on('error', () => undefined);
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    let closing: Promise<void> | undefined;
-    return {
-      prisma,
-      kind: 'postgres',
-      migrations: report,
-      async ping() {
-        await prisma.$queryRawUnsafe('SELECT 1');
-      },
-      close() {
-        closing ??= (async () => {
-          await prisma.$disconnect().catch(() => undefined);
-          await pool.end().catch(() => undefined);
-        })();
-        return closing;
-      },
-    };
+    return wrap(new PrismaClient({ adapter: new PrismaPg(pool) }), 'postgres', report, () => pool.end());
   }
 
   if (config.pgliteDir) fs.mkdirSync(config.pgliteDir, { recursive: true });
@@ -79,19 +63,25 @@ export async function openDatabase(config: Config['database'], opts: OpenDatabas
     await lite.close().catch(() => undefined);
     throw new AppError('INTERNAL', `embedded database failed: ${(err as Error).message}`, { cause: err });
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
+  return wrap(new PrismaClient({ adapter: new PrismaPGlite(lite) }), 'pglite', report, async () => {
+    if (!lite.closed) await lite.close();
+  });
+}
+
+/** A Database over a Prisma client; close() disconnects Prisma, then releases the driver. */
+function wrap(prisma: PrismaClient, kind: Database['kind'], migrations: MigrationReport, release: () => Promise<void>): Database {
   let closing: Promise<void> | undefined;
   return {
     prisma,
-    kind: 'pglite',
-    migrations: report,
+    kind,
+    migrations,
     async ping() {
       await prisma.$queryRawUnsafe('SELECT 1');
     },
     close() {
       closing ??= (async () => {
         await prisma.$disconnect().catch(() => undefined);
-        if (!lite.closed) await lite.close().catch(() => undefined);
+        await release().catch(() => undefined);
       })();
       return closing;
     },
