@@ -30,6 +30,7 @@ export interface PostprocessQueueOptions {
 export class PostprocessQueue implements PostprocessSink {
   private timer?: NodeJS.Timeout;
   private renewTimer?: NodeJS.Timeout;
+  private renewal: Promise<void> = Promise.resolve();
   private polling?: Promise<void>;
   private closed = false;
   readonly leaseMs: number;
@@ -84,11 +85,24 @@ export class PostprocessQueue implements PostprocessSink {
     this.timer.unref();
   }
 
-  /** Keeps the leases of the attempts running in this process. */
-  private async renewLeases(): Promise<void> {
-    for (const [id, job] of this.running) {
-      await this.lifecycle.repo.updateIf(id, { status: job.status }, { nextAttemptAt: this.leaseUntil() });
-    }
+  /**
+   * Keeps the leases of the attempts running in this process. An attempt that ends leaves
+   * `running` first and then waits for a renewal in flight (see settle), so a renewal can
+   * never overwrite the retry time its failure wrote.
+   */
+  private renewLeases(): Promise<void> {
+    this.renewal = (async () => {
+      for (const [id, job] of [...this.running]) {
+        if (this.running.has(id)) await this.lifecycle.repo.updateIf(id, { status: job.status }, { nextAttemptAt: this.leaseUntil() });
+      }
+    })();
+    return this.renewal;
+  }
+
+  /** Ends this process's hold on an attempt before its outcome is written. */
+  private async settle(recordingId: string): Promise<void> {
+    this.running.delete(recordingId);
+    await this.renewal.catch(() => undefined);
   }
 
   /** Claims and hands off every due job; returns how many were claimed. */
@@ -144,13 +158,13 @@ export class PostprocessQueue implements PostprocessSink {
   }
 
   async completed(recordingId: string, result: PostprocessResult): Promise<void> {
+    await this.settle(recordingId);
     await this.lifecycle.completed(recordingId, result);
-    this.running.delete(recordingId);
   }
 
   async failed(recordingId: string, error: unknown, opts: { retryable?: boolean } = {}): Promise<void> {
     const e = toAppError(error);
-    this.running.delete(recordingId);
+    await this.settle(recordingId);
     const retryable = opts.retryable ?? e.fault === 'destination';
     const rec = await this.lifecycle.repo.getRecording(recordingId);
     if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
