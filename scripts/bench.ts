@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../src/config';
 import { findFreeDevServerPort, startDevServer } from '../src/livekit/dev-server';
 import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
+import { processTree } from '../src/observability/process-tree';
 import { probe } from '../src/recorder/probe';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { LivekitCredentials } from '../src/livekit/tokens';
@@ -27,22 +28,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
-  return out;
-}
 
 function cpuSeconds(pids: number[]): number {
   let ticks = 0;
@@ -138,7 +123,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < (PARTS.has('cost') ? RUNS : 0); r++) {
         const out = path.join(dir, `run${r}.mp4`);
         const browserPid = recorder.pool.pids()[0];
-        const cpu0 = cpuSeconds(descendants(browserPid));
+        const cpu0 = cpuSeconds(processTree(browserPid));
         const self0 = process.cpuUsage();
         const t0 = Date.now();
         const live = await recorder.start(request(`run${r}`, 'bench', out));
@@ -146,7 +131,7 @@ async function main(): Promise<void> {
         let peak = 0;
         const ffmpegPid = live.ffmpegPid();
         const sampler = setInterval(() => {
-          peak = Math.max(peak, pssMb([...descendants(browserPid), ...(ffmpegPid ? [ffmpegPid] : [])]));
+          peak = Math.max(peak, pssMb([...processTree(browserPid), ...(ffmpegPid ? [ffmpegPid] : [])]));
         }, 500);
         await sleep(SECONDS * 1000);
         const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
@@ -155,7 +140,7 @@ async function main(): Promise<void> {
         rows.stopMs.push(Date.now() - ts);
         clearInterval(sampler);
         const self = process.cpuUsage(self0);
-        const browserCpu = cpuSeconds(descendants(browserPid)) - cpu0;
+        const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
         const info = await probe('ffprobe', result.path, { countFrames: true });
         const seconds = info.durationMs / 1000;
         rows.cpuPerSecond.push((browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds);

@@ -100,8 +100,9 @@ export class BrowserPool {
     if (!this.standbyUrl) throw new AppError('INTERNAL', 'browser pool not started');
     const context: BrowserContext = await browser.createBrowserContext();
     let closing: Promise<void> | undefined;
+    // a hung browser must not hang the end of a recording: its media is already spooled
     const close = () => {
-      closing ??= context.close().catch(() => undefined);
+      closing ??= Promise.race([context.close(), new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]).catch(() => undefined);
       return closing;
     };
     try {

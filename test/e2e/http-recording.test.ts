@@ -11,6 +11,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic
 import { probe } from '../../src/recorder/probe';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
 import { createTestDatabase } from '../helpers/services/postgres';
+import { processTree } from '../../src/observability/process-tree';
 
 /**
  * The whole service driven over HTTP, as a call app would: the real Recorder (Chromium,
@@ -206,26 +207,6 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
   });
 });
 
-/** The process tree under `pid` (children first), from /proc: what a crash of `pid` would leave running. */
-function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      parentOf.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, parent] of parentOf) if (parent === p) (walk(child), out.push(child));
-  };
-  walk(pid);
-  return out;
-}
-
 async function freePort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -283,7 +264,7 @@ afterAll(async () => {
   // only if a test failed half-way: nothing of ours may outlive the run
   for (const p of procs) {
     if (p.proc.exitCode !== null || p.proc.signalCode !== null) continue;
-    const tree = descendants(p.proc.pid!);
+    const tree = processTree(p.proc.pid!).slice(1);
     p.proc.kill('SIGKILL');
     for (const pid of tree) processAlive(pid) && process.kill(pid, 'SIGKILL');
   }
@@ -343,7 +324,7 @@ describe('the `recorder all` process', () => {
     //    the next start remuxes the spool and the recording still completes
     const third = await startRec();
     await sleep(3000);
-    const tree = descendants(p.proc.pid!);
+    const tree = processTree(p.proc.pid!).slice(1);
     p.proc.kill('SIGKILL');
     for (const pid of tree) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
     await p.exited;

@@ -7,6 +7,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic
 import { probe } from '../../src/recorder/probe';
 import { Recorder } from '../../src/recorder/recorder';
 import type { OutputFormat, RecordingResult } from '../../src/recorder/types';
+import { processTree } from '../../src/observability/process-tree';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
 
 /**
@@ -265,6 +266,40 @@ describe('faults', () => {
     await pub.leave();
     expect(next.endReason).toBe('stopped');
     expect((await probe('ffprobe', next.path)).durationMs).toBeGreaterThan(3000);
+  }, 90000);
+
+  it('ends a recording whose media stops arriving (INGEST_STALLED) and keeps what came before', async () => {
+    // a recorder of its own, with a short stall limit, whose browser we can freeze
+    const stalling = await Recorder.create(
+      { ...config.recorder, warmBrowsers: 1, ingestStallSeconds: 2, spoolDir: path.join(dir, 'spool-stall') },
+      livekit,
+    );
+    const pub = await publishers.add({ room: 'stall', identity: 'coral', colour: '#ff7f50', tone: 720 });
+    const frozen: number[] = [];
+    try {
+      await sleep(1000);
+      const live = await stalling.start({
+        id: `stall-${Date.now()}`,
+        roomName: 'stall',
+        outputPath: path.join(dir, 'stalled.mp4'),
+        options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' },
+      });
+      await sleep(5000);
+      for (const pid of processTree(stalling.pool.pids()[0])) {
+        process.kill(pid, 'SIGSTOP');
+        frozen.push(pid);
+      }
+      const result = await live.done;
+      expect(result.endReason).toBe('failed');
+      expect(result.error?.code).toBe('INGEST_STALLED');
+      const info = await probe('ffprobe', result.path);
+      expect(info.durationMs).toBeGreaterThan(4000);
+      expect(colourRegion(await frameAt(result.path, 4), '#ff7f50').share).toBeGreaterThan(0.2);
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      await pub.leave();
+      await stalling.close();
+    }
   }, 90000);
 
   it('a room name LiveKit would not take is refused before anything starts', async () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { processTree } from '../../src/observability/process-tree';
 import { call, tmpDir, userToken, waitFor } from './recordings-harness';
 
 /**
@@ -10,19 +11,6 @@ import { call, tmpDir, userToken, waitFor } from './recordings-harness';
  * on the same directory: restart recovery gives the recording a true status.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-
-/** Child pids of a process (Linux /proc), to crash a whole "container": the server and its ffmpeg. */
-function childPids(pid: number): number[] {
-  try {
-    return fs
-      .readdirSync(`/proc/${pid}/task`)
-      .flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/))
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 interface Child {
   proc: ChildProcess;
@@ -50,7 +38,7 @@ async function startServer(dataDir: string, outDir: string, env: Record<string, 
 
 function stopServer(c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (c.proc.exitCode !== null || c.proc.signalCode !== null) return Promise.resolve(c.proc.exitCode);
-  const children = signal === 'SIGKILL' ? childPids(c.proc.pid!) : [];
+  const children = signal === 'SIGKILL' ? processTree(c.proc.pid!).slice(1) : [];
   return new Promise((resolve) => {
     c.proc.once('exit', (code) => {
       // a crash takes the server's ffmpeg with it, as a dying container would
