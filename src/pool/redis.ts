@@ -12,8 +12,7 @@ import type { RecordingRunner } from '../recordings/runner';
  *   a missing key means the owner is dead (restart recovery relies on it).
  * - `<p>:workers`: worker id -> { capacity, active, at }, so dispatch fails fast with
  *   NO_CAPACITY when no live worker has a free slot.
- * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes, with a
- *   read-through cache in `<p>:status:<id>`.
+ * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes.
  * A process with a runner is a worker; one without only dispatches.
  */
 export interface RedisPoolOptions {
@@ -170,30 +169,18 @@ export class RedisDispatcher implements DispatchPort {
     await multi.exec();
   }
 
-  // ---- status channel and cache ----------------------------------------------------------
+  // ---- status channel -------------------------------------------------------------------
 
-  /** Publishes every status change and keeps the status cache current. */
+  /** Publishes every status change (reads are cached by view-cache.ts, invalidated on write). */
   attach(bus: RecordingEventBus): this {
     this.unsubscribeBus = bus.onAny((name, payload) => {
       if (name === 'recordingProgress' || this.closed) return;
       const { recordingId, status } = payload;
       void this.redis
-        .multi()
-        .set(this.k('status', recordingId), status, 'EX', 3600)
         .publish(this.k('status'), JSON.stringify({ id: recordingId, status, event: name, at: payload.at }))
-        .exec()
         .catch((e) => this.opts.onError?.(e));
     });
     return this;
-  }
-
-  /** The status of a recording from the cache, else from `load` (the database), cached. */
-  async readStatus(recordingId: string, load: () => Promise<string | null>): Promise<string | null> {
-    const cached = await this.redis.get(this.k('status', recordingId)).catch(() => null);
-    if (cached) return cached;
-    const status = await load();
-    if (status) await this.redis.set(this.k('status', recordingId), status, 'EX', 3600).catch(() => undefined);
-    return status;
   }
 
   /** Subscribes to status changes of every recording (for a UI push, say). */

@@ -225,7 +225,10 @@ test('storage outage: retried with backoff, FAILED after the last attempt with t
   e.svc.bus.on('recordingFailed', (p) => failedEvents.push(p.error.code));
   await moto.stop();
   const { callId, id } = await record(e, 800);
-  const failed = await waitStatus(e, id, 'FAILED');
+  const failed = await waitStatus(e, id, 'FAILED').catch(async (err: Error) => {
+    const r = await row(e, id);
+    throw new Error(`${err.message}; row: status ${r.status}, attempts ${r.attempts}, next ${r.nextAttemptAt?.toISOString()}, lastError ${r.lastError}`);
+  });
   expect(failed).toMatchObject({ errorCode: 'STORAGE_UNAVAILABLE', errorFault: 'destination', attempts: 2 });
   expect(failedEvents).toEqual(['STORAGE_UNAVAILABLE']);
   expect(fs.statSync(failed.filePath!).size).toBeGreaterThan(0);

@@ -45,6 +45,9 @@ describe('Redis worker pool', () => {
     const api = await node(prefix);
     expect(api.runner).toBeUndefined();
     const http = await listen(api.app);
+    // status changes written by the worker reach the API process over Redis pub/sub
+    const heard: string[] = [];
+    const unsubscribe = await (api.dispatcher as RedisDispatcher).onStatus((m) => heard.push(m.status));
     try {
       const token = await userToken('host-1');
       await call(http.url, 'POST', '/api/video-calls', { token, body: { id: 'rd1', roomName: 'room-rd1', hostId: 'host-1' } });
@@ -55,7 +58,6 @@ describe('Redis worker pool', () => {
       await waitFor(async () => (await status(api, id)) === 'RECORDING', 10000, 'RECORDING');
       expect((await api.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).workerId).toBe(worker.workerId);
       expect(worker.runner!.has(id)).toBe(true);
-      expect(await (api.dispatcher as RedisDispatcher).readStatus(id, async () => 'from-db')).toBe('RECORDING');
 
       // the worker is full (capacity 1): another call is refused at once
       await call(http.url, 'POST', '/api/video-calls', { token, body: { id: 'rd2', roomName: 'room-rd2', hostId: 'host-1' } });
@@ -68,7 +70,10 @@ describe('Redis worker pool', () => {
       await waitFor(async () => (await status(api, id)) === 'COMPLETED', 10000, 'COMPLETED');
       await waitFor(async () => (await redis.exists(`${prefix}:owner:${id}`)) === 0, 3000, 'ownership released');
       expect(recorder.allExited()).toBe(true);
+      await waitFor(() => heard.includes('COMPLETED'), 3000, 'COMPLETED over pub/sub');
+      expect(heard).toEqual(expect.arrayContaining(['RECORDING', 'STOPPING', 'PROCESSING', 'COMPLETED']));
     } finally {
+      await unsubscribe();
       await http.close();
     }
   });
