@@ -47,14 +47,20 @@ export class PostprocessAdapter implements PostprocessPort {
 
   enqueue(job: PostprocessJob, sink: PostprocessSink): void {
     if (this.closed) throw new AppError('JOB_ABORTED', 'post-processing is shutting down');
-    if (this.inFlight.has(job.recordingId)) return; // an attempt of this job already runs here
+    // A new attempt can be claimed while the previous one is still reporting its failure:
+    // it runs after that one, never beside it, and is never dropped (its lease is held).
+    const previous = (this.inFlight.get(job.recordingId)?.done ?? Promise.resolve()).catch(() => undefined);
     const abort = new AbortController();
-    const done = this.slot()
-      .then(() => this.run(job, sink, abort.signal))
+    const done: Promise<void> = previous
+      .then(() => this.slot())
+      .then(() =>
+        this.run(job, sink, abort.signal).finally(() => {
+          this.active--;
+          this.waiting.shift()?.();
+        }),
+      )
       .finally(() => {
-        this.inFlight.delete(job.recordingId);
-        this.active--;
-        this.waiting.shift()?.();
+        if (this.inFlight.get(job.recordingId)?.done === done) this.inFlight.delete(job.recordingId);
       });
     this.inFlight.set(job.recordingId, { abort, done });
   }
