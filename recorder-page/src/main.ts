@@ -41,35 +41,7 @@ const mark = (name: string) => (state.marks[name] = performance.now());
 
 // made before any recording is asked for: an AudioContext takes a while to come up
 const mixer = new Mixer();
-const audioReady = mixer.resume().then(() => warmUpEncoders());
-
-/**
- * Records half a second of nothing in standby so the browser has loaded and
- * initialised its encoders before a real recording needs them: the first recording of
- * a page otherwise loses its first frames and waits for its first chunk.
- */
-async function warmUpEncoders(): Promise<void> {
-  const canvas = document.createElement('canvas');
-  canvas.width = 1280;
-  canvas.height = 720;
-  const ctx = canvas.getContext('2d')!;
-  const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
-  for (const mimeType of [H264[0], VPX[0]].filter((t) => MediaRecorder.isTypeSupported(t))) {
-    const rec = new MediaRecorder(new MediaStream([track, mixer.track]), { mimeType });
-    const done = new Promise((resolve) => (rec.onstop = resolve));
-    rec.start();
-    for (let i = 0; i < 10; i++) {
-      ctx.fillStyle = i % 2 ? '#000' : '#111';
-      ctx.fillRect(0, 0, 1280, 720);
-      track.requestFrame();
-      await new Promise((r) => setTimeout(r, 33));
-    }
-    rec.stop();
-    await done;
-  }
-  track.stop();
-  mark('warm');
-}
+const audioReady = mixer.resume().then(() => mark('ready'));
 
 let stopRecording: () => Promise<void> = async () => undefined;
 

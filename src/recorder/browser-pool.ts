@@ -108,7 +108,7 @@ export class BrowserPool {
     try {
       const page = await context.newPage();
       await page.goto(this.standbyUrl, { waitUntil: 'load', timeout: 15000 });
-      await page.waitForFunction('window.recorder && window.recorderState.marks.warm !== undefined', { timeout: 15000 });
+      await page.waitForFunction('window.recorder && window.recorderState.marks.ready !== undefined', { timeout: 15000 });
       return { page, close };
     } catch (err) {
       await close();
