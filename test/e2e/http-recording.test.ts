@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
@@ -12,6 +11,7 @@ import { probe } from '../../src/recorder/probe';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { processTree } from '../../src/observability/process-tree';
+import { freePort } from '../helpers/ports';
 
 /**
  * The whole service driven over HTTP, as a call app would: the real Recorder (Chromium,
@@ -207,13 +207,6 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
   });
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 interface Proc {
   proc: ChildProcess;

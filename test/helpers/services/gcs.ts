@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, spawnOwned, toolCacheDir, waitForHttp, type StartedEmulator } from './s3';
+import { freePort } from '../ports';
+import { spawnOwned, toolCacheDir, waitForHttp, type StartedEmulator } from './s3';
 
 /**
  * A GCS emulator for the tests: fake-gcs-server (built by

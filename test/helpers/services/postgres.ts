@@ -1,10 +1,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { StartedService } from '../global-setup';
+import { freePort } from '../ports';
 
 /**
  * A throwaway PostgreSQL 15 cluster for the test run: initdb under a temp dir, run as the
@@ -67,16 +67,6 @@ function ensurePrismaClient(): void {
   if (res.status !== 0) throw new Error('prisma generate failed');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** For tests: a fresh, empty database on the test server; drop() removes it. */
 export async function createTestDatabase(prefix = 't'): Promise<{ url: string; drop(): Promise<void> }> {

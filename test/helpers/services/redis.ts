@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { StartedService } from '../global-setup';
+import { freePort } from '../ports';
 
 /**
  * A throwaway redis-server on a free 127.0.0.1 port, no persistence. If TEST_REDIS_URL is
@@ -65,13 +66,3 @@ function waitForPing(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}

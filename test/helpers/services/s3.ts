@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { StartedService } from '../global-setup';
+import { freePort } from '../ports';
 
 /**
  * An S3 endpoint for the tests: moto's server mode (installed by
@@ -36,18 +36,6 @@ export function toolCacheDir(): string {
 
 export function motoBinary(): string {
   return process.env.MOTO_SERVER_BIN || path.join(toolCacheDir(), 'venv', 'bin', 'moto_server');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls a URL until it answers with any HTTP status (the server is listening). */
