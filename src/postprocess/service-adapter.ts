@@ -110,6 +110,8 @@ export class PostprocessAdapter implements PostprocessPort {
       const uploadErr = await uploading;
       if (uploadErr) throw uploadErr;
     } catch (err) {
+      // The status write may still be in flight; the failure is reported against the status it sets.
+      await uploading;
       const e = toAppError(err, 'POSTPROCESS_FAILED');
       log?.warn({ err: { code: e.code, message: e.message }, attempt: job.attempt }, 'post-processing attempt failed');
       await sink.failed(job.recordingId, e, { retryable: isRetryable(e) }).catch((e2: unknown) => log?.error({ err: e2 }, 'reporting a failed attempt failed'));

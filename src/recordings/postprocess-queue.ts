@@ -166,18 +166,24 @@ export class PostprocessQueue implements PostprocessSink {
     const e = toAppError(error);
     await this.settle(recordingId);
     const retryable = opts.retryable ?? e.fault === 'destination';
-    const rec = await this.lifecycle.repo.getRecording(recordingId);
-    if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
-    if (retryable && rec.attempts < this.maxAttempts) {
+    let attempt: number | undefined;
+    // The write is conditional on what was read; a status that moved on (PROCESSING ->
+    // UPLOADING) is read again, an attempt claimed since then is left to its own worker.
+    for (let tries = 0; tries < 3; tries++) {
+      const rec = await this.lifecycle.repo.getRecording(recordingId);
+      if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
+      if (attempt !== undefined && rec.attempts !== attempt) return;
+      attempt = rec.attempts;
+      if (!retryable || rec.attempts >= this.maxAttempts) break;
       const delay = this.retryBaseMs * 2 ** Math.max(0, rec.attempts - 1);
-      await this.lifecycle.repo.updateIf(
+      const written = await this.lifecycle.repo.updateIf(
         recordingId,
         { status: rec.status, attempts: rec.attempts },
         { nextAttemptAt: new Date(Date.now() + delay), lastError: `${e.code}: ${e.message}`.slice(0, 2000) },
       );
-      return;
+      if (written) return;
     }
-    await this.lifecycle.failed(recordingId, e, ['PROCESSING', 'UPLOADING']);
+    if (!retryable || (attempt ?? 0) >= this.maxAttempts) await this.lifecycle.failed(recordingId, e, ['PROCESSING', 'UPLOADING']);
   }
 
   async close(): Promise<void> {
