@@ -40,7 +40,7 @@ interface Env {
 let closePrevious: (() => Promise<void>) | undefined;
 
 /** One service at a time: they share the database, and another's poller would claim this one's jobs. */
-async function make(env: Record<string, string> = {}, tuning: { maxAttempts?: number } = {}): Promise<Env> {
+async function make(env: Record<string, string> = {}, tuning: { maxAttempts?: number; retryBaseMs?: number } = {}): Promise<Env> {
   await closePrevious?.();
   const config = testConfig({ DATABASE_URL: db.url, ...env });
   const pp = createPostprocessing(config, undefined, { storage: { s3: { maxAttempts: 1, connectTimeoutMs: 1000 } } });
@@ -250,6 +250,30 @@ test('storage outage: retried with backoff, FAILED after the last attempt with t
   const gone = await call(e.url, 'POST', `/api/video-calls/${callId}/recording/${id}/retry`, { token: host });
   expect(gone.status).toBe(409);
   expect(gone.body.error.code).toBe('RECORDING_FILE_MISSING');
+});
+
+test('storage outage: the upload is retried by itself and completes once the storage is back, with no manual retry', async () => {
+  const moto = await s3.start();
+  let motoNow = moto;
+  cleanups.push(() => motoNow.stop());
+  const e = await make(s3Env(moto.endpoint), { maxAttempts: 5, retryBaseMs: 1000 });
+  const failedEvents: string[] = [];
+  e.svc.bus.on('recordingFailed', (p) => failedEvents.push(p.error.code));
+  await moto.stop();
+  const { id } = await record(e, 800);
+  const waiting = await waitFor(async () => {
+    const r = await row(e, id);
+    return r.lastError ? r : null;
+  }, 30_000, 'a failed attempt');
+  expect(waiting.status).toBe('UPLOADING');
+  expect(waiting.lastError).toMatch(/^STORAGE_UNAVAILABLE/);
+  motoNow = await s3.start({ port: moto.port });
+  const done = await waitStatus(e, id, 'COMPLETED');
+  expect(done.attempts).toBeGreaterThanOrEqual(2);
+  expect(done.errorCode).toBeNull();
+  expect((await e.pp.storage.head(done.storageKey!))!.size).toBe(Number(done.fileSize));
+  expect(fs.existsSync(done.filePath!)).toBe(false); // the local file goes once the upload is confirmed
+  expect(failedEvents).toEqual([]);
 });
 
 test('DISK_FULL: start is refused with 507 and nothing is written', async () => {
