@@ -7,4 +7,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 120000,
+  // A test that fails before its cleanup can leave a browser or a listener behind; the run
+  // must still end (leaks are asserted by the tests themselves: pages, sockets, processes).
+  forceExit: true,
 };

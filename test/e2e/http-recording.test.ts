@@ -168,9 +168,12 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
     expect(info.streams.filter((s) => s.type === 'video')).toEqual([expect.objectContaining({ codec: 'h264', width: 1280, height: 720 })]);
     expect(info.streams.filter((s) => s.type === 'audio')).toHaveLength(1);
     expect(Math.abs(info.durationMs - done.durationMs)).toBeLessThan(300);
-    // the file runs from the first chunk (RECORDING) to the stop request (STOPPING)
+    // Nothing between the first chunk (RECORDING) and the stop request (STOPPING) is missing.
+    // The file may run longer: it starts when MediaRecorder starts, before its first chunk
+    // lands, and ends when the page has flushed after the stop request (up to ~2 s together
+    // on a loaded 2-core machine).
     const wallMs = Date.parse(done.stoppingAt) - Date.parse(done.recordingAt);
-    expect(Math.abs(info.durationMs - wallMs)).toBeLessThan(1500);
+    expect({ fileMs: info.durationMs, wallMs, covered: info.durationMs >= wallMs - 500 && info.durationMs <= wallMs + 3000 }).toMatchObject({ covered: true });
   });
 
   it('shows every publisher in a tile of its own, and carries every tone', async () => {
@@ -362,12 +365,13 @@ describe('`recorder serve` + `recorder worker` through Redis', () => {
     expect(start.status).toBe(201);
     const id = start.body.data.id as string;
     await waitStatus(api0.base, 'call-scale', id, 'RECORDING');
-    await sleep(3000);
+    await sleep(5000);
     expect((await api(api0.base, 'POST', '/api/video-calls/call-scale/recording/stop')).status).toBe(200);
     const done = await waitStatus(api0.base, 'call-scale', id, 'COMPLETED');
     const file = await download(api0.base, 'call-scale', id, path.join(dir, 'scale.mp4'));
     expect(fs.statSync(file).size).toBe(done.fileSize);
-    expect(colourRegion(await frameAt(file, 2), '#00ffff').share).toBeGreaterThan(0.2);
+    // near the end: the worker joins the room a moment after its recording started
+    expect(colourRegion(await frameAt(file, done.durationMs / 1000 - 1), '#00ffff').share).toBeGreaterThan(0.2);
     expect(await terminate(worker)).toBe(0);
     expect(await terminate(api0)).toBe(0);
   }, 90000);
