@@ -21,6 +21,8 @@ const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** When set, /metrics wants `Authorization: Bearer <token>` (Prometheus' `authorization` setting). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // Authentication of API callers
   AUTH_JWT_SECRET: z.string().min(16).optional(),
   AUTH_JWT_PUBLIC_KEY: z.string().optional(),
@@ -84,7 +86,7 @@ const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
-  api: { host: string; port: number; logLevel: Env['LOG_LEVEL'] };
+  api: { host: string; port: number; logLevel: Env['LOG_LEVEL']; metricsToken?: string };
   auth: { jwtSecret?: string; jwtPublicKey?: string; serviceApiKeyHashes: string[] };
   livekit: { url: string; apiKey: string; apiSecret: string; webhookEnabled: boolean };
   recorder: {
@@ -133,7 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new AppError('CONFIG_INVALID', `invalid configuration: RECORDING_STORAGE_BUCKET is required for provider ${e.RECORDING_STORAGE_PROVIDER}`);
   }
   return {
-    api: { host: e.HOST, port: e.PORT, logLevel: e.LOG_LEVEL },
+    api: { host: e.HOST, port: e.PORT, logLevel: e.LOG_LEVEL, ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}) },
     auth: { jwtSecret: e.AUTH_JWT_SECRET, jwtPublicKey: e.AUTH_JWT_PUBLIC_KEY, serviceApiKeyHashes: e.AUTH_SERVICE_API_KEY_HASHES },
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, webhookEnabled: e.LIVEKIT_WEBHOOK_ENABLED },
     recorder: {

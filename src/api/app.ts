@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Actor } from '../recordings/permissions';
 import type { RecordingsService } from '../recordings/service';
-import type { Authenticator } from './auth';
+import { sameSecret, type Authenticator } from './auth';
 import { errorHandler, fromZod, notFound } from './errors';
 import {
   AddParticipantsBody,
@@ -29,6 +29,8 @@ export interface AppDeps {
   auth: Authenticator;
   logger: Logger;
   metrics?: Metrics;
+  /** When set, /metrics is only for `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   /** Verifies LiveKit webhooks; without it /api/livekit/webhook is 404. */
   livekitWebhook?: { verify(rawBody: string, authorization: string | undefined): Promise<LivekitEvent> };
   /** Readiness checks (database, redis, recorder). */
@@ -123,8 +125,12 @@ export function createApp(deps: AppDeps): express.Express {
     const result = await runChecks(deps.readiness ?? {});
     res.status(result.ready ? 200 : 503).json(result);
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
     if (!deps.metrics) throw new AppError('NOT_FOUND', 'metrics are disabled');
+    if (deps.metricsToken && !sameSecret(req.get('authorization') ?? '', `Bearer ${deps.metricsToken}`)) {
+      res.set('WWW-Authenticate', 'Bearer');
+      throw new AppError('UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>');
+    }
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
   });

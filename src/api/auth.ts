@@ -87,3 +87,9 @@ function single(v: string | string[] | undefined, name: string): string | undefi
   if (Array.isArray(v)) throw new AppError('UNAUTHORIZED', `${name} given more than once`);
   return v;
 }
+
+/** Compares a presented secret with the expected one in constant time (digests have one length). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

@@ -193,6 +193,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       auth: new Authenticator(config.auth),
       logger,
       metrics,
+      ...(config.api.metricsToken ? { metricsToken: config.api.metricsToken } : {}),
       readiness,
       ...(deps.signedFiles ? { signedFiles: deps.signedFiles } : {}),
       ...(config.livekit.webhookEnabled ? { livekitWebhook: new LivekitWebhookVerifier(config.livekit) } : {}),

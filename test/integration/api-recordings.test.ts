@@ -210,4 +210,25 @@ describe('recording API on PostgreSQL', () => {
     expect(resp.headers.get('x-request-id')).toBeTruthy();
     expect(resp.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  test('METRICS_TOKEN: /metrics wants the bearer token, and nothing else changes', async () => {
+    const token = 'metrics-token-0123456789';
+    const guarded = await createService(testConfig({ DATABASE_URL: db.url, METRICS_TOKEN: token }), { recorder, presence: false });
+    const server = await listen(guarded.app);
+    try {
+      for (const auth of [undefined, 'Bearer wrong-token-0123456789', token, `Basic ${token}`]) {
+        const res = await call(server.url, 'GET', '/metrics', auth ? { headers: { authorization: auth } } : {});
+        expect(res.status).toBe(401);
+        expect(res.body.error.code).toBe('UNAUTHORIZED');
+        expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      const ok = await call(server.url, 'GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatch(/recorder_active_recordings/);
+      expect((await call(server.url, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await server.close();
+      await guarded.close();
+    }
+  });
 });
