@@ -19,6 +19,7 @@ import { viewKeys, type DispatchPort, type PostprocessPort, type RecorderPort, t
 import { RecordingRepository } from '../recordings/repository';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
+import { WebhookOutbox } from '../recordings/webhook-outbox';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
 import { checkFreeSpace } from '../postprocess/disk';
 import { createApp, type SignedFiles } from './app';
@@ -96,20 +97,22 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     const lifecycle = new RecordingLifecycle(repo, bus);
     const metrics = new Metrics();
     metrics.attach(bus);
-    const webhooks = new WebhookSender({
+    const webhooks = new WebhookSender(new WebhookOutbox(db.prisma), {
       urls: config.webhooks.urls,
       ...(config.webhooks.secret ? { secret: config.webhooks.secret } : {}),
       onDeliveryFailed: (info) => logger.warn(info, 'webhook delivery failed'),
+      onError: (err) => logger.error({ err }, 'webhook outbox failed'),
       ...deps.tuning?.webhooks,
     }).attach(bus);
     if (config.webhooks.urls.length && !config.webhooks.secret) logger.warn('WEBHOOK_URLS set without WEBHOOK_SECRET: webhooks go out unsigned');
-    closers.push(() => webhooks.close());
 
     const postprocess = new PostprocessQueue(lifecycle, deps.postprocess ?? new KeepLocalFile(), {
       onError: (err) => logger.error({ err }, 'post-processing poll failed'),
       ...deps.tuning?.postprocess,
     });
     closers.push(() => postprocess.close());
+    // after everything that emits events, before the database
+    closers.push(() => webhooks.close());
 
     const presence = deps.presence === false ? undefined : (deps.presence ?? new LivekitRoomPresence(config.livekit));
     const runner = deps.recorder

@@ -9,5 +9,6 @@ export { RecordingLifecycle } from './lifecycle';
 export { PostprocessQueue, type PostprocessQueueOptions } from './postprocess-queue';
 export { RecordingRunner, type RunnerOptions } from './runner';
 export { RecordingsService, ID_PATTERNS, type RecordingsServiceOptions, type StartResult, type RecoveryReport } from './service';
+export { WebhookOutbox, type WebhookDeliveryRow } from './webhook-outbox';
 export { WebhookSender, signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, type WebhookOptions } from './webhooks';
 export { KeepLocalFile } from './local-postprocess';

@@ -1,12 +1,14 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { RecordingEventBus, RecordingEventMap, RecordingEventName } from './events';
+import type { WebhookDeliveryRow, WebhookOutbox } from './webhook-outbox';
 
 /**
  * Outgoing webhooks for every recording event: a JSON POST per URL, signed with
  * HMAC-SHA256 over `${timestamp}.${body}` (header `X-Recorder-Signature: t=<unix s>,v1=<hex>`),
- * retried with exponential backoff on network errors, 5xx, 408 and 429. Delivery runs in the
- * background: emitting an event never waits for a receiver. Deliveries live in memory;
- * those still pending at shutdown are dropped after close()'s grace period.
+ * retried with exponential backoff on network errors, 5xx, 408 and 429. Each request is a
+ * row of the webhook outbox before it is sent, so deliveries survive a restart and any
+ * process with the same URL configured sends them (at least once: receivers dedupe on
+ * X-Recorder-Delivery). Emitting an event never waits for the database or a receiver.
  */
 export interface WebhookOptions {
   urls: string[];
@@ -18,9 +20,17 @@ export interface WebhookOptions {
   maxDelayMs?: number;
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
+  /** How often the outbox is read for due retries and deliveries of other processes (default 1000 ms). */
+  pollMs?: number;
+  /** Requests in flight at once (default 16). */
+  maxInFlight?: number;
+  /** Delivered and given-up rows are deleted after this many days (default 7). */
+  keepDays?: number;
   /** Events not to send (e.g. recordingProgress). */
   exclude?: RecordingEventName[];
   onDeliveryFailed?: (info: { url: string; event: string; deliveryId: string; attempts: number; error: string }) => void;
+  /** The outbox itself failed (database down); the rows stay and are sent later. */
+  onError?: (err: unknown) => void;
 }
 
 export const SIGNATURE_HEADER = 'x-recorder-signature';
@@ -42,88 +52,148 @@ export function verifyWebhookSignature(secret: string, header: string | undefine
 }
 
 export class WebhookSender {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly controllers = new Set<AbortController>();
+  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  /** Outbox writes of send() not yet done: close() waits for them. */
+  private readonly adding = new Set<Promise<void>>();
+  private draining?: Promise<void>;
+  private drainAgain = false;
+  private timer?: NodeJS.Timeout;
+  private lastPrune = 0;
   private closed = false;
   private unsubscribe?: () => void;
 
-  constructor(private readonly opts: WebhookOptions) {}
+  constructor(
+    private readonly outbox: WebhookOutbox,
+    private readonly opts: WebhookOptions,
+  ) {}
 
-  /** Sends every event of the bus (minus `exclude`). */
+  /** Sends every event of the bus (minus `exclude`), and starts sending what the outbox holds. */
   attach(bus: RecordingEventBus): this {
     if (this.opts.urls.length === 0) return this;
     const exclude = new Set(this.opts.exclude ?? []);
     this.unsubscribe = bus.onAny((name, payload) => {
       if (!exclude.has(name)) this.send(name, payload);
     });
+    this.start();
     return this;
   }
 
-  /** Queues one event for every URL; returns at once. */
+  /** Polls the outbox: retries that came due, and rows left by a process that stopped. */
+  start(): this {
+    if (this.timer || this.opts.urls.length === 0) return this;
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs ?? 1000);
+    this.timer.unref();
+    this.kick();
+    return this;
+  }
+
+  /** Stores one event for every URL and sends it; returns at once. */
   send<K extends RecordingEventName>(event: K, data: RecordingEventMap[K]): void {
-    if (this.closed) return;
-    const deliveryId = randomUUID();
-    const body = JSON.stringify({ id: deliveryId, event, createdAt: new Date().toISOString(), data });
-    for (const url of this.opts.urls) this.attempt(url, event, deliveryId, body, 1);
+    if (this.closed || this.opts.urls.length === 0) return;
+    const eventId = randomUUID();
+    const body = JSON.stringify({ id: eventId, event, createdAt: new Date().toISOString(), data });
+    const added = this.outbox
+      .add(this.opts.urls.map((url) => ({ id: randomUUID(), eventId, url, event, body })))
+      .then(() => this.kick())
+      .catch((err) => this.opts.onError?.(err))
+      .finally(() => this.adding.delete(added));
+    this.adding.add(added);
   }
 
-  private attempt(url: string, event: string, deliveryId: string, body: string, n: number): void {
+  /** Sends what is due now; a call while sending makes it look again when done. */
+  private kick(): void {
     if (this.closed) return;
-    const p = this.post(url, event, deliveryId, body, n).then((outcome) => {
-      if (outcome === 'ok') return;
-      const max = this.opts.maxAttempts ?? 6;
-      if (outcome.retry && n < max && !this.closed) {
-        const base = this.opts.baseDelayMs ?? 1000;
-        const delay = Math.min(this.opts.maxDelayMs ?? 60_000, base * 2 ** (n - 1)) * (0.75 + Math.random() * 0.5);
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.attempt(url, event, deliveryId, body, n + 1);
-        }, delay);
-        timer.unref();
-        this.timers.add(timer);
-      } else {
-        this.opts.onDeliveryFailed?.({ url, event, deliveryId, attempts: n, error: outcome.error });
-      }
-    });
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = (async () => {
+      do {
+        this.drainAgain = false;
+        await this.drain();
+      } while (this.drainAgain && !this.closed);
+      await this.prune();
+    })()
+      .catch((err) => this.opts.onError?.(err))
+      .finally(() => (this.draining = undefined));
   }
 
-  private async post(url: string, event: string, deliveryId: string, body: string, n: number): Promise<'ok' | { retry: boolean; error: string }> {
-    const ac = new AbortController();
-    this.controllers.add(ac);
-    const timer = setTimeout(() => ac.abort(), this.opts.timeoutMs ?? 5000);
+  private async drain(): Promise<void> {
+    const max = this.opts.maxInFlight ?? 16;
+    while (!this.closed) {
+      const room = max - this.inFlight.size;
+      if (room <= 0) return;
+      const now = Date.now();
+      // the lease outlasts the request's timeout, so no one else sends the row meanwhile
+      const lease = new Date(now + (this.opts.timeoutMs ?? 5000) + 10_000);
+      const rows = await this.outbox.claimDue(this.opts.urls, new Date(now), lease, room);
+      for (const row of rows) this.deliver(row);
+      if (rows.length < room) return;
+    }
+  }
+
+  private deliver(row: WebhookDeliveryRow): void {
+    const abort = new AbortController();
+    const done = this.post(row, abort.signal)
+      .then((outcome) => this.record(row, outcome))
+      .catch((err) => this.opts.onError?.(err))
+      .finally(() => {
+        this.inFlight.delete(row.id);
+        this.kick();
+      });
+    this.inFlight.set(row.id, { done, abort });
+  }
+
+  private async record(row: WebhookDeliveryRow, outcome: 'ok' | { retry: boolean; error: string }): Promise<void> {
+    if (outcome === 'ok') return this.outbox.delivered(row.id);
+    const max = this.opts.maxAttempts ?? 6;
+    if (outcome.retry && row.attempts < max) {
+      // cut short by close(): due again at once, for the next process
+      const delay = this.closed ? 0 : Math.min(this.opts.maxDelayMs ?? 60_000, (this.opts.baseDelayMs ?? 1000) * 2 ** (row.attempts - 1)) * (0.75 + Math.random() * 0.5);
+      return this.outbox.retryAt(row.id, new Date(Date.now() + delay), outcome.error);
+    }
+    await this.outbox.failed(row.id, outcome.error);
+    this.opts.onDeliveryFailed?.({ url: row.url, event: row.event, deliveryId: row.eventId, attempts: row.attempts, error: outcome.error });
+  }
+
+  private async post(row: WebhookDeliveryRow, signal: AbortSignal): Promise<'ok' | { retry: boolean; error: string }> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 5000);
     try {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'user-agent': 'livekit-recorder-webhooks',
-        'x-recorder-event': event,
-        'x-recorder-delivery': deliveryId,
-        'x-recorder-attempt': String(n),
+        'x-recorder-event': row.event,
+        'x-recorder-delivery': row.eventId,
+        'x-recorder-attempt': String(row.attempts),
       };
-      if (this.opts.secret) headers[SIGNATURE_HEADER] = signWebhook(this.opts.secret, body, Math.floor(Date.now() / 1000));
-      const res = await fetch(url, { method: 'POST', headers, body, signal: ac.signal, redirect: 'manual' });
+      if (this.opts.secret) headers[SIGNATURE_HEADER] = signWebhook(this.opts.secret, row.body, Math.floor(Date.now() / 1000));
+      const res = await fetch(row.url, { method: 'POST', headers, body: row.body, signal: AbortSignal.any([signal, timeout]), redirect: 'manual' });
       await res.arrayBuffer().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) return 'ok';
       return { retry: res.status >= 500 || res.status === 408 || res.status === 429, error: `HTTP ${res.status}` };
     } catch (err) {
       return { retry: true, error: err instanceof Error ? err.message : String(err) };
-    } finally {
-      clearTimeout(timer);
-      this.controllers.delete(ac);
     }
   }
 
-  /** Stops retrying; waits up to `graceMs` for requests in flight, then aborts them. */
+  private async prune(): Promise<void> {
+    if (Date.now() - this.lastPrune < 3_600_000) return;
+    this.lastPrune = Date.now();
+    await this.outbox.prune(new Date(Date.now() - (this.opts.keepDays ?? 7) * 86_400_000));
+  }
+
+  /**
+   * Stops sending; waits up to `graceMs` for requests in flight, then aborts them. What is
+   * not delivered stays in the outbox for the next process.
+   */
   async close(graceMs = 2000): Promise<void> {
     this.closed = true;
     this.unsubscribe?.();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    const all = Promise.allSettled([...this.inFlight]);
-    const timer = setTimeout(() => this.controllers.forEach((c) => c.abort()), graceMs);
-    await all;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.adding]);
+    const timer = setTimeout(() => this.inFlight.forEach((f) => f.abort.abort()), graceMs);
+    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
     clearTimeout(timer);
+    await this.draining;
   }
 }
