@@ -268,6 +268,17 @@ describe('faults', () => {
     expect((await probe('ffprobe', next.path)).durationMs).toBeGreaterThan(3000);
   }, 90000);
 
+  /** Signals a process of ours that may have exited since it was listed. */
+  function signalIfAlive(pid: number, signal: NodeJS.Signals): boolean {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      throw err;
+    }
+  }
+
   it('ends a recording whose media stops arriving (INGEST_STALLED) and keeps what came before', async () => {
     // a recorder of its own, with a short stall limit, whose browser we can freeze
     const stalling = await Recorder.create(
@@ -285,10 +296,7 @@ describe('faults', () => {
         options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' },
       });
       await sleep(5000);
-      for (const pid of processTree(stalling.pool.pids()[0])) {
-        process.kill(pid, 'SIGSTOP');
-        frozen.push(pid);
-      }
+      for (const pid of processTree(stalling.pool.pids()[0])) if (signalIfAlive(pid, 'SIGSTOP')) frozen.push(pid);
       const result = await live.done;
       expect(result.endReason).toBe('failed');
       expect(result.error?.code).toBe('INGEST_STALLED');
@@ -296,7 +304,8 @@ describe('faults', () => {
       expect(info.durationMs).toBeGreaterThan(4000);
       expect(colourRegion(await frameAt(result.path, 4), '#ff7f50').share).toBeGreaterThan(0.2);
     } finally {
-      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      // the recorder may have killed the frozen browser by now
+      for (const pid of frozen) signalIfAlive(pid, 'SIGCONT');
       await pub.leave();
       await stalling.close();
     }
