@@ -90,6 +90,7 @@ async function start(query: string): Promise<void> {
       participants: tracker.participants.size,
       frames: compositor.frames,
       audioInputs: mixer.size,
+      videoInputs: tracker.videoInputs(),
     });
   }, 1000);
 

@@ -28,9 +28,21 @@ export function decodeChunk(frame: Uint8Array): DecodedChunk {
   return { seq: view.getUint32(0, false), flags: frame[4], payload: frame.subarray(CHUNK_HEADER_BYTES) };
 }
 
+/** One subscribed video as the page receives it: the tile it fills and the picture the SFU sends for it. */
+export interface VideoInput {
+  identity: string;
+  source: 'camera' | 'screen';
+  /** The size asked of the SFU (the tile's), 0 when the video has no tile. */
+  tileWidth: number;
+  tileHeight: number;
+  /** The decoded picture, which follows the simulcast layer received. */
+  width: number;
+  height: number;
+}
+
 export type PageMessage =
   | { type: 'hello'; mimeType: string; width: number; height: number; fps: number }
-  | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number }
+  | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number; videoInputs?: VideoInput[] }
   | { type: 'end'; lastSeq: number }
   | { type: 'joined'; participants: number; marks?: Record<string, number> }
   | { type: 'firstVideo'; identity: string }

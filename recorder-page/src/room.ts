@@ -7,6 +7,7 @@ import {
   type RemoteTrackPublication,
   type Participant,
 } from 'livekit-client';
+import type { VideoInput } from './protocol';
 
 /** What the compositor and the mixer need to know of one remote participant. */
 export interface ParticipantView {
@@ -36,7 +37,7 @@ export class RoomTracker {
   readonly room: Room;
   readonly participants = new Map<string, ParticipantView>();
   private joinCounter = 0;
-  private readonly requestedSizes = new Map<string, string>();
+  private readonly requestedSizes = new Map<string, { width: number; height: number }>();
 
   constructor(private readonly callbacks: RoomCallbacks) {
     // We choose layers ourselves from each tile's size (see setTileSize), so the SDK's
@@ -82,10 +83,27 @@ export class RoomTracker {
     const v = this.participants.get(identity);
     const pub = kind === 'camera' ? v?.cameraPublication : v?.screenPublication;
     if (!pub) return;
-    const size = `${Math.round(width)}x${Math.round(height)}`;
-    if (this.requestedSizes.get(pub.trackSid) === size) return;
+    const size = { width: Math.round(width), height: Math.round(height) };
+    const last = this.requestedSizes.get(pub.trackSid);
+    if (last?.width === size.width && last.height === size.height) return;
     this.requestedSizes.set(pub.trackSid, size);
-    pub.setVideoDimensions({ width: Math.round(width), height: Math.round(height) });
+    pub.setVideoDimensions(size);
+  }
+
+  /** What each subscribed video is asked for and what arrives, for stats and tests. */
+  videoInputs(): VideoInput[] {
+    const out: VideoInput[] = [];
+    for (const v of this.participants.values()) {
+      for (const [source, el, pub] of [
+        ['camera', v.camera, v.cameraPublication],
+        ['screen', v.screen, v.screenPublication],
+      ] as const) {
+        if (!el || !pub) continue;
+        const tile = this.requestedSizes.get(pub.trackSid);
+        out.push({ identity: v.identity, source, tileWidth: tile?.width ?? 0, tileHeight: tile?.height ?? 0, width: el.videoWidth, height: el.videoHeight });
+      }
+    }
+    return out;
   }
 
   private ensure(p: Participant): ParticipantView {
@@ -138,6 +156,7 @@ export class RoomTracker {
       return;
     }
     track.detach().forEach((el) => el.remove());
+    this.requestedSizes.delete(pub.trackSid); // a later subscription asks again
     if (!v) return;
     if (pub.source === Track.Source.ScreenShare) {
       v.screen = undefined;

@@ -16,6 +16,7 @@ import type {
   RecordingProgress,
   RecordingRequest,
   RecordingResult,
+  VideoInput,
 } from './types';
 
 export interface SessionDeps {
@@ -68,7 +69,7 @@ export class RecordingSession implements LiveRecording {
   private lastChunkAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly listeners = new Set<(p: RecordingProgress) => void>();
-  private stats = { fps: 0, participants: 0 };
+  private stats: { fps: number; participants: number; videoInputs: VideoInput[] } = { fps: 0, participants: 0, videoInputs: [] };
   private failure?: AppError;
   private joinError?: AppError;
   private detachBrowser?: () => void;
@@ -178,6 +179,7 @@ export class RecordingSession implements LiveRecording {
       chunks: this.spool?.chunks ?? 0,
       participants: this.stats.participants,
       fps: this.stats.fps,
+      videoInputs: this.stats.videoInputs,
     };
   }
 
@@ -312,7 +314,7 @@ export class RecordingSession implements LiveRecording {
         }
         break;
       case 'stats':
-        this.stats = { fps: msg.fps, participants: msg.participants };
+        this.stats = { fps: msg.fps, participants: msg.participants, videoInputs: msg.videoInputs ?? [] };
         for (const l of this.listeners) l(this.progress());
         break;
       case 'end':

@@ -1,4 +1,7 @@
 /** What a caller (the CLI, the recordings service) gives and gets from one live recording. */
+import type { VideoInput } from '../../recorder-page/src/protocol';
+
+export type { VideoInput };
 
 export const OUTPUT_FORMATS = ['mp4', 'webm', 'mkv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -44,6 +47,8 @@ export interface RecordingProgress {
   chunks: number;
   participants: number;
   fps: number;
+  /** Each subscribed video: its tile and the picture received for it (the simulcast layer). */
+  videoInputs: VideoInput[];
 }
 
 export interface RecordingResult {

@@ -117,6 +117,48 @@ describe('recording a room with three publishers', () => {
   });
 });
 
+describe('simulcast layers', () => {
+  it('each tile receives the layer that fits it: the stage a large one, a strip tile a small one, never always the top', async () => {
+    // Both publish 1280x720 in three layers (320x180, 640x360, 1280x720). 'stage' is the
+    // only one with sound, so the speaker layout keeps it on the stage (about 1000x560)
+    // and 'strip' in the strip (about 230x130).
+    const stage = await publishers.add({ room: 'layers', identity: 'stage', colour: '#ffff00', tone: 600, simulcast: true, width: 1280, height: 720 });
+    const strip = await publishers.add({ room: 'layers', identity: 'strip', colour: '#00ffff', tone: 0, simulcast: true, width: 1280, height: 720 });
+    const live = await recorder.start({
+      id: `layers-${Date.now()}`,
+      roomName: 'layers',
+      outputPath: path.join(dir, 'layers.mkv'),
+      options: { width: 1280, height: 720, fps: 30, format: 'mkv', layout: 'speaker' },
+    });
+    let result: RecordingResult;
+    try {
+      const input = (identity: string) => live.progress().videoInputs.find((v) => v.identity === identity);
+      const deadline = Date.now() + 25_000;
+      let seen = '';
+      while (Date.now() < deadline) {
+        const [s, t] = [input('stage'), input('strip')];
+        seen = JSON.stringify([s, t]);
+        if (s && t && s.width >= 640 && t.width > 0 && t.width <= 320) break;
+        await sleep(500);
+      }
+      await sleep(3000); // a few seconds of the settled picture for the frame check below
+      const [s, t] = [input('stage')!, input('strip')!];
+      expect({ seen, stageTile: s?.tileWidth > 640, stripTile: t?.tileWidth < 320 }).toEqual({ seen, stageTile: true, stripTile: true });
+      expect({ seen, stageLayer: s.width >= 640, stripLayer: t.width > 0 && t.width <= 320 }).toEqual({ seen, stageLayer: true, stripLayer: true });
+      expect(t.width).toBeLessThan(s.width);
+    } finally {
+      result = await live.stop();
+      await Promise.all([stage.leave(), strip.leave()]);
+    }
+    // and the picture is what it says: yellow fills the stage, cyan a small tile
+    const frame = await frameAt(result.path, result.durationMs / 1000 - 1);
+    expect(colourRegion(frame, '#ffff00').share).toBeGreaterThan(0.4);
+    const cyan = colourRegion(frame, '#00ffff');
+    expect(cyan.share).toBeGreaterThan(0.01);
+    expect(cyan.share).toBeLessThan(0.1);
+  }, 90000);
+});
+
 describe('participants coming, going and muting', () => {
   it('shows a late joiner, drops a leaver and draws a name tile for a muted camera (MKV)', async () => {
     const yellow = await publishers.add({ room: 'dyn', identity: 'yellow', name: 'Yolanda', colour: '#ffff00', tone: 600 });

@@ -157,7 +157,7 @@ export class FfmpegTestRecorder implements RecorderPort {
     const listeners = new Set<(p: RecordingProgress) => void>();
     const progress = (): RecordingProgress => {
       const bytes = fs.existsSync(req.outputPath) ? fs.statSync(req.outputPath).size : 0;
-      return { elapsedMs: Date.now() - startedAt.getTime(), bytes, chunks, participants: 1, fps };
+      return { elapsedMs: Date.now() - startedAt.getTime(), bytes, chunks, participants: 1, fps, videoInputs: [] };
     };
     const ticker = setInterval(() => {
       chunks++;
