@@ -1,4 +1,5 @@
 import { DEFAULT_LAYOUT_OPTIONS, LAYOUTS, type LayoutName, type Tile } from './layouts';
+import { FrameClock } from './frame-clock';
 import type { ParticipantView } from './room';
 
 export interface CompositorOptions {
@@ -9,34 +10,7 @@ export interface CompositorOptions {
   background: string;
 }
 
-/**
- * A Worker's timers are not throttled with the page's, and it schedules against an
- * absolute deadline so late ticks do not add up to a lower frame rate. Created when the
- * page loads, because starting a Worker can take hundreds of milliseconds.
- */
-class FrameClock {
-  private readonly worker: Worker;
-  private onTick?: () => void;
-
-  constructor() {
-    const src = `let timer; let n = 0; let t0 = 0; let period = 0;
-      function tick() { n++; postMessage(0); timer = setTimeout(tick, Math.max(0, t0 + (n + 1) * period - performance.now())); }
-      onmessage = (e) => { clearTimeout(timer); if (e.data > 0) { period = e.data; n = 0; t0 = performance.now(); timer = setTimeout(tick, period); } };`;
-    this.worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    this.worker.onmessage = () => this.onTick?.();
-  }
-
-  start(periodMs: number, onTick: () => void): void {
-    this.onTick = onTick;
-    this.worker.postMessage(periodMs);
-  }
-
-  stop(): void {
-    this.onTick = undefined;
-    this.worker.postMessage(0);
-  }
-}
-
+// created when the page loads: starting a Worker can take hundreds of milliseconds
 const frameClock = new FrameClock();
 
 const NAME_TILE_COLOUR = '#2b3040';
