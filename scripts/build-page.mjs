@@ -1,4 +1,4 @@
-// Bundles the recorder page (and the synthetic publisher used by the demo, tests and benchmarks) for Chromium with esbuild.
+// Bundles the recorder page, the tab-capture source for custom layout pages, an example layout page and the synthetic publisher (demo, tests, benchmarks) for Chromium with esbuild.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,3 +12,9 @@ await build({ ...common, entryPoints: [join(root, 'recorder-page/src/main.ts')],
 copyFileSync(join(root, 'recorder-page/index.html'), join(out, 'index.html'));
 await build({ ...common, entryPoints: [join(root, 'recorder-page/src/synthetic-publisher.ts')], outfile: join(out, 'publisher.js') });
 copyFileSync(join(root, 'recorder-page/publisher.html'), join(out, 'publisher.html'));
+// the tab-capture source injected into custom layout pages
+await build({ ...common, entryPoints: [join(root, 'recorder-page/src/tab-capture.ts')], outfile: join(out, 'tab-capture.js') });
+// an example custom layout page (served from its own origin in the tests)
+mkdirSync(join(out, 'examples'), { recursive: true });
+await build({ ...common, entryPoints: [join(root, 'recorder-page/src/examples/custom-layout.ts')], outfile: join(out, 'examples', 'custom-layout.js') });
+copyFileSync(join(root, 'recorder-page/examples/custom-layout.html'), join(out, 'examples', 'custom-layout.html'));

@@ -60,6 +60,11 @@ const envSchema = z.object({
   RECORDING_OUTPUT_DIR: z.string().default(path.join(os.homedir(), '.livekit-recorder', 'recordings')),
   RECORDING_SPOOL_DIR: z.string().optional(),
   RECORDING_MAX_DURATION_SECONDS: z.coerce.number().int().positive().default(4 * 3600),
+  /** Origins whose pages may be custom layouts (customLayoutUrl); none by default. */
+  RECORDER_LAYOUT_ORIGINS: csv
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
+    .transform((list) => list.map((o) => new URL(o).origin))
+    .default([]),
   RECORDING_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(60),
   RECORDING_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
   RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
@@ -107,7 +112,7 @@ export interface Config {
   };
   database: { url?: string; pgliteDir?: string };
   redis: { url?: string };
-  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionDays: number; retentionIntervalSeconds: number };
+  recordings: { maxDurationSeconds: number; layoutOrigins: string[]; idleTimeoutSeconds: number; retentionDays: number; retentionIntervalSeconds: number };
   storage: {
     provider: Env['RECORDING_STORAGE_PROVIDER'];
     bucket?: string;
@@ -158,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL },
     recordings: {
       maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,
+      layoutOrigins: e.RECORDER_LAYOUT_ORIGINS,
       idleTimeoutSeconds: e.RECORDING_IDLE_TIMEOUT_SECONDS,
       retentionDays: e.RECORDING_RETENTION_DAYS,
       retentionIntervalSeconds: e.RECORDING_RETENTION_INTERVAL_SECONDS,

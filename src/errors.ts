@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   VALIDATION_ERROR: { status: 400, fault: 'caller' },
   INVALID_ROOM_NAME: { status: 400, fault: 'caller' },
   UNSUPPORTED_OPTION: { status: 400, fault: 'caller' },
+  LAYOUT_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
   UNAUTHORIZED: { status: 401, fault: 'caller' },
   FORBIDDEN: { status: 403, fault: 'caller' },
   NOT_FOUND: { status: 404, fault: 'caller' },
@@ -41,6 +42,8 @@ export const ERROR_CODES = {
   // the live recording
   BROWSER_CRASHED: { status: 500, fault: 'service' },
   PAGE_FAILED: { status: 500, fault: 'service' },
+  /** The operator's custom layout page did not load or never said START_RECORDING. */
+  LAYOUT_PAGE_FAILED: { status: 502, fault: 'caller' },
   INGEST_UNAUTHORIZED: { status: 401, fault: 'caller' },
   INGEST_STALLED: { status: 500, fault: 'service' },
   FFMPEG_FAILED: { status: 500, fault: 'service' },

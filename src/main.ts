@@ -36,6 +36,7 @@ export function buildProgram(): Command {
     .option('--fps <n>', 'output frame rate', int, 30)
     .addOption(new Option('--format <format>', 'output format (default: from --output)').choices(['mp4', 'webm', 'mkv']))
     .addOption(new Option('--layout <layout>', 'layout').choices(['grid', 'speaker', 'single']).default('grid'))
+    .option('--layout-url <url>', 'record this custom layout page (tab capture) instead of a built-in layout; it gets url, token, layout, width, height, fps and says START_RECORDING / END_RECORDING on its console')
     .action(async (opts) => {
       // flags and LIVEKIT_* are read by commander; everything else by the one config loader
       const config = loadConfig({

@@ -38,6 +38,11 @@ export const StartRecordingBody = z
     videoBitrate: z.number().int().min(OPTION_LIMITS.minVideoBitrate).max(OPTION_LIMITS.maxVideoBitrate).optional(),
     audioBitrate: z.number().int().min(OPTION_LIMITS.minAudioBitrate).max(OPTION_LIMITS.maxAudioBitrate).optional(),
     maxDurationSeconds: z.number().int().min(1).optional(),
+    customLayoutUrl: z
+      .string()
+      .max(2000)
+      .optional()
+      .openapi({ description: 'A custom layout page (an origin the operator allowed in RECORDER_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout' }),
   })
   .openapi('StartRecordingBody');
 

@@ -18,6 +18,7 @@ export interface RecordCommandOptions {
   fps: number;
   format?: string;
   layout: string;
+  layoutUrl?: string;
 }
 
 export function parseFormat(format: string | undefined, output: string): OutputFormat {
@@ -35,6 +36,7 @@ function checkOptions(o: RecordCommandOptions): void {
   if (!Number.isFinite(o.fps) || o.fps < 1 || o.fps > 60) throw bad('--fps must be from 1 to 60');
   if (o.duration !== undefined && (!Number.isFinite(o.duration) || o.duration <= 0)) throw bad('--duration must be a positive number of seconds');
   if (!(LAYOUTS as readonly string[]).includes(o.layout)) throw bad(`--layout must be one of ${LAYOUTS.join(', ')}`);
+  if (o.layoutUrl !== undefined && !/^https?:\/\/[^/]/.test(o.layoutUrl)) throw bad('--layout-url must be an http(s) URL');
 }
 
 /**
@@ -69,7 +71,7 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
       id: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${crypto.randomBytes(3).toString('hex')}`,
       roomName: o.room,
       outputPath: path.resolve(o.output),
-      options: { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout as LayoutName },
+      options: { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout as LayoutName, ...(o.layoutUrl ? { customLayoutUrl: o.layoutUrl } : {}) },
       maxDurationSeconds: o.duration,
     });
     if (interrupted) void live.stop();

@@ -97,7 +97,31 @@ export class BrowserPool {
   }
 
   private async loadPage(browser: Browser): Promise<RecorderPage> {
-    if (!this.standbyUrl) throw new AppError('INTERNAL', 'browser pool not started');
+    const standbyUrl = this.standbyUrl;
+    if (!standbyUrl) throw new AppError('INTERNAL', 'browser pool not started');
+    return this.pageInNewContext(browser, async (page) => {
+      await page.goto(standbyUrl, { waitUntil: 'load', timeout: 15000 });
+      await page.waitForFunction('window.recorder && window.recorderState.marks.ready !== undefined', { timeout: 15000 });
+    });
+  }
+
+  /**
+   * An operator's layout page at `url`, in its own browser context, its viewport at the
+   * output size (tab capture records the viewport). `beforeLoad` sees the page before it
+   * navigates (to listen to its console from the first line).
+   */
+  async openUrlPage(url: string, size: { width: number; height: number }, beforeLoad?: (page: Page) => void): Promise<RecorderPage> {
+    return this.pageInNewContext(await this.browser(), async (page) => {
+      await page.setViewport({ width: size.width, height: size.height, deviceScaleFactor: 1 });
+      // the capture script is injected into the operator's page; its CSP must not refuse it
+      await page.setBypassCSP(true);
+      beforeLoad?.(page);
+      const res = await page.goto(url, { waitUntil: 'load', timeout: 15000 });
+      if (res && !res.ok()) throw new Error(`HTTP ${res.status()}`);
+    });
+  }
+
+  private async pageInNewContext(browser: Browser, prepare: (page: Page) => Promise<void>): Promise<RecorderPage> {
     const context: BrowserContext = await browser.createBrowserContext();
     let closing: Promise<void> | undefined;
     // a hung browser must not hang the end of a recording: its media is already spooled
@@ -107,8 +131,7 @@ export class BrowserPool {
     };
     try {
       const page = await context.newPage();
-      await page.goto(this.standbyUrl, { waitUntil: 'load', timeout: 15000 });
-      await page.waitForFunction('window.recorder && window.recorderState.marks.ready !== undefined', { timeout: 15000 });
+      await prepare(page);
       return { page, close };
     } catch (err) {
       await close();

@@ -10,6 +10,7 @@ import type { IngestServer } from './ingest-server';
 import type { Logger } from './logger';
 import { probe } from './probe';
 import { SpoolFile } from './spool';
+import { bundledPageDir } from './static-files';
 import type {
   LiveRecording,
   RecordingEndReason,
@@ -116,7 +117,7 @@ export class RecordingSession implements LiveRecording {
       if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
       if (o.background) params.set('background', o.background);
 
-      this.page = await deps.pool.openPage();
+      this.page = o.customLayoutUrl ? await this.openLayoutPage(o.customLayoutUrl, token) : await deps.pool.openPage();
       const page = this.page.page;
       page.on('pageerror', (err) => log.warn({ err: (err as Error).message }, 'recorder page error'));
       page.on('console', (m) => {
@@ -169,6 +170,49 @@ export class RecordingSession implements LiveRecording {
       await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
       this.finished.reject(error);
       throw error;
+    }
+  }
+
+  /**
+   * A custom layout page: opened with the launch parameters a layout needs (never the ingest
+   * URL, which carries the secret), then, once it said START_RECORDING, given the
+   * tab-capture script that records it. END_RECORDING from it ends the recording.
+   */
+  private async openLayoutPage(layoutUrl: string, token: string): Promise<RecorderPage> {
+    const { deps, req } = this;
+    const o = req.options;
+    const target = new URL(layoutUrl);
+    const launch = { url: deps.livekit.url, token, layout: o.layout, width: String(o.width), height: String(o.height), fps: String(o.fps) };
+    for (const [k, v] of Object.entries(launch)) target.searchParams.set(k, v);
+    const ready = deferred<void>();
+    const opened = await deps.pool
+      .openUrlPage(target.toString(), { width: o.width, height: o.height }, (page) => {
+      page.on('console', (m) => {
+        const text = m.text();
+        if (text === 'START_RECORDING') ready.resolve();
+        else if (text === 'END_RECORDING') {
+          deps.log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
+          void this.stop('room_ended');
+        }
+      });
+    })
+      .catch((err: Error) => {
+        throw new AppError('LAYOUT_PAGE_FAILED', `cannot load the custom layout page ${target.origin}${target.pathname}: ${err.message}`, { cause: err });
+      });
+    try {
+      const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ready.promise,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new AppError('LAYOUT_PAGE_FAILED', `the custom layout page did not say START_RECORDING within ${timeoutMs / 1000} s`)), timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      await opened.page.addScriptTag({ content: await fs.readFile(path.join(bundledPageDir(), 'tab-capture.js'), 'utf8') });
+      return opened;
+    } catch (err) {
+      await opened.close();
+      throw err;
     }
   }
 

@@ -25,6 +25,8 @@ export interface RecordingOptionsInput {
   videoBitrate?: number;
   audioBitrate?: number;
   maxDurationSeconds?: number;
+  /** A custom layout page, recorded by tab capture; its origin must be allowed by the operator. */
+  customLayoutUrl?: string;
 }
 
 export const RESOLUTION_PRESETS = { '720p': { width: 1280, height: 720 }, '1080p': { width: 1920, height: 1080 } } as const;
@@ -54,7 +56,7 @@ export interface ResolvedOptions {
  * Turns a start request into recorder options, refusing what the recorder cannot do with
  * UNSUPPORTED_OPTION. `maxDurationSeconds` is capped by the operator's limit.
  */
-export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { maxDurationSeconds: number }): ResolvedOptions {
+export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { maxDurationSeconds: number; layoutOrigins?: string[] }): ResolvedOptions {
   const bad = (message: string): never => {
     throw new AppError('UNSUPPORTED_OPTION', message);
   };
@@ -100,7 +102,27 @@ export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { 
   };
   if (input.videoBitrate !== undefined) options.videoBitrate = input.videoBitrate;
   if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;
+  if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? []);
   return { options, outputFormat, maxDurationSeconds };
+}
+
+/**
+ * A custom layout page runs with the recorder's room token: only pages the operator allowed
+ * (RECORDER_LAYOUT_ORIGINS) may be one.
+ */
+export function allowedLayoutUrl(raw: string, allowedOrigins: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must be an absolute http(s) URL');
+  if (url.username || url.password) throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must not carry credentials');
+  if (!allowedOrigins.includes(url.origin)) {
+    throw new AppError('LAYOUT_URL_NOT_ALLOWED', `custom layouts from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_LAYOUT_ORIGINS)`);
+  }
+  return url.toString();
 }
 
 /** Same request? Used to tell an idempotent replay from a reused Idempotency-Key. */

@@ -20,6 +20,8 @@ import { callView, recordingView, type CallView, type RecordingView } from './vi
 export interface RecordingsServiceOptions {
   outputDir: string;
   maxDurationSeconds: number;
+  /** Origins allowed for custom layout pages. */
+  layoutOrigins?: string[];
   /** Recovery leaves alone a STARTING row no worker claimed yet if it is younger than this (default 60 s). */
   unclaimedGraceMs?: number;
   /** Throws DISK_FULL when the recorder's disk is too full to start (checked before anything is written). */
@@ -134,7 +136,7 @@ export class RecordingsService {
       throw new AppError('VALIDATION_ERROR', 'Idempotency-Key: 1-255 visible ASCII characters');
     }
     const call = await this.load(actor, callId, 'control');
-    const resolved = resolveRecordingOptions(input, { maxDurationSeconds: this.opts.maxDurationSeconds });
+    const resolved = resolveRecordingOptions(input, { maxDurationSeconds: this.opts.maxDurationSeconds, layoutOrigins: this.opts.layoutOrigins ?? [] });
 
     if (idempotencyKey) {
       const earlier = await this.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);

@@ -85,6 +85,12 @@ describe('recorder record: bad input fails fast with a clear message', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('UNSUPPORTED_OPTION');
   });
+
+  it('refuses a --layout-url that is not an http(s) URL', async () => {
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', path.join(dir, 'x.mp4'), '--layout-url', 'file:///etc/passwd']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--layout-url must be an http(s) URL');
+  });
 });
 
 describe('recorder record: a real recording', () => {

@@ -1,9 +1,13 @@
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic-publishers';
+import { roomService } from '../../src/livekit/tokens';
+import { bundledPageDir } from '../../src/recorder/static-files';
 import { probe } from '../../src/recorder/probe';
 import { Recorder } from '../../src/recorder/recorder';
 import type { OutputFormat, RecordingResult } from '../../src/recorder/types';
@@ -264,6 +268,83 @@ describe('WebM output and the ingest secret', () => {
     expect(video).toMatchObject({ codec: 'vp8', width: 1280, height: 720 });
     expect(info.streams.find((s) => s.type === 'audio')?.codec).toBe('opus');
     expect(colourRegion(await frameAt(result.path, 6), '#ff8800').share).toBeGreaterThan(0.2);
+  }, 60000);
+});
+
+describe('custom layout pages (tab capture)', () => {
+  // The operator's layout host: another origin than the recorder's, serving the example
+  // layout page and one that never says START_RECORDING.
+  let layouts: http.Server;
+  let origin: string;
+  beforeAll(async () => {
+    const pages = path.join(bundledPageDir(), 'examples');
+    layouts = http.createServer((req, res) => {
+      const name = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+      if (name === 'silent.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>silent</title><p>never ready</p>');
+      if (!['custom-layout.html', 'custom-layout.js'].includes(name)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html', 'content-security-policy': "script-src 'self'" });
+      fsSync.createReadStream(path.join(pages, name)).pipe(res);
+    });
+    await new Promise<void>((r) => layouts.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(layouts.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => layouts.close(() => r())));
+
+  const customOptions = (page: string, format: OutputFormat = 'mp4') => ({ width: 1280, height: 720, fps: 30, format, layout: 'grid' as const, customLayoutUrl: `${origin}/${page}` });
+
+  it('records what the page shows and plays: every participant in its tiles, every tone, at a constant 30 fps', async () => {
+    const people = [
+      { identity: 'magenta', colour: '#ff00ff', tone: 450 },
+      { identity: 'lime', colour: '#80ff00', tone: 1500 },
+    ];
+    const joined = [];
+    for (const p of people) joined.push(await publishers.add({ room: 'custom', ...p }));
+    let result: RecordingResult;
+    try {
+      const live = await recorder.start({ id: `custom-${Date.now()}`, roomName: 'custom', outputPath: path.join(dir, 'custom.mp4'), options: customOptions('custom-layout.html') });
+      await sleep(8000);
+      result = await live.stop();
+    } finally {
+      await Promise.all(joined.map((p) => p.leave()));
+    }
+    const info = await probe('ffprobe', result.path, { countFrames: true });
+    const video = info.streams.filter((s) => s.type === 'video');
+    expect(video).toEqual([expect.objectContaining({ codec: 'h264', width: 1280, height: 720 })]);
+    expect(info.streams.filter((s) => s.type === 'audio')).toHaveLength(1);
+    expect(Math.abs(info.durationMs - (result.endedAt.getTime() - result.startedAt.getTime()))).toBeLessThan(500);
+    // tab capture gives 19-30 fps here; the page redraws it at a fixed rate
+    expect(video[0]!.fps).toBeGreaterThanOrEqual(29);
+    for (const t of [5, info.durationMs / 1000 - 1]) {
+      const frame = await frameAt(result.path, t);
+      const [a, b] = people.map((p) => colourRegion(frame, p.colour));
+      expect({ t, a: a!.share > 0.08, b: b!.share > 0.08 }).toEqual({ t, a: true, b: true });
+      expect(Math.hypot(a!.cx - b!.cx, a!.cy - b!.cy)).toBeGreaterThan(0.2);
+    }
+    const samples = await audioSamples(result.path, 3, 4);
+    const floor = Math.max(...[700, 1000, 2000].map((hz) => tonePower(samples, hz)));
+    for (const p of people) expect(tonePower(samples, p.tone)).toBeGreaterThan(floor * 100);
+    expect(await recorder.pool.openPages()).toBe(0);
+    expect(recorder.ingest.openSockets).toBe(0);
+  }, 90000);
+
+  it('ends the recording when the page says END_RECORDING (here: the room was closed)', async () => {
+    const pub = await publishers.add({ room: 'custom-end', identity: 'violet', colour: '#8000ff', tone: 600 });
+    const live = await recorder.start({ id: `custom-end-${Date.now()}`, roomName: 'custom-end', outputPath: path.join(dir, 'custom-end.mkv'), options: customOptions('custom-layout.html', 'mkv') });
+    await sleep(3000);
+    await roomService(livekit).deleteRoom('custom-end');
+    const result = await Promise.race([live.done, sleep(15000).then(() => null)]);
+    await pub.leave();
+    expect(result?.endReason).toBe('room_ended');
+    expect((await probe('ffprobe', result!.path)).durationMs).toBeGreaterThan(2500);
+  }, 60000);
+
+  it('a layout page that cannot load, or never says START_RECORDING, fails the start with LAYOUT_PAGE_FAILED and leaves nothing open', async () => {
+    const start = (page: string) => recorder.start({ id: `custom-bad-${Date.now()}`, roomName: 'custom-bad', outputPath: path.join(dir, `custom-bad-${page}.mp4`), options: customOptions(page) });
+    await expect(start('missing.html')).rejects.toMatchObject({ code: 'LAYOUT_PAGE_FAILED', message: expect.stringMatching(/HTTP 404/) });
+    await expect(start('silent.html')).rejects.toMatchObject({ code: 'LAYOUT_PAGE_FAILED', message: expect.stringMatching(/START_RECORDING/) });
+    expect(await recorder.pool.openPages()).toBe(0);
+    expect(recorder.ingest.openSockets).toBe(0);
+    expect(recorder.activeCount).toBe(0);
   }, 60000);
 });
 

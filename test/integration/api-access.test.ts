@@ -18,7 +18,7 @@ describe('API access and validation', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('access');
-    const config = testConfig({ DATABASE_URL: db.url, RECORDING_MAX_DURATION_SECONDS: '3600' });
+    const config = testConfig({ DATABASE_URL: db.url, RECORDING_MAX_DURATION_SECONDS: '3600', RECORDER_LAYOUT_ORIGINS: 'https://layouts.example.com' });
     svc = await createService(config, { recorder: new FfmpegTestRecorder(), presence: false });
     await svc.start();
     http = await listen(svc.app);
@@ -125,6 +125,8 @@ describe('API access and validation', () => {
       ['start: width without height', 'POST', '/api/video-calls/m-call/recording/start', { body: { width: 640 } }, 400, 'UNSUPPORTED_OPTION'],
       ['start: preset and size', 'POST', '/api/video-calls/m-call/recording/start', { body: { resolution: '720p', width: 640, height: 360 } }, 400, 'UNSUPPORTED_OPTION'],
       ['start: too long', 'POST', '/api/video-calls/m-call/recording/start', { body: { maxDurationSeconds: 999999 } }, 400, 'UNSUPPORTED_OPTION'],
+      ['start: layout page from an origin not allowed', 'POST', '/api/video-calls/m-call/recording/start', { body: { customLayoutUrl: 'https://evil.example.com/layout.html' } }, 400, 'LAYOUT_URL_NOT_ALLOWED'],
+      ['start: layout page not http(s)', 'POST', '/api/video-calls/m-call/recording/start', { body: { customLayoutUrl: 'javascript:alert(1)' } }, 400, 'UNSUPPORTED_OPTION'],
       ['start: width as string', 'POST', '/api/video-calls/m-call/recording/start', { body: { width: '640', height: 360 } }, 400, 'VALIDATION_ERROR'],
       ['start: body > 64 KiB', 'POST', '/api/video-calls/m-call/recording/start', { raw: JSON.stringify({ layout: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json' } }, 413, 'PAYLOAD_TOO_LARGE'],
       ['start: bad Idempotency-Key', 'POST', '/api/video-calls/m-call/recording/start', { body: {}, headers: { 'idempotency-key': 'k'.repeat(300) } }, 400, 'VALIDATION_ERROR'],
@@ -149,9 +151,15 @@ describe('API access and validation', () => {
   });
 
   test('after all that, recording still works', async () => {
-    const start = await call(base(), 'POST', '/api/video-calls/m-call/recording/start', { ...actors.host, body: { width: 640, height: 360, fps: 25 } });
+    const start = await call(base(), 'POST', '/api/video-calls/m-call/recording/start', {
+      ...actors.host,
+      body: { width: 640, height: 360, fps: 25, customLayoutUrl: 'https://layouts.example.com/call.html' },
+    });
     expect(start.status).toBe(201);
     const id = start.body.data.id;
+    // the allowed layout page reaches the recorder with the options
+    const row = await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } });
+    expect(row.options).toMatchObject({ width: 640, height: 360, customLayoutUrl: 'https://layouts.example.com/call.html' });
     const get = async () => (await call(base(), 'GET', `/api/video-calls/m-call/recording/${id}`, actors.participant)).body.data;
     await waitFor(async () => (await get()).status === 'RECORDING', 10000, 'RECORDING');
     const race = await call(base(), 'POST', '/api/video-calls/m-call/recording/start', actors.host);

@@ -54,6 +54,21 @@ describe('recording options', () => {
   ])('refuses %j with UNSUPPORTED_OPTION', (input) => {
     expect(() => resolveRecordingOptions(input, limits)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION', status: 400 }));
   });
+  test('a custom layout page only from an origin the operator allowed', () => {
+    const allowed = { ...limits, layoutOrigins: ['https://layouts.example.com', 'http://127.0.0.1:3000'] };
+    expect(resolveRecordingOptions({ customLayoutUrl: 'https://layouts.example.com/a/b.html?theme=dark' }, allowed).options.customLayoutUrl).toBe(
+      'https://layouts.example.com/a/b.html?theme=dark',
+    );
+    expect(resolveRecordingOptions({ customLayoutUrl: 'http://127.0.0.1:3000/' }, allowed).options.customLayoutUrl).toBe('http://127.0.0.1:3000/');
+    for (const url of ['https://evil.example.com/x', 'http://layouts.example.com/x', 'https://layouts.example.com:8443/x', 'http://127.0.0.1:3001/']) {
+      expect(() => resolveRecordingOptions({ customLayoutUrl: url }, allowed)).toThrow(expect.objectContaining({ code: 'LAYOUT_URL_NOT_ALLOWED', status: 400 }));
+    }
+    // nothing is allowed unless the operator said so
+    expect(() => resolveRecordingOptions({ customLayoutUrl: 'https://layouts.example.com/' }, limits)).toThrow(expect.objectContaining({ code: 'LAYOUT_URL_NOT_ALLOWED' }));
+    for (const url of ['layouts.example.com/x', 'javascript:alert(1)', 'file:///etc/passwd', 'https://user:pw@layouts.example.com/']) {
+      expect(() => resolveRecordingOptions({ customLayoutUrl: url }, allowed)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
+    }
+  });
   test('audio-only formats: the recorder writes mkv, the delivery is m4a or ogg', () => {
     for (const format of ['m4a', 'ogg'] as const) {
       const r = resolveRecordingOptions({ format }, limits);

@@ -1,0 +1,147 @@
+import { Capture } from './capture';
+import { FrameClock } from './frame-clock';
+import { Mixer } from './mixer';
+import type { PageMessage } from './protocol';
+
+/**
+ * The picture source for custom layout pages: the worker injects this script into the
+ * operator's page once it said START_RECORDING, and it records the tab itself (what the
+ * page shows and plays) into the same MediaRecorder -> ingest path as the compositor.
+ * Same interface as the recorder page: window.recorder.start(query) / stop() and
+ * window.recorderState. Query: ingest width height fps format vbr abr timeslice.
+ * Chromium must run with --auto-accept-this-tab-capture, else getDisplayMedia never answers.
+ *
+ * Tab capture delivers a frame only when the page repaints, and fewer on a loaded machine
+ * (19-30 fps measured here); the captured picture is drawn on a canvas at the fixed frame
+ * rate, as the compositor does, so the file has a constant one.
+ */
+
+const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
+const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
+
+interface TabRecorderState {
+  phase: 'standby' | 'starting' | 'recording' | 'stopping' | 'stopped' | 'failed';
+  joined: boolean;
+  error?: string;
+  mimeType?: string;
+  marks: Record<string, number>;
+}
+
+const w = window as unknown as {
+  recorderState: TabRecorderState;
+  recorder: { start(query: string): Promise<void>; stop(): Promise<void> };
+};
+const state: TabRecorderState = { phase: 'standby', joined: true, marks: { script: performance.now(), ready: performance.now() } };
+const mark = (name: string) => (state.marks[name] = performance.now());
+let stopRecording: () => Promise<void> = async () => undefined;
+const clock = new FrameClock();
+
+async function start(query: string): Promise<void> {
+  if (state.phase !== 'standby') throw new Error(`tab recorder is ${state.phase}, not standby`);
+  state.phase = 'starting';
+  mark('start');
+  const q = new URLSearchParams(query);
+  const num = (k: string, d: number) => (q.get(k) ? Number(q.get(k)) : d);
+  const width = num('width', 1280);
+  const height = num('height', 720);
+  const fps = num('fps', 30);
+
+  const tab = await navigator.mediaDevices.getDisplayMedia({
+    video: { frameRate: fps, width, height },
+    // what the page plays, untouched: no call-style processing of a mix
+    audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    preferCurrentTab: true,
+    selfBrowserSurface: 'include',
+  } as DisplayMediaStreamOptions);
+  mark('tab');
+  const [video] = tab.getVideoTracks();
+  if (!video) throw new Error('tab capture gave no video track');
+  // The tab's audio goes through a mix with a silent source, so the audio track carries
+  // time even while the page plays nothing.
+  const picture = await fixedRate(video, width, height, fps);
+  const mixer = new Mixer();
+  await mixer.resume();
+  const [tabAudio] = tab.getAudioTracks();
+  if (tabAudio) mixer.add('tab', tabAudio);
+
+  const capture: Capture = new Capture(
+    new MediaStream([picture.track, mixer.track]),
+    {
+      ingestUrl: q.get('ingest') ?? '',
+      mimeTypes: q.get('format') === 'webm' ? VPX : [...H264, ...VPX],
+      timesliceMs: num('timeslice', 1000),
+      videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
+      audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,
+    },
+    (): PageMessage => ({ type: 'hello', mimeType: capture.mimeType, width, height, fps }),
+  );
+  state.mimeType = capture.mimeType;
+  const statsTimer = setInterval(() => {
+    capture.sendStats({ type: 'stats', fps: picture.fps(), participants: 0, frames: picture.frames(), audioInputs: tabAudio ? 1 : 0 });
+  }, 1000);
+  video.addEventListener('ended', () => capture.sendStats({ type: 'error', message: 'the tab capture ended' }));
+
+  stopRecording = async () => {
+    if (state.phase !== 'recording') return;
+    state.phase = 'stopping';
+    clearInterval(statsTimer);
+    await capture.stop();
+    picture.stop();
+    tab.getTracks().forEach((t) => t.stop());
+    state.phase = 'stopped';
+    await mixer.close();
+  };
+
+  capture.onFirstData = () => mark('firstData');
+  capture.start();
+  mark('capture');
+  state.phase = 'recording';
+}
+
+/** The tab's video redrawn on a canvas at `fps`, whether or not the page repainted. */
+async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: number, fps: number) {
+  const el = document.createElement('video');
+  el.muted = true;
+  el.playsInline = true;
+  el.srcObject = new MediaStream([tabVideo]);
+  // in the DOM, but outside the viewport that is being captured
+  el.style.cssText = 'position:fixed;left:-10000px;top:0;width:2px;height:2px;';
+  document.body.appendChild(el);
+  await el.play();
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext('2d', { alpha: false })!;
+  const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
+  let frames = 0;
+  const times: number[] = [];
+  clock.start(1000 / fps, () => {
+    if (el.readyState >= 2) ctx.drawImage(el, 0, 0, width, height);
+    track.requestFrame();
+    frames++;
+    const now = performance.now();
+    times.push(now);
+    while (times.length && times[0]! < now - 1000) times.shift();
+  });
+  return {
+    track,
+    frames: () => frames,
+    fps: () => times.length,
+    stop: () => {
+      clock.stop();
+      track.stop();
+      el.remove();
+    },
+  };
+}
+
+w.recorderState = state;
+w.recorder = {
+  start: (query) =>
+    start(query).catch((err: Error) => {
+      state.phase = 'failed';
+      state.error = err.message;
+      throw err;
+    }),
+  stop: () => stopRecording(),
+};
