@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,14 +14,15 @@ import { findFreeDevServerPort, startDevServer } from '../src/livekit/dev-server
 import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
 import { processTree } from '../src/observability/process-tree';
 import { probe } from '../src/recorder/probe';
+import { bundledPageDir } from '../src/recorder/static-files';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { LivekitCredentials } from '../src/livekit/tokens';
 import type { RecordingRequest } from '../src/recorder/types';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-// which parts to run: cost (CPU, memory, fps, warm start, stop), cold, av
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,cold,av').split(','));
+// which parts to run: cost (CPU, memory, fps, warm start, stop), custom (the same of a custom layout page), cold, av
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,custom,cold,av').split(','));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TICK = 100; // USER_HZ on Linux
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,8 +58,68 @@ function pssMb(pids: number[]): number {
   return kb / 1024;
 }
 
-function request(id: string, room: string, out: string, format: 'mp4' | 'mkv' = 'mp4'): RecordingRequest {
-  return { id, roomName: room, outputPath: out, options: { width: 1280, height: 720, fps: 30, format, layout: 'grid' } };
+function request(id: string, room: string, out: string, format: 'mp4' | 'mkv' = 'mp4', customLayoutUrl?: string): RecordingRequest {
+  return { id, roomName: room, outputPath: out, options: { width: 1280, height: 720, fps: 30, format, layout: 'grid', ...(customLayoutUrl ? { customLayoutUrl } : {}) } };
+}
+
+interface RunFigures {
+  cpuPerSecond: number;
+  peakPssMb: number;
+  fps: number;
+  startMs: number;
+  stopMs: number;
+  durationErrorMs: number;
+  seconds: number;
+}
+
+/** One recording of SECONDS: the recorder's CPU (its browser tree, its FFmpeg, this process) and memory. */
+async function measureRun(recorder: Recorder, req: RecordingRequest): Promise<RunFigures> {
+  const browserPid = recorder.pool.pids()[0];
+  const cpu0 = cpuSeconds(processTree(browserPid));
+  const self0 = process.cpuUsage();
+  const t0 = Date.now();
+  const live = await recorder.start(req);
+  const startMs = Date.now() - t0;
+  let peak = 0;
+  const ffmpegPid = live.ffmpegPid();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, pssMb([...processTree(browserPid), ...(ffmpegPid ? [ffmpegPid] : [])]));
+  }, 500);
+  await sleep(SECONDS * 1000);
+  const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
+  const ts = Date.now();
+  const result = await live.stop();
+  const stopMs = Date.now() - ts;
+  clearInterval(sampler);
+  const self = process.cpuUsage(self0);
+  const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
+  const info = await probe('ffprobe', result.path, { countFrames: true });
+  const seconds = info.durationMs / 1000;
+  return {
+    cpuPerSecond: (browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds,
+    peakPssMb: peak,
+    fps: info.streams.find((s) => s.type === 'video')?.fps ?? 0,
+    startMs,
+    stopMs,
+    durationErrorMs: info.durationMs - (result.endedAt.getTime() - result.startedAt.getTime()),
+    seconds,
+  };
+}
+
+/** The example custom layout page, served from an origin of its own as an operator would. */
+async function serveExampleLayout(): Promise<{ url: string; close: () => Promise<void> }> {
+  const dir = path.join(bundledPageDir(), 'examples');
+  const server = http.createServer((req, res) => {
+    const name = path.basename(new URL(req.url ?? '/', 'http://x').pathname);
+    if (!['custom-layout.html', 'custom-layout.js'].includes(name)) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html' });
+    fs.createReadStream(path.join(dir, name)).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/custom-layout.html`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** White-frame onsets (video) and beep onsets (audio) in seconds; their pairing gives the A/V offset. */
@@ -113,7 +175,7 @@ async function main(): Promise<void> {
     avOffsetMs: Number(process.env.BENCH_AV_OFFSET_MS ?? config.recorder.avOffsetMs),
   };
   const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
-  const rows: Record<string, number[]> = { cpuPerSecond: [], peakPssMb: [], fps: [], warmStartMs: [], coldStartMs: [], stopMs: [], durationErrorMs: [], x264CpuPerSecond: [], ratioToX264: [] };
+  const rows: Record<string, number[]> = { cpuPerSecond: [], peakPssMb: [], fps: [], warmStartMs: [], coldStartMs: [], stopMs: [], durationErrorMs: [], x264CpuPerSecond: [], ratioToX264: [], customCpuPerSecond: [], customPeakPssMb: [], customFps: [], customStartMs: [] };
   let avOffsets: number[] = [];
   try {
     for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
@@ -122,31 +184,14 @@ async function main(): Promise<void> {
     try {
       for (let r = 0; r < (PARTS.has('cost') ? RUNS : 0); r++) {
         const out = path.join(dir, `run${r}.mp4`);
-        const browserPid = recorder.pool.pids()[0];
-        const cpu0 = cpuSeconds(processTree(browserPid));
-        const self0 = process.cpuUsage();
-        const t0 = Date.now();
-        const live = await recorder.start(request(`run${r}`, 'bench', out));
-        rows.warmStartMs.push(Date.now() - t0);
-        let peak = 0;
-        const ffmpegPid = live.ffmpegPid();
-        const sampler = setInterval(() => {
-          peak = Math.max(peak, pssMb([...processTree(browserPid), ...(ffmpegPid ? [ffmpegPid] : [])]));
-        }, 500);
-        await sleep(SECONDS * 1000);
-        const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
-        const ts = Date.now();
-        const result = await live.stop();
-        rows.stopMs.push(Date.now() - ts);
-        clearInterval(sampler);
-        const self = process.cpuUsage(self0);
-        const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
-        const info = await probe('ffprobe', result.path, { countFrames: true });
-        const seconds = info.durationMs / 1000;
-        rows.cpuPerSecond.push((browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds);
-        rows.peakPssMb.push(peak);
-        rows.fps.push(info.streams.find((s) => s.type === 'video')?.fps ?? 0);
-        rows.durationErrorMs.push(info.durationMs - (result.endedAt.getTime() - result.startedAt.getTime()));
+        const f = await measureRun(recorder, request(`run${r}`, 'bench', out));
+        const seconds = f.seconds;
+        rows.warmStartMs.push(f.startMs);
+        rows.stopMs.push(f.stopMs);
+        rows.cpuPerSecond.push(f.cpuPerSecond);
+        rows.peakPssMb.push(f.peakPssMb);
+        rows.fps.push(f.fps);
+        rows.durationErrorMs.push(f.durationErrorMs);
         // the baseline: ffmpeg's own libx264 veryfast encode of the same recording
         const { stdout } = await run('bash', ['-c', `ffmpeg -v error -i "${out}" -an -c:v libx264 -preset veryfast -f null - && times`]);
         const [, children] = stdout.trim().split('\n');
@@ -158,6 +203,23 @@ async function main(): Promise<void> {
         rows.ratioToX264.push(rows.cpuPerSecond[r] / rows.x264CpuPerSecond[r]);
         process.stderr.write(`run ${r + 1}/${RUNS} done\n`);
         await sleep(1000);
+      }
+      // the same room through the example custom layout page (tab capture, redrawn at a fixed rate)
+      if (PARTS.has('custom')) {
+        const layout = await serveExampleLayout();
+        try {
+          for (let r = 0; r < RUNS; r++) {
+            const f = await measureRun(recorder, request(`custom${r}`, 'bench', path.join(dir, `custom${r}.mp4`), 'mp4', layout.url));
+            rows.customCpuPerSecond.push(f.cpuPerSecond);
+            rows.customPeakPssMb.push(f.peakPssMb);
+            rows.customFps.push(f.fps);
+            rows.customStartMs.push(f.startMs);
+            process.stderr.write(`custom layout run ${r + 1}/${RUNS} done\n`);
+            await sleep(1000);
+          }
+        } finally {
+          await layout.close();
+        }
       }
     } finally {
       await recorder.close();
@@ -212,6 +274,13 @@ function printSummary(rows: Record<string, number[]>, avOffsets: number[]): void
     coldStartMs: med(rows.coldStartMs),
     stopMs: med(rows.stopMs),
     durationErrorMs: med(rows.durationErrorMs),
+    customLayout: {
+      cpuSecondsPerRecordedSecond: med(rows.customCpuPerSecond),
+      ratioToCanvas: med(rows.customCpuPerSecond) / med(rows.cpuPerSecond),
+      peakMemoryMb: med(rows.customPeakPssMb),
+      fps: med(rows.customFps),
+      startMs: med(rows.customStartMs),
+    },
     avOffsetMs: avOffsets.length ? median(avOffsets) : null,
     avOffsetSamples: avOffsets,
     perRun: rows,
@@ -226,6 +295,11 @@ function printSummary(rows: Record<string, number[]>, avOffsets: number[]): void
     ['start latency, cold (ms)', String(summary.coldStartMs), ''],
     ['stop latency (ms)', String(summary.stopMs), '< 1000'],
     ['file duration - wall time (ms)', String(summary.durationErrorMs), '|x| < 500'],
+    ['custom layout page: CPU-s per recorded s', summary.customLayout.cpuSecondsPerRecordedSecond.toFixed(3), ''],
+    ['custom layout / canvas CPU ratio', summary.customLayout.ratioToCanvas.toFixed(2), ''],
+    ['custom layout: peak memory (PSS, MB)', summary.customLayout.peakMemoryMb.toFixed(0), ''],
+    ['custom layout: fps (from the file)', summary.customLayout.fps.toFixed(2), ''],
+    ['custom layout: start latency (ms)', String(summary.customLayout.startMs), ''],
     ['A/V offset, audio after video (ms)', summary.avOffsetMs === null ? 'n/a' : String(summary.avOffsetMs), '|x| <= 45'],
   ];
   process.stdout.write(`\nmedians of ${RUNS} runs, ${SECONDS} s each\n`);
