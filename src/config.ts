@@ -41,7 +41,11 @@ const envSchema = z.object({
   FFPROBE_PATH: z.string().default('ffprobe'),
   RECORDER_WARM_BROWSERS: z.coerce.number().int().min(0).max(16).default(1),
   RECORDER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
-  RECORDER_CUSTOM_LAYOUT_ORIGINS: csv.default([]),
+  /** Origins whose pages may be custom layouts (customLayoutUrl); none by default. */
+  RECORDER_CUSTOM_LAYOUT_ORIGINS: csv
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
+    .transform((list) => list.map((o) => new URL(o).origin))
+    .default([]),
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -60,11 +64,6 @@ const envSchema = z.object({
   RECORDING_OUTPUT_DIR: z.string().default(path.join(os.homedir(), '.livekit-recorder', 'recordings')),
   RECORDING_SPOOL_DIR: z.string().optional(),
   RECORDING_MAX_DURATION_SECONDS: z.coerce.number().int().positive().default(4 * 3600),
-  /** Origins whose pages may be custom layouts (customLayoutUrl); none by default. */
-  RECORDER_LAYOUT_ORIGINS: csv
-    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
-    .transform((list) => list.map((o) => new URL(o).origin))
-    .default([]),
   RECORDING_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(60),
   RECORDING_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
   RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
@@ -112,7 +111,7 @@ export interface Config {
   };
   database: { url?: string; pgliteDir?: string };
   redis: { url?: string };
-  recordings: { maxDurationSeconds: number; layoutOrigins: string[]; idleTimeoutSeconds: number; retentionDays: number; retentionIntervalSeconds: number };
+  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionDays: number; retentionIntervalSeconds: number };
   storage: {
     provider: Env['RECORDING_STORAGE_PROVIDER'];
     bucket?: string;
@@ -163,7 +162,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL },
     recordings: {
       maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,
-      layoutOrigins: e.RECORDER_LAYOUT_ORIGINS,
       idleTimeoutSeconds: e.RECORDING_IDLE_TIMEOUT_SECONDS,
       retentionDays: e.RECORDING_RETENTION_DAYS,
       retentionIntervalSeconds: e.RECORDING_RETENTION_INTERVAL_SECONDS,

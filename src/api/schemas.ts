@@ -42,7 +42,7 @@ export const StartRecordingBody = z
       .string()
       .max(2000)
       .optional()
-      .openapi({ description: 'A custom layout page (an origin the operator allowed in RECORDER_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout' }),
+      .openapi({ description: 'A custom layout page (an origin the operator allowed in RECORDER_CUSTOM_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout' }),
   })
   .openapi('StartRecordingBody');
 

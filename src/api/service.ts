@@ -172,7 +172,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       {
         outputDir: config.recorder.outputDir,
         maxDurationSeconds: config.recordings.maxDurationSeconds,
-        layoutOrigins: config.recordings.layoutOrigins,
+        layoutOrigins: config.recorder.customLayoutOrigins,
         ...(config.recorder.minFreeDiskMb > 0
           ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) }
           : {}),

@@ -108,7 +108,7 @@ export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { 
 
 /**
  * A custom layout page runs with the recorder's room token: only pages the operator allowed
- * (RECORDER_LAYOUT_ORIGINS) may be one.
+ * (RECORDER_CUSTOM_LAYOUT_ORIGINS) may be one.
  */
 export function allowedLayoutUrl(raw: string, allowedOrigins: string[]): string {
   let url: URL;
@@ -120,7 +120,7 @@ export function allowedLayoutUrl(raw: string, allowedOrigins: string[]): string 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must be an absolute http(s) URL');
   if (url.username || url.password) throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must not carry credentials');
   if (!allowedOrigins.includes(url.origin)) {
-    throw new AppError('LAYOUT_URL_NOT_ALLOWED', `custom layouts from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_LAYOUT_ORIGINS)`);
+    throw new AppError('LAYOUT_URL_NOT_ALLOWED', `custom layouts from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_CUSTOM_LAYOUT_ORIGINS)`);
   }
   return url.toString();
 }

@@ -18,7 +18,7 @@ describe('API access and validation', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('access');
-    const config = testConfig({ DATABASE_URL: db.url, RECORDING_MAX_DURATION_SECONDS: '3600', RECORDER_LAYOUT_ORIGINS: 'https://layouts.example.com' });
+    const config = testConfig({ DATABASE_URL: db.url, RECORDING_MAX_DURATION_SECONDS: '3600', RECORDER_CUSTOM_LAYOUT_ORIGINS: 'https://layouts.example.com' });
     svc = await createService(config, { recorder: new FfmpegTestRecorder(), presence: false });
     await svc.start();
     http = await listen(svc.app);
