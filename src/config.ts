@@ -41,6 +41,11 @@ const envSchema = z.object({
   FFPROBE_PATH: z.string().default('ffprobe'),
   RECORDER_WARM_BROWSERS: z.coerce.number().int().min(0).max(16).default(1),
   RECORDER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  /** Cores this worker commits to recordings (default: all of them); see recordings/capacity.ts. */
+  RECORDER_CPU_BUDGET: z.coerce.number().positive().max(1024).default(os.availableParallelism()),
+  /** Cores one 1280x720 30 fps recording takes: built-in layout / custom layout page (npm run bench). */
+  RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.35),
+  RECORDER_COST_CUSTOM_LAYOUT: z.coerce.number().positive().max(64).default(0.8),
   /** Origins whose pages may be custom layouts (customLayoutUrl); none by default. */
   RECORDER_CUSTOM_LAYOUT_ORIGINS: csv
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
@@ -100,6 +105,8 @@ export interface Config {
     ffprobePath: string;
     warmBrowsers: number;
     maxConcurrent: number;
+    cpuBudget: number;
+    costs: { canvas: number; customLayout: number };
     customLayoutOrigins: string[];
     ingestHost: string;
     ingestPort: number;
@@ -149,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ffprobePath: e.FFPROBE_PATH,
       warmBrowsers: e.RECORDER_WARM_BROWSERS,
       maxConcurrent: e.RECORDER_MAX_CONCURRENT,
+      cpuBudget: e.RECORDER_CPU_BUDGET,
+      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT },
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,
       ingestHost: e.RECORDER_INGEST_HOST,
       ingestPort: e.RECORDER_INGEST_PORT,

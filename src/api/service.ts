@@ -119,6 +119,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       ? new RecordingRunner(lifecycle, deps.recorder, postprocess, presence, {
           workerId,
           idleTimeoutSeconds: config.recordings.idleTimeoutSeconds,
+          capacity: { maxConcurrent: config.recorder.maxConcurrent, cpuBudget: config.recorder.cpuBudget, costs: config.recorder.costs },
           onError: (err, id) => logger.error({ err, recordingId: id }, 'recording runner failed'),
           ...deps.tuning?.runner,
         })
@@ -132,7 +133,6 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         url: config.redis.url,
         workerId,
         ...(runner ? { runner } : {}),
-        capacity: config.recorder.maxConcurrent,
         onError: (err) => logger.warn({ err }, 'redis'),
         ...deps.tuning?.pool,
       });
@@ -151,7 +151,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       readiness.redis = () => redisPool.ping();
       dispatcher = redisPool;
     } else {
-      dispatcher = new LocalDispatcher(runner, config.recorder.maxConcurrent);
+      dispatcher = new LocalDispatcher(runner);
     }
     // Close order: recordings first (they still write), then the dispatcher, then the rest.
     closers.unshift(() => dispatcher.close());
@@ -190,7 +190,11 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       logger,
     );
     closers.unshift(() => maintenance.close());
-    metrics.setSources({ statusCounts: () => repo.statusCounts(), activeRecordings: () => runner?.activeCount() ?? 0 });
+    metrics.setSources({
+      statusCounts: () => repo.statusCounts(),
+      activeRecordings: () => runner?.activeCount() ?? 0,
+      ...(runner ? { cpu: () => ({ budget: runner.limits.cpuBudget, committed: runner.load().committed }) } : {}),
+    });
 
     const app = createApp({
       service: recordings,

@@ -11,6 +11,8 @@ export interface MetricsSources {
   statusCounts?: () => Promise<Record<string, number>>;
   /** Live recordings this process runs. */
   activeRecordings?: () => number;
+  /** This worker's CPU budget and the cores its recordings committed (recordings/capacity.ts). */
+  cpu?: () => { budget: number; committed: number };
 }
 
 export class Metrics {
@@ -43,6 +45,24 @@ export class Metrics {
       registers,
       collect() {
         this.set(self.sources.activeRecordings?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'recorder_cpu_budget_cores',
+      help: 'Cores this worker commits to recordings at most (RECORDER_CPU_BUDGET)',
+      registers,
+      collect() {
+        const cpu = self.sources.cpu?.();
+        if (cpu && Number.isFinite(cpu.budget)) this.set(cpu.budget);
+      },
+    });
+    new Gauge({
+      name: 'recorder_cpu_committed_cores',
+      help: 'Cores committed to the recordings this worker runs (their estimated cost)',
+      registers,
+      collect() {
+        const cpu = self.sources.cpu?.();
+        if (cpu) this.set(cpu.committed);
       },
     });
     this.failures = new Counter({ name: 'recorder_recording_failures_total', help: 'Recordings that ended FAILED, by error code', labelNames: ['code', 'fault'], registers });

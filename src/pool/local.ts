@@ -3,18 +3,14 @@ import type { RecordingEndReason } from '../recorder/types';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import type { RecordingRunner } from '../recordings/runner';
 
-/** Dispatch without Redis: this process's runner takes the job if it has a free slot. */
+/** Dispatch without Redis: this process's runner takes the job if its capacity admits it. */
 export class LocalDispatcher implements DispatchPort {
-  constructor(
-    private readonly runner: RecordingRunner | undefined,
-    private readonly capacity: number,
-  ) {}
+  constructor(private readonly runner: RecordingRunner | undefined) {}
 
   async dispatch(job: RecordingJob): Promise<void> {
     if (!this.runner) throw new AppError('NO_CAPACITY', 'no recorder runs in this process and no Redis is configured');
-    if (this.runner.activeCount() >= this.capacity) {
-      throw new AppError('NO_CAPACITY', `all ${this.capacity} recording slots of this worker are busy`);
-    }
+    const admitted = this.runner.admits(job);
+    if (!admitted.ok) throw new AppError('NO_CAPACITY', `this worker cannot take the recording: ${admitted.reason}`);
     const { accepted } = this.runner.run(job);
     if (!(await accepted)) throw new AppError('CONFLICT', 'the recording was changed before it could start');
   }

@@ -3,15 +3,17 @@ import { AppError } from '../errors';
 import type { RecordingEndReason } from '../recorder/types';
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
+import { fits, recordingCost, type RecordingCosts, type WorkerLoad } from '../recordings/capacity';
 import type { RecordingRunner } from '../recordings/runner';
 
 /**
  * Dispatch across processes through Redis.
- * - `<p>:jobs`: a list of queued jobs; a worker with a free slot pops one (RPOP, so FIFO).
+ * - `<p>:jobs`: a list of queued jobs; a worker pops one (RPOP, so FIFO) and puts it back
+ *   when its capacity does not admit it (see recordings/capacity.ts).
  * - `<p>:owner:<id>`: the owning worker's id, with a TTL its heartbeat keeps renewing;
  *   a missing key means the owner is dead (restart recovery relies on it).
- * - `<p>:workers`: worker id -> { capacity, active, at }, so dispatch fails fast with
- *   NO_CAPACITY when no live worker has a free slot.
+ * - `<p>:workers`: worker id -> its limits, cost model and load, so dispatch fails fast
+ *   with NO_CAPACITY when no live worker would admit the job.
  * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes.
  * A process with a runner is a worker; one without only dispatches.
  */
@@ -19,7 +21,6 @@ export interface RedisPoolOptions {
   url: string;
   workerId: string;
   runner?: RecordingRunner;
-  capacity: number;
   prefix?: string;
   /** How long dispatch waits for a worker to claim the job (default 5 s). */
   claimTimeoutMs?: number;
@@ -28,9 +29,10 @@ export interface RedisPoolOptions {
   onError?: (err: unknown) => void;
 }
 
-interface WorkerInfo {
-  capacity: number;
-  active: number;
+interface WorkerInfo extends WorkerLoad {
+  maxConcurrent: number;
+  cpuBudget: number;
+  costs: RecordingCosts;
   at: number;
 }
 
@@ -90,7 +92,7 @@ export class RedisDispatcher implements DispatchPort {
   // ---- dispatching side ----------------------------------------------------------------
 
   async dispatch(job: RecordingJob): Promise<void> {
-    if (!(await this.anyFreeWorker())) throw new AppError('NO_CAPACITY', 'no recorder worker has a free slot');
+    if (!(await this.anyWorkerAdmits(job))) throw new AppError('NO_CAPACITY', 'no live recorder worker has room for this recording');
     const payload = JSON.stringify(job);
     await this.redis.lpush(this.k('jobs'), payload);
     const deadline = Date.now() + (this.opts.claimTimeoutMs ?? 5000);
@@ -118,13 +120,15 @@ export class RedisDispatcher implements DispatchPort {
     return (await this.redis.exists(this.k('owner', recordingId))) === 1;
   }
 
-  private async anyFreeWorker(): Promise<boolean> {
+  private async anyWorkerAdmits(job: RecordingJob): Promise<boolean> {
     const all = await this.redis.hgetall(this.k('workers'));
     const now = Date.now();
     return Object.values(all).some((v) => {
       try {
         const w = JSON.parse(v) as WorkerInfo;
-        return now - w.at < this.ttl && w.active < w.capacity;
+        // JSON has no Infinity: an unlimited worker publishes null
+        const limits = { maxConcurrent: w.maxConcurrent ?? Infinity, cpuBudget: w.cpuBudget ?? Infinity };
+        return now - w.at < this.ttl && fits(w, recordingCost(job.options, w.costs), limits);
       } catch {
         return false;
       }
@@ -138,10 +142,15 @@ export class RedisDispatcher implements DispatchPort {
     if (!runner || this.polling || this.closed) return;
     this.polling = true;
     try {
-      while (!this.closed && runner.activeCount() < this.opts.capacity) {
+      while (!this.closed) {
         const payload = await this.redis.rpop(this.k('jobs'));
         if (!payload) break;
         const job = JSON.parse(payload) as RecordingJob;
+        if (!runner.admits(job).ok) {
+          // back where it was, first in line, for a worker with room (or for later)
+          await this.redis.rpush(this.k('jobs'), payload);
+          break;
+        }
         const owner = this.k('owner', job.id);
         const ok = await this.redis.set(owner, this.opts.workerId, 'PX', this.ttl, 'NX');
         if (ok !== 'OK') continue;
@@ -163,7 +172,8 @@ export class RedisDispatcher implements DispatchPort {
 
   private async beat(): Promise<void> {
     if (this.closed || !this.opts.runner) return;
-    const info: WorkerInfo = { capacity: this.opts.capacity, active: this.opts.runner.activeCount(), at: Date.now() };
+    const { maxConcurrent, cpuBudget, costs } = this.opts.runner.limits;
+    const info: WorkerInfo = { maxConcurrent, cpuBudget, costs, ...this.opts.runner.load(), at: Date.now() };
     const multi = this.redis.multi().hset(this.k('workers'), this.opts.workerId, JSON.stringify(info));
     for (const id of this.owned) multi.pexpire(this.k('owner', id), this.ttl);
     await multi.exec();

@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import type { LiveRecording, RecordingEndReason, RecordingResult } from '../recorder/types';
+import { describeRefusal, fits, recordingCost, type CapacityLimits, type WorkerLoad } from './capacity';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
 import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
@@ -13,6 +14,8 @@ export interface RunnerOptions {
   workerId: string;
   /** Stop after the room has had nobody in it for this long (0 disables). */
   idleTimeoutSeconds: number;
+  /** What this worker takes on (default: no limit). */
+  capacity?: CapacityLimits;
   idleCheckMs?: number;
   /** Progress events at most this often (default 5 s). */
   progressIntervalMs?: number;
@@ -48,6 +51,27 @@ export class RecordingRunner {
 
   activeCount(): number {
     return this.entries.size;
+  }
+
+  get limits(): CapacityLimits {
+    return this.opts.capacity ?? { maxConcurrent: Infinity, cpuBudget: Infinity, costs: { canvas: 0, customLayout: 0 } };
+  }
+
+  cost(job: RecordingJob): number {
+    return recordingCost(job.options, this.limits.costs);
+  }
+
+  load(): WorkerLoad {
+    let committed = 0;
+    for (const e of this.entries.values()) committed += this.cost(e.job);
+    return { active: this.entries.size, committed };
+  }
+
+  /** Whether this worker takes `job` now; otherwise the reason, for NO_CAPACITY. */
+  admits(job: RecordingJob): { ok: true } | { ok: false; reason: string } {
+    const load = this.load();
+    const cost = this.cost(job);
+    return fits(load, cost, this.limits) ? { ok: true } : { ok: false, reason: describeRefusal(load, cost, this.limits) };
   }
 
   has(recordingId: string): boolean {

@@ -195,6 +195,8 @@ describe('recording API on PostgreSQL', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/recorder_recordings\{status="COMPLETED"\} [1-9]/);
     expect(metrics.body).toMatch(/recorder_active_recordings/);
+    expect(metrics.body).toMatch(/^recorder_cpu_budget_cores 64$/m); // the test config's RECORDER_CPU_BUDGET
+    expect(metrics.body).toMatch(/^recorder_cpu_committed_cores 0$/m);
     expect(metrics.body).toMatch(/recorder_http_request_duration_seconds_bucket/);
     const doc = await call(base(), 'GET', '/api/openapi.json');
     expect(doc.status).toBe(200);

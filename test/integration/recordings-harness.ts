@@ -31,6 +31,8 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     LIVEKIT_API_SECRET: process.env.TEST_LIVEKIT_API_SECRET ?? 'secret',
     RECORDING_OUTPUT_DIR: tmpDir(),
     RECORDING_RETENTION_INTERVAL_SECONDS: '0',
+    // the ffmpeg double costs next to nothing; tests of the budget set their own
+    RECORDER_CPU_BUDGET: '64',
     ...env,
   });
 }

@@ -232,6 +232,34 @@ describe('recordings lifecycle', () => {
     await waitStatus(svc, first.recording.id, 'COMPLETED');
   });
 
+  test('the CPU budget decides what a worker takes: two 720p canvas recordings fit in one core, a third or a custom layout page does not', async () => {
+    const { svc } = await make({
+      env: { RECORDER_MAX_CONCURRENT: '8', RECORDER_CPU_BUDGET: '1', RECORDER_COST_CANVAS: '0.35', RECORDER_COST_CUSTOM_LAYOUT: '0.8', RECORDER_CUSTOM_LAYOUT_ORIGINS: 'http://127.0.0.1:9' },
+      presence: false,
+    });
+    const calls = [await newCall(svc), await newCall(svc), await newCall(svc), await newCall(svc)];
+    const first = await svc.recordings.startRecording(host, calls[0]!, {});
+    const second = await svc.recordings.startRecording(host, calls[1]!, {});
+    expect(svc.runner!.load()).toEqual({ active: 2, committed: expect.closeTo(0.7, 5) });
+    await expect(svc.recordings.startRecording(host, calls[2]!, {})).rejects.toMatchObject({ code: 'NO_CAPACITY', status: 503, message: expect.stringMatching(/needs 0\.35 cores and 0\.30 of 1 are free \(RECORDER_CPU_BUDGET\)/) });
+    // a smaller picture costs less (down to half): 640x360 at 15 fps fits in what is left
+    const small = await svc.recordings.startRecording(host, calls[2]!, { width: 640, height: 360, fps: 15 });
+    await svc.recordings.stopRecording(host, calls[1]!);
+    await waitStatus(svc, second.recording.id, 'COMPLETED');
+    // 0.35 + 0.175 committed: a custom layout page (0.8) does not fit
+    await expect(svc.recordings.startRecording(host, calls[3]!, { customLayoutUrl: 'http://127.0.0.1:9/layout.html' })).rejects.toMatchObject({ code: 'NO_CAPACITY' });
+    for (const [callId, rec] of [[calls[0]!, first], [calls[2]!, small]] as const) {
+      await svc.recordings.stopRecording(host, callId);
+      await waitStatus(svc, rec.recording.id, 'COMPLETED');
+    }
+    // an idle worker takes even a recording bigger than its budget (1080p custom layout: 1.8 cores)
+    const calls5 = await newCall(svc);
+    const big = await svc.recordings.startRecording(host, calls5, { resolution: '1080p', customLayoutUrl: 'http://127.0.0.1:9/layout.html' });
+    expect(svc.runner!.load().committed).toBeCloseTo(1.8, 5);
+    await svc.recordings.stopRecording(host, calls5);
+    await waitStatus(svc, big.recording.id, 'COMPLETED');
+  });
+
   test('close() stops live recordings (shutdown) and they still reach post-processing', async () => {
     const { svc, recorder } = await make({ presence: false });
     const callId = await newCall(svc);

@@ -25,8 +25,8 @@ describe('Redis worker pool', () => {
     await db?.drop();
   });
 
-  async function node(prefix: string, recorder?: FfmpegTestRecorder, extra: Record<string, unknown> = {}) {
-    const svc = await createService(testConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), RECORDER_MAX_CONCURRENT: '1' }), {
+  async function node(prefix: string, recorder?: FfmpegTestRecorder, extra: Record<string, unknown> = {}, env: Record<string, string> = { RECORDER_MAX_CONCURRENT: '1' }) {
+    const svc = await createService(testConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl(), ...env }), {
       ...(recorder ? { recorder } : {}),
       presence: false,
       workerId: `${recorder ? 'worker' : 'api'}-${randomUUID().slice(0, 6)}`,
@@ -75,6 +75,36 @@ describe('Redis worker pool', () => {
     } finally {
       await unsubscribe();
       await http.close();
+    }
+  });
+
+  test("dispatch follows the workers' CPU budgets: a recording goes where it fits, and is refused when it fits nowhere", async () => {
+    const prefix = `tb-${randomUUID().slice(0, 6)}`;
+    const budget = { RECORDER_MAX_CONCURRENT: '8', RECORDER_CPU_BUDGET: '1', RECORDER_COST_CANVAS: '0.4' };
+    const [recA, recB] = [new FfmpegTestRecorder(), new FfmpegTestRecorder()];
+    const workers = [await node(prefix, recA, {}, budget), await node(prefix, recB, {}, budget)];
+    const api = await node(prefix);
+    const ids: string[] = [];
+    const calls: string[] = [];
+    // four at once: two per worker (0.8 of 1 core each); what a worker cannot fit it leaves for the other
+    await Promise.all(
+      [0, 1, 2, 3].map(async (i) => {
+        const callId = `rb${i}-${prefix}`;
+        calls.push(callId);
+        await api.recordings.createCall(host, { id: callId, roomName: `room-${callId}`, hostId: 'host-1' });
+      }),
+    );
+    for (const callId of calls) ids.push((await api.recordings.startRecording(host, callId, {})).recording.id);
+    expect(workers.map((w) => w.runner!.activeCount())).toEqual([2, 2]);
+    // a fifth fits on neither
+    await api.recordings.createCall(host, { id: `rb4-${prefix}`, roomName: `room-rb4-${prefix}`, hostId: 'host-1' });
+    await expect(api.recordings.startRecording(host, `rb4-${prefix}`, {})).rejects.toMatchObject({ code: 'NO_CAPACITY' });
+    // the load each worker publishes
+    const published = Object.values(await redis.hgetall(`${prefix}:workers`)).map((v) => JSON.parse(v));
+    expect(published).toEqual([0, 1].map(() => expect.objectContaining({ active: 2, committed: expect.closeTo(0.8, 5), cpuBudget: 1, maxConcurrent: 8 })));
+    for (const [i, callId] of calls.entries()) {
+      await api.recordings.stopRecording(host, callId);
+      await waitFor(async () => (await status(api, ids[i]!)) === 'COMPLETED', 10000, 'COMPLETED');
     }
   });
 

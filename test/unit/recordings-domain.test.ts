@@ -1,5 +1,6 @@
 import { AppError } from '../../src/errors';
 import { RecordingEventBus } from '../../src/recordings/events';
+import { describeRefusal, fits, recordingCost } from '../../src/recordings/capacity';
 import { resolveRecordingOptions, sameResolvedOptions } from '../../src/recordings/options';
 import { authorize } from '../../src/recordings/permissions';
 import { ACTIVE_STATUSES, assertTransition, canTransition, RECORDING_STATUSES, STATUS_TIMESTAMP, TRANSITIONS } from '../../src/recordings/status';
@@ -126,5 +127,24 @@ describe('event bus and webhook signatures', () => {
     expect(verifyWebhookSignature('s3cret', header, '{"a":1}', 300, now + 600_000)).toBe(false);
     expect(verifyWebhookSignature('s3cret', undefined, '{"a":1}')).toBe(false);
     expect(verifyWebhookSignature('s3cret', 't=1,v1=zz', '{"a":1}')).toBe(false);
+  });
+});
+
+describe('capacity', () => {
+  const costs = { canvas: 0.35, customLayout: 0.8 };
+  const limits = { maxConcurrent: 4, cpuBudget: 2 };
+  test('a recording costs its picture source, scaled by pixel rate, never below half', () => {
+    expect(recordingCost({ width: 1280, height: 720, fps: 30 }, costs)).toBeCloseTo(0.35);
+    expect(recordingCost({ width: 1280, height: 720, fps: 30, customLayoutUrl: 'https://x.example/' }, costs)).toBeCloseTo(0.8);
+    expect(recordingCost({ width: 1920, height: 1080, fps: 30 }, costs)).toBeCloseTo(0.35 * 2.25);
+    expect(recordingCost({ width: 320, height: 180, fps: 15 }, costs)).toBeCloseTo(0.175);
+  });
+  test('a worker takes what fits its budget and slots; an idle one takes anything', () => {
+    expect(fits({ active: 0, committed: 0 }, 5, limits)).toBe(true);
+    expect(fits({ active: 1, committed: 1.2 }, 0.8, limits)).toBe(true);
+    expect(fits({ active: 1, committed: 1.3 }, 0.8, limits)).toBe(false);
+    expect(fits({ active: 4, committed: 0.4 }, 0.1, limits)).toBe(false);
+    expect(describeRefusal({ active: 4, committed: 0.4 }, 0.1, limits)).toMatch(/all 4 recording slots are busy/);
+    expect(describeRefusal({ active: 1, committed: 1.3 }, 0.8, limits)).toBe('this recording needs 0.80 cores and 0.70 of 2 are free (RECORDER_CPU_BUDGET)');
   });
 });
