@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { ConsoleMessage } from 'puppeteer-core';
 import type { PageMessage } from '../../recorder-page/src/protocol';
 import { AppError, toAppError } from '../errors';
 import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
@@ -185,20 +186,20 @@ export class RecordingSession implements LiveRecording {
     const launch = { url: deps.livekit.url, token, layout: o.layout, width: String(o.width), height: String(o.height), fps: String(o.fps) };
     for (const [k, v] of Object.entries(launch)) target.searchParams.set(k, v);
     const ready = deferred<void>();
-    const opened = await deps.pool
-      .openUrlPage(target.toString(), { width: o.width, height: o.height }, (page) => {
-      page.on('console', (m) => {
-        const text = m.text();
-        if (text === 'START_RECORDING') ready.resolve();
-        else if (text === 'END_RECORDING') {
-          deps.log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
-          void this.stop('room_ended');
-        }
-      });
-    })
-      .catch((err: Error) => {
-        throw new AppError('LAYOUT_PAGE_FAILED', `cannot load the custom layout page ${target.origin}${target.pathname}: ${err.message}`, { cause: err });
-      });
+    const onConsole = (m: ConsoleMessage) => {
+      const text = m.text();
+      if (text === 'START_RECORDING') ready.resolve();
+      else if (text === 'END_RECORDING') {
+        deps.log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
+        void this.stop('room_ended');
+      }
+    };
+    let opened: RecorderPage;
+    try {
+      opened = await deps.pool.openUrlPage(target.toString(), { width: o.width, height: o.height }, (page) => page.on('console', onConsole));
+    } catch (err) {
+      throw new AppError('LAYOUT_PAGE_FAILED', `cannot load the custom layout page ${target.origin}${target.pathname}: ${(err as Error).message}`, { cause: err });
+    }
     try {
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
       let timer: NodeJS.Timeout | undefined;
