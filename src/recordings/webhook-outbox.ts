@@ -56,11 +56,12 @@ export class WebhookOutbox {
     await this.prisma.webhookDelivery.update({ where: { id }, data: { failedAt: new Date(), lastError: error.slice(0, 2000) } });
   }
 
-  /** Deletes delivered and given-up rows older than `before`; pending ones stay. */
+  /**
+   * Deletes rows older than `before`, sent or not: retries give up within minutes, so an
+   * old pending row is for a URL no longer configured or a deployment that was down for days.
+   */
   async prune(before: Date): Promise<number> {
-    const res = await this.prisma.webhookDelivery.deleteMany({
-      where: { createdAt: { lt: before }, OR: [{ deliveredAt: { not: null } }, { failedAt: { not: null } }] },
-    });
+    const res = await this.prisma.webhookDelivery.deleteMany({ where: { createdAt: { lt: before } } });
     return res.count;
   }
 

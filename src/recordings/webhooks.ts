@@ -24,7 +24,7 @@ export interface WebhookOptions {
   pollMs?: number;
   /** Requests in flight at once (default 16). */
   maxInFlight?: number;
-  /** Delivered and given-up rows are deleted after this many days (default 7). */
+  /** Rows are deleted after this many days, sent or not (default 7). */
   keepDays?: number;
   /** Events not to send (e.g. recordingProgress). */
   exclude?: RecordingEventName[];
