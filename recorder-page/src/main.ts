@@ -1,9 +1,9 @@
 import { RoomEvent } from 'livekit-client';
-import { Capture } from './capture';
+import type { Capture } from './capture';
 import { Compositor } from './compositor';
 import type { LayoutName } from './layouts';
 import { Mixer } from './mixer';
-import type { PageMessage } from './protocol';
+import { captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
 import { RoomTracker } from './room';
 
 /**
@@ -16,28 +16,7 @@ import { RoomTracker } from './room';
  * The worker calls window.recorder.start(query) / stop() and reads window.recorderState.
  */
 
-// MP4 and MKV get H.264 so the file is a remux; WebM must be VP8/VP9.
-const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
-const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
-
-interface RecorderState {
-  phase: 'standby' | 'starting' | 'recording' | 'stopping' | 'stopped' | 'failed';
-  joined: boolean;
-  error?: string;
-  mimeType?: string;
-  /** performance.now() marks of the start-up, for latency measurements. */
-  marks: Record<string, number>;
-}
-declare global {
-  interface Window {
-    recorderState: RecorderState;
-    recorder: { start(query: string): Promise<void>; stop(): Promise<void> };
-  }
-}
-
-const state: RecorderState = { phase: 'standby', joined: false, marks: { script: performance.now() } };
-window.recorderState = state;
-const mark = (name: string) => (state.marks[name] = performance.now());
+const { state, mark } = newState(false);
 
 // made before any recording is asked for: an AudioContext takes a while to come up
 const mixer = new Mixer();
@@ -50,10 +29,9 @@ async function start(query: string): Promise<void> {
   state.phase = 'starting';
   mark('start');
   const q = new URLSearchParams(query);
-  const num = (k: string, d: number) => (q.get(k) ? Number(q.get(k)) : d);
-  const width = num('width', 1280);
-  const height = num('height', 720);
-  const fps = num('fps', 30);
+  const width = queryNumber(q, 'width', 1280);
+  const height = queryNumber(q, 'height', 720);
+  const fps = queryNumber(q, 'fps', 30);
 
   let compositor: Compositor | undefined;
   const tracker = new RoomTracker({
@@ -69,17 +47,7 @@ async function start(query: string): Promise<void> {
     () => tracker.ordered(),
     (tiles) => tiles.forEach((t) => tracker.setTileSize(t.identity, t.kind, t.w, t.h)),
   );
-  const capture: Capture = new Capture(
-    new MediaStream([compositor.track, mixer.track]),
-    {
-      ingestUrl: q.get('ingest') ?? '',
-      mimeTypes: q.get('format') === 'webm' ? VPX : [...H264, ...VPX],
-      timesliceMs: num('timeslice', 1000),
-      videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
-      audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,
-    },
-    (): PageMessage => ({ type: 'hello', mimeType: capture.mimeType, width, height, fps }),
-  );
+  const capture = captureFromQuery(new MediaStream([compositor.track, mixer.track]), q, { width, height, fps });
   state.mimeType = capture.mimeType;
   compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
 
@@ -131,14 +99,6 @@ async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams):
   }
 }
 
-window.recorder = {
-  start: (query) =>
-    start(query).catch((err: Error) => {
-      state.phase = 'failed';
-      state.error = err.message;
-      throw err;
-    }),
-  stop: () => stopRecording(),
-};
+exposeRecorder(state, start, () => stopRecording());
 
 if (new URLSearchParams(location.search).has('ingest')) void window.recorder.start(location.search).catch(() => undefined);

@@ -1,7 +1,6 @@
-import { Capture } from './capture';
 import { FrameClock } from './frame-clock';
 import { Mixer } from './mixer';
-import type { PageMessage } from './protocol';
+import { captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
 
 /**
  * The picture source for custom layout pages: the worker injects this script into the
@@ -16,23 +15,9 @@ import type { PageMessage } from './protocol';
  * rate, as the compositor does, so the file has a constant one.
  */
 
-const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
-const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
-
-interface TabRecorderState {
-  phase: 'standby' | 'starting' | 'recording' | 'stopping' | 'stopped' | 'failed';
-  joined: boolean;
-  error?: string;
-  mimeType?: string;
-  marks: Record<string, number>;
-}
-
-const w = window as unknown as {
-  recorderState: TabRecorderState;
-  recorder: { start(query: string): Promise<void>; stop(): Promise<void> };
-};
-const state: TabRecorderState = { phase: 'standby', joined: true, marks: { script: performance.now(), ready: performance.now() } };
-const mark = (name: string) => (state.marks[name] = performance.now());
+// the layout page joined the room itself before it said START_RECORDING
+const { state, mark } = newState(true);
+mark('ready');
 let stopRecording: () => Promise<void> = async () => undefined;
 const clock = new FrameClock();
 
@@ -41,10 +26,9 @@ async function start(query: string): Promise<void> {
   state.phase = 'starting';
   mark('start');
   const q = new URLSearchParams(query);
-  const num = (k: string, d: number) => (q.get(k) ? Number(q.get(k)) : d);
-  const width = num('width', 1280);
-  const height = num('height', 720);
-  const fps = num('fps', 30);
+  const width = queryNumber(q, 'width', 1280);
+  const height = queryNumber(q, 'height', 720);
+  const fps = queryNumber(q, 'fps', 30);
 
   const tab = await navigator.mediaDevices.getDisplayMedia({
     video: { frameRate: fps, width, height },
@@ -64,17 +48,7 @@ async function start(query: string): Promise<void> {
   const [tabAudio] = tab.getAudioTracks();
   if (tabAudio) mixer.add('tab', tabAudio);
 
-  const capture: Capture = new Capture(
-    new MediaStream([picture.track, mixer.track]),
-    {
-      ingestUrl: q.get('ingest') ?? '',
-      mimeTypes: q.get('format') === 'webm' ? VPX : [...H264, ...VPX],
-      timesliceMs: num('timeslice', 1000),
-      videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
-      audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,
-    },
-    (): PageMessage => ({ type: 'hello', mimeType: capture.mimeType, width, height, fps }),
-  );
+  const capture = captureFromQuery(new MediaStream([picture.track, mixer.track]), q, { width, height, fps });
   state.mimeType = capture.mimeType;
   const statsTimer = setInterval(() => {
     capture.sendStats({ type: 'stats', fps: picture.fps(), participants: 0, frames: picture.frames(), audioInputs: tabAudio ? 1 : 0 });
@@ -135,13 +109,4 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
   };
 }
 
-w.recorderState = state;
-w.recorder = {
-  start: (query) =>
-    start(query).catch((err: Error) => {
-      state.phase = 'failed';
-      state.error = err.message;
-      throw err;
-    }),
-  stop: () => stopRecording(),
-};
+exposeRecorder(state, start, () => stopRecording());

@@ -1,0 +1,65 @@
+import { Capture } from './capture';
+
+/**
+ * What the worker drives in a recording page (the recorder page, or a custom layout page
+ * with tab-capture.js in it): window.recorder.start(query) / stop(), window.recorderState.
+ */
+export interface RecorderState {
+  phase: 'standby' | 'starting' | 'recording' | 'stopping' | 'stopped' | 'failed';
+  joined: boolean;
+  error?: string;
+  mimeType?: string;
+  /** performance.now() marks of the start-up, for latency measurements. */
+  marks: Record<string, number>;
+}
+
+declare global {
+  interface Window {
+    recorderState: RecorderState;
+    recorder: { start(query: string): Promise<void>; stop(): Promise<void> };
+  }
+}
+
+export function newState(joined: boolean): { state: RecorderState; mark: (name: string) => void } {
+  const state: RecorderState = { phase: 'standby', joined, marks: { script: performance.now() } };
+  return { state, mark: (name) => void (state.marks[name] = performance.now()) };
+}
+
+/** Publishes the page's interface; a start that throws leaves the state 'failed' with its error. */
+export function exposeRecorder(state: RecorderState, start: (query: string) => Promise<void>, stop: () => Promise<void>): void {
+  window.recorderState = state;
+  window.recorder = {
+    start: (query) =>
+      start(query).catch((err: Error) => {
+        state.phase = 'failed';
+        state.error = err.message;
+        throw err;
+      }),
+    stop,
+  };
+}
+
+// MP4 and MKV get H.264 so the file is a remux; WebM must be VP8/VP9.
+const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
+const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
+
+/** Reads a number of the launch query, or `fallback`. */
+export function queryNumber(q: URLSearchParams, key: string, fallback: number): number {
+  return q.get(key) ? Number(q.get(key)) : fallback;
+}
+
+/** MediaRecorder -> ingest for `stream`, configured by the launch query (ingest format timeslice vbr abr). */
+export function captureFromQuery(stream: MediaStream, q: URLSearchParams, size: { width: number; height: number; fps: number }): Capture {
+  const capture: Capture = new Capture(
+    stream,
+    {
+      ingestUrl: q.get('ingest') ?? '',
+      mimeTypes: q.get('format') === 'webm' ? VPX : [...H264, ...VPX],
+      timesliceMs: queryNumber(q, 'timeslice', 1000),
+      videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
+      audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,
+    },
+    () => ({ type: 'hello', mimeType: capture.mimeType, ...size }),
+  );
+  return capture;
+}
