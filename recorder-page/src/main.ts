@@ -3,7 +3,7 @@ import type { Capture } from './capture';
 import { Compositor } from './compositor';
 import type { LayoutName } from './layouts';
 import { Mixer } from './mixer';
-import { captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
+import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-api';
 import { RoomTracker } from './room';
 
 /**
@@ -25,13 +25,7 @@ const audioReady = mixer.resume().then(() => mark('ready'));
 let stopRecording: () => Promise<void> = async () => undefined;
 
 async function start(query: string): Promise<void> {
-  if (state.phase !== 'standby') throw new Error(`recorder page is ${state.phase}, not standby`);
-  state.phase = 'starting';
-  mark('start');
-  const q = new URLSearchParams(query);
-  const width = queryNumber(q, 'width', 1280);
-  const height = queryNumber(q, 'height', 720);
-  const fps = queryNumber(q, 'fps', 30);
+  const { q, width, height, fps } = beginStart(state, mark, query);
 
   let compositor: Compositor | undefined;
   const tracker = new RoomTracker({

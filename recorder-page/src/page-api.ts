@@ -43,6 +43,15 @@ export function exposeRecorder(state: RecorderState, start: (query: string) => P
 const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
 const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
 
+/** standby -> starting, and what every picture source needs of the launch query. */
+export function beginStart(state: RecorderState, mark: (name: string) => void, query: string): { q: URLSearchParams; width: number; height: number; fps: number } {
+  if (state.phase !== 'standby') throw new Error(`the recorder is ${state.phase}, not standby`);
+  state.phase = 'starting';
+  mark('start');
+  const q = new URLSearchParams(query);
+  return { q, width: queryNumber(q, 'width', 1280), height: queryNumber(q, 'height', 720), fps: queryNumber(q, 'fps', 30) };
+}
+
 /** Reads a number of the launch query, or `fallback`. */
 export function queryNumber(q: URLSearchParams, key: string, fallback: number): number {
   return q.get(key) ? Number(q.get(key)) : fallback;

@@ -1,6 +1,6 @@
 import { FrameClock } from './frame-clock';
 import { Mixer } from './mixer';
-import { captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
+import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-api';
 
 /**
  * The picture source for custom layout pages: the worker injects this script into the
@@ -22,13 +22,7 @@ let stopRecording: () => Promise<void> = async () => undefined;
 const clock = new FrameClock();
 
 async function start(query: string): Promise<void> {
-  if (state.phase !== 'standby') throw new Error(`tab recorder is ${state.phase}, not standby`);
-  state.phase = 'starting';
-  mark('start');
-  const q = new URLSearchParams(query);
-  const width = queryNumber(q, 'width', 1280);
-  const height = queryNumber(q, 'height', 720);
-  const fps = queryNumber(q, 'fps', 30);
+  const { q, width, height, fps } = beginStart(state, mark, query);
 
   const tab = await navigator.mediaDevices.getDisplayMedia({
     video: { frameRate: fps, width, height },
