@@ -34,9 +34,9 @@ async function start(query: string): Promise<void> {
   mark('tab');
   const [video] = tab.getVideoTracks();
   if (!video) throw new Error('tab capture gave no video track');
+  const picture = await fixedRate(video, width, height, fps);
   // The tab's audio goes through a mix with a silent source, so the audio track carries
   // time even while the page plays nothing.
-  const picture = await fixedRate(video, width, height, fps);
   const mixer = new Mixer();
   await mixer.resume();
   const [tabAudio] = tab.getAudioTracks();
