@@ -47,6 +47,21 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+/** `promise`, or the error `late()` gives once `ms` passed; the timer never outlives the race. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, late: () => Error | Promise<Error>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => void Promise.resolve(late()).then(reject, reject), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * One live recording: a page in a warm browser joins the room and streams
  * MediaRecorder chunks to our ingest socket; each chunk goes to the spool first, then
@@ -134,16 +149,10 @@ export class RecordingSession implements LiveRecording {
       const startedMs = Date.now() - requestedAt;
 
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.first.promise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(async () => {
-            const state = await (page.evaluate('window.recorderState') as Promise<{ error?: string }>).catch(() => undefined);
-            reject(new AppError('PAGE_FAILED', `recorder page sent no media within ${timeoutMs / 1000} s${state?.error ? `: ${state.error}` : ''}`));
-          }, timeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      await withDeadline(this.first.promise, timeoutMs, async () => {
+        const state = await (page.evaluate('window.recorderState') as Promise<{ error?: string }>).catch(() => undefined);
+        return new AppError('PAGE_FAILED', `recorder page sent no media within ${timeoutMs / 1000} s${state?.error ? `: ${state.error}` : ''}`);
+      });
       if (this.joinError) throw this.joinError;
       this.phase = 'recording';
       this.lastChunkAt = Date.now();
@@ -202,13 +211,7 @@ export class RecordingSession implements LiveRecording {
     }
     try {
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        ready.promise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new AppError('LAYOUT_PAGE_FAILED', `the custom layout page did not say START_RECORDING within ${timeoutMs / 1000} s`)), timeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      await withDeadline(ready.promise, timeoutMs, () => new AppError('LAYOUT_PAGE_FAILED', `the custom layout page did not say START_RECORDING within ${timeoutMs / 1000} s`));
       await opened.page.addScriptTag({ content: await fs.readFile(path.join(bundledPageDir(), 'tab-capture.js'), 'utf8') });
       return opened;
     } catch (err) {
@@ -289,10 +292,7 @@ export class RecordingSession implements LiveRecording {
   private async flushPage(): Promise<void> {
     const page = this.page?.page;
     if (!page || page.isClosed()) throw new Error('page is gone');
-    await Promise.race([
-      page.evaluate('window.recorder.stop()'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('page did not flush within 10 s')), 10000)),
-    ]);
+    await withDeadline(page.evaluate('window.recorder.stop()'), 10000, () => new Error('page did not flush within 10 s'));
     // the page resolves after our last ack, so the end marker has been handled too
     await Promise.race([this.endSeen.promise, new Promise((r) => setTimeout(r, 2000))]);
   }
