@@ -65,7 +65,7 @@ export class WebhookOutbox {
     return res.count;
   }
 
-  /** Deliveries not yet sent or given up, for readiness and tests. */
+  /** Deliveries not yet sent or given up. */
   pending(): Promise<number> {
     return this.prisma.webhookDelivery.count({ where: { deliveredAt: null, failedAt: null } });
   }
