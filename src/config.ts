@@ -12,6 +12,15 @@ const csv = z
   .string()
   .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
 
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+// bounded so that now minus the retention is always a valid date
+const MAX_RETENTION_DAYS = 36_500;
+
+/** "36h" -> milliseconds (input already checked against /^[1-9][0-9]*[smhd]$/). */
+function durationMs(text: string): number {
+  return Number(text.slice(0, -1)) * UNIT_MS[text.slice(-1) as keyof typeof UNIT_MS];
+}
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -71,7 +80,15 @@ const envSchema = z.object({
   RECORDING_MAX_DURATION_SECONDS: z.coerce.number().int().positive().default(4 * 3600),
   RECORDING_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(60),
   RECORDING_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
-  RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  // How long a finished recording is kept: RECORDING_RETENTION as a duration (90m, 36h, 7d),
+  // or the older RECORDING_RETENTION_DAYS in whole days; both set must agree. Default 30 days.
+  RECORDING_RETENTION: z
+    .string()
+    .regex(/^[1-9][0-9]*[smhd]$/, 'must be a whole number and a unit s, m, h or d, e.g. 90m, 36h, 7d')
+    .transform(durationMs)
+    .refine((ms) => ms <= MAX_RETENTION_DAYS * UNIT_MS.d, `must be at most ${MAX_RETENTION_DAYS}d`)
+    .optional(),
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().max(MAX_RETENTION_DAYS).optional(),
   // How often retention and spool cleanup run (seconds); 0 disables them.
   RECORDING_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
 
@@ -118,7 +135,7 @@ export interface Config {
   };
   database: { url?: string; pgliteDir?: string };
   redis: { url?: string };
-  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionDays: number; retentionIntervalSeconds: number };
+  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionMs: number; retentionIntervalSeconds: number };
   storage: {
     provider: Env['RECORDING_STORAGE_PROVIDER'];
     bucket?: string;
@@ -144,6 +161,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if ((e.RECORDING_STORAGE_PROVIDER === 'aws' || e.RECORDING_STORAGE_PROVIDER === 'gcp') && !e.RECORDING_STORAGE_BUCKET) {
     throw new AppError('CONFIG_INVALID', `invalid configuration: RECORDING_STORAGE_BUCKET is required for provider ${e.RECORDING_STORAGE_PROVIDER}`);
+  }
+  const retentionDaysMs = e.RECORDING_RETENTION_DAYS === undefined ? undefined : e.RECORDING_RETENTION_DAYS * UNIT_MS.d;
+  if (e.RECORDING_RETENTION !== undefined && retentionDaysMs !== undefined && e.RECORDING_RETENTION !== retentionDaysMs) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `invalid configuration: RECORDING_RETENTION=${env.RECORDING_RETENTION} and RECORDING_RETENTION_DAYS=${e.RECORDING_RETENTION_DAYS} disagree; set only RECORDING_RETENTION`,
+    );
   }
   return {
     api: { host: e.HOST, port: e.PORT, logLevel: e.LOG_LEVEL, ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}) },
@@ -172,7 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recordings: {
       maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,
       idleTimeoutSeconds: e.RECORDING_IDLE_TIMEOUT_SECONDS,
-      retentionDays: e.RECORDING_RETENTION_DAYS,
+      retentionMs: e.RECORDING_RETENTION ?? retentionDaysMs ?? 30 * UNIT_MS.d,
       retentionIntervalSeconds: e.RECORDING_RETENTION_INTERVAL_SECONDS,
     },
     storage: {

@@ -7,11 +7,11 @@ import type { RecordingsService, RetentionResult } from '../recordings/service';
 
 /**
  * The periodic housekeeping of a service: retention (recordings finished more than
- * `retentionDays` ago are deleted through the domain: objects removed, status DELETED) and
+ * `retentionMs` ago are deleted through the domain: objects removed, status DELETED) and
  * stale spool/temp files (older than `staleMs`, belonging to no live or post-processing recording).
  */
 export interface MaintenanceOptions {
-  retentionDays: number;
+  retentionMs: number;
   spoolDir: string;
   /** Default one day. */
   staleMs?: number;
@@ -49,7 +49,7 @@ export class Maintenance {
   }
 
   private async run(now: Date): Promise<MaintenanceReport> {
-    const retention = await this.recordings.deleteExpired(this.opts.retentionDays, now);
+    const retention = await this.recordings.deleteExpired(this.opts.retentionMs, now);
     if (retention.deleted.length || retention.failed.length) this.logger?.info(retention, 'retention');
     const removedFiles = await this.cleanSpool(now.getTime());
     if (removedFiles.length) this.logger?.info({ removed: removedFiles.length }, 'stale spool files removed');

@@ -183,7 +183,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       recordings,
       repo,
       {
-        retentionDays: config.recordings.retentionDays,
+        retentionMs: config.recordings.retentionMs,
         spoolDir: config.recorder.spoolDir,
         intervalMs: deps.tuning?.maintenanceIntervalMs ?? config.recordings.retentionIntervalSeconds * 1000,
       },

@@ -1,6 +1,5 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { toAppError, type AppError } from '../errors';
 import { recordingPrefix } from '../storage/keys';
 import type { Storage } from '../storage/types';
 
@@ -27,41 +26,6 @@ export async function deleteRecordingFiles(storage: Storage, prefix: string, ref
     localFiles++;
   }
   return { objects, localFiles };
-}
-
-export interface RetentionDeps {
-  storage: Storage;
-  prefix?: string;
-  /** Recordings finished before `cutoff` (the service queries its database). */
-  lister: (cutoff: Date) => Promise<RecordingRef[]> | AsyncIterable<RecordingRef>;
-  /** Called after each deletion, e.g. to mark the row DELETED. */
-  onDeleted?: (ref: RecordingRef, result: DeleteRecordingResult) => void | Promise<void>;
-  now?: () => Date;
-}
-
-export interface RetentionReport {
-  cutoff: Date;
-  deleted: RecordingRef[];
-  failed: Array<{ ref: RecordingRef; error: AppError }>;
-}
-
-/** Deletes every recording the lister returns as older than `olderThanDays`; one failure does not stop the rest. */
-export async function deleteExpired(olderThanDays: number, deps: RetentionDeps): Promise<RetentionReport> {
-  const now = deps.now?.() ?? new Date();
-  const cutoff = new Date(now.getTime() - olderThanDays * 86400_000);
-  const report: RetentionReport = { cutoff, deleted: [], failed: [] };
-  const listed = deps.lister(cutoff);
-  const refs: AsyncIterable<RecordingRef> | RecordingRef[] = Symbol.asyncIterator in listed ? (listed as AsyncIterable<RecordingRef>) : await listed;
-  for await (const ref of refs) {
-    try {
-      const result = await deleteRecordingFiles(deps.storage, deps.prefix ?? '', ref);
-      await deps.onDeleted?.(ref, result);
-      report.deleted.push(ref);
-    } catch (err) {
-      report.failed.push({ ref, error: toAppError(err, 'STORAGE_UNAVAILABLE') });
-    }
-  }
-  return report;
 }
 
 /**

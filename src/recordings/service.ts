@@ -271,10 +271,10 @@ export class RecordingsService {
 
   /**
    * Retention: deletes (objects removed, status DELETED) every recording that finished more
-   * than `retentionDays` ago. One failure does not stop the others.
+   * than `retentionMs` ago. One failure does not stop the others.
    */
-  async deleteExpired(retentionDays: number, now = new Date()): Promise<RetentionResult> {
-    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+  async deleteExpired(retentionMs: number, now = new Date()): Promise<RetentionResult> {
+    const cutoff = new Date(now.getTime() - retentionMs);
     const result: RetentionResult = { deleted: [], failed: [] };
     const seen = new Set<string>();
     for (;;) {

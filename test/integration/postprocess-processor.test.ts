@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  PostProcessor, makeSyntheticRecording, probeMedia, liveChildren, checkFreeSpace, deleteExpired, deleteRecordingFiles, cleanupDir,
+  PostProcessor, makeSyntheticRecording, probeMedia, liveChildren, checkFreeSpace, deleteRecordingFiles, cleanupDir,
   type PostprocessProgress, type PostprocessStatus, type PostprocessResult,
 } from '../../src/postprocess';
 import { LocalStorage } from '../../src/storage';
@@ -199,28 +199,6 @@ describe('deletion and retention', () => {
     expect(await storage.list('rec/call-1/rec-1/')).toEqual([]);
     expect(fs.existsSync(local)).toBe(false);
     expect((await storage.list('rec/call-1/rec-2/')).length).toBe(7); // others untouched
-  });
-
-  it('deleteExpired removes what the lister returns as older than the cutoff', async () => {
-    const now = new Date('2030-01-31T00:00:00Z');
-    const listed: Date[] = [];
-    const deleted: string[] = [];
-    const report = await deleteExpired(30, {
-      storage,
-      prefix: 'rec/',
-      now: () => now,
-      lister: async function* (cutoff) {
-        listed.push(cutoff);
-        yield { callId: 'call-1', recordingId: 'rec-2' };
-        yield { callId: 'call-1', recordingId: '../bad' }; // a failure does not stop the rest
-        yield { callId: 'call-1', recordingId: 'rec-3' };
-      },
-      onDeleted: (ref) => { deleted.push(ref.recordingId); },
-    });
-    expect(listed).toEqual([new Date('2030-01-01T00:00:00Z')]);
-    expect(deleted).toEqual(['rec-2', 'rec-3']);
-    expect(report.failed.map((f) => f.error.code)).toEqual(['VALIDATION_ERROR']);
-    expect(await storage.list('rec/call-1/')).toEqual([]);
   });
 
   it('cleans stale spool/temp entries and keeps fresh or protected ones', async () => {
