@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeChunk, type PageMessage, type ServerMessage } from '../../recorder-page/src/protocol';
+import { decodeChunk, type DecodedChunk, type PageMessage, type ServerMessage } from '../../recorder-page/src/protocol';
 import type { Logger } from './logger';
-import { serveBundledPage } from './static-files';
+import { requestTarget, serveBundledPage } from './static-files';
 
 /** What one recording does with the frames of its ingest socket(s). */
 export interface IngestHandler {
@@ -34,10 +34,25 @@ export class IngestServer {
     private readonly pageDir: string,
     private readonly log: Logger,
   ) {
+    // Anything can reach this port: no request, upgrade or frame may throw out of a handler.
     this.server = http.createServer((req, res) => {
-      if (!serveBundledPage(this.pageDir, req, res)) res.writeHead(404).end();
+      try {
+        if (!serveBundledPage(this.pageDir, req, res)) res.writeHead(404).end();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'recorder page request refused');
+        if (!res.headersSent) res.writeHead(400).end();
+      }
     });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as import('node:net').Socket, head));
+    this.server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      // node removes its own error listener from an upgraded socket: a reset would be uncaught
+      socket.on('error', () => socket.destroy());
+      try {
+        this.upgrade(req, socket, head);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'ingest connection refused: malformed request');
+        refuse(socket, '400 Bad Request');
+      }
+    });
   }
 
   async listen(host: string, port: number): Promise<void> {
@@ -89,14 +104,22 @@ export class IngestServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private upgrade(req: http.IncomingMessage, socket: import('node:net').Socket, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = /^\/ingest\/([^/]+)$/.exec(url.pathname);
-    const reg = match ? this.registrations.get(decodeURIComponent(match[1])) : undefined;
-    const given = Buffer.from(url.searchParams.get('secret') ?? '', 'hex');
+  private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    const { path, query } = requestTarget(req.url);
+    const match = /^\/ingest\/([^/]+)$/.exec(path);
+    let id: string | undefined;
+    try {
+      id = match ? decodeURIComponent(match[1]) : undefined;
+    } catch {
+      this.log.warn({ path }, 'ingest connection refused: the recording id does not decode');
+      refuse(socket, '400 Bad Request');
+      return;
+    }
+    const reg = id === undefined ? undefined : this.registrations.get(id);
+    const given = Buffer.from(query.get('secret') ?? '', 'hex');
     if (!reg || given.length !== reg.secret.length || !crypto.timingSafeEqual(given, reg.secret)) {
-      this.log.warn({ path: url.pathname }, 'ingest connection refused: unknown recording or wrong secret');
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.log.warn({ path }, 'ingest connection refused: unknown recording or wrong secret');
+      refuse(socket, '401 Unauthorized');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, reg));
@@ -106,21 +129,61 @@ export class IngestServer {
     reg.sockets.add(ws);
     // frames are handled strictly one after another so acks go out in order
     let chain = Promise.resolve();
+    let refused = false;
     ws.on('message', (data, isBinary) => {
       chain = chain.then(async () => {
+        if (refused) return;
+        const frame = data as Buffer;
         if (!isBinary) {
-          reg.handler.onMessage(JSON.parse(data.toString()) as PageMessage);
+          reg.handler.onMessage(pageMessage(frame.toString()));
           return;
         }
-        const frame = data as Buffer;
-        const { seq, flags, payload } = decodeChunk(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
+        const { seq, flags, payload } = decodeFrame(frame);
         const acked = await reg.handler.onChunk(seq, flags, payload);
         if (acked >= 0 && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: acked } satisfies ServerMessage));
-      }).catch((err: Error) => {
-        this.log.error({ err: err.message }, 'ingest frame rejected');
+      }).catch((err: unknown) => {
+        // the page reconnects after any close and resends what was not acknowledged
+        refused = true;
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof FrameRefused) {
+          this.log.warn({ err: message }, 'ingest frame refused: closing the socket');
+          ws.close(1008, message.slice(0, 120));
+        } else {
+          this.log.error({ err: message }, 'ingest frame failed: closing the socket');
+          ws.close(1011, 'internal error');
+        }
       });
     });
     ws.on('close', () => reg.sockets.delete(ws));
     ws.on('error', () => reg.sockets.delete(ws));
   }
+}
+
+/** A frame that breaks the ingest protocol (the sender's fault, not ours). */
+class FrameRefused extends Error {}
+
+function refuse(socket: Socket, status: string): void {
+  if (!socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function decodeFrame(frame: Buffer): DecodedChunk {
+  try {
+    return decodeChunk(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
+  } catch (err) {
+    throw new FrameRefused((err as Error).message);
+  }
+}
+
+/** A text frame as a control message: JSON with a string `type` (the handler ignores types it does not know). */
+function pageMessage(text: string): PageMessage {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    throw new FrameRefused('text frame is not JSON');
+  }
+  if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') {
+    throw new FrameRefused('text frame is not a control message');
+  }
+  return msg as PageMessage;
 }
