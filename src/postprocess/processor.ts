@@ -83,6 +83,11 @@ export interface PostprocessEvents {
   failed: [{ recordingId: string; error: AppError }];
 }
 
+/** The scratch directory of one recording's job below `workDir`. */
+export function jobWorkDir(workDir: string, recordingId: string): string {
+  return path.join(workDir, recordingId);
+}
+
 const SPAN = { convert: [0, 45], thumbnails: [45, 55], upload: [55, 100] } as const;
 
 /**
@@ -118,7 +123,7 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
     const prefix = o.prefix ?? '';
     // keys first: this validates the ids before anything touches the disk
     const videoKey = recordingKey(prefix, callId, recordingId, spec.ext);
-    const work = path.join(o.workDir, recordingId);
+    const work = jobWorkDir(o.workDir, recordingId);
     let lastPct = -1;
     const progress = (phase: PostprocessPhase, phasePct: number) => {
       const span = phase === 'probe' ? SPAN.convert : SPAN[phase];

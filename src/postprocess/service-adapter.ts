@@ -8,26 +8,32 @@ import type {
 } from '../recordings/ports';
 import { localFileReader } from '../recordings/service';
 import { createStorage, type StorageTuning } from '../storage';
+import { spoolPathOf } from '../recorder/spool';
 import { LocalStorage } from '../storage/local';
 import { recordingPrefix } from '../storage/keys';
 import type { Storage } from '../storage/types';
+import { localPathsOf, type LocalRecordingDirs } from './local-files';
 import { PostProcessor, type PostprocessOptions, type PostprocessResult as ProcessorResult, type UploadedImage } from './processor';
+import { deleteRecordingFiles } from './retention';
 import { isRetryable } from './retry';
 
 /**
  * The recordings domain's PostprocessPort on top of PostProcessor and a Storage: one job per
  * enqueue(), reported through the sink (UPLOADING, thumbnails, progress, COMPLETED or a failed
  * attempt). The durable job state lives in the database (src/recordings/postprocess-queue.ts);
- * this class only runs attempts. The recorder's local file is removed only once the domain has
- * recorded COMPLETED, so a failed or interrupted attempt can always be retried from it.
+ * this class only runs attempts. The recorder's local file and its spool are removed only once
+ * the domain has recorded COMPLETED, so a failed or interrupted attempt can always be retried
+ * from them (a FAILED recording keeps both until it is deleted or expires).
  */
 export interface PostprocessAdapterOptions {
   /** Jobs run at once in this process; more wait in memory (default 2). */
   concurrency?: number;
   /** Overrides for every PostProcessor (workDir, thumbnail count, ...). */
   processor?: Partial<PostprocessOptions>;
-  /** Remove the recorder's file after COMPLETED (default true). */
+  /** Remove the recorder's file (and its spool, given spoolDir) after COMPLETED (default true). */
   removeLocalFile?: boolean;
+  /** The recorder's spool directory (RECORDING_SPOOL_DIR). */
+  spoolDir?: string;
   /** Progress events at most this often per recording (default 1 s; 0 and 100 always). */
   progressIntervalMs?: number;
   logger?: Logger;
@@ -134,6 +140,7 @@ export class PostprocessAdapter implements PostprocessPort {
     if (this.opts.removeLocalFile ?? true) {
       const stored = this.storage.provider === 'local' ? path.resolve(this.localPathOf(result.video.key)) : '';
       if (path.resolve(job.filePath) !== stored) await fsp.rm(job.filePath, { force: true }).catch(() => undefined);
+      if (this.opts.spoolDir) await fsp.rm(spoolPathOf(this.opts.spoolDir, job.recordingId), { force: true }).catch(() => undefined);
     }
   }
 
@@ -162,28 +169,31 @@ function toThumbnails(thumbs: UploadedImage[], poster: UploadedImage | null): Re
   return [...thumbs.map((t) => one(t, 'thumbnail')), ...(poster ? [one(poster, 'poster')] : [])];
 }
 
-/** RecordingStoragePort on a Storage: removal by the recording's key prefix, downloads. */
+/**
+ * RecordingStoragePort on a Storage: removal of everything a recording left (its objects by
+ * key prefix, its local files in `dirs`), downloads.
+ */
 export class StorageRecordingFiles implements RecordingStoragePort {
   constructor(
     private readonly storage: Storage,
     private readonly prefix: string,
     private readonly signedUrlSeconds: number,
+    private readonly dirs?: LocalRecordingDirs,
   ) {}
 
   async remove(ref: StoredRecordingRef): Promise<void> {
-    if (ref.provider && ref.provider !== this.storage.provider && !(ref.provider === 'local' && ref.key && path.isAbsolute(ref.key))) {
+    const localKey = ref.provider === 'local' && ref.key && path.isAbsolute(ref.key) ? ref.key : null;
+    if (ref.provider && ref.provider !== this.storage.provider && !localKey) {
       throw new AppError('STORAGE_REJECTED', `the recording is stored in ${ref.provider}, but this server is configured for ${this.storage.provider}`);
     }
-    if (ref.provider === this.storage.provider || ref.thumbnails.length > 0) {
-      await this.storage.deletePrefix(recordingPrefix(this.prefix, ref.callId, ref.recordingId));
-      // objects stored under another prefix (an older RECORDING_STORAGE_PREFIX)
-      const under = recordingPrefix(this.prefix, ref.callId, ref.recordingId);
-      for (const key of [ref.key, ...ref.thumbnails.map((t) => t.key)]) {
-        if (key && !key.startsWith(under) && !path.isAbsolute(key)) await this.storage.delete(key);
-      }
-    }
-    for (const p of [ref.filePath, ref.provider === 'local' && ref.key && path.isAbsolute(ref.key) ? ref.key : null]) {
-      if (p) await fsp.rm(p, { force: true });
+    const localPaths = this.dirs ? localPathsOf(this.dirs, { id: ref.recordingId, filePath: ref.filePath }) : ref.filePath ? [ref.filePath] : [];
+    if (localKey) localPaths.push(localKey);
+    // The prefix even when no upload was recorded: a failed attempt may have stored some objects.
+    await deleteRecordingFiles(this.storage, this.prefix, { callId: ref.callId, recordingId: ref.recordingId, localPaths });
+    // objects stored under another prefix (an older RECORDING_STORAGE_PREFIX)
+    const under = recordingPrefix(this.prefix, ref.callId, ref.recordingId);
+    for (const key of [ref.key, ...ref.thumbnails.map((t) => t.key)]) {
+      if (key && !key.startsWith(under) && !path.isAbsolute(key)) await this.storage.delete(key);
     }
   }
 
@@ -230,20 +240,21 @@ export function createPostprocessing(
   overrides: { adapter?: PostprocessAdapterOptions; storage?: StorageTuning } = {},
 ): Postprocessing {
   const storage = createStorage(config.storage, overrides.storage);
+  const dirs: LocalRecordingDirs = { spoolDir: config.recorder.spoolDir, workDir: overrides.adapter?.processor?.workDir ?? path.join(config.recorder.spoolDir, 'postprocess') };
   const postprocess = new PostprocessAdapter(
     storage,
     {
       storage,
       prefix: config.storage.prefix,
-      workDir: path.join(config.recorder.spoolDir, 'postprocess'),
+      workDir: dirs.workDir,
       ffmpegPath: config.recorder.ffmpegPath,
       ffprobePath: config.recorder.ffprobePath,
       minFreeDiskMb: config.recorder.minFreeDiskMb,
       ...overrides.adapter?.processor,
     },
-    { ...(logger ? { logger } : {}), ...overrides.adapter },
+    { ...(logger ? { logger } : {}), spoolDir: dirs.spoolDir, ...overrides.adapter },
   );
-  const recordingStorage = new StorageRecordingFiles(storage, config.storage.prefix, config.storage.signedUrlSeconds);
+  const recordingStorage = new StorageRecordingFiles(storage, config.storage.prefix, config.storage.signedUrlSeconds, dirs);
   let closing: Promise<void> | undefined;
   return {
     postprocess,

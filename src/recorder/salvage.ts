@@ -18,7 +18,7 @@ export interface SalvageSettings {
  * After the worker that ran `req` died: remuxes what reached its spool into
  * `req.outputPath` (the same remux a live recording falls back to when FFmpeg dies).
  * Returns null when there is no spool, or nothing playable in it. The spool is left in
- * place, as after a normal recording.
+ * place until post-processing has stored the file, as after a normal recording.
  */
 export async function salvageRecording(settings: SalvageSettings, req: RecordingRequest): Promise<SalvagedFile | null> {
   const spool = spoolPathOf(settings.spoolDir, req.id);
@@ -36,7 +36,7 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
   }
 
   await fs.mkdir(path.dirname(req.outputPath), { recursive: true });
-  const partial = `${req.outputPath}.salvage${path.extname(req.outputPath)}`;
+  const partial = salvagePathOf(req.outputPath);
   try {
     await remuxFile(settings.ffmpegPath, spool, partial, {
       format: req.options.format,
@@ -55,4 +55,9 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
     await fs.rm(partial, { force: true }).catch(() => undefined);
     return null;
   }
+}
+
+/** Where a salvage remuxes to before the result is renamed to `outputPath`. */
+export function salvagePathOf(outputPath: string): string {
+  return `${outputPath}.salvage${path.extname(outputPath)}`;
 }

@@ -2,20 +2,23 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
+  type ListMultipartUploadsCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError } from '../errors';
 import { parseAwsCredentials } from './credentials';
-import { isNotFound, toStorageError } from './errors';
+import { httpStatusOf, isNotFound, toStorageError } from './errors';
 import { assertSafeKey } from './keys';
 import type { ByteRange, ObjectInfo, ProgressListener, PutOptions, PutResult, Storage, StorageHealth } from './types';
 
@@ -135,7 +138,35 @@ export class S3Storage implements Storage {
       }
       deleted += batch.length;
     }
+    await this.abortUploads(prefix);
     return deleted;
+  }
+
+  /**
+   * Aborts the unfinished multipart uploads under `prefix`: a process killed in the middle of
+   * an upload leaves its parts stored (and billed), invisible to list().
+   */
+  private async abortUploads(prefix: string): Promise<void> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let page: ListMultipartUploadsCommandOutput;
+      try {
+        page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        for (const u of page.Uploads ?? []) {
+          if (!u.Key || !u.UploadId) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId })).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err; // finished or aborted meanwhile
+          });
+        }
+      } catch (err) {
+        // a policy without s3:ListBucketMultipartUploads: the objects are gone, a lifecycle rule gets the parts
+        if (httpStatusOf(err) === 403) return;
+        throw toStorageError(this.provider, 'deletePrefix', prefix, err);
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
