@@ -108,6 +108,7 @@ export const RecordingViewSchema = z
     failedAt: z.string().nullable(),
     deletedAt: z.string().nullable(),
     stopReason: z.string().nullable(),
+    workerId: z.string().nullable().openapi({ description: 'The recorder worker that ran it; null until a worker took it' }),
     durationMs: z.number().nullable(),
     fileSize: z.number().nullable(),
     storageKey: z.string().nullable().openapi({ description: "The video's key in the configured storage" }),

@@ -43,6 +43,8 @@ export interface ServiceDeps {
   presence?: RoomPresencePort | false;
   /** Readiness of the recorder (warm browser etc.), part of /readyz. */
   recorderReady?: HealthCheck;
+  /** Standby recorder pages ready now; Redis dispatch prefers a worker that has one. */
+  recorderWarmPages?: () => Promise<number>;
   logger?: Logger;
   /** An already open database (tests); default: opened from config.database. */
   database?: Database;
@@ -133,6 +135,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         url: config.redis.url,
         workerId,
         ...(runner ? { runner } : {}),
+        ...(deps.recorderWarmPages ? { warmPages: deps.recorderWarmPages } : {}),
         onError: (err) => logger.warn({ err }, 'redis'),
         ...deps.tuning?.pool,
       });

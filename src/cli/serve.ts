@@ -66,6 +66,7 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
           recorderReady: () => {
             if (config.recorder.warmBrowsers > 0 && rec.pool.pids().length === 0) throw new Error('no warm browser');
           },
+          recorderWarmPages: () => rec.pool.warmPages(),
         }
       : {}),
   };

@@ -3,17 +3,22 @@ import { AppError } from '../errors';
 import type { RecordingEndReason } from '../recorder/types';
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
-import { fits, recordingCost, type RecordingCosts, type WorkerLoad } from '../recordings/capacity';
 import type { RecordingRunner } from '../recordings/runner';
+import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
 
 /**
  * Dispatch across processes through Redis.
- * - `<p>:jobs`: a list of queued jobs; a worker pops one (RPOP, so FIFO) and puts it back
- *   when its capacity does not admit it (see recordings/capacity.ts).
+ * - `<p>:workers`: worker id -> its WorkerRecord (limits, load, headroom, warm pages; see
+ *   placement.ts), renewed by its heartbeat. Dispatch ranks the live workers that admit the
+ *   job and fails fast with NO_CAPACITY when none does.
+ * - `<p>:jobs:<workerId>`: the jobs handed to one worker. The dispatcher gives the chosen
+ *   worker `handoffMs` to claim the job, then takes it back and offers it to the next one,
+ *   so a worker that died after its last heartbeat strands nothing.
+ * - `<p>:jobs`: jobs for any worker: one a worker was handed but could not admit (its load
+ *   changed meanwhile) goes here, first in line, for whichever worker has room.
  * - `<p>:owner:<id>`: the owning worker's id, with a TTL its heartbeat keeps renewing;
- *   a missing key means the owner is dead (restart recovery relies on it).
- * - `<p>:workers`: worker id -> its limits, cost model and load, so dispatch fails fast
- *   with NO_CAPACITY when no live worker would admit the job.
+ *   a missing key means the owner is dead (restart recovery relies on it). It is written
+ *   in one step with the worker's record counting the job, so the next dispatch sees it.
  * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes.
  * A process with a runner is a worker; one without only dispatches.
  */
@@ -24,19 +29,18 @@ export interface RedisPoolOptions {
   prefix?: string;
   /** How long dispatch waits for a worker to claim the job (default 5 s). */
   claimTimeoutMs?: number;
+  /** How long the chosen worker has to claim the job before the next one is offered it (default 1 s). */
+  handoffMs?: number;
+  /** Standby recorder pages ready on this worker (the recorder's BrowserPool); default none. */
+  warmPages?: () => number | Promise<number>;
   ownerTtlMs?: number;
   pollMs?: number;
   onError?: (err: unknown) => void;
 }
 
-interface WorkerInfo extends WorkerLoad {
-  maxConcurrent: number;
-  cpuBudget: number;
-  costs: RecordingCosts;
-  at: number;
-}
-
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// ownership and the record that counts the job, in one step (KEYS: owner, workers; ARGV: id, ttl, record)
+const CLAIM = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('hset', KEYS[2], ARGV[1], ARGV[3]) return 1 else return 0 end`;
 
 export class RedisDispatcher implements DispatchPort {
   readonly redis: Redis;
@@ -48,6 +52,9 @@ export class RedisDispatcher implements DispatchPort {
   private beatTimer?: NodeJS.Timeout;
   private polling = false;
   private closed = false;
+  /** Jobs this process handed to a worker and not yet seen claimed: worker id -> their costs. */
+  private readonly inFlight: InFlight = new Map();
+  private publishedWarm = -1;
   private unsubscribeBus?: () => void;
 
   constructor(private readonly opts: RedisPoolOptions) {
@@ -92,22 +99,51 @@ export class RedisDispatcher implements DispatchPort {
   // ---- dispatching side ----------------------------------------------------------------
 
   async dispatch(job: RecordingJob): Promise<void> {
-    if (!(await this.anyWorkerAdmits(job))) throw new AppError('NO_CAPACITY', 'no live recorder worker has room for this recording');
+    const candidates = rankWorkers(await this.redis.hgetall(this.k('workers')), job, { now: Date.now(), ttlMs: this.ttl, inFlight: this.inFlight });
+    if (candidates.length === 0) throw new AppError('NO_CAPACITY', 'no live recorder worker has room for this recording');
     const payload = JSON.stringify(job);
-    await this.redis.lpush(this.k('jobs'), payload);
-    const deadline = Date.now() + (this.opts.claimTimeoutMs ?? 5000);
-    while (Date.now() < deadline) {
-      if (await this.redis.exists(this.k('owner', job.id))) return;
-      await sleep(50);
+    const claimTimeout = this.opts.claimTimeoutMs ?? 5000;
+    const deadline = Date.now() + claimTimeout;
+    for (const { id: worker, cost } of candidates) {
+      if (Date.now() >= deadline) break;
+      const list = this.k('jobs', worker);
+      const release = this.hold(worker, cost);
+      try {
+        // a list nobody pops any more (its worker died) must not outlive its jobs
+        await this.redis.multi().lpush(list, payload).pexpire(list, Math.max(60_000, 2 * claimTimeout)).exec();
+        if (await this.claimed(job.id, Math.min(deadline, Date.now() + (this.opts.handoffMs ?? 1000)))) return;
+        if ((await this.redis.lrem(list, 1, payload)) === 1) continue; // never taken: offer it to the next
+      } finally {
+        release();
+      }
+      // Taken from the list: claimed any moment now, or passed on to <p>:jobs for a worker with room.
+      if (await this.claimed(job.id, deadline)) return;
+      if ((await this.redis.lrem(this.k('jobs'), 1, payload)) === 1) throw new AppError('NO_CAPACITY', 'no recorder worker claimed the recording in time');
+      if (await this.claimed(job.id, Date.now() + 2000)) return;
+      throw new AppError('NO_CAPACITY', 'the recording was taken by a worker that did not confirm it');
     }
-    const removed = await this.redis.lrem(this.k('jobs'), 1, payload);
-    if (removed === 1) throw new AppError('NO_CAPACITY', 'no recorder worker claimed the recording in time');
-    // Popped at the last moment: give the claimer a moment to write its ownership.
-    for (let i = 0; i < 40; i++) {
-      if (await this.redis.exists(this.k('owner', job.id))) return;
-      await sleep(50);
+    throw new AppError('NO_CAPACITY', 'no recorder worker claimed the recording in time');
+  }
+
+  /** Counts `cost` against `worker` in this process's ranking until the returned release is called. */
+  private hold(worker: string, cost: number): () => void {
+    const costs = this.inFlight.get(worker) ?? [];
+    costs.push(cost);
+    this.inFlight.set(worker, costs);
+    return () => {
+      costs.splice(costs.indexOf(cost), 1);
+      if (costs.length === 0) this.inFlight.delete(worker);
+    };
+  }
+
+  /** Whether a worker owns the recording by `until` (checked at least once). */
+  private async claimed(recordingId: string, until: number): Promise<boolean> {
+    for (;;) {
+      if (await this.redis.exists(this.k('owner', recordingId))) return true;
+      const left = until - Date.now();
+      if (left <= 0) return false;
+      await sleep(Math.min(50, left));
     }
-    throw new AppError('NO_CAPACITY', 'the recording was taken by a worker that did not confirm it');
   }
 
   async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
@@ -120,21 +156,6 @@ export class RedisDispatcher implements DispatchPort {
     return (await this.redis.exists(this.k('owner', recordingId))) === 1;
   }
 
-  private async anyWorkerAdmits(job: RecordingJob): Promise<boolean> {
-    const all = await this.redis.hgetall(this.k('workers'));
-    const now = Date.now();
-    return Object.values(all).some((v) => {
-      try {
-        const w = JSON.parse(v) as WorkerInfo;
-        // JSON has no Infinity: an unlimited worker publishes null
-        const limits = { maxConcurrent: w.maxConcurrent ?? Infinity, cpuBudget: w.cpuBudget ?? Infinity };
-        return now - w.at < this.ttl && fits(w, recordingCost(job.options, w.costs), limits);
-      } catch {
-        return false;
-      }
-    });
-  }
-
   // ---- worker side --------------------------------------------------------------------
 
   private async poll(): Promise<void> {
@@ -142,18 +163,29 @@ export class RedisDispatcher implements DispatchPort {
     if (!runner || this.polling || this.closed) return;
     this.polling = true;
     try {
+      // a standby page became ready (or was taken): dispatch should know now, not at the next beat
+      if ((await this.warmPages()) !== this.publishedWarm) await this.beat();
       while (!this.closed) {
-        const payload = await this.redis.rpop(this.k('jobs'));
+        // the jobs handed to this worker first, then those for anyone
+        let forMe = true;
+        let payload = await this.redis.rpop(this.k('jobs', this.opts.workerId));
+        if (!payload) {
+          forMe = false;
+          payload = await this.redis.rpop(this.k('jobs'));
+        }
         if (!payload) break;
         const job = JSON.parse(payload) as RecordingJob;
         if (!runner.admits(job).ok) {
-          // back where it was, first in line, for a worker with room (or for later)
+          // first in line for a worker with room (or for later)
           await this.redis.rpush(this.k('jobs'), payload);
+          if (forMe) continue;
           break;
         }
         const owner = this.k('owner', job.id);
-        const ok = await this.redis.set(owner, this.opts.workerId, 'PX', this.ttl, 'NX');
-        if (ok !== 'OK') continue;
+        const record = withJob(runner.limits, runner.load(), await this.warmPages(), job);
+        const ok = await this.redis.eval(CLAIM, 2, owner, this.k('workers'), this.opts.workerId, String(this.ttl), JSON.stringify(record));
+        if (ok !== 1) continue;
+        this.publishedWarm = record.warmPages;
         this.owned.add(job.id);
         const { finished } = runner.run(job);
         void finished.finally(() => {
@@ -161,7 +193,6 @@ export class RedisDispatcher implements DispatchPort {
           void this.redis.eval(RELEASE, 1, owner, this.opts.workerId).catch(() => undefined);
           void this.beat().catch(() => undefined);
         });
-        await this.beat();
       }
     } catch (err) {
       this.opts.onError?.(err);
@@ -170,13 +201,18 @@ export class RedisDispatcher implements DispatchPort {
     }
   }
 
+  private async warmPages(): Promise<number> {
+    return (await this.opts.warmPages?.()) ?? 0;
+  }
+
   private async beat(): Promise<void> {
     if (this.closed || !this.opts.runner) return;
-    const { maxConcurrent, cpuBudget, costs } = this.opts.runner.limits;
-    const info: WorkerInfo = { maxConcurrent, cpuBudget, costs, ...this.opts.runner.load(), at: Date.now() };
-    const multi = this.redis.multi().hset(this.k('workers'), this.opts.workerId, JSON.stringify(info));
+    const warm = await this.warmPages();
+    const record = workerRecord(this.opts.runner.limits, this.opts.runner.load(), warm);
+    const multi = this.redis.multi().hset(this.k('workers'), this.opts.workerId, JSON.stringify(record));
     for (const id of this.owned) multi.pexpire(this.k('owner', id), this.ttl);
     await multi.exec();
+    this.publishedWarm = warm;
   }
 
   // ---- status channel -------------------------------------------------------------------

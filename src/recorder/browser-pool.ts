@@ -151,6 +151,18 @@ export class BrowserPool {
     return n - this.standby.length;
   }
 
+  /** Standby recorder pages loaded and waiting in a running browser (dispatch prefers a worker with one). */
+  async warmPages(): Promise<number> {
+    const loaded = this.standby.map((s) => {
+      let ready = false;
+      s.ready.then((p) => (ready = s.browser.connected && !p.page.isClosed()), () => undefined);
+      return () => ready;
+    });
+    // the callbacks of pages already loaded run before the next turn of the event loop
+    await new Promise((resolve) => setImmediate(resolve));
+    return loaded.filter((ready) => ready()).length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const spares = this.standby;

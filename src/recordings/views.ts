@@ -3,7 +3,7 @@ import type { RecordingThumbnail } from './ports';
 import type { CallWithParticipants } from './repository';
 import type { RecordingStatus } from './status';
 
-/** What the API shows of calls and recordings (no file paths, worker ids or job internals). */
+/** What the API shows of calls and recordings (no file paths or job internals). */
 export interface CallView {
   id: string;
   roomName: string;
@@ -32,6 +32,8 @@ export interface RecordingView {
   failedAt: string | null;
   deletedAt: string | null;
   stopReason: string | null;
+  /** The recorder worker that ran it (its pool id); null until a worker took it. */
+  workerId: string | null;
   durationMs: number | null;
   fileSize: number | null;
   /** The video's key in the storage (provider-relative). */
@@ -74,6 +76,7 @@ export function recordingView(r: CallRecording): RecordingView {
     failedAt: iso(r.failedAt),
     deletedAt: iso(r.deletedAt),
     stopReason: r.stopReason,
+    workerId: r.workerId,
     durationMs: r.durationMs,
     fileSize: r.fileSize === null ? null : Number(r.fileSize),
     storageKey: r.status === 'DELETED' ? null : r.storageKey,

@@ -1,0 +1,61 @@
+import { headroomOf, rankWorkers, withJob, workerRecord } from '../../src/pool/placement';
+import type { RecordingJob } from '../../src/recordings/ports';
+
+/** Which worker dispatch hands a recording to, from the records the workers publish. */
+const costs = { canvas: 0.4, customLayout: 0.8 };
+const limits = (cpuBudget: number, maxConcurrent = 8) => ({ cpuBudget, maxConcurrent, costs });
+const job: RecordingJob = { id: 'r1', callId: 'c1', roomName: 'room', outputPath: '/tmp/r1.mp4', options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } };
+const NOW = 1_000_000;
+const record = (cpuBudget: number, running: number, warmPages: number, opts: { maxConcurrent?: number; at?: number } = {}) =>
+  JSON.stringify(workerRecord(limits(cpuBudget, opts.maxConcurrent), { active: running, committed: running * 0.4 }, warmPages, opts.at ?? NOW - 100));
+const rank = (records: Record<string, string>, inFlight?: Map<string, number[]>) =>
+  rankWorkers(records, job, { now: NOW, ttlMs: 1500, ...(inFlight ? { inFlight } : {}) }).map((w) => w.id);
+
+describe('headroom', () => {
+  test('free cores of the budget; none when every slot is busy', () => {
+    expect(headroomOf({ active: 1, committed: 0.4 }, limits(2))).toBeCloseTo(1.6);
+    expect(headroomOf({ active: 2, committed: 0.8 }, limits(8, 2))).toBe(0);
+    expect(headroomOf({ active: 3, committed: 2.4 }, limits(2))).toBe(0);
+  });
+  test('the record published with a claim already counts the job and the standby page it takes', () => {
+    const r = withJob(limits(2), { active: 0, committed: 0 }, 1, job);
+    expect(r).toMatchObject({ active: 1, committed: 0.4, warmPages: 0 });
+    expect(r.headroom).toBeCloseTo(1.6);
+    expect(withJob(limits(2), { active: 0, committed: 0 }, 1, { ...job, options: { ...job.options, customLayoutUrl: 'https://l.example/' } }).warmPages).toBe(1);
+  });
+  test('an unlimited worker publishes null, not Infinity (JSON)', () => {
+    const r = JSON.parse(JSON.stringify(workerRecord({ cpuBudget: Infinity, maxConcurrent: Infinity, costs }, { active: 0, committed: 0 }, 0)));
+    expect(r).toMatchObject({ cpuBudget: null, maxConcurrent: null, headroom: null });
+    expect(rank({ free: JSON.stringify(r), small: record(1, 0, 0) })).toEqual(['free', 'small']);
+  });
+});
+
+describe('ranking', () => {
+  test('the most headroom first', () => {
+    expect(rank({ a: record(2, 2, 1), b: record(2, 1, 1), c: record(1, 0, 1) })).toEqual(['b', 'a', 'c']);
+  });
+  test('a worker with a standby page ready before one without, whatever the headroom', () => {
+    expect(rank({ cold: record(4, 0, 0), warm: record(2, 1, 1) })).toEqual(['warm', 'cold']);
+  });
+  test('equal workers in a stable order', () => {
+    expect(rank({ b: record(2, 0, 1), a: record(2, 0, 1) })).toEqual(['a', 'b']);
+  });
+  test('full, stale and unreadable records are left out', () => {
+    expect(
+      rank({
+        full: record(8, 1, 1, { maxConcurrent: 1 }),
+        broke: record(1, 2, 1),
+        stale: record(8, 0, 1, { at: NOW - 1500 }),
+        junk: '{"active":"x"}',
+        notjson: 'nope',
+        ok: record(1, 0, 0),
+      }),
+    ).toEqual(['ok']);
+  });
+  test("jobs this dispatcher just handed out count until the worker's record shows them", () => {
+    const records = { a: record(2, 0, 1), b: record(1.9, 0, 1) };
+    expect(rank(records)).toEqual(['a', 'b']);
+    expect(rank(records, new Map([['a', [0.4]]]))).toEqual(['b', 'a']);
+    expect(rank({ a: record(8, 0, 1, { maxConcurrent: 1 }) }, new Map([['a', [0.4]]]))).toEqual([]);
+  });
+});
