@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeChunk, type DecodedChunk, type PageMessage, type ServerMessage } from '../../recorder-page/src/protocol';
+import { ChunkRefused } from './chunk-sequencer';
 import type { Logger } from './logger';
 import { requestTarget, serveBundledPage } from './static-files';
 
@@ -142,10 +143,11 @@ export class IngestServer {
         const acked = await reg.handler.onChunk(seq, flags, payload);
         if (acked >= 0 && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: acked } satisfies ServerMessage));
       }).catch((err: unknown) => {
-        // the page reconnects after any close and resends what was not acknowledged
+        // the frame is not acknowledged: the page reconnects after any close and resends,
+        // in order, what was not acknowledged (a chunk the sequencer refused included)
         refused = true;
         const message = err instanceof Error ? err.message : String(err);
-        if (err instanceof FrameRefused) {
+        if (err instanceof FrameRefused || err instanceof ChunkRefused) {
           this.log.warn({ err: message }, 'ingest frame refused: closing the socket');
           ws.close(1008, message.slice(0, 120));
         } else {

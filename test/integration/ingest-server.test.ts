@@ -1,6 +1,7 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { chunkHeader } from '../../recorder-page/src/protocol';
+import { ChunkSequencer } from '../../src/recorder/chunk-sequencer';
 import { IngestServer, type IngestHandler } from '../../src/recorder/ingest-server';
 import type { Logger } from '../../src/recorder/logger';
 import { bundledPageDir } from '../../src/recorder/static-files';
@@ -175,5 +176,96 @@ describe('ingest server: malformed input from outside', () => {
       unregister();
     }
     await stillServes();
+  });
+});
+
+describe('ingest server: chunks far ahead of a gap', () => {
+  const MiB = 1024 * 1024;
+  let server: IngestServer;
+  const lines: LogLine[] = [];
+
+  beforeAll(async () => {
+    server = new IngestServer(bundledPageDir(), recordingLogger(lines));
+    await server.listen('127.0.0.1', 0);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  /** What a recording does with its chunks (session.ts): in order through a sequencer, acked up to `expected - 1`. */
+  function sequenced() {
+    const sequencer = new ChunkSequencer<Uint8Array>();
+    const written: number[] = [];
+    const handler: IngestHandler = {
+      onMessage: () => undefined,
+      onChunk: async (seq, _flags, payload) => {
+        for (const c of sequencer.accept(seq, payload).ready) written.push(c.byteLength);
+        return sequencer.expected - 1;
+      },
+    };
+    return { sequencer, written, handler };
+  }
+
+  const frame = (seq: number, bytes: number) => Buffer.concat([chunkHeader(seq, 0), Buffer.alloc(bytes, seq % 251)]);
+
+  function acksOf(ws: WebSocket): number[] {
+    const acks: number[] = [];
+    ws.on('message', (d) => acks.push((JSON.parse(d.toString()) as { seq: number }).seq));
+    return acks;
+  }
+
+  test('100 chunks of 1 MiB behind a missing one: what waits stays bounded, the socket is closed, a resend in order completes', async () => {
+    const { sequencer, written, handler } = sequenced();
+    const { url, unregister } = server.register('rec-gap', handler);
+    try {
+      const ws = await open(url);
+      const acks = acksOf(ws);
+      const bye = closed(ws);
+      ws.send(frame(0, 1000));
+      for (let seq = 2; seq < 102; seq++) ws.send(frame(seq, MiB));
+      expect((await bye).code).toBe(1008);
+      expect(sequencer.waitingBytes).toBeLessThanOrEqual(32 * MiB);
+      expect(sequencer.waiting).toBeLessThanOrEqual(64);
+      // nothing after the gap was acknowledged, so the page still holds all of it
+      expect(new Set(acks)).toEqual(new Set([0]));
+      expect(lines.some((l) => l.level === 'warn' && /refused/.test(l.msg ?? ''))).toBe(true);
+
+      // the page reconnects and resends what was not acknowledged, in order
+      const again = await open(url);
+      const acks2 = acksOf(again);
+      for (let seq = 1; seq < 102; seq++) again.send(frame(seq, MiB));
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (acks2.at(-1) === 101) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 20);
+      });
+      expect(written).toHaveLength(102);
+      expect(sequencer.waiting).toBe(0);
+      expect(sequencer.waitingBytes).toBe(0);
+      again.close();
+    } finally {
+      unregister();
+    }
+  });
+
+  test('a sequence number far ahead is refused at once and holds nothing', async () => {
+    const { sequencer, handler } = sequenced();
+    const { url, unregister } = server.register('rec-far', handler);
+    try {
+      const ws = await open(url);
+      const acks = acksOf(ws);
+      const bye = closed(ws);
+      ws.send(frame(0, 10));
+      ws.send(frame(4_000_000_000, MiB));
+      expect((await bye).code).toBe(1008);
+      expect(acks).toEqual([0]);
+      expect(sequencer.waiting).toBe(0);
+      expect(sequencer.expected).toBe(1);
+    } finally {
+      unregister();
+    }
   });
 });
