@@ -71,6 +71,7 @@ const envSchema = z.object({
 
   // Persistence and coordination
   DATABASE_URL: z.string().optional(),
+  /** The embedded database's directory when DATABASE_URL is unset (default `<RECORDING_OUTPUT_DIR>/.db`); `memory` keeps it in memory. */
   PGLITE_DIR: z.string().optional(),
   REDIS_URL: z.string().optional(),
 
@@ -133,6 +134,7 @@ export interface Config {
     spoolDir: string;
     minFreeDiskMb: number;
   };
+  /** pgliteDir undefined: PGlite in memory (PGLITE_DIR=memory), lost when the process ends. */
   database: { url?: string; pgliteDir?: string };
   redis: { url?: string };
   recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionMs: number; retentionIntervalSeconds: number };
@@ -191,7 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       spoolDir: e.RECORDING_SPOOL_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.spool'),
       minFreeDiskMb: e.RECORDING_MIN_FREE_DISK_MB,
     },
-    database: { url: e.DATABASE_URL, pgliteDir: e.PGLITE_DIR },
+    // on disk beside the recordings by default, so a crash loses neither calls nor recordings
+    database: { url: e.DATABASE_URL, pgliteDir: e.PGLITE_DIR === 'memory' ? undefined : (e.PGLITE_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.db')) },
     redis: { url: e.REDIS_URL },
     recordings: {
       maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,

@@ -1,17 +1,18 @@
-import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { lockDir } from './dir-lock';
 import { applyMigrations, pgliteSession, pgSession, readMigrations, type MigrationReport } from './migrate';
 import { PrismaClient } from './prisma';
 
 /**
  * The database of the service: PostgreSQL through @prisma/adapter-pg when a URL is
- * configured, else embedded PGlite (a directory, or in memory). Migrations are applied
- * before the client is handed out. The owner calls close(), which closes everything.
+ * configured, else embedded PGlite (a directory, locked to this process; or in memory).
+ * Migrations are applied before the client is handed out. The owner calls close(), which
+ * closes everything.
  */
 export interface Database {
   readonly prisma: PrismaClient;
@@ -53,7 +54,7 @@ export async function openDatabase(config: Config['database'], opts: OpenDatabas
     return wrap(new PrismaClient({ adapter: new PrismaPg(pool) }), 'postgres', report, () => pool.end());
   }
 
-  if (config.pgliteDir) fs.mkdirSync(config.pgliteDir, { recursive: true });
+  const lock = config.pgliteDir ? lockDir(config.pgliteDir) : undefined;
   const lite = config.pgliteDir ? new PGlite(config.pgliteDir) : new PGlite();
   let report = emptyReport;
   try {
@@ -61,10 +62,15 @@ export async function openDatabase(config: Config['database'], opts: OpenDatabas
     if (opts.migrate !== false) report = await applyMigrations(pgliteSession(lite), migrations);
   } catch (err) {
     await lite.close().catch(() => undefined);
-    throw new AppError('INTERNAL', `embedded database failed: ${(err as Error).message}`, { cause: err });
+    lock?.release();
+    throw new AppError('INTERNAL', `embedded database${config.pgliteDir ? ` in ${config.pgliteDir}` : ''} failed: ${(err as Error).message}`, { cause: err });
   }
   return wrap(new PrismaClient({ adapter: new PrismaPGlite(lite) }), 'pglite', report, async () => {
-    if (!lite.closed) await lite.close();
+    try {
+      if (!lite.closed) await lite.close();
+    } finally {
+      lock?.release();
+    }
   });
 }
 
