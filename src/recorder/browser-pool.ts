@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
 import { AppError } from '../errors';
+import { BrowserOwnership, defaultBrowserStateDir, type BrowserClaim } from './browser-ownership';
 import type { Logger } from './logger';
 
 export interface BrowserPoolOptions {
@@ -11,6 +12,8 @@ export interface BrowserPoolOptions {
   /** Window size for tab-capture pages; canvas pages do not depend on it. */
   windowWidth?: number;
   windowHeight?: number;
+  /** Records of the browsers this worker runs, swept at start (default: per user under the temp dir). */
+  stateDir?: string;
 }
 
 /** Flags for a recorder that must never be throttled and must never talk to anything but loopback. */
@@ -60,18 +63,24 @@ export class BrowserPool {
   private standbyUrl?: string;
   /** One recorder page per warm browser, loaded and waiting for its parameters. */
   private standby: Standby[] = [];
+  private readonly ownership: BrowserOwnership;
+  private readonly claims = new WeakMap<Browser, BrowserClaim>();
 
   constructor(
     private readonly opts: BrowserPoolOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.ownership = new BrowserOwnership(opts.stateDir ?? defaultBrowserStateDir(), log);
+  }
 
   /**
    * Checks the executable, launches the warm browsers and loads a standby recorder page
    * (`standbyUrl`) in each, so a recording starts without paying for launch or load.
+   * First ends the browsers a dead predecessor left running.
    */
   async start(standbyUrl: string): Promise<void> {
     await assertChromium(this.opts.chromiumPath);
+    await this.ownership.sweep();
     this.standbyUrl = standbyUrl;
     for (let i = 0; i < this.opts.warmBrowsers; i++) this.browsers.push(await this.launch());
     for (const b of this.browsers) this.prepareStandby(b);
@@ -170,7 +179,27 @@ export class BrowserPool {
     await Promise.allSettled(spares.map(async (s) => (await s.ready).close()));
     const all = this.browsers;
     this.browsers = [];
-    await Promise.allSettled(all.map((b) => closeBrowser(b)));
+    await Promise.allSettled(all.map((b) => this.closeBrowser(b)));
+  }
+
+  private async closeBrowser(browser: Browser): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([browser.close(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('close timeout')), 5000)))]);
+    } catch {
+      /* hung: release() below kills its process group */
+    } finally {
+      // a pending timer would keep a shutting-down process alive for 5 s
+      clearTimeout(timer);
+    }
+    await this.release(browser);
+  }
+
+  /** Ends what is left of a browser's process tree and removes its record and profile. */
+  private async release(browser: Browser): Promise<void> {
+    const claim = this.claims.get(browser);
+    this.claims.delete(browser);
+    if (claim) await this.ownership.release(claim).catch((err: Error) => this.log.warn({ err: err.message }, 'browser cleanup failed'));
   }
 
   private async browser(): Promise<Browser> {
@@ -194,17 +223,21 @@ export class BrowserPool {
 
   private async launch(): Promise<Browser> {
     const started = Date.now();
+    let claim: BrowserClaim | undefined;
     try {
-      const browser = await puppeteer.launch({
-        executablePath: this.opts.chromiumPath,
-        headless: true,
-        args: [
-          ...RECORDER_CHROMIUM_ARGS,
-          `--window-size=${this.opts.windowWidth ?? 1280},${this.opts.windowHeight ?? 720}`,
-          ...this.opts.extraArgs,
-        ],
+      claim = this.ownership.claim();
+      const chromeArgs = puppeteer
+        .defaultArgs({
+          headless: true,
+          userDataDir: claim.userDataDir,
+          args: [...RECORDER_CHROMIUM_ARGS, `--window-size=${this.opts.windowWidth ?? 1280},${this.opts.windowHeight ?? 720}`, ...this.opts.extraArgs],
+        })
         // puppeteer mutes audio by default, which would silence tab capture
-        ignoreDefaultArgs: ['--mute-audio'],
+        .filter((a) => a !== '--mute-audio');
+      const browser = await puppeteer.launch({
+        // through setpriv when it is there: Chromium dies with this process
+        ...(await this.ownership.command(this.opts.chromiumPath, chromeArgs)),
+        ignoreDefaultArgs: true,
         defaultViewport: null,
         protocolTimeout: 30000,
         // shutdown is ours: finish recordings first, then close the browser
@@ -212,27 +245,20 @@ export class BrowserPool {
         handleSIGTERM: false,
         handleSIGHUP: false,
       });
+      const pid = browser.process()?.pid;
+      this.ownership.adopt(claim, pid);
+      this.claims.set(browser, claim);
       browser.on('disconnected', () => {
-        if (!this.closed) this.log.warn({ pid: browser.process()?.pid }, 'browser disconnected');
+        if (!this.closed) this.log.warn({ pid }, 'browser disconnected');
+        // a crashed browser's helpers and profile go with it
+        void this.release(browser);
       });
-      this.log.debug({ ms: Date.now() - started, pid: browser.process()?.pid }, 'browser launched');
+      this.log.debug({ ms: Date.now() - started, pid }, 'browser launched');
       return browser;
     } catch (err) {
+      if (claim) await this.ownership.release(claim).catch(() => undefined);
       throw new AppError('BROWSER_CRASHED', `cannot launch Chromium at "${this.opts.chromiumPath}": ${(err as Error).message}`, { cause: err });
     }
-  }
-}
-
-async function closeBrowser(browser: Browser): Promise<void> {
-  const proc = browser.process();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([browser.close(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('close timeout')), 5000)))]);
-  } catch {
-    proc?.kill('SIGKILL');
-  } finally {
-    // a pending timer would keep a shutting-down process alive for 5 s
-    clearTimeout(timer);
   }
 }
 
