@@ -115,6 +115,7 @@ export const RecordingViewSchema = z
     url: z.string().nullable().openapi({ description: 'A signed URL of the video, made afresh for each read (valid RECORDING_SIGNED_URL_SECONDS)' }),
     thumbnails: z.array(Thumbnail),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
+    endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
   })
   .openapi('Recording');
 

@@ -1,4 +1,4 @@
-import { AppError, toAppError } from '../errors';
+import { AppError, ERROR_CODES, toAppError, type ErrorCode } from '../errors';
 import type { RecordingProgress } from '../recorder/types';
 import type { RecordingEventBase, RecordingEventBus } from './events';
 import type { PostprocessResult, RecordingThumbnail } from './ports';
@@ -10,6 +10,15 @@ import type { RecordingStatus } from './status';
  * The runner, the post-processing queue, recovery and the API service all go through here.
  */
 export const FAILABLE: readonly RecordingStatus[] = ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING'];
+
+/**
+ * The error of a recording that ended early but kept what it captured: written with its file
+ * (processing) and kept through COMPLETED, so the view says why it is short (code, fault).
+ */
+export function endedEarly(error: { code: string; message: string }): RecordingUpdate {
+  const e = error.code in ERROR_CODES ? new AppError(error.code as ErrorCode, error.message) : toAppError(new Error(`${error.code}: ${error.message}`));
+  return { errorCode: e.code, errorMessage: e.message.slice(0, 2000), errorFault: e.fault };
+}
 
 export class RecordingLifecycle {
   constructor(

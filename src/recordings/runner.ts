@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { LiveRecording, RecordingEndReason, RecordingResult } from '../recorder/types';
 import { describeRefusal, fits, recordingCost, type CapacityLimits, type WorkerLoad } from './capacity';
-import type { RecordingLifecycle } from './lifecycle';
+import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
 import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
 
@@ -180,7 +180,7 @@ export class RecordingRunner {
     }
     const reason = result.endReason ?? entry.stopReason ?? 'stopped';
     await this.lifecycle.stopping(job.id, reason);
-    const extra = result.error ? { lastError: `${result.error.code}: ${result.error.message}`.slice(0, 2000) } : {};
+    const extra = result.error ? endedEarly(result.error) : {};
     let rec;
     try {
       rec = await this.lifecycle.processing(job.id, { path: result.path, size: result.size, durationMs: result.durationMs }, this.postprocess.leaseUntil(), extra);

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../errors';
 import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
-import type { RecordingLifecycle } from './lifecycle';
+import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';
 import { authorize, authorizeView, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
@@ -370,7 +370,7 @@ export class RecordingsService {
       if (file && this.deps.postprocess) {
         await this.deps.lifecycle.stopping(rec.id, 'worker_lost');
         const moved = await this.deps.lifecycle
-          .processing(rec.id, file, this.deps.postprocess.leaseUntil(), { lastError: 'WORKER_LOST: recovered after the worker died' })
+          .processing(rec.id, file, this.deps.postprocess.leaseUntil(), endedEarly({ code: 'WORKER_LOST', message: 'recording ended early: the recorder process stopped; what reached its spool was kept' }))
           .catch(() => null);
         if (moved) {
           report.salvaged.push(rec.id);

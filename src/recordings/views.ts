@@ -41,6 +41,8 @@ export interface RecordingView {
   url: string | null;
   thumbnails: RecordingThumbnail[];
   error: { code: string; message: string; fault: string | null } | null;
+  /** The recording stopped because of a fault (`error` says which) but kept what it captured. */
+  endedEarly: boolean;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -83,5 +85,6 @@ export function recordingView(r: CallRecording): RecordingView {
     url: r.status === 'DELETED' ? null : r.storageUrl,
     thumbnails: r.status === 'DELETED' ? [] : ((r.thumbnails as unknown as RecordingThumbnail[] | null) ?? []),
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
+    endedEarly: r.errorCode !== null && r.failedAt === null,
   };
 }
