@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import type { Actor } from '../recordings/permissions';
-import { ID_PATTERNS } from '../recordings/service';
+import { isValidIdentifier } from '../recordings/identifiers';
 import { JwtError, JwtVerifier } from './jwt';
 
 /**
@@ -43,7 +43,7 @@ export class Authenticator {
   async authenticate(headers: AuthHeaders): Promise<Actor> {
     const apiKeyHeader = single(headers['x-api-key'], 'X-Api-Key');
     const xUserId = single(headers['x-user-id'], 'X-User-Id');
-    if (xUserId !== undefined && !ID_PATTERNS.userId.test(xUserId)) throw new AppError('UNAUTHORIZED', 'malformed X-User-Id');
+    if (xUserId !== undefined && !isValidIdentifier('userId', xUserId)) throw new AppError('UNAUTHORIZED', 'malformed X-User-Id');
     let bearer: string | undefined;
     if (headers.authorization !== undefined) {
       const m = /^Bearer +([^\s]+) *$/i.exec(headers.authorization);
@@ -78,7 +78,7 @@ export class Authenticator {
     } catch (err) {
       throw new AppError('UNAUTHORIZED', err instanceof JwtError && err.expired ? 'token expired' : 'invalid token');
     }
-    if (!ID_PATTERNS.userId.test(sub)) throw new AppError('UNAUTHORIZED', 'invalid token subject');
+    if (!isValidIdentifier('userId', sub)) throw new AppError('UNAUTHORIZED', 'invalid token subject');
     return sub;
   }
 }

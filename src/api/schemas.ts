@@ -2,14 +2,14 @@ import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@ast
 import { z } from 'zod';
 import { LAYOUTS } from '../recorder/types';
 import { OPTION_LIMITS, RECORDING_FORMATS, RESOLUTION_PRESETS } from '../recordings/options';
-import { ID_PATTERNS } from '../recordings/service';
+import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
 
 extendZodWithOpenApi(z);
 
 /** Request and response schemas: they validate requests (strictly) and generate /api/openapi.json. */
 
-export const CallId = z.string().regex(ID_PATTERNS.callId).openapi({ description: 'Call id: 1-64 letters, digits, _ or -', example: 'call_123' });
+export const CallId = z.string().regex(ID_PATTERNS.callId).openapi({ description: `Call id: ${IDENTIFIERS.callId.rule}`, example: 'call_123' });
 export const UserId = z.string().regex(ID_PATTERNS.userId).openapi({ example: 'user_42' });
 export const RecordingId = z.string().regex(ID_PATTERNS.recordingId).openapi({ format: 'uuid' });
 

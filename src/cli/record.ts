@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { assertValidRoomName, checkLivekit, type LivekitCredentials } from '../livekit/tokens';
+import { checkLivekit, type LivekitCredentials } from '../livekit/tokens';
 import type { Logger } from '../recorder/logger';
 import { describeProbe, probe } from '../recorder/probe';
 import { Recorder } from '../recorder/recorder';
 import { LAYOUTS, OUTPUT_FORMATS, type LayoutName, type LiveRecording, type OutputFormat, type RecordingResult } from '../recorder/types';
+import { checkIdentifier } from '../recordings/identifiers';
 import { progressPrinter } from './progress';
 
 export interface RecordCommandOptions {
@@ -47,7 +48,7 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
   checkOptions(o);
   const format = parseFormat(o.format, o.output);
   // cheap checks first: a bad room or key should not wait for a browser launch
-  assertValidRoomName(o.room);
+  checkIdentifier('roomName', o.room, '--room');
   await checkLivekit(livekit);
   const printer = progressPrinter();
   let live: LiveRecording | undefined;

@@ -1,5 +1,6 @@
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { AppError } from '../errors';
+import { checkIdentifier } from '../recordings/identifiers';
 
 export interface LivekitCredentials {
   url: string;
@@ -7,16 +8,9 @@ export interface LivekitCredentials {
   apiSecret: string;
 }
 
-// LiveKit accepts almost any string; we keep to what is safe in file names, URLs and logs.
-const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:=@+-]{0,127}$/;
-
+/** INVALID_ROOM_NAME unless the API's room-name rule holds (LiveKit itself accepts almost any string). */
 export function assertValidRoomName(room: string): void {
-  if (!ROOM_NAME.test(room)) {
-    throw new AppError(
-      'INVALID_ROOM_NAME',
-      `room name ${JSON.stringify(room)} is not valid: use 1-128 characters of letters, digits and _ . : = @ + -, starting with a letter or digit`,
-    );
-  }
+  checkIdentifier('roomName', room, 'room name');
 }
 
 /** The recorder's own participant: hidden from others, subscribe-only, marked as a recorder. */

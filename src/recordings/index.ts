@@ -8,7 +8,8 @@ export { RecordingRepository, type CallWithParticipants, type RecordingWithRoom 
 export { RecordingLifecycle } from './lifecycle';
 export { PostprocessQueue, type PostprocessQueueOptions } from './postprocess-queue';
 export { RecordingRunner, type RunnerOptions } from './runner';
-export { RecordingsService, ID_PATTERNS, type RecordingsServiceOptions, type StartResult, type RecoveryReport } from './service';
+export { RecordingsService, type RecordingsServiceOptions, type StartResult, type RecoveryReport } from './service';
 export { WebhookOutbox, type WebhookDeliveryRow } from './webhook-outbox';
 export { WebhookSender, signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, type WebhookOptions } from './webhooks';
 export { KeepLocalFile } from './local-postprocess';
+export * from './identifiers';

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../errors';
 import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
+import { checkIdentifier } from './identifiers';
 import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';
 import { authorize, authorizeView, type Actor } from './permissions';
@@ -65,13 +66,6 @@ export interface RecoveryReport {
   skipped: string[];
 }
 
-const CALL_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const USER_ID = /^[A-Za-z0-9_.:@|-]{1,128}$/;
-const ROOM_NAME = /^[A-Za-z0-9_.:=@-]{1,128}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-
-export const ID_PATTERNS = { callId: CALL_ID, userId: USER_ID, roomName: ROOM_NAME, recordingId: UUID };
-
 export class RecordingsService {
   constructor(
     private readonly deps: RecordingsServiceDeps,
@@ -81,10 +75,10 @@ export class RecordingsService {
   // ---- calls ----------------------------------------------------------------------
 
   async createCall(actor: Actor, input: { id?: string; roomName: string; hostId: string; participantIds?: string[] }): Promise<CallView> {
-    if (input.id !== undefined) checkId(CALL_ID, input.id, 'call id');
-    if (!ROOM_NAME.test(input.roomName)) throw new AppError('INVALID_ROOM_NAME', 'roomName: 1-128 letters, digits or _ . : = @ -');
-    checkId(USER_ID, input.hostId, 'hostId');
-    for (const p of input.participantIds ?? []) checkId(USER_ID, p, 'participant id');
+    if (input.id !== undefined) checkIdentifier('callId', input.id, 'call id');
+    checkIdentifier('roomName', input.roomName, 'roomName');
+    checkIdentifier('userId', input.hostId, 'hostId');
+    for (const p of input.participantIds ?? []) checkIdentifier('userId', p, 'participant id');
     // A user creates calls they host; a service key may create a call for any host.
     if (actor.kind === 'user' && actor.userId !== input.hostId) throw new AppError('FORBIDDEN', 'you can only create calls you host');
     if (actor.kind === 'service' && actor.userId !== null && actor.userId !== input.hostId) {
@@ -106,7 +100,7 @@ export class RecordingsService {
 
   /** The call's view through the cache, checked against the actor like load(..., 'read'). */
   private async readCallView(actor: Actor, callId: string): Promise<CallView> {
-    checkId(CALL_ID, callId, 'call id');
+    checkIdentifier('callId', callId, 'call id');
     const view = await this.deps.views!.read(viewKeys.call(callId), async () => {
       const call = await this.deps.repo.getCall(callId);
       return call ? callView(call) : null;
@@ -115,14 +109,14 @@ export class RecordingsService {
   }
 
   async addParticipants(actor: Actor, callId: string, userIds: string[]): Promise<CallView> {
-    for (const u of userIds) checkId(USER_ID, u, 'participant id');
+    for (const u of userIds) checkIdentifier('userId', u, 'participant id');
     const call = await this.load(actor, callId, 'control');
     await this.deps.repo.addParticipants(call.id, userIds.filter((u) => u !== call.hostId));
     return callView((await this.deps.repo.getCall(call.id))!);
   }
 
   async removeParticipant(actor: Actor, callId: string, userId: string): Promise<CallView> {
-    checkId(USER_ID, userId, 'participant id');
+    checkIdentifier('userId', userId, 'participant id');
     const call = await this.load(actor, callId, 'control');
     const removed = await this.deps.repo.removeParticipant(call.id, userId);
     if (removed === 0) throw new AppError('NOT_FOUND', 'no such participant');
@@ -132,9 +126,7 @@ export class RecordingsService {
   // ---- recordings ---------------------------------------------------------------------
 
   async startRecording(actor: Actor, callId: string, input: RecordingOptionsInput, idempotencyKey?: string): Promise<StartResult> {
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw new AppError('VALIDATION_ERROR', 'Idempotency-Key: 1-255 visible ASCII characters');
-    }
+    if (idempotencyKey !== undefined) checkIdentifier('idempotencyKey', idempotencyKey, 'Idempotency-Key');
     const call = await this.load(actor, callId, 'control');
     const resolved = resolveRecordingOptions(input, { maxDurationSeconds: this.opts.maxDurationSeconds, layoutOrigins: this.opts.layoutOrigins ?? [] });
 
@@ -191,7 +183,7 @@ export class RecordingsService {
 
   /** Stops the given (or else the active) recording of a call: 409 RECORDING_NOT_ACTIVE if none. */
   async stopRecording(actor: Actor, callId: string, recordingId?: string): Promise<RecordingView> {
-    if (recordingId !== undefined) checkId(UUID, recordingId, 'recording id');
+    if (recordingId !== undefined) checkIdentifier('recordingId', recordingId, 'recording id');
     const call = await this.load(actor, callId, 'control');
     const target = recordingId ? await this.deps.repo.getRecording(recordingId) : await this.deps.repo.findActiveForCall(call.id);
     if (recordingId && (!target || target.callId !== call.id)) throw new AppError('NOT_FOUND', 'recording not found');
@@ -211,7 +203,7 @@ export class RecordingsService {
   }
 
   async getRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
-    checkId(UUID, recordingId, 'recording id');
+    checkIdentifier('recordingId', recordingId, 'recording id');
     if (this.deps.views) {
       const call = await this.readCallView(actor, callId);
       const view = await this.deps.views.read(viewKeys.recording(recordingId), async () => {
@@ -248,7 +240,7 @@ export class RecordingsService {
 
   /** Removes the stored file and thumbnails, then marks DELETED. Active recordings must be stopped first. */
   async deleteRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
-    checkId(UUID, recordingId, 'recording id');
+    checkIdentifier('recordingId', recordingId, 'recording id');
     const call = await this.load(actor, callId, 'control');
     const rec = await this.deps.repo.getRecording(recordingId);
     if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
@@ -295,7 +287,7 @@ export class RecordingsService {
 
   /** Post-processing again for a FAILED recording whose local file still exists (host only). */
   async retryRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {
-    checkId(UUID, recordingId, 'recording id');
+    checkIdentifier('recordingId', recordingId, 'recording id');
     const call = await this.load(actor, callId, 'control');
     const rec = await this.deps.repo.getRecording(recordingId);
     if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
@@ -318,7 +310,7 @@ export class RecordingsService {
 
   /** A COMPLETED recording for download (host and participants). */
   async downloadRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingDownload> {
-    checkId(UUID, recordingId, 'recording id');
+    checkIdentifier('recordingId', recordingId, 'recording id');
     const call = await this.load(actor, callId, 'read');
     const rec = await this.deps.repo.getRecording(recordingId);
     if (!rec || rec.callId !== call.id || rec.status === 'DELETED') throw new AppError('NOT_FOUND', 'recording not found');
@@ -411,7 +403,7 @@ export class RecordingsService {
   // ---- helpers --------------------------------------------------------------------------
 
   private async load(actor: Actor, callId: string, access: 'read' | 'control') {
-    checkId(CALL_ID, callId, 'call id');
+    checkIdentifier('callId', callId, 'call id');
     return authorize(await this.deps.repo.getCall(callId), actor, access);
   }
 }
@@ -438,8 +430,4 @@ export async function localFileReader(filePath: string): Promise<StoredObjectRea
     contentType: CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream',
     open: async (range) => createReadStream(filePath, range ? { start: range.start, end: range.end } : {}),
   };
-}
-
-function checkId(re: RegExp, value: string, what: string): void {
-  if (typeof value !== 'string' || !re.test(value)) throw new AppError('VALIDATION_ERROR', `malformed ${what}`);
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import { checkIdentifier } from '../recordings/identifiers';
 
 /**
  * Where the objects of one recording live:
@@ -8,15 +9,6 @@ import { AppError } from '../errors';
  * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
  */
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-function checkId(kind: string, id: string): string {
-  if (!SAFE_ID.test(id) || id.includes('..')) {
-    throw new AppError('VALIDATION_ERROR', `${kind} "${id}" is not a safe storage path segment`);
-  }
-  return id;
-}
-
 /** A prefix is used verbatim; a non-empty one without a trailing slash gets one. */
 export function normalizePrefix(prefix: string | undefined): string {
   if (!prefix) return '';
@@ -25,7 +17,7 @@ export function normalizePrefix(prefix: string | undefined): string {
 }
 
 export function recordingPrefix(prefix: string, callId: string, recordingId: string): string {
-  return `${normalizePrefix(prefix)}${checkId('callId', callId)}/${checkId('recordingId', recordingId)}/`;
+  return `${normalizePrefix(prefix)}${checkIdentifier('callId', callId, 'callId')}/${checkIdentifier('storageSegment', recordingId, 'recordingId')}/`;
 }
 
 export function recordingKey(prefix: string, callId: string, recordingId: string, ext: string): string {
