@@ -120,6 +120,11 @@ export class RecordingRepository {
     });
   }
 
+  /** The call's last COMPLETED recording: the one its recordingUrl shows. */
+  lastCompleted(callId: string): Promise<{ id: string; storageKey: string | null } | null> {
+    return this.prisma.callRecording.findFirst({ where: { callId, status: 'COMPLETED' }, orderBy: LAST_COMPLETED_FIRST, select: { id: true, storageKey: true } });
+  }
+
   findActiveForCall(callId: string): Promise<CallRecording | null> {
     return this.prisma.callRecording.findFirst({ where: { callId, status: { in: [...ACTIVE_STATUSES] } } });
   }
@@ -228,6 +233,8 @@ async function lockCall(tx: Tx, callId: string): Promise<void> {
   if (rows.length === 0) throw new AppError('NOT_FOUND', 'call not found');
 }
 
+const LAST_COMPLETED_FIRST = [{ completedAt: 'desc' }, { id: 'desc' }] satisfies Prisma.CallRecordingOrderByWithRelationInput[];
+
 /** VideoCall mirrors its recordings: latest status, whether one completed, and its URL. */
 async function syncCallMirror(tx: Tx, callId: string): Promise<void> {
   await lockCall(tx, callId);
@@ -238,7 +245,7 @@ async function syncCallMirror(tx: Tx, callId: string): Promise<void> {
   });
   const lastDone = await tx.callRecording.findFirst({
     where: { callId, status: 'COMPLETED' },
-    orderBy: { completedAt: 'desc' },
+    orderBy: LAST_COMPLETED_FIRST,
     select: { storageUrl: true },
   });
   await tx.videoCall.update({

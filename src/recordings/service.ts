@@ -13,7 +13,8 @@ import type {
   DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile, StoredObjectReader, StoredRecordingRef, ViewCachePort,
 } from './ports';
 import { viewKeys } from './ports';
-import type { RecordingRepository, RecordingWithRoom } from './repository';
+import type { CallWithParticipants, RecordingRepository, RecordingWithRoom } from './repository';
+import { withFreshCallUrl, withFreshUrls, type StoredCallView } from './signed-views';
 import { isActive } from './status';
 import { callView, recordingView, type CallView, type RecordingView } from './views';
 
@@ -94,25 +95,36 @@ export class RecordingsService {
   }
 
   async getCall(actor: Actor, callId: string): Promise<CallView> {
-    if (this.deps.views) return this.readCallView(actor, callId);
-    return callView(await this.load(actor, callId, 'read'));
+    const stored = this.deps.views ? await this.readCallView(actor, callId) : await this.storedCallView(await this.load(actor, callId, 'read'));
+    return withFreshCallUrl(stored, this.deps.storage);
   }
 
   /** The call's view through the cache, checked against the actor like load(..., 'read'). */
-  private async readCallView(actor: Actor, callId: string): Promise<CallView> {
+  private async readCallView(actor: Actor, callId: string): Promise<StoredCallView> {
     checkIdentifier('callId', callId, 'call id');
     const view = await this.deps.views!.read(viewKeys.call(callId), async () => {
       const call = await this.deps.repo.getCall(callId);
-      return call ? callView(call) : null;
+      return call ? this.storedCallView(call) : null;
     });
     return authorizeView(view, actor, 'read');
+  }
+
+  /** The call's view with the storage key of the recording behind its recordingUrl, to sign that when read. */
+  private async storedCallView(call: CallWithParticipants): Promise<StoredCallView> {
+    const done = call.isRecorded ? await this.deps.repo.lastCompleted(call.id) : null;
+    return { ...callView(call), recordingKey: done?.storageKey ?? null };
+  }
+
+  /** The call as the API shows it after a write: read again, recordingUrl signed now. */
+  private async currentCall(callId: string): Promise<CallView> {
+    return withFreshCallUrl(await this.storedCallView((await this.deps.repo.getCall(callId))!), this.deps.storage);
   }
 
   async addParticipants(actor: Actor, callId: string, userIds: string[]): Promise<CallView> {
     for (const u of userIds) checkIdentifier('userId', u, 'participant id');
     const call = await this.load(actor, callId, 'control');
     await this.deps.repo.addParticipants(call.id, userIds.filter((u) => u !== call.hostId));
-    return callView((await this.deps.repo.getCall(call.id))!);
+    return this.currentCall(call.id);
   }
 
   async removeParticipant(actor: Actor, callId: string, userId: string): Promise<CallView> {
@@ -120,7 +132,7 @@ export class RecordingsService {
     const call = await this.load(actor, callId, 'control');
     const removed = await this.deps.repo.removeParticipant(call.id, userId);
     if (removed === 0) throw new AppError('NOT_FOUND', 'no such participant');
-    return callView((await this.deps.repo.getCall(call.id))!);
+    return this.currentCall(call.id);
   }
 
   // ---- recordings ---------------------------------------------------------------------
@@ -211,31 +223,18 @@ export class RecordingsService {
         return rec ? recordingView(rec) : null;
       });
       if (!view || view.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');
-      return this.withFreshUrls(view);
+      return withFreshUrls(view, this.deps.storage);
     }
     const call = await this.load(actor, callId, 'read');
     const rec = await this.deps.repo.getRecording(recordingId);
     if (!rec || rec.callId !== call.id) throw new AppError('NOT_FOUND', 'recording not found');
-    return this.withFreshUrls(recordingView(rec));
-  }
-
-  /** Signed URLs expire: a view read now gets URLs signed now (the stored ones are only a fallback). */
-  private async withFreshUrls(view: RecordingView): Promise<RecordingView> {
-    const sign = this.deps.storage?.signedUrl?.bind(this.deps.storage);
-    if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
-    try {
-      const [url, ...thumbs] = await Promise.all([sign(view.storageKey), ...view.thumbnails.map((t) => sign(t.key))]);
-      return { ...view, url, thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })) };
-    } catch {
-      // a store that cannot sign (GCS without a service-account key) must not break reads
-      return view;
-    }
+    return withFreshUrls(recordingView(rec), this.deps.storage);
   }
 
   async listRecordings(actor: Actor, callId: string, opts: { limit?: number; includeDeleted?: boolean } = {}): Promise<RecordingView[]> {
     const call = await this.load(actor, callId, 'read');
     const rows = await this.deps.repo.listRecordings(call.id, { limit: opts.limit ?? 50, includeDeleted: opts.includeDeleted ?? false });
-    return Promise.all(rows.map((r) => this.withFreshUrls(recordingView(r))));
+    return Promise.all(rows.map((r) => withFreshUrls(recordingView(r), this.deps.storage)));
   }
 
   /** Removes the stored file and thumbnails, then marks DELETED. Active recordings must be stopped first. */

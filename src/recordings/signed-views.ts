@@ -1,0 +1,40 @@
+import type { RecordingStoragePort } from './ports';
+import type { CallView, RecordingView } from './views';
+
+/**
+ * Signed URLs expire: every view is given URLs signed when it is read, never the ones
+ * stored at completion (those are only a fallback, for a store that cannot sign).
+ */
+
+/** A call's view as built (and cached): with the storage key of the recording its recordingUrl shows. */
+export type StoredCallView = CallView & { recordingKey?: string | null };
+
+type Signer = RecordingStoragePort['signedUrl'];
+
+function signerOf(storage: RecordingStoragePort | undefined): Signer {
+  return storage?.signedUrl?.bind(storage);
+}
+
+export async function withFreshUrls(view: RecordingView, storage: RecordingStoragePort | undefined): Promise<RecordingView> {
+  const sign = signerOf(storage);
+  if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
+  try {
+    const [url, ...thumbs] = await Promise.all([sign(view.storageKey), ...view.thumbnails.map((t) => sign(t.key))]);
+    return { ...view, url, thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })) };
+  } catch {
+    // a store that cannot sign (GCS without a service-account key) must not break reads
+    return view;
+  }
+}
+
+/** The call's view as the API shows it: recordingUrl signed now, the storage key left out. */
+export async function withFreshCallUrl(stored: StoredCallView, storage: RecordingStoragePort | undefined): Promise<CallView> {
+  const { recordingKey, ...view } = stored;
+  const sign = signerOf(storage);
+  if (!sign || !recordingKey) return view;
+  try {
+    return { ...view, recordingUrl: await sign(recordingKey) };
+  } catch {
+    return view;
+  }
+}
