@@ -20,7 +20,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export function userToken(secret: string, sub: string): string {
   const now = Math.floor(Date.now() / 1000);
   const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const data = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc({ sub, iat: now, exp: now + 900 })}`;
+  // the call app's token for its host: it may create calls for any room
+  const data = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc({ sub, iat: now, exp: now + 900, rooms: ['*'] })}`;
   return `${data}.${createHmac('sha256', secret).update(data).digest('base64url')}`;
 }
 
@@ -126,9 +127,14 @@ export class RecorderProcess {
     );
   }
 
-  /** GET .../download into `dest` (follows a redirect to signed storage). */
+  /** GET .../download into `dest`: the file itself (local storage), or the signed URL it names (S3, GCS). */
   async download(callId: string, id: string, dest: string): Promise<string> {
-    const res = await fetch(`${this.base}/api/video-calls/${callId}/recording/${id}/download`, { headers: { authorization: `Bearer ${this.token}` } });
+    let res = await fetch(`${this.base}/api/video-calls/${callId}/recording/${id}/download`, { headers: { authorization: `Bearer ${this.token}` } });
+    if (res.ok && res.headers.get('content-type')?.startsWith('application/json')) {
+      const url = ((await res.json()) as { data?: { url?: string } }).data?.url;
+      if (!url) throw new Error('download: no URL in the answer');
+      res = await fetch(url);
+    }
     if (!res.ok) throw new Error(`download: HTTP ${res.status} ${await res.text()}`);
     fs.writeFileSync(dest, Buffer.from(await res.arrayBuffer()));
     return dest;
