@@ -78,8 +78,9 @@ export function buildProgram(): Command {
     .description('print a dev JWT for a user, signed with AUTH_JWT_SECRET (HS256)')
     .requiredOption('--user <id>', 'the user id (sub claim)')
     .option('--expires <seconds>', 'lifetime in seconds', int, 3600)
-    .action(async (opts: { user: string; expires: number }) => {
-      process.stdout.write(`${await makeToken(loadConfig(), opts.user, opts.expires)}\n`);
+    .option('--room <name...>', 'rooms the user may create calls for (rooms claim; * for any)')
+    .action(async (opts: { user: string; expires: number; room?: string[] }) => {
+      process.stdout.write(`${await makeToken(loadConfig(), opts.user, opts.expires, opts.room ?? [])}\n`);
     });
 
   return program;

@@ -3,13 +3,14 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import type { Actor } from '../recordings/permissions';
 import { isValidIdentifier } from '../recordings/identifiers';
-import { JwtError, JwtVerifier } from './jwt';
+import { JwtError, JwtVerifier, type JwtClaims } from './jwt';
 
 /**
  * Who calls the API:
  * - a user: `Authorization: Bearer <JWT>` (HS256 with AUTH_JWT_SECRET, or RS256/ES256 with
  *   AUTH_JWT_PUBLIC_KEY); `sub` is the user id, `exp` is required. An X-User-Id that
- *   disagrees with `sub` is refused (403).
+ *   disagrees with `sub` is refused (403). `room` / `rooms` name the rooms the user may
+ *   create calls for (recordings/permissions.ts).
  * - a trusted service: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, matched by its
  *   sha256 (hex) against AUTH_SERVICE_API_KEY_HASHES; it acts for the user in X-User-Id.
  * X-User-Id alone is never trusted.
@@ -55,9 +56,9 @@ export class Authenticator {
     if (!credential) throw new AppError('UNAUTHORIZED', 'authentication required');
 
     if (bearer !== undefined && JWT_SHAPE.test(bearer)) {
-      const sub = await this.verifyJwt(bearer);
+      const { sub, rooms } = await this.verifyJwt(bearer);
       if (xUserId !== undefined && xUserId !== sub) throw new AppError('FORBIDDEN', 'X-User-Id does not match the token');
-      return { kind: 'user', userId: sub };
+      return { kind: 'user', userId: sub, ...(rooms ? { rooms } : {}) };
     }
     if (!this.matchesServiceKey(credential)) throw new AppError('UNAUTHORIZED', 'invalid credentials');
     return { kind: 'service', userId: xUserId ?? null };
@@ -70,17 +71,35 @@ export class Authenticator {
     return found;
   }
 
-  private async verifyJwt(token: string): Promise<string> {
+  private async verifyJwt(token: string): Promise<{ sub: string; rooms?: string[] }> {
     if (!this.jwt) throw new AppError('UNAUTHORIZED', 'invalid token');
-    let sub: string;
+    let claims: JwtClaims;
     try {
-      sub = (await this.jwt.verify(token)).sub;
+      claims = await this.jwt.verify(token);
     } catch (err) {
       throw new AppError('UNAUTHORIZED', err instanceof JwtError && err.expired ? 'token expired' : 'invalid token');
     }
-    if (!isValidIdentifier('userId', sub)) throw new AppError('UNAUTHORIZED', 'invalid token subject');
-    return sub;
+    if (!isValidIdentifier('userId', claims.sub)) throw new AppError('UNAUTHORIZED', 'invalid token subject');
+    const rooms = roomsClaim(claims);
+    return { sub: claims.sub, ...(rooms ? { rooms } : {}) };
   }
+}
+
+/**
+ * The rooms a user's token names, for creating calls: `room` (one name) and/or `rooms` (a list),
+ * '*' meaning any room. A claim of another shape makes the token invalid rather than ignored.
+ */
+function roomsClaim(claims: JwtClaims): string[] | undefined {
+  const { room, rooms } = claims;
+  if (room === undefined && rooms === undefined) return undefined;
+  const invalid = new AppError('UNAUTHORIZED', 'invalid token: "room" must be a room name and "rooms" a list of them');
+  const named: unknown[] = room === undefined ? [] : [room];
+  if (rooms !== undefined) {
+    if (!Array.isArray(rooms)) throw invalid;
+    named.push(...(rooms as unknown[]));
+  }
+  if (!named.every((r) => r === '*' || isValidIdentifier('roomName', r))) throw invalid;
+  return named as string[];
 }
 
 function single(v: string | string[] | undefined, name: string): string | undefined {

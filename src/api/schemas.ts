@@ -135,7 +135,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   const bearer = registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'A user JWT (sub = user id), or a service API key acting for X-User-Id',
+    description: 'A user JWT (sub = user id; room/rooms = the rooms it may create calls for), or a service API key acting for X-User-Id',
   });
   const apiKey = registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-Api-Key' });
   const security = [{ [bearer.name]: [] }, { [apiKey.name]: [] }];
@@ -157,6 +157,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     method: 'post',
     path: '/api/video-calls',
     summary: 'Create a video call',
+    description: 'A service key may create a call for any room; a user only a call it hosts, for a room its token names (claim room or rooms, * for any), else 403. A taken id or room is 409 only for a service key or a member of the existing call; others get the same 403.',
     security,
     request: { headers: UserHeader, ...body(CreateCallBody) },
     responses: { 201: json(envelope(CallViewSchema, 'CallResponse'), 'Created'), ...errors },

@@ -185,13 +185,13 @@ export async function serveCommand(mode: ServeMode, config: Config): Promise<voi
   }
 }
 
-/** A dev token: HS256 with AUTH_JWT_SECRET, subject `userId`. */
-export async function makeToken(config: Config, userId: string, expiresInSeconds: number): Promise<string> {
+/** A dev token: HS256 with AUTH_JWT_SECRET, subject `userId`, naming the `rooms` the user may create calls for. */
+export async function makeToken(config: Config, userId: string, expiresInSeconds: number, rooms: string[] = []): Promise<string> {
   if (!config.auth.jwtSecret) {
     throw new AppError('CONFIG_INVALID', 'invalid configuration: `recorder token` signs with AUTH_JWT_SECRET (at least 16 characters); set it here and for the service');
   }
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
+  return new SignJWT(rooms.length ? { rooms } : {})
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
     .setIssuedAt(now)
@@ -213,10 +213,10 @@ function withDevAuth(config: Config, logger: Logger): Config {
   }
   const secret = randomBytes(32).toString('base64url');
   const dev = { ...config, auth: { ...config.auth, jwtSecret: secret } };
-  void makeToken(dev, 'dev', 24 * 3600).then((token) =>
+  void makeToken(dev, 'dev', 24 * 3600, ['*']).then((token) =>
     process.stderr.write(
       `no API credentials configured: this run accepts tokens signed with a throwaway secret.\n` +
-        `dev token for user "dev" (24 h): ${token}\n` +
+        `dev token for user "dev" (24 h, any room): ${token}\n` +
         `(set AUTH_JWT_SECRET and use \`recorder token --user ID\` for tokens that outlive this process)\n`,
     ),
   );

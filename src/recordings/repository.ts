@@ -69,6 +69,13 @@ export class RecordingRepository {
     });
   }
 
+  getCallByRoom(roomName: string): Promise<CallWithParticipants | null> {
+    return this.prisma.videoCall.findUnique({
+      where: { roomName },
+      include: { participants: { select: { userId: true }, orderBy: { addedAt: 'asc' } } },
+    });
+  }
+
   async addParticipants(callId: string, userIds: string[]): Promise<void> {
     await this.prisma.callParticipant.createMany({ data: userIds.map((userId) => ({ callId, userId })), skipDuplicates: true });
     await this.changed({ callId });

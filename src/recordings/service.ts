@@ -7,7 +7,7 @@ import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
 import { checkIdentifier } from './identifiers';
 import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';
-import { authorize, authorizeView, type Actor } from './permissions';
+import { authorize, authorizeCreate, authorizeView, createConflict, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
 import type {
   DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile, StoredObjectReader, StoredRecordingRef, ViewCachePort,
@@ -80,18 +80,15 @@ export class RecordingsService {
     checkIdentifier('roomName', input.roomName, 'roomName');
     checkIdentifier('userId', input.hostId, 'hostId');
     for (const p of input.participantIds ?? []) checkIdentifier('userId', p, 'participant id');
-    // A user creates calls they host; a service key may create a call for any host.
-    if (actor.kind === 'user' && actor.userId !== input.hostId) throw new AppError('FORBIDDEN', 'you can only create calls you host');
-    if (actor.kind === 'service' && actor.userId !== null && actor.userId !== input.hostId) {
-      throw new AppError('FORBIDDEN', 'X-User-Id must be the host');
+    authorizeCreate(actor, input);
+    const id = input.id ?? randomUUID();
+    try {
+      return callView(await this.deps.repo.createCall({ id, roomName: input.roomName, hostId: input.hostId, participantIds: input.participantIds ?? [] }));
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'CONFLICT') throw err;
+      const existing = await Promise.all([this.deps.repo.getCall(id), this.deps.repo.getCallByRoom(input.roomName)]);
+      throw createConflict(err, existing, actor);
     }
-    const call = await this.deps.repo.createCall({
-      id: input.id ?? randomUUID(),
-      roomName: input.roomName,
-      hostId: input.hostId,
-      participantIds: input.participantIds ?? [],
-    });
-    return callView(call);
   }
 
   async getCall(actor: Actor, callId: string): Promise<CallView> {

@@ -23,7 +23,8 @@ describe('API access and validation', () => {
     await svc.start();
     http = await listen(svc.app);
     const now = Math.floor(Date.now() / 1000);
-    const [host, guest, stranger] = await Promise.all([userToken('host-1'), userToken('guest-1'), userToken('stranger-1')]);
+    // the host's token names its room (and the one the bad-input table tries to take)
+    const [host, guest, stranger] = await Promise.all([userToken('host-1', { rooms: ['room-m', 'room-new'] }), userToken('guest-1'), userToken('stranger-1')]);
     Object.assign(actors, {
       host: { token: host },
       participant: { token: guest },

@@ -55,7 +55,7 @@ test.each([
   ['ogg', 'audio/ogg', 'opus'],
 ])('format %s: the recorder writes mkv, the stored recording is audio-only (%s, %s)', async (format, contentType, codec) => {
   const callId = `audio-${format}-${Date.now().toString(36)}`;
-  expect((await call(url, 'POST', '/api/video-calls', { token: host, body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1' } })).status).toBe(201);
+  expect((await call(url, 'POST', '/api/video-calls', { token: await userToken('host-1', { rooms: [`room-${callId}`] }), body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1' } })).status).toBe(201);
   const start = await call(url, 'POST', `/api/video-calls/${callId}/recording/start`, { token: host, body: { format } });
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
@@ -89,7 +89,7 @@ test.each([
 
 test('an unknown format is refused', async () => {
   const callId = `audio-bad-${Date.now().toString(36)}`;
-  await call(url, 'POST', '/api/video-calls', { token: host, body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1' } });
+  await call(url, 'POST', '/api/video-calls', { token: await userToken('host-1', { rooms: [`room-${callId}`] }), body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1' } });
   const r = await call(url, 'POST', `/api/video-calls/${callId}/recording/start`, { token: host, body: { format: 'flac' } });
   expect(r.status).toBe(400);
 });

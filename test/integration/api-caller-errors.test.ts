@@ -38,7 +38,7 @@ describe('API: malformed requests the framework refuses', () => {
     });
     await svc.start();
     http = await listen(svc.app);
-    host = await userToken('host-1');
+    host = await userToken('host-1', { rooms: ['room-gz'] });
   });
   afterAll(async () => {
     await http?.close();

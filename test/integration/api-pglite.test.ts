@@ -62,7 +62,7 @@ describe('API on embedded PGlite', () => {
   let host: string;
 
   beforeAll(async () => {
-    host = await userToken('host-1');
+    host = await userToken('host-1', { rooms: ['room-p1', 'room-p2', 'room-p3'] });
     server = await startServer(dataDir, outDir);
   });
   afterAll(async () => {

@@ -37,7 +37,7 @@ describe('recording API on PostgreSQL', () => {
   });
 
   async function newCall(id: string) {
-    const res = await call(base(), 'POST', '/api/video-calls', { token: host, body: { id, roomName: `room-${id}`, hostId: 'host-1', participantIds: ['guest-1'] } });
+    const res = await call(base(), 'POST', '/api/video-calls', { token: await userToken('host-1', { rooms: [`room-${id}`] }), body: { id, roomName: `room-${id}`, hostId: 'host-1', participantIds: ['guest-1'] } });
     expect(res.status).toBe(201);
     return res.body.data;
   }

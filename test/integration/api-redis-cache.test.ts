@@ -47,7 +47,7 @@ test('reads go through the cache: no database read for an unchanged recording, f
   const api = await node(prefix);
   const [host, guest, stranger, late] = await Promise.all(['host-1', 'guest-1', 'stranger-1', 'late-1'].map((u) => userToken(u)));
   const callId = `vc-${Date.now().toString(36)}`;
-  expect((await call(api.url, 'POST', '/api/video-calls', { token: host, body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1', participantIds: ['guest-1'] } })).status).toBe(201);
+  expect((await call(api.url, 'POST', '/api/video-calls', { token: await userToken('host-1', { rooms: [`room-${callId}`] }), body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1', participantIds: ['guest-1'] } })).status).toBe(201);
   const start = await call(api.url, 'POST', `/api/video-calls/${callId}/recording/start`, { token: host });
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
@@ -77,7 +77,7 @@ test('reads go through the cache: no database read for an unchanged recording, f
     expect(refused.body.error.code).toBe('NOT_FOUND');
     expect((await get(api.url, stranger, `/api/video-calls/${callId}`)).status).toBe(404);
     // the recording id under another call the stranger hosts: still 404
-    expect((await call(api.url, 'POST', '/api/video-calls', { token: stranger, body: { id: `${callId}-s`, roomName: `room-${callId}-s`, hostId: 'stranger-1' } })).status).toBe(201);
+    expect((await call(api.url, 'POST', '/api/video-calls', { token: await userToken('stranger-1', { rooms: [`room-${callId}-s`] }), body: { id: `${callId}-s`, roomName: `room-${callId}-s`, hostId: 'stranger-1' } })).status).toBe(201);
     expect((await get(api.url, stranger, `/api/video-calls/${callId}-s/recording/${id}`)).status).toBe(404);
     expect(getRecording).not.toHaveBeenCalled();
     expect(getCall.mock.calls.map((c) => c[0])).toEqual([`${callId}-s`]);

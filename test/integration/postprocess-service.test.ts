@@ -83,7 +83,7 @@ const gcsEnv = () => ({
 let n = 0;
 async function record(e: Env, ms = 1500): Promise<{ callId: string; id: string }> {
   const callId = `pp-${Date.now().toString(36)}-${++n}`;
-  const created = await call(e.url, 'POST', '/api/video-calls', { token: host, body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1', participantIds: ['guest-1'] } });
+  const created = await call(e.url, 'POST', '/api/video-calls', { token: await userToken('host-1', { rooms: [`room-${callId}`] }), body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1', participantIds: ['guest-1'] } });
   expect(created.status).toBe(201);
   const start = await call(e.url, 'POST', `/api/video-calls/${callId}/recording/start`, { token: host, body: { format: 'mp4' } });
   expect(start.status).toBe(201);
@@ -279,7 +279,7 @@ test('storage outage: the upload is retried by itself and completes once the sto
 test('DISK_FULL: start is refused with 507 and nothing is written', async () => {
   const e = await make({ RECORDING_MIN_FREE_DISK_MB: String(1024 * 1024 * 1024), RECORDING_OUTPUT_DIR: tmpDir('pp-full-') });
   const callId = `full-${Date.now().toString(36)}`;
-  await call(e.url, 'POST', '/api/video-calls', { token: host, body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1' } });
+  await call(e.url, 'POST', '/api/video-calls', { token: await userToken('host-1', { rooms: [`room-${callId}`] }), body: { id: callId, roomName: `room-${callId}`, hostId: 'host-1' } });
   const res = await call(e.url, 'POST', `/api/video-calls/${callId}/recording/start`, { token: host });
   expect(res.status).toBe(507);
   expect(res.body.error.code).toBe('DISK_FULL');

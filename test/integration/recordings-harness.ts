@@ -52,9 +52,10 @@ export function signJwt(
   return `${data}.${sig}`;
 }
 
-export async function userToken(sub: string, opts: { expiresInSeconds?: number; secret?: string } = {}): Promise<string> {
+/** A user's token; `rooms` is its claim of the rooms the user may create calls for. */
+export async function userToken(sub: string, opts: { expiresInSeconds?: number; secret?: string; rooms?: string[] } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return signJwt({ sub, iat: now, exp: now + (opts.expiresInSeconds ?? 600) }, opts.secret ? { secret: opts.secret } : {});
+  return signJwt({ sub, iat: now, exp: now + (opts.expiresInSeconds ?? 600), ...(opts.rooms ? { rooms: opts.rooms } : {}) }, opts.secret ? { secret: opts.secret } : {});
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {

@@ -8,7 +8,8 @@ import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, waitFor } from './recordings-harness';
 
 /** The recordings domain on PostgreSQL: state machine, failures, auto-stop, post-processing jobs. */
-const host: Actor = { kind: 'user', userId: 'host-1' };
+// the call app's token for the host names its rooms (any room here)
+const host: Actor = { kind: 'user', userId: 'host-1', rooms: ['*'] };
 
 /** A post-processor double that does what the test says. */
 class ScriptedPostprocess implements PostprocessPort {

@@ -14,7 +14,8 @@ import { FfmpegTestRecorder, testConfig, waitFor } from './recordings-harness';
  */
 jest.setTimeout(90_000);
 
-const host: Actor = { kind: 'user', userId: 'host-1' };
+// the call app's token for the host names its rooms (any room here)
+const host: Actor = { kind: 'user', userId: 'host-1', rooms: ['*'] };
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let redis: Redis;
 const open: Service[] = [];

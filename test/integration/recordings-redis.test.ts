@@ -7,7 +7,8 @@ import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, testConfig, userToken, waitFor } from './recordings-harness';
 
 /** Dispatch through Redis: an API-only process and a worker process sharing PostgreSQL and Redis. */
-const host: Actor = { kind: 'user', userId: 'host-1' };
+// the call app's token for the host names its rooms (any room here)
+const host: Actor = { kind: 'user', userId: 'host-1', rooms: ['*'] };
 
 describe('Redis worker pool', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -49,7 +50,7 @@ describe('Redis worker pool', () => {
     const heard: string[] = [];
     const unsubscribe = await (api.dispatcher as RedisDispatcher).onStatus((m) => heard.push(m.status));
     try {
-      const token = await userToken('host-1');
+      const token = await userToken('host-1', { rooms: ['room-rd1', 'room-rd2'] });
       await call(http.url, 'POST', '/api/video-calls', { token, body: { id: 'rd1', roomName: 'room-rd1', hostId: 'host-1' } });
       const start = await call(http.url, 'POST', '/api/video-calls/rd1/recording/start', { token });
       expect(start.status).toBe(201);

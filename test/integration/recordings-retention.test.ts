@@ -12,7 +12,8 @@ import { FfmpegTestRecorder, testConfig, waitFor } from './recordings-harness';
  */
 jest.setTimeout(60_000);
 
-const host: Actor = { kind: 'user', userId: 'host-1' };
+// the call app's token for the host names its rooms (any room here)
+const host: Actor = { kind: 'user', userId: 'host-1', rooms: ['*'] };
 const MIN = 60_000;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let svc: Service;

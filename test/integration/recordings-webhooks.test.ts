@@ -179,7 +179,7 @@ describe('outgoing webhooks', () => {
       tuning: { webhooks: { exclude: ['recordingProgress'] } },
     });
     try {
-      const host = { kind: 'user' as const, userId: 'h' };
+      const host = { kind: 'user' as const, userId: 'h', rooms: ['room-wh'] };
       await svc.recordings.createCall(host, { id: 'wh', roomName: 'room-wh', hostId: 'h' });
       const { recording } = await svc.recordings.startRecording(host, 'wh', {});
       await waitFor(() => rx.hits.some((h) => h.headers['x-recorder-event'] === 'recordingStarted'), 10000, 'started');
