@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   DISK_FULL: { status: 507, fault: 'destination' },
   RECORDING_EMPTY: { status: 500, fault: 'service' },
   RECORDING_CORRUPT: { status: 500, fault: 'service' },
+  /** Stopped before the recorder had the participants on the canvas: nothing was recorded (Egress: ABORTED). */
+  RECORDING_ABORTED: { status: 409, fault: 'caller' },
   // post-processing and storage
   STORAGE_UNAVAILABLE: { status: 503, fault: 'destination' },
   STORAGE_REJECTED: { status: 502, fault: 'destination' },

@@ -24,10 +24,9 @@ export class Capture {
   private closed = false;
   private onAllAcked?: () => void;
   private retryMs = 100;
+  private started?: PageMessage;
   bytes = 0;
   onFirstData?: () => void;
-  /** Called once, when the worker has confirmed the first chunk. */
-  onFirstAck?: () => void;
 
   constructor(
     stream: MediaStream,
@@ -46,8 +45,14 @@ export class Capture {
     this.recorder.onerror = (e) => this.send({ type: 'error', message: `MediaRecorder: ${String((e as ErrorEvent).message ?? e)}` });
   }
 
+  /** Opens the ingest socket (and says hello) ahead of the encoder, so the worker's FFmpeg is up by the first chunk. */
+  open(): void {
+    if (!this.socket) this.connect();
+  }
+
+  /** Starts the encoder: the file's time 0. */
   start(): void {
-    this.connect();
+    this.open();
     this.recorder.start(this.opts.timesliceMs);
     // The first timeslice would hold the first chunk back a whole second; ask for it
     // as soon as the encoder has something, so the worker knows at once that media flows.
@@ -61,6 +66,12 @@ export class Capture {
   stop(): Promise<void> {
     if (this.finished) return Promise.resolve();
     this.finished = true;
+    if (this.recorder.state === 'inactive') {
+      // never started (the start was given up): there is nothing to flush
+      this.closed = true;
+      this.socket?.close(1000, 'done');
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       this.recorder.onstop = () => {
         this.lastSeq = this.nextSeq - 1;
@@ -73,6 +84,12 @@ export class Capture {
   }
 
   sendStats(msg: PageMessage): void {
+    this.send(msg);
+  }
+
+  /** Tells the worker the encoder's start (the file's time 0), ahead of any chunk, on every connection. */
+  announceStart(msg: Extract<PageMessage, { type: 'started' }>): void {
+    this.started = msg;
     this.send(msg);
   }
 
@@ -98,6 +115,7 @@ export class Capture {
     ws.onopen = () => {
       this.retryMs = 100;
       ws.send(JSON.stringify(this.describe()));
+      if (this.started) ws.send(JSON.stringify(this.started));
       // after a reconnect, resend in order whatever the worker has not confirmed
       for (const seq of [...this.unacked.keys()].sort((a, b) => a - b)) ws.send(this.unacked.get(seq)!);
       if (this.finished && this.lastSeq >= 0) ws.send(JSON.stringify({ type: 'end', lastSeq: this.lastSeq } satisfies PageMessage));
@@ -106,8 +124,6 @@ export class Capture {
       if (typeof e.data !== 'string') return;
       const msg = JSON.parse(e.data) as ServerMessage;
       if (msg.type === 'ack') {
-        this.onFirstAck?.();
-        this.onFirstAck = undefined;
         for (const seq of this.unacked.keys()) if (seq <= msg.seq) this.unacked.delete(seq);
         this.maybeDone();
       }

@@ -1,6 +1,6 @@
 import { DEFAULT_LAYOUT_OPTIONS, LAYOUTS, type LayoutName, type Tile } from './layouts';
 import { FrameClock } from './frame-clock';
-import type { ParticipantView } from './room';
+import { hasFrame, type ParticipantView } from './room';
 
 export interface CompositorOptions {
   width: number;
@@ -40,8 +40,8 @@ export class Compositor {
     this.canvas = document.createElement('canvas');
     this.canvas.width = opts.width;
     this.canvas.height = opts.height;
-    document.body.appendChild(this.canvas);
-    const ctx = this.canvas.getContext('2d', { alpha: false, desynchronized: true });
+    // kept out of the document: a canvas on the page would be composited 30 times a second for nobody
+    const ctx = this.canvas.getContext('2d', { alpha: false, willReadFrequently: true });
     if (!ctx) throw new Error('2d canvas context unavailable');
     this.ctx = ctx;
     const stream = this.canvas.captureStream(0);
@@ -117,10 +117,6 @@ export class Compositor {
       }
     }
   }
-}
-
-function hasFrame(v: HTMLVideoElement): boolean {
-  return v.readyState >= 2 && v.videoWidth > 0;
 }
 
 function drawVideo(ctx: CanvasRenderingContext2D, v: HTMLVideoElement, t: Tile, fit: 'cover' | 'contain'): void {

@@ -3,7 +3,8 @@ import type { Capture } from './capture';
 import { Compositor } from './compositor';
 import type { LayoutName } from './layouts';
 import { Mixer } from './mixer';
-import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-api';
+import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
+import { expectedAtJoin, waitForPresence } from './presence';
 import { RoomTracker } from './room';
 
 /**
@@ -57,7 +58,7 @@ async function start(query: string): Promise<void> {
   }, 1000);
 
   stopRecording = async () => {
-    if (state.phase !== 'recording') return;
+    if (state.phase !== 'recording' && state.phase !== 'starting') return;
     state.phase = 'stopping';
     clearInterval(statsTimer);
     await capture.stop();
@@ -67,16 +68,19 @@ async function start(query: string): Promise<void> {
   };
 
   await audioReady;
-  // Recording starts before the room is joined: the first moments show the background,
-  // and start latency does not include the WebRTC handshake. The join waits until the
-  // worker confirmed the first chunk: its main-thread work would delay both.
-  const firstAck = new Promise<void>((resolve) => (capture.onFirstAck = resolve));
-  capture.onFirstData = () => mark('firstData');
+  // The ingest socket opens now so the worker's FFmpeg is up by the first chunk. The
+  // encoder starts only once everyone present at the join is on the canvas (bounded
+  // wait): the file's first frame shows the call, and its time 0 is that instant.
+  capture.open();
+  await join(tracker, capture, q);
+  const presence = await waitForPresence(tracker, expectedAtJoin(tracker.room), queryNumber(q, 'presenceWaitMs', 2500));
+  mark('present');
+  if (state.phase !== 'starting') return; // given up meanwhile (stopped before it began)
   compositor.start();
   capture.start();
   mark('capture');
   state.phase = 'recording';
-  void Promise.race([firstAck, new Promise((r) => setTimeout(r, 1500))]).then(() => join(tracker, capture, q));
+  capture.announceStart({ type: 'started', at: performance.timeOrigin + state.marks.capture, ...presence, marks: state.marks });
 }
 
 async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams): Promise<void> {
@@ -84,13 +88,14 @@ async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams):
   tracker.room.once(RoomEvent.SignalConnected, () => mark('signal'));
   try {
     await tracker.connect(q.get('url') ?? '', q.get('token') ?? '');
-    state.joined = true;
-    mark('joined');
-    capture.sendStats({ type: 'joined', participants: tracker.participants.size, marks: state.marks });
   } catch (err) {
     state.error = `could not join the room: ${(err as Error).message}`;
     capture.sendStats({ type: 'error', message: state.error });
+    throw new Error(state.error);
   }
+  state.joined = true;
+  mark('joined');
+  capture.sendStats({ type: 'joined', participants: tracker.participants.size, marks: state.marks });
 }
 
 exposeRecorder(state, start, () => stopRecording());

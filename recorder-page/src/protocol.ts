@@ -45,6 +45,11 @@ export type PageMessage =
   | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number; videoInputs?: VideoInput[] }
   | { type: 'end'; lastSeq: number }
   | { type: 'joined'; participants: number; marks?: Record<string, number> }
+  /**
+   * The encoder started: `at` (ms since the epoch) is the file's time 0. `expected` were
+   * present at the join; `late` were not yet on the canvas after waiting `waitedMs`.
+   */
+  | { type: 'started'; at: number; expected: string[]; late: string[]; waitedMs: number; marks?: Record<string, number> }
   | { type: 'firstVideo'; identity: string }
   | { type: 'disconnected'; reason: string }
   | { type: 'error'; message: string };

@@ -19,7 +19,14 @@ export interface ParticipantView {
   cameraMuted: boolean;
   screen?: HTMLVideoElement;
   screenPublication?: RemoteTrackPublication;
+  /** Their microphone is subscribed (in the mix). */
+  audio: boolean;
   speaking: boolean;
+}
+
+/** A <video> that has decoded a picture the canvas can draw. */
+export function hasFrame(v: HTMLVideoElement): boolean {
+  return v.readyState >= 2 && v.videoWidth > 0;
 }
 
 export interface RoomCallbacks {
@@ -109,7 +116,7 @@ export class RoomTracker {
   private ensure(p: Participant): ParticipantView {
     let v = this.participants.get(p.identity);
     if (!v) {
-      v = { identity: p.identity, name: p.name || p.identity, joinedAt: this.joinCounter++, cameraMuted: true, speaking: false };
+      v = { identity: p.identity, name: p.name || p.identity, joinedAt: this.joinCounter++, cameraMuted: true, audio: false, speaking: false };
       this.participants.set(p.identity, v);
       this.callbacks.onChange();
     }
@@ -129,6 +136,7 @@ export class RoomTracker {
     const v = this.ensure(p);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack);
+      v.audio = true;
       return;
     }
     const el = track.attach() as HTMLVideoElement;
@@ -153,6 +161,7 @@ export class RoomTracker {
     const v = this.participants.get(p.identity);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrackGone(track.sid ?? pub.trackSid);
+      if (v) v.audio = false;
       return;
     }
     track.detach().forEach((el) => el.remove());

@@ -64,6 +64,8 @@ async function start(query: string): Promise<void> {
   capture.start();
   mark('capture');
   state.phase = 'recording';
+  // the layout page said it is ready (START_RECORDING): who is on it is its own business
+  capture.announceStart({ type: 'started', at: performance.timeOrigin + state.marks.capture, expected: [], late: [], waitedMs: 0, marks: state.marks });
 }
 
 /** The tab's video redrawn on a canvas at `fps`, whether or not the page repainted. */

@@ -9,6 +9,11 @@ export interface BrowserPoolOptions {
   extraArgs: string[];
   /** Browsers kept running between recordings so a start does not pay for a launch. */
   warmBrowsers: number;
+  /**
+   * Recorder pages kept loaded in standby across the warm browsers (default one per browser),
+   * so that many starts at once each find one.
+   */
+  standbyPages?: number;
   /** Window size for tab-capture pages; canvas pages do not depend on it. */
   windowWidth?: number;
   windowHeight?: number;
@@ -41,8 +46,13 @@ export const RECORDER_CHROMIUM_ARGS = [
   '--auto-accept-this-tab-capture',
 ];
 
+/** The pool's own 'disconnected' listener on each browser (launch()). */
+const POOL_LISTENERS = 1;
+
 export interface RecorderPage {
   page: Page;
+  /** Evaluates an expression where the recorder's script lives (awaiting a promise it returns). */
+  run(expression: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -61,8 +71,10 @@ export class BrowserPool {
   private launching?: Promise<Browser>;
   private closed = false;
   private standbyUrl?: string;
-  /** One recorder page per warm browser, loaded and waiting for its parameters. */
+  /** Recorder pages loaded and waiting for their parameters, spread over the warm browsers. */
   private standby: Standby[] = [];
+  private refillTimer?: NodeJS.Timeout;
+  private nextBrowser = 0;
   private readonly ownership: BrowserOwnership;
   private readonly claims = new WeakMap<Browser, BrowserClaim>();
 
@@ -83,8 +95,12 @@ export class BrowserPool {
     await this.ownership.sweep();
     this.standbyUrl = standbyUrl;
     for (let i = 0; i < this.opts.warmBrowsers; i++) this.browsers.push(await this.launch());
-    for (const b of this.browsers) this.prepareStandby(b);
+    this.refill();
     await Promise.all(this.standby.map((s) => s.ready));
+  }
+
+  private get standbyTarget(): number {
+    return this.opts.warmBrowsers === 0 ? 0 : (this.opts.standbyPages ?? this.opts.warmBrowsers);
   }
 
   /** A loaded recorder page in standby, in its own browser context. */
@@ -92,10 +108,27 @@ export class BrowserPool {
     for (;;) {
       const spare = this.standby.shift();
       if (!spare) return this.loadPage(await this.browser());
+      this.scheduleRefill();
       const page = await spare.ready.catch(() => undefined);
-      // replace what we took, so the next start is warm too
-      if (spare.browser.connected && !this.closed) this.prepareStandby(spare.browser);
       if (page && spare.browser.connected && !page.page.isClosed()) return page;
+    }
+  }
+
+  /**
+   * Replaces the standby pages taken a moment after a start: loading a page costs about a
+   * core for a second, which would slow the joins of a burst of starts.
+   */
+  private scheduleRefill(): void {
+    if (this.closed || this.refillTimer) return;
+    this.refillTimer = setTimeout(() => this.refill(), 1500);
+    this.refillTimer.unref();
+  }
+
+  private refill(): void {
+    this.refillTimer = undefined;
+    this.browsers = this.browsers.filter((b) => b.connected);
+    while (!this.closed && this.browsers.length > 0 && this.standby.length < this.standbyTarget) {
+      this.prepareStandby(this.browsers[this.nextBrowser++ % this.browsers.length]);
     }
   }
 
@@ -119,12 +152,12 @@ export class BrowserPool {
    * output size (tab capture records the viewport). `beforeLoad` sees the page before it
    * navigates (to listen to its console from the first line).
    */
-  async openUrlPage(url: string, size: { width: number; height: number }, beforeLoad?: (page: Page) => void): Promise<RecorderPage> {
+  async openUrlPage(url: string, size: { width: number; height: number }, beforeLoad?: (page: Page) => void | Promise<void>): Promise<RecorderPage> {
     return this.pageInNewContext(await this.browser(), async (page) => {
       await page.setViewport({ width: size.width, height: size.height, deviceScaleFactor: 1 });
       // the capture script is injected into the operator's page; its CSP must not refuse it
       await page.setBypassCSP(true);
-      beforeLoad?.(page);
+      await beforeLoad?.(page);
       const res = await page.goto(url, { waitUntil: 'load', timeout: 15000 });
       if (res && !res.ok()) throw new Error(`HTTP ${res.status()}`);
     });
@@ -141,7 +174,7 @@ export class BrowserPool {
     try {
       const page = await context.newPage();
       await prepare(page);
-      return { page, close };
+      return { page, close, run: (expression) => page.evaluate(expression) };
     } catch (err) {
       await close();
       throw err;
@@ -151,6 +184,11 @@ export class BrowserPool {
   /** Process ids of every running browser process tree root (for cost measurement and leak checks). */
   pids(): number[] {
     return this.browsers.map((b) => b.process()?.pid).filter((p): p is number => typeof p === 'number');
+  }
+
+  /** 'disconnected' listeners on the browsers beyond the pool's own (for leak checks: one per live recording). */
+  recordingListeners(): number {
+    return this.browsers.reduce((n, b) => n + b.listenerCount('disconnected') - POOL_LISTENERS, 0);
   }
 
   /** Recorder pages open across all browsers, standby pages not counted (for leak checks). */
@@ -174,6 +212,7 @@ export class BrowserPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.refillTimer) clearTimeout(this.refillTimer);
     const spares = this.standby;
     this.standby = [];
     await Promise.allSettled(spares.map(async (s) => (await s.ready).close()));

@@ -24,10 +24,14 @@ export interface ProbeResult {
   streams: ProbeStream[];
 }
 
-/** ffprobe summary of a media file; `countFrames` decodes the video to measure its frame rate. */
-export async function probe(ffprobePath: string, file: string, opts: { countFrames?: boolean } = {}): Promise<ProbeResult> {
+/**
+ * ffprobe summary of a media file; `countFrames` decodes the video to measure its frame
+ * rate, `countPackets` counts it without decoding (one packet per frame here).
+ */
+export async function probe(ffprobePath: string, file: string, opts: { countFrames?: boolean; countPackets?: boolean } = {}): Promise<ProbeResult> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams'];
   if (opts.countFrames) args.push('-count_frames');
+  else if (opts.countPackets) args.push('-count_packets');
   let stdout: string;
   try {
     ({ stdout } = await run(ffprobePath, [...args, file], { maxBuffer: 16 * 1024 * 1024 }));
@@ -44,7 +48,8 @@ export async function probe(ffprobePath: string, file: string, opts: { countFram
   const durationS = Number(json.format?.duration ?? 0);
   const streams: ProbeStream[] = (json.streams ?? []).map((s) => {
     const type = s.codec_type === 'video' || s.codec_type === 'audio' ? s.codec_type : 'other';
-    const frames = s.nb_read_frames !== undefined ? Number(s.nb_read_frames) : s.nb_frames !== undefined ? Number(s.nb_frames) : undefined;
+    const counted = s.nb_read_frames ?? s.nb_read_packets ?? s.nb_frames;
+    const frames = counted !== undefined ? Number(counted) : undefined;
     const streamDuration = s.duration !== undefined ? Number(s.duration) : durationS;
     return {
       type,

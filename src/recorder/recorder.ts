@@ -21,10 +21,12 @@ export type RecorderSettings = Pick<
   | 'ffmpegPath'
   | 'ffprobePath'
   | 'warmBrowsers'
+  | 'standbyPages'
   | 'maxConcurrent'
   | 'ingestHost'
   | 'ingestPort'
   | 'ingestStallSeconds'
+  | 'presenceWaitMs'
   | 'spoolDir'
 > & {
   /** How late audio lands after video in the browser's output (ms); cancelled at the remux. */
@@ -40,6 +42,7 @@ export type RecorderSettings = Pick<
 export class Recorder {
   private readonly sessions = new Map<string, RecordingSession>();
   private closed = false;
+  private livekitCheckedAt = 0;
 
   private constructor(
     private readonly settings: RecorderSettings,
@@ -52,7 +55,7 @@ export class Recorder {
   static async create(settings: RecorderSettings, livekit: LivekitCredentials, log: Logger = silentLogger): Promise<Recorder> {
     await assertFfmpeg(settings.ffmpegPath, settings.ffprobePath);
     const pool = new BrowserPool(
-      { chromiumPath: settings.chromiumPath, extraArgs: settings.chromiumExtraArgs, warmBrowsers: settings.warmBrowsers },
+      { chromiumPath: settings.chromiumPath, extraArgs: settings.chromiumExtraArgs, warmBrowsers: settings.warmBrowsers, standbyPages: settings.standbyPages },
       log.child({ component: 'browser' }),
     );
     const ingest = new IngestServer(settings.pageDir ?? bundledPageDir(), log.child({ component: 'ingest' }));
@@ -76,11 +79,28 @@ export class Recorder {
 
   /** Starts a recording and resolves once its first media chunk is on disk. */
   async start(req: RecordingRequest): Promise<LiveRecording> {
+    const live = await this.open(req);
+    try {
+      await live.firstChunk;
+    } catch (err) {
+      // a start that failed has released everything once done settles
+      await live.done.catch(() => undefined);
+      throw err;
+    }
+    return live;
+  }
+
+  /**
+   * Starts a recording and returns it at once, while its page joins (RecorderPort.open):
+   * `firstChunk` resolves when media flows, `done` rejects if it never does, and stop()
+   * before that gives the start up (RECORDING_ABORTED).
+   */
+  async open(req: RecordingRequest): Promise<LiveRecording> {
     if (this.closed) throw new AppError('NO_CAPACITY', 'this worker is shutting down');
     assertValidRoomName(req.roomName);
     if (this.sessions.has(req.id)) throw new AppError('RECORDING_ALREADY_ACTIVE', `recording ${req.id} is already running here`);
     if (this.capacity === 0) throw new AppError('NO_CAPACITY', `this worker already records ${this.sessions.size} rooms (RECORDER_MAX_CONCURRENT)`);
-    await checkLivekit(this.livekit);
+    await this.checkLivekit();
     const session = new RecordingSession(
       {
         livekit: this.livekit,
@@ -92,6 +112,7 @@ export class Recorder {
         spoolDir: this.settings.spoolDir,
         stallSeconds: this.settings.ingestStallSeconds,
         audioShiftMs: -(this.settings.avOffsetMs ?? 0),
+        presenceWaitMs: this.settings.presenceWaitMs,
       },
       req,
     );
@@ -100,8 +121,18 @@ export class Recorder {
       () => this.sessions.delete(req.id),
       () => this.sessions.delete(req.id),
     );
-    await session.begin();
+    session.begin().catch(() => undefined); // its outcome is in firstChunk and done
     return session;
+  }
+
+  /**
+   * LiveKit answers and takes our key: checked at most every few seconds, so a burst of
+   * starts does not pay a round trip each (a failure is never cached).
+   */
+  private async checkLivekit(): Promise<void> {
+    if (Date.now() - this.livekitCheckedAt < 5000) return;
+    await checkLivekit(this.livekit);
+    this.livekitCheckedAt = Date.now();
   }
 
   /**

@@ -1,25 +1,19 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ConsoleMessage } from 'puppeteer-core';
 import type { PageMessage } from '../../recorder-page/src/protocol';
 import { AppError, toAppError } from '../errors';
 import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
 import type { BrowserPool, RecorderPage } from './browser-pool';
 import { ChunkSequencer } from './chunk-sequencer';
+import { deferred, withDeadline } from './deadline';
 import { FfmpegSink, remuxFile, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
 import type { IngestServer } from './ingest-server';
+import { openLayoutPage } from './layout-page';
 import type { Logger } from './logger';
 import { probe } from './probe';
+import { SessionStats } from './session-stats';
 import { SpoolFile } from './spool';
-import { bundledPageDir } from './static-files';
-import type {
-  LiveRecording,
-  RecordingEndReason,
-  RecordingProgress,
-  RecordingRequest,
-  RecordingResult,
-  VideoInput,
-} from './types';
+import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from './types';
 
 export interface SessionDeps {
   livekit: LivekitCredentials;
@@ -32,41 +26,19 @@ export interface SessionDeps {
   stallSeconds: number;
   /** Constant A/V offset of the browser's encoder to cancel at the remux, in ms. */
   audioShiftMs: number;
+  /** How long the page waits for the participants present at the join before it starts the encoder. */
+  presenceWaitMs: number;
+  /** From the start until media flows (join and presence wait included). */
   firstChunkTimeoutMs?: number;
 }
 
 type Phase = 'starting' | 'recording' | 'stopping' | 'done';
 
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** `promise`, or the error `late()` gives once `ms` passed; the timer never outlives the race. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, late: () => Error | Promise<Error>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => void Promise.resolve(late()).then(reject, reject), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
- * One live recording: a page in a warm browser joins the room and streams
- * MediaRecorder chunks to our ingest socket; each chunk goes to the spool first, then
- * to FFmpeg. Owns its page, its ingest registration and its FFmpeg process, and
- * releases all three whichever way the recording ends.
+ * One live recording: a page in a warm browser joins the room, waits until the people in
+ * it are on the canvas, then streams MediaRecorder chunks to our ingest socket; each chunk
+ * goes to the spool first, then to FFmpeg. Owns its page, its ingest registration and its
+ * FFmpeg process, and releases all three whichever way the recording ends.
  */
 export class RecordingSession implements LiveRecording {
   readonly id: string;
@@ -77,18 +49,17 @@ export class RecordingSession implements LiveRecording {
   private spec?: OutputSpec;
   private page?: RecorderPage;
   private unregister?: () => void;
-  private readonly first = deferred<void>();
+  private readonly first = deferred<RecordingStart>();
   private readonly finished = deferred<RecordingResult>();
   private readonly endSeen = deferred<void>();
   private lastSeq = -1;
   private stopping?: Promise<RecordingResult>;
-  private startedAt = new Date();
+  private start?: RecordingStart;
   private lastChunkAt = Date.now();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly listeners = new Set<(p: RecordingProgress) => void>();
-  private stats: { fps: number; participants: number; videoInputs: VideoInput[] } = { fps: 0, participants: 0, videoInputs: [] };
+  private readonly stats = new SessionStats();
   private failure?: AppError;
-  private joinError?: AppError;
+  private abortRequested = false;
   private detachBrowser?: () => void;
 
   readonly firstChunk = this.first.promise;
@@ -108,7 +79,7 @@ export class RecordingSession implements LiveRecording {
   async begin(): Promise<void> {
     const { deps, req } = this;
     const log = deps.log;
-    const requestedAt = Date.now();
+    const begunAt = Date.now();
     try {
       this.spool = await SpoolFile.create(deps.spoolDir, req.id);
       await fs.mkdir(path.dirname(req.outputPath), { recursive: true });
@@ -118,64 +89,45 @@ export class RecordingSession implements LiveRecording {
       });
       this.unregister = ingest.unregister;
       const token = await recorderToken(deps.livekit, req.roomName, `recorder-${req.id}`);
-      const o = req.options;
-      const params = new URLSearchParams({
-        url: deps.livekit.url,
-        token,
-        ingest: ingest.url,
-        width: String(o.width),
-        height: String(o.height),
-        fps: String(o.fps),
-        layout: o.layout,
-        format: o.format,
-      });
-      if (o.videoBitrate) params.set('vbr', String(o.videoBitrate));
-      if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
-      if (o.background) params.set('background', o.background);
-
-      this.page = o.customLayoutUrl ? await this.openLayoutPage(o.customLayoutUrl, token) : await deps.pool.openPage();
-      const page = this.page.page;
-      page.on('pageerror', (err) => log.warn({ err: (err as Error).message }, 'recorder page error'));
-      page.on('console', (m) => {
-        if (m.type() === 'error') log.debug({ text: m.text() }, 'recorder page console');
-      });
-      page.on('error', (err) => void this.fail(new AppError('BROWSER_CRASHED', `recorder page crashed: ${err.message}`)));
-      const browser = page.browser();
-      const onBrowserGone = () => void this.fail(new AppError('BROWSER_CRASHED', 'the recorder browser exited'));
-      browser.once('disconnected', onBrowserGone);
-      this.detachBrowser = () => browser.off('disconnected', onBrowserGone);
-      const pageReadyMs = Date.now() - requestedAt;
-      await page.evaluate(`window.recorder.start(${JSON.stringify(params.toString())})`);
-      const startedMs = Date.now() - requestedAt;
-
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
-      await withDeadline(this.first.promise, timeoutMs, async () => {
-        const state = await (page.evaluate('window.recorderState') as Promise<{ error?: string }>).catch(() => undefined);
+      const o = req.options;
+      this.page = o.customLayoutUrl
+        ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: timeoutMs }, {
+            onEnd: () => {
+              log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
+              this.stopQuietly('room_ended');
+            },
+            onLeft: (origin) => this.fail(new AppError('LAYOUT_PAGE_FAILED', `the custom layout page tried to leave its origin for ${origin}`)),
+          })
+        : await deps.pool.openPage();
+      this.watchPage(this.page);
+      if (this.abortRequested) throw this.abortError();
+      const params = this.launchQuery(ingest.url, token);
+      const pageReadyMs = Date.now() - begunAt;
+      // The page joins, waits for the people present and only then starts the encoder: it
+      // answers once it did; the first chunk follows within a timeslice's poll.
+      const started = this.page.run(`window.recorder.start(${JSON.stringify(params.toString())})`).catch((err: Error) => {
+        throw this.failure ?? (/could not join the room/.test(err.message) ? new AppError('ROOM_CONNECTION_FAILED', err.message, { cause: err }) : err);
+      });
+      started.catch(() => undefined);
+      await withDeadline(Promise.all([started, this.first.promise]), timeoutMs, async () => {
+        const state = (await this.page?.run('window.recorderState').catch(() => undefined)) as { error?: string } | undefined;
         return new AppError('PAGE_FAILED', `recorder page sent no media within ${timeoutMs / 1000} s${state?.error ? `: ${state.error}` : ''}`);
       });
-      if (this.joinError) throw this.joinError;
       this.phase = 'recording';
       this.lastChunkAt = Date.now();
       this.timers.push(setInterval(() => this.watch(), 500));
-      const state = (await page.evaluate('({ ...window.recorderState, timeOrigin: performance.timeOrigin })')) as {
-        mimeType: string;
-        marks: Record<string, number>;
-        timeOrigin: number;
-      };
-      // the recording's own clock starts when MediaRecorder started, in the page
-      if (state.marks.capture) this.startedAt = new Date(state.timeOrigin + state.marks.capture);
+      const start = this.start!;
       if (req.maxDurationSeconds) {
-        // counted from when MediaRecorder started, so the file is as long as asked
-        const left = req.maxDurationSeconds * 1000 - (Date.now() - this.startedAt.getTime());
-        this.timers.push(setTimeout(() => void this.stop('max_duration'), Math.max(0, left)));
+        // counted from the file's time 0, so the file is as long as asked
+        const left = req.maxDurationSeconds * 1000 - (Date.now() - start.recordingAt.getTime());
+        this.timers.push(setTimeout(() => this.stopQuietly('max_duration'), Math.max(0, left)));
       }
-      log.info(
-        { room: req.roomName, mimeType: state.mimeType, pageReadyMs, startedMs, firstChunkMs: Date.now() - requestedAt, pageMarks: state.marks },
-        'recording',
-      );
+      log.info({ room: req.roomName, pageReadyMs, firstChunkMs: Date.now() - begunAt, late: start.late, waitedMs: start.waitedMs }, 'recording');
     } catch (err) {
       const error = toAppError(err, 'PAGE_FAILED');
       this.first.reject(error);
+      this.phase = 'done';
       await this.release();
       await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
       this.finished.reject(error);
@@ -183,75 +135,89 @@ export class RecordingSession implements LiveRecording {
     }
   }
 
-  /**
-   * A custom layout page: opened with the launch parameters a layout needs (never the ingest
-   * URL, which carries the secret), then, once it said START_RECORDING, given the
-   * tab-capture script that records it. END_RECORDING from it ends the recording.
-   */
-  private async openLayoutPage(layoutUrl: string, token: string): Promise<RecorderPage> {
-    const { deps, req } = this;
-    const o = req.options;
-    const target = new URL(layoutUrl);
-    const launch = { url: deps.livekit.url, token, layout: o.layout, width: String(o.width), height: String(o.height), fps: String(o.fps) };
-    for (const [k, v] of Object.entries(launch)) target.searchParams.set(k, v);
-    const ready = deferred<void>();
-    const onConsole = (m: ConsoleMessage) => {
-      const text = m.text();
-      if (text === 'START_RECORDING') ready.resolve();
-      else if (text === 'END_RECORDING') {
-        deps.log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
-        void this.stop('room_ended');
-      }
-    };
-    let opened: RecorderPage;
-    try {
-      opened = await deps.pool.openUrlPage(target.toString(), { width: o.width, height: o.height }, (page) => page.on('console', onConsole));
-    } catch (err) {
-      throw new AppError('LAYOUT_PAGE_FAILED', `cannot load the custom layout page ${target.origin}${target.pathname}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
-      await withDeadline(ready.promise, timeoutMs, () => new AppError('LAYOUT_PAGE_FAILED', `the custom layout page did not say START_RECORDING within ${timeoutMs / 1000} s`));
-      await opened.page.addScriptTag({ content: await fs.readFile(path.join(bundledPageDir(), 'tab-capture.js'), 'utf8') });
-      return opened;
-    } catch (err) {
-      await opened.close();
-      throw err;
-    }
+  private launchQuery(ingestUrl: string, token: string): URLSearchParams {
+    const o = this.req.options;
+    const params = new URLSearchParams({
+      url: this.deps.livekit.url,
+      token,
+      ingest: ingestUrl,
+      width: String(o.width),
+      height: String(o.height),
+      fps: String(o.fps),
+      layout: o.layout,
+      format: o.format,
+      presenceWaitMs: String(this.deps.presenceWaitMs),
+    });
+    if (o.videoBitrate) params.set('vbr', String(o.videoBitrate));
+    if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
+    if (o.background) params.set('background', o.background);
+    return params;
+  }
+
+  /** A crash of the page or its browser ends the recording as a fault, keeping its media. */
+  private watchPage(opened: RecorderPage): void {
+    const { page } = opened;
+    const log = this.deps.log;
+    page.on('pageerror', (err) => log.warn({ err: (err as Error).message }, 'recorder page error'));
+    page.on('console', (m) => {
+      if (m.type() === 'error') log.debug({ text: m.text() }, 'recorder page console');
+    });
+    page.on('error', (err) => this.fail(new AppError('BROWSER_CRASHED', `recorder page crashed: ${err.message}`)));
+    const browser = page.browser();
+    const onBrowserGone = () => this.fail(new AppError('BROWSER_CRASHED', 'the recorder browser exited'));
+    // on/off with the same function: puppeteer's once() wraps the handler and off() would miss it
+    browser.on('disconnected', onBrowserGone);
+    this.detachBrowser = () => browser.off('disconnected', onBrowserGone);
   }
 
   progress(): RecordingProgress {
     return {
-      elapsedMs: Date.now() - this.startedAt.getTime(),
+      elapsedMs: this.start ? Date.now() - this.start.recordingAt.getTime() : 0,
       bytes: this.spool?.bytes ?? 0,
       chunks: this.spool?.chunks ?? 0,
-      participants: this.stats.participants,
-      fps: this.stats.fps,
-      videoInputs: this.stats.videoInputs,
+      ...this.stats.live(),
     };
   }
 
   onProgress(listener: (p: RecordingProgress) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.stats.subscribe(listener);
   }
 
+  /**
+   * Finishes the file. Before media flowed, the start is given up instead: the result
+   * rejects with RECORDING_ABORTED (nothing was recorded).
+   */
   stop(reason: RecordingEndReason = 'stopped'): Promise<RecordingResult> {
     this.stopping ??= this.finish(reason);
     return this.stopping;
   }
 
+  /** stop() where nobody waits for the outcome (timers, page events): it must never reject unhandled. */
+  private stopQuietly(reason: RecordingEndReason): void {
+    this.stop(reason).catch(() => undefined);
+  }
+
   /** Ends the recording because of a fault, keeping what reached the spool. */
-  private fail(error: AppError): Promise<RecordingResult> {
-    if (this.phase === 'done' || this.stopping) return this.stopping ?? this.done;
+  private fail(error: AppError): void {
+    if (this.phase === 'done' || this.stopping) return;
     this.failure = error;
     this.deps.log.error({ code: error.code, err: error.message }, 'recording failed');
-    return this.stop('failed');
+    if (this.phase === 'starting') this.first.reject(error);
+    this.stopQuietly('failed');
+  }
+
+  private abortError(): AppError {
+    return this.failure ?? new AppError('RECORDING_ABORTED', 'stopped before the recording began: the participants were not on the canvas yet, so nothing was recorded');
   }
 
   private async finish(reason: RecordingEndReason): Promise<RecordingResult> {
     const { deps, req } = this;
-    if (this.phase === 'starting') await this.first.promise.catch(() => undefined);
+    if (this.phase === 'starting') {
+      // give up the start: begin() sees the rejection, closes what it opened and rejects done
+      this.abortRequested = true;
+      this.first.reject(this.abortError());
+      return this.done;
+    }
     if (this.phase !== 'recording') return this.done;
     this.phase = 'stopping';
     const endedAt = new Date();
@@ -271,10 +237,11 @@ export class RecordingSession implements LiveRecording {
         size: output.size,
         durationMs: output.durationMs,
         spoolPath: this.spool!.path,
-        startedAt: this.startedAt,
+        startedAt: this.start!.recordingAt,
         endedAt,
         endReason: reason,
         error: this.failure ? { code: this.failure.code, message: this.failure.message } : undefined,
+        quality: this.stats.quality(this.start!, output.fps),
       };
       this.phase = 'done';
       this.finished.resolve(result);
@@ -290,15 +257,15 @@ export class RecordingSession implements LiveRecording {
   }
 
   private async flushPage(): Promise<void> {
-    const page = this.page?.page;
-    if (!page || page.isClosed()) throw new Error('page is gone');
-    await withDeadline(page.evaluate('window.recorder.stop()'), 10000, () => new Error('page did not flush within 10 s'));
+    const page = this.page;
+    if (!page || page.page.isClosed()) throw new Error('page is gone');
+    await withDeadline(page.run('window.recorder.stop()'), 10000, () => new Error('page did not flush within 10 s'));
     // the page resolves after our last ack, so the end marker has been handled too
     await Promise.race([this.endSeen.promise, new Promise((r) => setTimeout(r, 2000))]);
   }
 
   /** FFmpeg's live output when it survived; otherwise a remux of the spool. */
-  private async finalizeOutput(): Promise<{ size: number; durationMs: number }> {
+  private async finalizeOutput(): Promise<{ size: number; durationMs: number; fps?: number }> {
     const { deps, req } = this;
     if (!this.spool || this.spool.bytes === 0) {
       throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
@@ -315,8 +282,8 @@ export class RecordingSession implements LiveRecording {
     if (!live) {
       await remuxFile(deps.ffmpegPath, this.spool.path, req.outputPath, this.spec ?? { format: req.options.format, videoCodec: 'unknown' });
     }
-    const info = await probe(deps.ffprobePath, req.outputPath);
-    return { size: info.size, durationMs: info.durationMs };
+    const info = await probe(deps.ffprobePath, req.outputPath, { countPackets: true });
+    return { size: info.size, durationMs: info.durationMs, fps: info.streams.find((s) => s.type === 'video')?.fps };
   }
 
   /** Closes the page and the ingest sockets; safe to call more than once. */
@@ -334,12 +301,16 @@ export class RecordingSession implements LiveRecording {
       try {
         await this.spool!.append(chunk);
       } catch (err) {
-        void this.fail(toAppError(err));
+        this.fail(toAppError(err));
         return this.sequencer.expected - 1 - ready.length;
       }
       this.sink?.write(chunk);
       this.lastChunkAt = Date.now();
-      this.first.resolve();
+      if (!this.start) {
+        // a page that does not say when its encoder started (an old tab-capture script): now is near enough
+        this.start = { recordingAt: new Date(Date.now() - 100), expected: [], late: [], waitedMs: 0 };
+      }
+      this.first.resolve(this.start);
     }
     if (this.lastSeq >= 0 && this.sequencer.expected > this.lastSeq) this.endSeen.resolve();
     return this.sequencer.expected - 1;
@@ -358,32 +329,37 @@ export class RecordingSession implements LiveRecording {
           this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec);
         }
         break;
+      case 'started':
+        if (this.start) break; // said again after a reconnect
+        this.start = {
+          recordingAt: new Date(Math.round(msg.at)),
+          expected: msg.expected,
+          late: msg.late,
+          waitedMs: msg.waitedMs,
+          ...(this.req.requestedAt ? { sinceRequestMs: Math.round(msg.at - this.req.requestedAt) } : {}),
+        };
+        this.deps.log.info({ ...this.start, pageMarks: msg.marks }, 'encoder started');
+        break;
       case 'stats':
-        this.stats = { fps: msg.fps, participants: msg.participants, videoInputs: msg.videoInputs ?? [] };
-        for (const l of this.listeners) l(this.progress());
+        this.stats.onStats(msg, this.progress.bind(this));
         break;
       case 'end':
         this.lastSeq = msg.lastSeq;
         if (this.sequencer.expected > msg.lastSeq) this.endSeen.resolve();
         break;
-      case 'error': {
-        const error = new AppError('ROOM_CONNECTION_FAILED', `recording ended early: ${msg.message}`);
-        if (this.phase === 'starting') {
-          this.joinError = error;
-          this.first.reject(error);
-        } else void this.fail(error);
+      case 'error':
+        this.fail(new AppError('ROOM_CONNECTION_FAILED', `recording ended early: ${msg.message}`));
         break;
-      }
       case 'disconnected':
         this.deps.log.info({ reason: msg.reason }, 'recorder left the room');
-        void this.stop('room_ended');
+        this.stopQuietly('room_ended');
         break;
       case 'joined':
-        this.stats.participants = msg.participants;
-        this.deps.log.info({ participants: msg.participants, sinceStartMs: Date.now() - this.startedAt.getTime(), pageMarks: msg.marks }, 'joined the room');
+        this.stats.onJoined(msg.participants);
+        this.deps.log.info({ participants: msg.participants, pageMarks: msg.marks }, 'joined the room');
         break;
       case 'firstVideo':
-        this.deps.log.info({ identity: msg.identity, sinceStartMs: Date.now() - this.startedAt.getTime() }, 'first video frame drawn');
+        this.deps.log.info({ identity: msg.identity, sinceStartMs: this.progress().elapsedMs }, 'first video frame drawn');
         break;
     }
   }
@@ -393,7 +369,7 @@ export class RecordingSession implements LiveRecording {
     if (this.phase !== 'recording') return;
     const silentMs = Date.now() - this.lastChunkAt;
     if (silentMs > this.deps.stallSeconds * 1000) {
-      void this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`));
+      this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`));
     }
   }
 

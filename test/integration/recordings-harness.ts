@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { AppError } from '../../src/errors';
-import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult } from '../../src/recorder/types';
+import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../../src/recorder/types';
 import type { RecorderPort } from '../../src/recordings/ports';
 
 export const JWT_SECRET = 'integration-test-secret-0123456789';
@@ -31,8 +31,10 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     LIVEKIT_API_SECRET: process.env.TEST_LIVEKIT_API_SECRET ?? 'secret',
     RECORDING_OUTPUT_DIR: tmpDir(),
     RECORDING_RETENTION_INTERVAL_SECONDS: '0',
-    // the ffmpeg double costs next to nothing; tests of the budget set their own
+    // the ffmpeg double costs next to nothing; tests of the budget set their own, and
+    // admission against the machine's measured idle CPU is for real recorders
     RECORDER_CPU_BUDGET: '64',
+    RECORDER_ADMISSION_MEASURED: 'false',
     ...env,
   });
 }
@@ -131,7 +133,7 @@ export class FfmpegTestRecorder implements RecorderPort {
     return [...this.processes].every((p) => p.exitCode !== null || p.signalCode !== null);
   }
 
-  async start(req: RecordingRequest): Promise<LiveRecording> {
+  async open(req: RecordingRequest): Promise<LiveRecording> {
     this.started.push(req);
     if (this.opts.startDelayMs) await new Promise((r) => setTimeout(r, this.opts.startDelayMs));
     if (this.opts.failStart) throw this.opts.failStart;
@@ -167,7 +169,12 @@ export class FfmpegTestRecorder implements RecorderPort {
       const p = progress();
       listeners.forEach((l) => l(p));
     }, 100);
-    const firstChunk: Promise<void> = waitFor(() => fs.existsSync(req.outputPath) && fs.statSync(req.outputPath).size > 0, 15_000, 'first bytes').then(() => undefined);
+    const firstChunk: Promise<RecordingStart> = waitFor(() => fs.existsSync(req.outputPath) && fs.statSync(req.outputPath).size > 0, 15_000, 'first bytes').then(() => ({
+      recordingAt: startedAt,
+      expected: [],
+      late: [],
+      waitedMs: 0,
+    }));
     firstChunk.catch(() => undefined);
     const crash = this.opts.crashAfterMs ? setTimeout(() => child.kill('SIGKILL'), this.opts.crashAfterMs) : undefined;
     const done = exited.then((code): RecordingResult => {
