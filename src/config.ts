@@ -49,12 +49,21 @@ const envSchema = z.object({
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
   RECORDER_WARM_BROWSERS: z.coerce.number().int().min(0).max(16).default(1),
-  RECORDER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  // Recorder pages kept loaded and waiting (about 60 MB each), so a burst of starts each find one.
+  RECORDER_STANDBY_PAGES: z.coerce.number().int().min(0).max(32).default(3),
+  // A hard cap on recordings at once; what a worker really takes is decided by measured load.
+  RECORDER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(32),
   /** Cores this worker commits to recordings (default: all of them); see recordings/capacity.ts. */
   RECORDER_CPU_BUDGET: z.coerce.number().positive().max(1024).default(os.availableParallelism()),
   /** Cores one 1280x720 30 fps recording takes: built-in layout / custom layout page (npm run bench). */
-  RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.35),
+  RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.3),
   RECORDER_COST_CUSTOM_LAYOUT: z.coerce.number().positive().max(64).default(0.8),
+  /** A WebM (VP8) recording costs this many times an H.264 one (npm run bench). */
+  RECORDER_COST_WEBM_FACTOR: z.coerce.number().min(1).max(10).default(1.8),
+  /** Idle cores the machine must keep after a new recording's cost, measured (0: no measurement). */
+  RECORDER_CPU_RESERVE: z.coerce.number().min(0).max(64).default(0.1),
+  /** Admission against the machine's measured idle CPU as well as the estimated costs. */
+  RECORDER_ADMISSION_MEASURED: bool.default(true),
   /** Origins whose pages may be custom layouts (customLayoutUrl); none by default. */
   RECORDER_CUSTOM_LAYOUT_ORIGINS: csv
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
@@ -68,6 +77,9 @@ const envSchema = z.object({
   RECORDER_AV_OFFSET_MS: z.coerce.number().int().min(-1000).max(1000).default(100),
   // Seconds without a chunk after which a live recording is declared stalled.
   RECORDER_INGEST_STALL_SECONDS: z.coerce.number().positive().default(10),
+  // How long the page waits, after joining, for everyone present to be on the canvas before
+  // the encoder starts (the file's time 0); whoever is later shows as a name tile first.
+  RECORDER_PRESENCE_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(2500),
 
   // Persistence and coordination
   DATABASE_URL: z.string().optional(),
@@ -122,13 +134,17 @@ export interface Config {
     ffmpegPath: string;
     ffprobePath: string;
     warmBrowsers: number;
+    standbyPages: number;
     maxConcurrent: number;
     cpuBudget: number;
-    costs: { canvas: number; customLayout: number };
+    costs: { canvas: number; customLayout: number; webmFactor: number };
+    cpuReserve: number;
+    measuredAdmission: boolean;
     customLayoutOrigins: string[];
     ingestHost: string;
     ingestPort: number;
     ingestStallSeconds: number;
+    presenceWaitMs: number;
     avOffsetMs: number;
     outputDir: string;
     spoolDir: string;
@@ -181,13 +197,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
       warmBrowsers: e.RECORDER_WARM_BROWSERS,
+      standbyPages: e.RECORDER_STANDBY_PAGES,
       maxConcurrent: e.RECORDER_MAX_CONCURRENT,
       cpuBudget: e.RECORDER_CPU_BUDGET,
-      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT },
+      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT, webmFactor: e.RECORDER_COST_WEBM_FACTOR },
+      cpuReserve: e.RECORDER_CPU_RESERVE,
+      measuredAdmission: e.RECORDER_ADMISSION_MEASURED,
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,
       ingestHost: e.RECORDER_INGEST_HOST,
       ingestPort: e.RECORDER_INGEST_PORT,
       ingestStallSeconds: e.RECORDER_INGEST_STALL_SECONDS,
+      presenceWaitMs: e.RECORDER_PRESENCE_WAIT_MS,
       avOffsetMs: e.RECORDER_AV_OFFSET_MS,
       outputDir: e.RECORDING_OUTPUT_DIR,
       spoolDir: e.RECORDING_SPOOL_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.spool'),

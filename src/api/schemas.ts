@@ -4,6 +4,7 @@ import { LAYOUTS } from '../recorder/types';
 import { OPTION_LIMITS, RECORDING_FORMATS, RESOLUTION_PRESETS } from '../recordings/options';
 import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
+import { qualityReportSchema } from '../recordings/quality';
 
 extendZodWithOpenApi(z);
 
@@ -116,6 +117,9 @@ export const RecordingViewSchema = z
     thumbnails: z.array(Thumbnail),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
+    quality: qualityReportSchema.nullable().openapi({
+      description: "Once the file is finished: its frame rate, the time from the start request to its first frame, who was in the room but not yet on screen then, and warnings (LOW_FPS, LATE_PARTICIPANTS, SLOW_START)",
+    }),
   })
   .openapi('Recording');
 

@@ -25,6 +25,7 @@ import { checkFreeSpace } from '../postprocess/disk';
 import { createApp, type SignedFiles } from './app';
 import { Maintenance } from './maintenance';
 import { Authenticator } from './auth';
+import { MachineLoad } from '../observability/machine-load';
 
 /**
  * Wires the whole service for main.ts: database (migrated), event bus, webhooks, metrics,
@@ -117,11 +118,15 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     closers.push(() => webhooks.close());
 
     const presence = deps.presence === false ? undefined : (deps.presence ?? new LivekitRoomPresence(config.livekit));
+    // what the machine really has free, for admission (a worker only)
+    const machineLoad = deps.recorder && config.recorder.measuredAdmission ? new MachineLoad().start() : undefined;
+    if (machineLoad) closers.push(async () => machineLoad.stop());
     const runner = deps.recorder
       ? new RecordingRunner(lifecycle, deps.recorder, postprocess, presence, {
           workerId,
           idleTimeoutSeconds: config.recordings.idleTimeoutSeconds,
-          capacity: { maxConcurrent: config.recorder.maxConcurrent, cpuBudget: config.recorder.cpuBudget, costs: config.recorder.costs },
+          capacity: { maxConcurrent: config.recorder.maxConcurrent, cpuBudget: config.recorder.cpuBudget, costs: config.recorder.costs, reserve: config.recorder.cpuReserve },
+          ...(machineLoad ? { measureCpu: () => machineLoad.measure() } : {}),
           onError: (err, id) => logger.error({ err, recordingId: id }, 'recording runner failed'),
           ...deps.tuning?.runner,
         })

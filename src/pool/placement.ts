@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fits, recordingCost, type CapacityLimits, type WorkerLoad } from '../recordings/capacity';
+import { fits, measuredRoom, recordingCost, type CapacityLimits, type WorkerLoad } from '../recordings/capacity';
 import type { RecordingJob } from '../recordings/ports';
 
 /**
@@ -13,10 +13,13 @@ const WorkerRecordSchema = z.object({
   active: z.number(),
   /** Cores committed to the recordings running. */
   committed: z.number(),
+  /** Measured: the machine's cores and those other programs use. */
+  machine: z.object({ cores: z.number(), others: z.number() }).optional(),
+  reserve: z.number().default(0),
   /** JSON has no Infinity: an unlimited worker publishes null. */
   maxConcurrent: z.number().nullable(),
   cpuBudget: z.number().nullable(),
-  costs: z.object({ canvas: z.number(), customLayout: z.number() }),
+  costs: z.object({ canvas: z.number(), customLayout: z.number(), webmFactor: z.number().default(1) }),
   /** Cores this worker can still commit (0 when every slot is busy); null: unlimited. */
   headroom: z.number().nullable(),
   /** Standby recorder pages loaded and waiting. */
@@ -25,10 +28,10 @@ const WorkerRecordSchema = z.object({
 });
 export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
 
-/** Cores a worker with `load` can still commit to recordings. */
-export function headroomOf(load: WorkerLoad, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget'>): number {
+/** Cores a worker with `load` can still commit to recordings: within its budget, and idle on its machine. */
+export function headroomOf(load: WorkerLoad, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>): number {
   if (load.active >= limits.maxConcurrent) return 0;
-  return Math.max(0, limits.cpuBudget - load.committed);
+  return Math.max(0, Math.min(limits.cpuBudget - load.committed, measuredRoom(load, limits.reserve)));
 }
 
 const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
@@ -38,6 +41,7 @@ export function workerRecord(limits: CapacityLimits, load: WorkerLoad, warmPages
     maxConcurrent: finite(limits.maxConcurrent),
     cpuBudget: finite(limits.cpuBudget),
     costs: limits.costs,
+    reserve: limits.reserve,
     ...load,
     headroom: finite(headroomOf(load, limits)),
     warmPages,
@@ -48,7 +52,8 @@ export function workerRecord(limits: CapacityLimits, load: WorkerLoad, warmPages
 /** The record a worker will have once it runs `job` too (published atomically with its claim). */
 export function withJob(limits: CapacityLimits, load: WorkerLoad, warmPages: number, job: RecordingJob): WorkerRecord {
   const taken = job.options.customLayoutUrl ? 0 : 1; // a layout page is opened fresh, not from the standby
-  const after = { active: load.active + 1, committed: load.committed + recordingCost(job.options, limits.costs) };
+  const cost = recordingCost(job.options, limits.costs);
+  const after = { ...load, active: load.active + 1, committed: load.committed + cost };
   return workerRecord(limits, after, Math.max(0, warmPages - taken));
 }
 
@@ -65,11 +70,12 @@ export function rankWorkers(records: Record<string, string>, job: RecordingJob, 
     const w = parseRecord(raw);
     if (!w) continue;
     if (!(opts.now - w.at < opts.ttlMs)) continue;
-    const limits = { maxConcurrent: w.maxConcurrent ?? Infinity, cpuBudget: w.cpuBudget ?? Infinity };
+    const limits = { maxConcurrent: w.maxConcurrent ?? Infinity, cpuBudget: w.cpuBudget ?? Infinity, reserve: w.reserve };
     const pending = opts.inFlight?.get(id) ?? [];
     const pendingCost = pending.reduce((s, c) => s + c, 0);
     const cost = recordingCost(job.options, w.costs);
-    if (!fits({ active: w.active + pending.length, committed: w.committed + pendingCost }, cost, limits)) continue;
+    const load = { ...w, active: w.active + pending.length, committed: w.committed + pendingCost };
+    if (!fits(load, cost, limits)) continue;
     ranked.push({ id, cost, warm: w.warmPages - pending.length > 0, headroom: (w.headroom ?? Infinity) - pendingCost });
   }
   ranked.sort((a, b) => Number(b.warm) - Number(a.warm) || b.headroom - a.headroom || (a.id < b.id ? -1 : 1));

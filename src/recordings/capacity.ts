@@ -1,17 +1,22 @@
 import type { RecordingOptions } from '../recorder/types';
 
 /**
- * A worker's capacity as a number it knows: each recording commits a CPU cost (cores) that
- * depends on its picture source and size, and a worker takes a recording only while the
- * costs it has committed fit its budget. The costs at 1280x720 30 fps come from
- * `npm run bench` (canvas 0.25-0.30, custom layout page 0.65 CPU-s per recorded second);
- * other sizes scale with the pixel rate.
+ * A worker's capacity, decided in one place. Each recording costs CPU (cores) that depends
+ * on its picture source, size and codec (the costs at 1280x720 30 fps come from
+ * `npm run bench`; other sizes scale with the pixel rate). A worker takes a recording only
+ * when (1) the costs it committed stay within its budget and (2) the machine, measured,
+ * has room for it: its cores, less what other programs use, less the costs of this
+ * worker's recordings, must cover the new one's cost and a reserve. Load from outside
+ * counts, so an admitted recording is not starved by a later one; this worker's own
+ * passing work (loading standby pages) does not.
  */
 export interface RecordingCosts {
   /** Built-in layouts drawn on the canvas. */
   canvas: number;
   /** A custom layout page recorded by tab capture. */
   customLayout: number;
+  /** How much more a WebM (VP8) recording costs than H.264 (MP4, MKV): its encoder is slower. */
+  webmFactor: number;
 }
 
 export interface CapacityLimits {
@@ -20,33 +25,51 @@ export interface CapacityLimits {
   /** Cores this worker may commit to recordings. */
   cpuBudget: number;
   costs: RecordingCosts;
+  /** Idle cores that must remain after a new recording's cost (bursts, the page's start-up). */
+  reserve: number;
 }
 
 export interface WorkerLoad {
   active: number;
-  /** Cores committed to the recordings running. */
+  /** Cores committed to the recordings running (their estimated costs). */
   committed: number;
+  /** Measured over the last seconds: the machine's cores and those used by other programs; absent when not measured. */
+  machine?: { cores: number; others: number };
 }
 
 const REFERENCE_PIXEL_RATE = 1280 * 720 * 30;
 
-export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl'>, costs: RecordingCosts): number {
+export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl' | 'format'>, costs: RecordingCosts): number {
   const base = o.customLayoutUrl ? costs.customLayout : costs.canvas;
+  const codec = o.format === 'webm' ? costs.webmFactor : 1;
   // a smaller picture still pays for the browser and the room's decoding
-  return base * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
+  return base * codec * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
+}
+
+/** Cores of the machine left for one more recording (after other programs, this worker's recordings and the reserve); Infinity when not measured. */
+export function measuredRoom(load: WorkerLoad, reserve: number): number {
+  if (!load.machine) return Infinity;
+  return load.machine.cores - load.machine.others - load.committed - reserve;
 }
 
 /**
- * Whether a worker with `load` takes a recording costing `cost`. An idle worker takes
- * anything: a recording bigger than every budget would otherwise never run.
+ * Whether a worker with `load` takes a recording costing `cost`. A recording bigger than
+ * the whole budget runs alone (else it would never run), but never on a machine too busy
+ * for it.
  */
-export function fits(load: WorkerLoad, cost: number, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget'>): boolean {
+export function fits(load: WorkerLoad, cost: number, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>): boolean {
   if (load.active >= limits.maxConcurrent) return false;
-  return load.active === 0 || load.committed + cost <= limits.cpuBudget + 1e-9;
+  if (load.active > 0 && load.committed + cost > limits.cpuBudget + 1e-9) return false;
+  if (!load.machine) return true;
+  return measuredRoom(load, limits.reserve) >= Math.min(cost, load.machine.cores - limits.reserve) - 1e-9;
 }
 
 /** Why a worker said no, for the NO_CAPACITY message. */
-export function describeRefusal(load: WorkerLoad, cost: number, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget'>): string {
+export function describeRefusal(load: WorkerLoad, cost: number, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>): string {
   if (load.active >= limits.maxConcurrent) return `all ${limits.maxConcurrent} recording slots are busy (RECORDER_MAX_CONCURRENT)`;
-  return `this recording needs ${cost.toFixed(2)} cores and ${(limits.cpuBudget - load.committed).toFixed(2)} of ${limits.cpuBudget} are free (RECORDER_CPU_BUDGET)`;
+  if (load.active > 0 && load.committed + cost > limits.cpuBudget + 1e-9) {
+    return `this recording needs ${cost.toFixed(2)} cores and ${(limits.cpuBudget - load.committed).toFixed(2)} of ${limits.cpuBudget} are free (RECORDER_CPU_BUDGET)`;
+  }
+  const m = load.machine ?? { cores: 0, others: 0 };
+  return `other programs use ${m.others.toFixed(2)} of the machine's ${m.cores} cores and its recordings ${load.committed.toFixed(2)}; this recording needs ${cost.toFixed(2)} more, with ${limits.reserve.toFixed(2)} kept free`;
 }

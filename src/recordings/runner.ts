@@ -3,6 +3,7 @@ import type { LiveRecording, RecordingEndReason, RecordingResult } from '../reco
 import { describeRefusal, fits, recordingCost, type CapacityLimits, type WorkerLoad } from './capacity';
 import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
+import { assessQuality } from './quality';
 import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
 
 /**
@@ -16,6 +17,8 @@ export interface RunnerOptions {
   idleTimeoutSeconds: number;
   /** What this worker takes on (default: no limit). */
   capacity?: CapacityLimits;
+  /** The machine's CPU, measured (observability/machine-load.ts); absent: estimates only. */
+  measureCpu?: () => { cores: number; others: number } | undefined;
   idleCheckMs?: number;
   /** Progress events at most this often (default 5 s). */
   progressIntervalMs?: number;
@@ -54,7 +57,7 @@ export class RecordingRunner {
   }
 
   get limits(): CapacityLimits {
-    return this.opts.capacity ?? { maxConcurrent: Infinity, cpuBudget: Infinity, costs: { canvas: 0, customLayout: 0 } };
+    return this.opts.capacity ?? { maxConcurrent: Infinity, cpuBudget: Infinity, costs: { canvas: 0, customLayout: 0, webmFactor: 1 }, reserve: 0 };
   }
 
   cost(job: RecordingJob): number {
@@ -64,7 +67,8 @@ export class RecordingRunner {
   load(): WorkerLoad {
     let committed = 0;
     for (const e of this.entries.values()) committed += this.cost(e.job);
-    return { active: this.entries.size, committed };
+    const m = this.opts.measureCpu?.();
+    return { active: this.entries.size, committed, ...(m ? { machine: { cores: m.cores, others: m.others } } : {}) };
   }
 
   /** Whether this worker takes `job` now; otherwise the reason, for NO_CAPACITY. */
@@ -135,7 +139,7 @@ export class RecordingRunner {
 
     let live: LiveRecording;
     try {
-      live = await this.recorder.start(job);
+      live = await this.recorder.open(job);
     } catch (err) {
       await this.lifecycle.failed(job.id, err);
       return;
@@ -143,9 +147,9 @@ export class RecordingRunner {
     entry.live = live;
     if (entry.stopReason) void live.stop(entry.stopReason).catch(() => undefined);
 
+    // max duration counts recorded time: from the file's time 0, once media flows
     const maxMs = (job.maxDurationSeconds ?? 0) * 1000;
-    const maxTimer = maxMs > 0 ? setTimeout(() => void this.stopLocal(job.id, 'max_duration'), maxMs) : undefined;
-    maxTimer?.unref();
+    let maxTimer: NodeJS.Timeout | undefined;
     let lastProgress = 0;
     const every = this.opts.progressIntervalMs ?? 5000;
     const unsubscribe = live.onProgress((p) => {
@@ -155,9 +159,13 @@ export class RecordingRunner {
       this.lifecycle.progress({ id: job.id, callId: job.callId, roomName: job.roomName }, p);
     });
     const marked = live.firstChunk.then(
-      async () => {
+      async (start) => {
         entry.recording = true;
-        await this.lifecycle.recording(job.id);
+        if (maxMs > 0) {
+          maxTimer = setTimeout(() => void this.stopLocal(job.id, 'max_duration'), Math.max(0, maxMs - (Date.now() - start.recordingAt.getTime())));
+          maxTimer.unref();
+        }
+        await this.lifecycle.recording(job.id, start.recordingAt);
       },
       () => undefined,
     );
@@ -180,7 +188,10 @@ export class RecordingRunner {
     }
     const reason = result.endReason ?? entry.stopReason ?? 'stopped';
     await this.lifecycle.stopping(job.id, reason);
-    const extra = result.error ? endedEarly(result.error) : {};
+    const extra = {
+      ...(result.error ? endedEarly(result.error) : {}),
+      ...(result.quality ? { quality: assessQuality(result.quality, job.options.fps) as object } : {}),
+    };
     let rec;
     try {
       rec = await this.lifecycle.processing(job.id, { path: result.path, size: result.size, durationMs: result.durationMs }, this.postprocess.leaseUntil(), extra);

@@ -1,5 +1,6 @@
 import type { CallRecording } from '../db/prisma';
 import type { RecordingThumbnail } from './ports';
+import { parseQuality, type QualityReport } from './quality';
 import type { CallWithParticipants } from './repository';
 import type { RecordingStatus } from './status';
 
@@ -43,6 +44,8 @@ export interface RecordingView {
   error: { code: string; message: string; fault: string | null } | null;
   /** The recording stopped because of a fault (`error` says which) but kept what it captured. */
   endedEarly: boolean;
+  /** Frame rate, start latency, who was late, and warnings for what fell short (recordings/quality.ts). */
+  quality: QualityReport | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -86,5 +89,6 @@ export function recordingView(r: CallRecording): RecordingView {
     thumbnails: r.status === 'DELETED' ? [] : ((r.thumbnails as unknown as RecordingThumbnail[] | null) ?? []),
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
     endedEarly: r.errorCode !== null && r.failedAt === null,
+    quality: parseQuality(r.quality),
   };
 }

@@ -2,8 +2,8 @@ import { headroomOf, rankWorkers, withJob, workerRecord } from '../../src/pool/p
 import type { RecordingJob } from '../../src/recordings/ports';
 
 /** Which worker dispatch hands a recording to, from the records the workers publish. */
-const costs = { canvas: 0.4, customLayout: 0.8 };
-const limits = (cpuBudget: number, maxConcurrent = 8) => ({ cpuBudget, maxConcurrent, costs });
+const costs = { canvas: 0.4, customLayout: 0.8, webmFactor: 1.8 };
+const limits = (cpuBudget: number, maxConcurrent = 8) => ({ cpuBudget, maxConcurrent, costs, reserve: 0.1 });
 const job: RecordingJob = { id: 'r1', callId: 'c1', roomName: 'room', outputPath: '/tmp/r1.mp4', options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } };
 const NOW = 1_000_000;
 const record = (cpuBudget: number, running: number, warmPages: number, opts: { maxConcurrent?: number; at?: number } = {}) =>
@@ -17,6 +17,16 @@ describe('headroom', () => {
     expect(headroomOf({ active: 2, committed: 0.8 }, limits(8, 2))).toBe(0);
     expect(headroomOf({ active: 3, committed: 2.4 }, limits(2))).toBe(0);
   });
+  test('measured: the machine\'s cores less other programs, its recordings and the reserve, when that is less', () => {
+    expect(headroomOf({ active: 1, committed: 0.4, machine: { cores: 2, others: 1.1 } }, limits(2))).toBeCloseTo(0.4);
+    expect(headroomOf({ active: 1, committed: 0.4, machine: { cores: 2, others: 0 } }, limits(2))).toBeCloseTo(1.5);
+    expect(headroomOf({ active: 0, committed: 0, machine: { cores: 2, others: 1.95 } }, limits(2))).toBe(0);
+  });
+  test('a worker whose machine is busy is not chosen, however much budget it has', () => {
+    const busy = JSON.stringify(workerRecord(limits(8), { active: 0, committed: 0, machine: { cores: 2, others: 1.7 } }, 1, NOW - 100));
+    const free = JSON.stringify(workerRecord(limits(1), { active: 0, committed: 0, machine: { cores: 2, others: 0.3 } }, 1, NOW - 100));
+    expect(rank({ busy, free })).toEqual(['free']);
+  });
   test('the record published with a claim already counts the job and the standby page it takes', () => {
     const r = withJob(limits(2), { active: 0, committed: 0 }, 1, job);
     expect(r).toMatchObject({ active: 1, committed: 0.4, warmPages: 0 });
@@ -24,7 +34,7 @@ describe('headroom', () => {
     expect(withJob(limits(2), { active: 0, committed: 0 }, 1, { ...job, options: { ...job.options, customLayoutUrl: 'https://l.example/' } }).warmPages).toBe(1);
   });
   test('an unlimited worker publishes null, not Infinity (JSON)', () => {
-    const r = JSON.parse(JSON.stringify(workerRecord({ cpuBudget: Infinity, maxConcurrent: Infinity, costs }, { active: 0, committed: 0 }, 0)));
+    const r = JSON.parse(JSON.stringify(workerRecord({ cpuBudget: Infinity, maxConcurrent: Infinity, costs, reserve: 0 }, { active: 0, committed: 0 }, 0)));
     expect(r).toMatchObject({ cpuBudget: null, maxConcurrent: null, headroom: null });
     expect(rank({ free: JSON.stringify(r), small: record(1, 0, 0) })).toEqual(['free', 'small']);
   });

@@ -131,20 +131,34 @@ describe('event bus and webhook signatures', () => {
 });
 
 describe('capacity', () => {
-  const costs = { canvas: 0.35, customLayout: 0.8 };
-  const limits = { maxConcurrent: 4, cpuBudget: 2 };
-  test('a recording costs its picture source, scaled by pixel rate, never below half', () => {
-    expect(recordingCost({ width: 1280, height: 720, fps: 30 }, costs)).toBeCloseTo(0.35);
-    expect(recordingCost({ width: 1280, height: 720, fps: 30, customLayoutUrl: 'https://x.example/' }, costs)).toBeCloseTo(0.8);
-    expect(recordingCost({ width: 1920, height: 1080, fps: 30 }, costs)).toBeCloseTo(0.35 * 2.25);
-    expect(recordingCost({ width: 320, height: 180, fps: 15 }, costs)).toBeCloseTo(0.175);
+  const costs = { canvas: 0.35, customLayout: 0.8, webmFactor: 1.8 };
+  const limits = { maxConcurrent: 4, cpuBudget: 2, reserve: 0.1 };
+  const hd = { width: 1280, height: 720, fps: 30, format: 'mp4' as const };
+  test('a recording costs its picture source and codec, scaled by pixel rate, never below half', () => {
+    expect(recordingCost(hd, costs)).toBeCloseTo(0.35);
+    expect(recordingCost({ ...hd, customLayoutUrl: 'https://x.example/' }, costs)).toBeCloseTo(0.8);
+    expect(recordingCost({ ...hd, format: 'webm' }, costs)).toBeCloseTo(0.35 * 1.8);
+    expect(recordingCost({ ...hd, width: 1920, height: 1080 }, costs)).toBeCloseTo(0.35 * 2.25);
+    expect(recordingCost({ ...hd, width: 320, height: 180, fps: 15 }, costs)).toBeCloseTo(0.175);
   });
-  test('a worker takes what fits its budget and slots; an idle one takes anything', () => {
+  test('a worker takes what fits its budget and slots; an idle one takes anything its machine has room for', () => {
     expect(fits({ active: 0, committed: 0 }, 5, limits)).toBe(true);
     expect(fits({ active: 1, committed: 1.2 }, 0.8, limits)).toBe(true);
     expect(fits({ active: 1, committed: 1.3 }, 0.8, limits)).toBe(false);
     expect(fits({ active: 4, committed: 0.4 }, 0.1, limits)).toBe(false);
     expect(describeRefusal({ active: 4, committed: 0.4 }, 0.1, limits)).toMatch(/all 4 recording slots are busy/);
     expect(describeRefusal({ active: 1, committed: 1.3 }, 0.8, limits)).toBe('this recording needs 0.80 cores and 0.70 of 2 are free (RECORDER_CPU_BUDGET)');
+  });
+  test('measured load: the machine, less other programs and this worker\'s recordings, must have the cost plus the reserve', () => {
+    const machine = (others: number) => ({ cores: 2, others });
+    expect(fits({ active: 1, committed: 0.35, machine: machine(1.1) }, 0.35, limits)).toBe(true);
+    expect(fits({ active: 1, committed: 0.35, machine: machine(1.3) }, 0.35, limits)).toBe(false);
+    // load from outside: an idle worker on a busy machine refuses too
+    expect(fits({ active: 0, committed: 0, machine: machine(1.7) }, 0.35, limits)).toBe(false);
+    // a recording bigger than the budget runs alone when the machine is free
+    expect(fits({ active: 0, committed: 0, machine: machine(0) }, 5, limits)).toBe(true);
+    expect(describeRefusal({ active: 1, committed: 0.35, machine: machine(1.3) }, 0.35, limits)).toBe(
+      "other programs use 1.30 of the machine's 2 cores and its recordings 0.35; this recording needs 0.35 more, with 0.10 kept free",
+    );
   });
 });

@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { processTree } from './process-tree';
+
+/** CPU over the last few seconds: the machine's cores, and how many of them are busy with this process tree and with everything else. */
+export interface MeasuredCpu {
+  cores: number;
+  /** Cores used by this process and its descendants (its Chromium, its FFmpeg). */
+  own: number;
+  /** Cores used by every other process of the machine. */
+  others: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/**
+ * The machine's CPU, measured: /proc/stat and this process tree's /proc/<pid>/stat read
+ * twice a second, averaged over the last few seconds. Admission compares what other
+ * programs leave free with what recordings cost, so a worker whose machine is busy says
+ * NO_CAPACITY instead of recording badly. Off Linux it reports nothing and admission uses
+ * estimates alone.
+ */
+export class MachineLoad {
+  private readonly samples: { at: number; idle: number; total: number; own: number }[] = [];
+  private timer?: NodeJS.Timeout;
+  private lastTicks = new Map<number, number>();
+  private ownTotal = 0;
+  private readonly cores = os.availableParallelism();
+
+  constructor(private readonly windowMs = 3000) {}
+
+  start(): this {
+    if (this.timer || !fs.existsSync('/proc/stat')) return this;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 500);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Undefined before two samples exist (or off Linux). */
+  measure(): MeasuredCpu | undefined {
+    if (this.samples.length < 2) return undefined;
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    const total = last.total - first.total;
+    if (total <= 0) return undefined;
+    const busy = ((total - (last.idle - first.idle)) / total) * this.cores;
+    const own = (last.own - first.own) / TICKS_PER_SECOND / ((last.at - first.at) / 1000);
+    return { cores: this.cores, own, others: Math.max(0, busy - own) };
+  }
+
+  private sample(): void {
+    let fields: number[];
+    try {
+      fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    // per process: a child that exits must not take its past with it (a long recording's page)
+    const ticks = treeTicks();
+    let grown = 0;
+    for (const [pid, t] of ticks) grown += t - (this.lastTicks.get(pid) ?? 0);
+    this.lastTicks = ticks;
+    this.ownTotal += grown;
+    // idle + iowait: time no task wanted the CPU
+    this.samples.push({ at: now, idle: fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal });
+    while (this.samples.length > 2 && now - this.samples[1].at >= this.windowMs) this.samples.shift();
+  }
+}
+
+/** User + system ticks of this process and each of its living descendants. */
+function treeTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of processTree(process.pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, Number(f[11]) + Number(f[12]));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { RecordingQuality } from '../recorder/types';
+
+/**
+ * Whether a finished recording is right, in the terms a viewer would use: the quality
+ * report kept with it (the view's `quality`), with a warning for whatever fell short,
+ * so a recording starved by load from outside says so instead of being silently bad.
+ */
+export interface QualityWarning {
+  code: 'LOW_FPS' | 'LATE_PARTICIPANTS' | 'SLOW_START';
+  message: string;
+}
+
+export interface QualityReport extends RecordingQuality {
+  warnings: QualityWarning[];
+}
+
+/** Below this the picture visibly stutters (the target is the requested rate, 30). */
+export const MIN_FPS_RATIO = 29 / 30;
+/** From the start request to the file's first frame. */
+export const SLOW_START_MS = 1500;
+
+export function assessQuality(q: RecordingQuality, requestedFps: number): QualityReport {
+  const warnings: QualityWarning[] = [];
+  const floor = requestedFps * MIN_FPS_RATIO;
+  if (q.fps !== undefined && q.fps < floor) {
+    warnings.push({ code: 'LOW_FPS', message: `the file has ${q.fps.toFixed(1)} frames per second of the ${requestedFps} asked for` });
+  } else if (q.minDrawnFps !== undefined && q.minDrawnFps < floor) {
+    warnings.push({ code: 'LOW_FPS', message: `the picture dropped to ${q.minDrawnFps.toFixed(1)} frames per second for a while (the machine was busy)` });
+  }
+  if (q.start.late.length > 0) {
+    warnings.push({
+      code: 'LATE_PARTICIPANTS',
+      message: `${q.start.late.join(', ')} ${q.start.late.length === 1 ? 'was' : 'were'} in the room but not yet on screen when the recording began (shown by name until their video arrived)`,
+    });
+  }
+  if (q.start.sinceRequestMs !== undefined && q.start.sinceRequestMs > SLOW_START_MS) {
+    warnings.push({ code: 'SLOW_START', message: `the recording began ${(q.start.sinceRequestMs / 1000).toFixed(1)} s after it was asked for` });
+  }
+  return { ...q, warnings };
+}
+
+export const qualityReportSchema = z.object({
+  fps: z.number().optional(),
+  minDrawnFps: z.number().optional(),
+  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()) }),
+  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'LATE_PARTICIPANTS', 'SLOW_START']), message: z.string() })),
+});
+
+/** A stored quality report, or null when there is none (or it is not one). */
+export function parseQuality(stored: unknown): QualityReport | null {
+  const parsed = qualityReportSchema.safeParse(stored);
+  return parsed.success ? parsed.data : null;
+}
