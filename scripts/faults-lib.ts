@@ -4,8 +4,10 @@
  * records a room with a Chromium publisher, watches the recording's status and every process
  * the service starts, and measures what a fault cost.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
 import { isRunning, processStartTicks, type ProcessIdentity } from '../src/observability/process-identity';
 import { processTree } from '../src/observability/process-tree';
@@ -16,6 +18,7 @@ import { browserProcesses, browserStateDir, RecorderProcess, sleep, waitFor } fr
 import type { Livekit, Postgres, RedisServer, S3 } from './faults-services';
 
 export const SECRET = 'fault-suite-secret-0123456789abcdef';
+const run = promisify(execFile);
 const PUBLISHER_COLOUR = '#20a050';
 
 export interface Suite {
@@ -206,6 +209,12 @@ export class StatusLog {
     }
   }
 
+  /** A status seen elsewhere (the final one), so the log has it even between two polls. */
+  note(status: string, at: number, code?: string): void {
+    const last = this.entries[this.entries.length - 1];
+    if (!last || last.status !== status) this.entries.push({ at, status, ...(code ? { code } : {}) });
+  }
+
   /** First status other than RECORDING (and reachable) at or after `t`. */
   firstChangeAfter(t: number): { at: number; status: string } | undefined {
     return this.entries.find((e) => e.at >= t && e.status !== 'RECORDING' && e.status !== 'unreachable');
@@ -230,7 +239,12 @@ export async function startRecording(suite: Suite, dep: Deployment, name: string
   const callId = `call-${name}`;
   const created = await dep.api.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] });
   if (created.status !== 201) throw new Error(`create call: HTTP ${created.status} ${JSON.stringify(created.body)}`);
-  const start = await dep.api.api('POST', `/api/video-calls/${callId}/recording/start`, { format: 'mp4' });
+  // admission measures the machine: right after a deployment starts (or the last one stopped) it may be busy for a moment
+  let start = await dep.api.api('POST', `/api/video-calls/${callId}/recording/start`, { format: 'mp4' });
+  for (let i = 0; i < 30 && start.status === 503 && start.body?.error?.code === 'NO_CAPACITY'; i++) {
+    await sleep(2000);
+    start = await dep.api.api('POST', `/api/video-calls/${callId}/recording/start`, { format: 'mp4' });
+  }
   if (start.status !== 201) throw new Error(`start: HTTP ${start.status} ${JSON.stringify(start.body)}`);
   const id = start.body.data.id as string;
   const rec = await dep.api.waitStatus(callId, id, 'RECORDING', 30000);
@@ -271,6 +285,22 @@ export async function keptSeconds(dep: Deployment, rec: Recording): Promise<{ se
     return { seconds, publisherAtEnd: colourRegion(frame, PUBLISHER_COLOUR).share > 0.05 };
   } catch (err) {
     process.stderr.write(`  cannot read the kept file: ${(err as Error).message}\n`);
+    return null;
+  }
+}
+
+/**
+ * Seconds of media left in the recording's spool (what a FAILED recording still holds on the
+ * worker's disk), counted on a copy remuxed beside the deployment: MediaRecorder's WebM names no duration.
+ */
+export async function spoolSeconds(dep: Deployment, rec: Recording): Promise<number | null> {
+  const spool = path.join(dep.outputDir, '.spool', `${rec.id}.webm`);
+  const copy = path.join(dep.dir, `${rec.id}.spool.mkv`);
+  try {
+    if (!fs.existsSync(spool)) return 0;
+    await run('ffmpeg', ['-v', 'error', '-y', '-i', spool, '-c', 'copy', copy]);
+    return (await probe('ffprobe', copy)).durationMs / 1000;
+  } catch {
     return null;
   }
 }

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
 import { sleep } from '../test/helpers/recorder-process';
-import { Deployment, finalStatus, keptSeconds, requestStop, startRecording, type Kind, type Recording, type Suite } from './faults-lib';
+import { Deployment, finalStatus, keptSeconds, requestStop, spoolSeconds, startRecording, type Kind, type Recording, type Suite } from './faults-lib';
 import { Livekit, Postgres, RedisServer, S3, SmallDisk } from './faults-services';
 
 const RECORD_MS = 8000;
@@ -169,6 +169,8 @@ interface Result {
   keptS: number | null;
   /** The publisher's picture in the file's last second. */
   publisherAtEnd: boolean | null;
+  /** A recording that did not complete: the seconds its spool still holds on the worker's disk. */
+  spoolS: number | null;
   trueStatusS: number | null;
   finalS: number | null;
   finalFrom: string;
@@ -195,11 +197,13 @@ async function runCase(suite: Suite, c: Case): Promise<Result> {
     const t = await c.inject(suite, dep, rec, { ...(prep.disk ? { disk: prep.disk } : {}) });
     const final = await finalStatus(dep, rec, 120_000);
     rec.log.stop();
+    if (final) rec.log.note(final.view.status, final.at, final.view.error?.code);
     const change = rec.log.firstChangeAfter(t.faultAt);
     // a fault that must not end the recording: the status is true while it stays RECORDING until our stop
     const wrong = !t.ends && change !== undefined && change.at < t.captureEndAt;
     const trueStatusS = t.ends ? (change ? (change.at - t.faultAt) / 1000 : null) : wrong ? null : 0;
     const kept = final?.view.status === 'COMPLETED' ? await keptSeconds(dep, rec) : null;
+    const spoolS = final?.view.status === 'COMPLETED' ? null : await spoolSeconds(dep, rec);
     const left = await dep.stop();
     dep = undefined;
     return {
@@ -210,6 +214,7 @@ async function runCase(suite: Suite, c: Case): Promise<Result> {
       recordedS: (t.captureEndAt - rec.recordingAt) / 1000,
       keptS: kept?.seconds ?? null,
       publisherAtEnd: kept?.publisherAtEnd ?? null,
+      spoolS,
       trueStatusS,
       finalS: final ? (final.at - t.refAt) / 1000 : null,
       finalFrom: t.ref,
@@ -218,7 +223,7 @@ async function runCase(suite: Suite, c: Case): Promise<Result> {
     };
   } catch (err) {
     const left = dep ? await dep.stop().catch(() => []) : [];
-    return { ...base, status: 'suite error', code: null, endedEarly: null, recordedS: 0, keptS: null, publisherAtEnd: null, trueStatusS: null, finalS: null, finalFrom: '', statuses: '', leftBehind: left, error: (err as Error).message.slice(0, 500) };
+    return { ...base, status: 'suite error', code: null, endedEarly: null, recordedS: 0, keptS: null, publisherAtEnd: null, spoolS: null, trueStatusS: null, finalS: null, finalFrom: '', statuses: '', leftBehind: left, error: (err as Error).message.slice(0, 500) };
   } finally {
     await leave?.().catch(() => undefined);
     await prep.cleanup?.().catch(() => undefined);
@@ -231,7 +236,7 @@ function table(results: Result[]): string {
   const rows = results.map((r) => [
     r.fault,
     `${r.status}${r.code ? ` ${r.code}` : ''}${r.endedEarly ? ' (ended early)' : ''}`,
-    `${f1(r.keptS)} / ${f1(r.recordedS)}${r.publisherAtEnd === false ? ' (no picture at the end)' : ''}`,
+    `${f1(r.keptS)} / ${f1(r.recordedS)}${r.publisherAtEnd === false ? ' (no picture at the end)' : ''}${r.spoolS !== null ? ` (${f1(r.spoolS)} s left in the spool)` : ''}`,
     r.trueStatusS === null ? 'wrong/none' : f1(r.trueStatusS),
     `${f1(r.finalS)} (from ${r.finalFrom || '-'})`,
     r.leftBehind.length ? r.leftBehind.join(', ') : 'nothing',
