@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import { createLogger, type Logger } from '../observability/logger';
 import { createPostprocessing, type Postprocessing } from '../postprocess/service-adapter';
 import { Recorder } from '../recorder/recorder';
+import { TERMINAL_STATUSES } from '../recordings/status';
 
 /**
  * The long-running commands:
@@ -92,14 +93,24 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
     });
     for (const ev of ['recordingCompleted', 'recordingFailed', 'recordingDeleted'] as const) svc.bus.on(ev, (p) => settle(p.recordingId));
   }
+  // one that another process ended (its recovery, a retry elsewhere) sends no event here: its row says so
+  const settleEnded = async () => {
+    for (const id of [...mine]) {
+      const rec = await svc.lifecycle.repo.getRecording(id).catch(() => undefined);
+      if (rec === null || (rec && (TERMINAL_STATUSES as readonly string[]).includes(rec.status))) settle(id);
+    }
+  };
   const drainPostprocessing = async (ms: number) => {
+    await settleEnded();
     if (mine.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => void settleEnded(), 2000);
     await Promise.race([
       new Promise<void>((r) => drained.push(r)),
       new Promise<void>((r) => (timer = setTimeout(r, ms))),
     ]);
     clearTimeout(timer);
+    clearInterval(poll);
     if (mine.size) logger.warn({ recordings: [...mine] }, 'post-processing still running at shutdown: another worker resumes it when its lease ends');
   };
 
