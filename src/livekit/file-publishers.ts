@@ -71,6 +71,7 @@ export class FilePublishers {
       throw new Error(`file publisher ${full.binary} is not there: run scripts/bootstrap`);
     });
     await fs.mkdir(full.mediaDir, { recursive: true });
+    await sweepStaleParts(full.mediaDir);
     return new FilePublishers(full, new MediaCache(full.mediaDir, full.ffmpegPath));
   }
 
@@ -162,6 +163,17 @@ async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
   const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Half-made files of a process that died while making them (an hour is ample to finish). */
+async function sweepStaleParts(dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir)) {
+    if (!/\.tmp\.\w+$/.test(name)) continue;
+    const file = path.join(dir, name);
+    // another process may be renaming it right now
+    const made = await fs.stat(file).then((s) => s.mtimeMs, () => Date.now());
+    if (made < Date.now() - 3600_000) await fs.rm(file, { force: true });
+  }
 }
 
 // One loop length for every file, so a flash video and its beeps stay aligned when looped.

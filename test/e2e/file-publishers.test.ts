@@ -124,9 +124,14 @@ it('leaves the room and ends every publisher process on close()', async () => {
   await publishers.close();
   expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
   expect(publishers.pids()).toEqual([]);
-  // they said goodbye: the server drops them at once, not after a timeout
-  const left = await roomService(livekit).listParticipants('files').catch(() => []);
-  expect(left.map((p) => p.identity).filter((id) => people.some((p) => p.identity === id))).toEqual([]);
+  // they said goodbye: the server drops them within moments, not after its ~20 s timeout
+  let still: string[] = [];
+  for (const deadline = Date.now() + 3000; Date.now() < deadline; await sleep(100)) {
+    const inRoom = await roomService(livekit).listParticipants('files').catch(() => []);
+    still = inRoom.map((p) => p.identity).filter((id) => people.some((p) => p.identity === id));
+    if (!still.length) break;
+  }
+  expect(still).toEqual([]);
   expect(publisherProcesses()).toEqual([]);
 });
 
@@ -141,21 +146,23 @@ it('flashes white and beeps together every 2 s, at wall-clock instants of 2 s fr
       outputPath: path.join(dir, 'flash.mkv'),
       options: { width: 640, height: 360, fps: 30, format: 'mkv', layout: 'grid' },
     });
-    await sleep(6000);
+    await sleep(7000);
     flashed = await live.stop();
   } finally {
     await flashers.close();
   }
   const white = await whiteOnsets(flashed.path);
   const beeps = await beepOnsets(flashed.path);
-  expect(white.length).toBeGreaterThanOrEqual(2);
+  const seen = { white, beeps, startMod2s: flashed.startedAt.getTime() % 2000, ms: flashed.durationMs };
+  expect({ seen, flashes: white.length >= 2 }).toEqual({ seen, flashes: true });
   for (let i = 1; i < white.length; i++) expect(Math.abs(white[i] - white[i - 1] - 2)).toBeLessThan(0.1);
-  // the first flash after the recording started, in file time, plus the way through to the file
-  const firstInstant = (2000 - (flashed.startedAt.getTime() % 2000)) / 1000;
-  expect(white[0] - firstInstant).toBeGreaterThan(-0.1);
-  expect(white[0] - firstInstant).toBeLessThan(0.5);
-  // a beep with every flash (the recorder's own A/V offset is measured elsewhere: loosely here)
-  for (const t of white) expect({ t, beep: beeps.some((b) => Math.abs(b - t) < 0.2) }).toEqual({ t, beep: true });
+  // in phase with the wall clock: a flash at whole 2 s from the epoch, plus the way to the
+  // file (the file's first seconds may miss one, before the picture arrives)
+  const phase = (((white[0] + flashed.startedAt.getTime() / 1000) % 2) + 2.1) % 2 - 0.1;
+  expect({ seen, phase, inPhase: phase < 0.5 }).toEqual({ seen, phase, inPhase: true });
+  // a beep with every flash, loosely: through the recorder the beep lands 0.15-0.22 s before
+  // the white frame (measured), which is the recorder's A/V offset, not the publisher's
+  for (const t of white) expect({ seen, t, beep: beeps.some((b) => Math.abs(b - t) < 0.3) }).toEqual({ seen, t, beep: true });
 }, 60000);
 
 it('rejects a publisher that cannot join, and leaves no process behind', async () => {
