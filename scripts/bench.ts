@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,10 @@ import { loadConfig } from '../src/config';
 import { findFreeDevServerPort, startDevServer } from '../src/livekit/dev-server';
 import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
 import { processTree } from '../src/observability/process-tree';
+import { cpuSeconds, median, pssMb, sleep } from './bench-lib';
+import { FilePublishers } from '../src/livekit/file-publishers';
+import { densityRun, printDensity, summarize, type DensityRun, type PublisherHost } from './bench-density';
+import { BenchService } from './bench-service';
 import { probe } from '../src/recorder/probe';
 import { bundledPageDir } from '../src/recorder/static-files';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
@@ -21,42 +26,13 @@ import type { RecordingRequest } from '../src/recorder/types';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-// which parts to run: cost (CPU, memory, fps, warm start, stop), custom (the same of a custom layout page), cold, av
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,custom,cold,av').split(','));
+// which parts to run: cost (CPU, memory, fps, warm start, stop), custom (the same of a custom
+// layout page), cold, av, density (N recordings at once through the REST API)
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,custom,cold,av,density').split(','));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const TICK = 100; // USER_HZ on Linux
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0, 10000);
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      /* exited */
-    }
-  }
-  return ticks / TICK;
-}
-
-function pssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      const m = /^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      kb += m ? Number(m[1]) : 0;
-    } catch {
-      /* exited */
-    }
-  }
-  return kb / 1024;
-}
+const DENSITY_MAX = Number(process.env.BENCH_DENSITY_MAX ?? 6);
+const DENSITY_FORMAT = (['mp4', 'webm', 'mkv'] as const).find((f) => f === process.env.BENCH_DENSITY_FORMAT) ?? 'mp4';
+const PUBLISHERS = process.env.BENCH_PUBLISHERS === 'file' ? 'file' : 'chromium';
 
 function request(id: string, room: string, out: string, format: 'mp4' | 'mkv' = 'mp4', customLayoutUrl?: string): RecordingRequest {
   return { id, roomName: room, outputPath: out, options: { width: 1280, height: 720, fps: 30, format, layout: 'grid', ...(customLayoutUrl ? { customLayoutUrl } : {}) } };
@@ -177,6 +153,7 @@ async function main(): Promise<void> {
   const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
   const rows: Record<string, number[]> = { cpuPerSecond: [], peakPssMb: [], fps: [], warmStartMs: [], coldStartMs: [], stopMs: [], durationErrorMs: [], x264CpuPerSecond: [], ratioToX264: [], customCpuPerSecond: [], customPeakPssMb: [], customFps: [], customStartMs: [] };
   let avOffsets: number[] = [];
+  let density: DensityRun[] = [];
   try {
     for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
     await sleep(3000);
@@ -235,12 +212,58 @@ async function main(): Promise<void> {
     }
     // A/V offset: one publisher that flashes white and beeps at the same instant
     if (PARTS.has('av')) avOffsets = await measureAvOffset(publishers, settings, livekit, dir);
+    if (PARTS.has('density')) density = await measureDensity(publishers, server, dir);
   } finally {
     await publishers.close();
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   printSummary(rows, avOffsets);
+  if (density.length) {
+    const table = summarize(density);
+    printDensity(table, RUNS);
+    process.stdout.write(`\n${JSON.stringify({ density: table, densityRuns: density })}\n`);
+  }
+}
+
+/** N = 1..DENSITY_MAX recordings at once, RUNS times each, against `recorder all` in a process of its own. */
+async function measureDensity(publishers: SyntheticPublishers, server: { pid: number; url: string; apiKey: string; apiSecret: string }, dir: string): Promise<DensityRun[]> {
+  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
+  const service = await BenchService.start(path.join(dir, 'density'), livekit, await freePort());
+  // 640x360 at 30 fps, one colour and one tone each: Chromium pages (0.15-0.25 of a core
+  // each), or BENCH_PUBLISHERS=file for pre-encoded files (almost nothing), so the machine
+  // is left to the recorder
+  const files = PUBLISHERS === 'file' ? await FilePublishers.launch({ livekit }) : undefined;
+  const host: PublisherHost = files ?? {
+    add: (spec) => publishers.add({ ...spec, width: 640, height: 360, fps: 30 }),
+    pids: () => [publishers.pid()].filter((p): p is number => p !== undefined),
+  };
+  const out: DensityRun[] = [];
+  try {
+    for (let n = 1; n <= DENSITY_MAX; n++) {
+      for (let r = 0; r < RUNS; r++) {
+        const result = await densityRun({ service, publishers: host, livekitPid: server.pid, dir, seconds: Math.max(SECONDS, 15), tag: `d${r}`, format: DENSITY_FORMAT }, n);
+        out.push(result);
+        process.stderr.write(`density N=${n} run ${r + 1}/${RUNS}: admitted ${result.admitted}, fps ${result.fps.map((f) => f.toFixed(1)).join('/')}, visible ${result.latencyMs.map((x) => Math.round(x)).join('/')} ms, CPU/rec ${result.cpuPerRecording.toFixed(3)}${result.failures.length ? `, failures: ${result.failures.join('; ')}` : ''}\n`);
+        await sleep(3000);
+      }
+    }
+  } finally {
+    await service.stop();
+    await files?.close();
+  }
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 async function measureAvOffset(publishers: SyntheticPublishers, settings: RecorderSettings, livekit: LivekitCredentials, dir: string): Promise<number[]> {

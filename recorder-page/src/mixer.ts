@@ -10,7 +10,9 @@ export class Mixer {
   private readonly inputs = new Map<string, { source: MediaStreamAudioSourceNode; sink: HTMLAudioElement }>();
 
   constructor() {
-    this.context = new AudioContext({ sampleRate: 48000, latencyHint: 'playback' });
+    // sinkId 'none': the mix is only recorded, never played, so no audio output device
+    // (and no audio-service stream) runs for it
+    this.context = new AudioContext({ sampleRate: 48000, latencyHint: 'playback', sinkId: { type: 'none' } } as AudioContextOptions);
     this.destination = this.context.createMediaStreamDestination();
     const silence = this.context.createConstantSource();
     const mute = this.context.createGain();

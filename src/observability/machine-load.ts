@@ -15,7 +15,7 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /**
  * The machine's CPU, measured: /proc/stat and this process tree's /proc/<pid>/stat read
- * twice a second, averaged over the last few seconds. Admission compares what other
+ * twice a second, averaged over the last 10 s (a moment of load from another program does not refuse a start). Admission compares what other
  * programs leave free with what recordings cost, so a worker whose machine is busy says
  * NO_CAPACITY instead of recording badly. Off Linux it reports nothing and admission uses
  * estimates alone.
@@ -27,7 +27,7 @@ export class MachineLoad {
   private ownTotal = 0;
   private readonly cores = os.availableParallelism();
 
-  constructor(private readonly windowMs = 3000) {}
+  constructor(private readonly windowMs = 10_000) {}
 
   start(): this {
     if (this.timer || !fs.existsSync('/proc/stat')) return this;
