@@ -57,7 +57,10 @@ export interface ServiceDeps {
     pool?: Partial<RedisPoolOptions>;
     /** Retention and spool cleanup period; default config.recordings.retentionIntervalSeconds. */
     maintenanceIntervalMs?: number;
-    /** Re-run recovery this often with Redis (other workers may die); 0 disables (default 60 s). */
+    /**
+     * With Redis, recovery runs again at least this often (other workers may die), and sooner
+     * when a recording it skipped may have lost its owner by then; 0 disables (default 60 s).
+     */
     recoveryIntervalMs?: number;
     unclaimedGraceMs?: number;
     /** With Redis: how long a cached call or recording view is served (default 30 s). */
@@ -84,6 +87,9 @@ export interface Service {
   /** Stops live recordings ('shutdown'), pollers, webhooks, Redis and the database. */
   close(): Promise<void>;
 }
+
+/** How long after a skipped recording's owner claim would run out recovery looks again. */
+const RECOVERY_RECHECK_MARGIN_MS = 250;
 
 export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
   const logger = deps.logger ?? createLogger(config.api.logLevel);
@@ -217,6 +223,28 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
 
     let recoveryTimer: NodeJS.Timeout | undefined;
     let closing: Promise<void> | undefined;
+    const recoveryEvery = deps.tuning?.recoveryIntervalMs ?? 60_000;
+    const recover = async (): Promise<RecoveryReport> => {
+      const report = await recordings.recover();
+      if (report.failed.length || report.salvaged.length) logger.warn(report, 'recovered recordings of a dead worker');
+      return report;
+    };
+    // The one recovery schedule: the period, or just after the first skipped recording's owner
+    // claim would run out (a worker that died moments ago then gets a true status within one
+    // owner TTL, not a period later).
+    const scheduleRecovery = (last: RecoveryReport | undefined): void => {
+      if (!config.redis.url || recoveryEvery <= 0 || closing) return;
+      const soon = last?.recheckInMs === undefined ? Infinity : last.recheckInMs + RECOVERY_RECHECK_MARGIN_MS;
+      recoveryTimer = setTimeout(() => {
+        void recover()
+          .catch((err: unknown) => {
+            logger.error({ err }, 'recovery failed');
+            return undefined;
+          })
+          .then(scheduleRecovery);
+      }, Math.min(recoveryEvery, soon));
+      recoveryTimer.unref();
+    };
     return {
       app,
       db,
@@ -231,20 +259,15 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       logger,
       workerId,
       async start() {
-        const report = await recordings.recover();
-        if (report.failed.length || report.salvaged.length) logger.warn(report, 'recovered recordings of a dead worker');
+        const report = await recover();
         if (runner) postprocess.start();
         maintenance.start();
-        const every = deps.tuning?.recoveryIntervalMs ?? 60_000;
-        if (config.redis.url && every > 0) {
-          recoveryTimer = setInterval(() => void recordings.recover().catch((err) => logger.error({ err }, 'recovery failed')), every);
-          recoveryTimer.unref();
-        }
+        scheduleRecovery(report);
         return report;
       },
       close() {
         closing ??= (async () => {
-          if (recoveryTimer) clearInterval(recoveryTimer);
+          if (recoveryTimer) clearTimeout(recoveryTimer);
           for (const c of closers) await c().catch((err) => logger.error({ err }, 'close failed'));
           if (ownsDb) await db.close();
         })();

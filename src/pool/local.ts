@@ -20,8 +20,8 @@ export class LocalDispatcher implements DispatchPort {
   }
 
   /** Single process: only this runner can own a recording. */
-  async isOwnerAlive(recordingId: string): Promise<boolean> {
-    return this.runner?.has(recordingId) ?? false;
+  async ownerLeaseMs(recordingId: string): Promise<number> {
+    return this.runner?.has(recordingId) ? Infinity : 0;
   }
 
   async close(): Promise<void> {}

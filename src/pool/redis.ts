@@ -19,6 +19,10 @@ import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
  * - `<p>:owner:<id>`: the owning worker's id, with a TTL its heartbeat keeps renewing;
  *   a missing key means the owner is dead (restart recovery relies on it). It is written
  *   in one step with the worker's record counting the job, so the next dispatch sees it.
+ *   The heartbeat writes it again when it is gone (Redis restarted without persistence).
+ * - `<p>:epoch`: exists since the first write after Redis last lost its keys (or ever), and
+ *   `<p>:epoch:settling` for one owner TTL after that: meanwhile a missing owner key proves
+ *   nothing, since its live owner may not have beaten yet.
  * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes.
  * A process with a runner is a worker; one without only dispatches.
  */
@@ -41,6 +45,28 @@ export interface RedisPoolOptions {
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 // ownership and the record that counts the job, in one step (KEYS: owner, workers; ARGV: id, ttl, record)
 const CLAIM = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('hset', KEYS[2], ARGV[1], ARGV[3]) return 1 else return 0 end`;
+// Both scripts below start so: KEYS[1] epoch, KEYS[2] settling, ARGV[1] the owner TTL. The
+// first write after Redis lost its keys starts the epoch, and one TTL of settling with it.
+const EPOCH = `if redis.call('set', KEYS[1], '1', 'NX') then redis.call('set', KEYS[2], '1', 'PX', ARGV[1]) end`;
+// The heartbeat: the worker's record, and every claim of its recordings renewed, or written
+// again when Redis lost it; one that another worker holds is left alone.
+// KEYS[3] workers, KEYS[4..] owner keys; ARGV[2] worker id, ARGV[3] its record
+const BEAT = `${EPOCH}
+redis.call('hset', KEYS[3], ARGV[2], ARGV[3])
+for i = 4, #KEYS do
+  local v = redis.call('get', KEYS[i])
+  if not v or v == ARGV[2] then redis.call('set', KEYS[i], ARGV[2], 'PX', ARGV[1]) end
+end
+return 1`;
+// How long the owner of KEYS[3] still counts as alive (ms; 0: dead): what its claim has left,
+// else what is left of the settling (a missing claim then proves nothing).
+const OWNER_LEASE = `local left = redis.call('pttl', KEYS[3])
+if left == -1 then return tonumber(ARGV[1]) end
+if left > 0 then return left end
+${EPOCH}
+local settling = redis.call('pttl', KEYS[2])
+if settling > 0 then return settling end
+return 0`;
 
 export class RedisDispatcher implements DispatchPort {
   readonly redis: Redis;
@@ -151,9 +177,9 @@ export class RedisDispatcher implements DispatchPort {
     else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'stop', id: recordingId, reason }));
   }
 
-  async isOwnerAlive(recordingId: string): Promise<boolean> {
-    if (this.opts.runner?.has(recordingId)) return true;
-    return (await this.redis.exists(this.k('owner', recordingId))) === 1;
+  async ownerLeaseMs(recordingId: string): Promise<number> {
+    if (this.opts.runner?.has(recordingId)) return Infinity;
+    return Number(await this.redis.eval(OWNER_LEASE, 3, this.k('epoch'), this.k('epoch', 'settling'), this.k('owner', recordingId), String(this.ttl)));
   }
 
   // ---- worker side --------------------------------------------------------------------
@@ -209,9 +235,9 @@ export class RedisDispatcher implements DispatchPort {
     if (this.closed || !this.opts.runner) return;
     const warm = await this.warmPages();
     const record = workerRecord(this.opts.runner.limits, this.opts.runner.load(), warm);
-    const multi = this.redis.multi().hset(this.k('workers'), this.opts.workerId, JSON.stringify(record));
-    for (const id of this.owned) multi.pexpire(this.k('owner', id), this.ttl);
-    await multi.exec();
+    const owners = [...this.owned].map((id) => this.k('owner', id));
+    const keys = [this.k('epoch'), this.k('epoch', 'settling'), this.k('workers'), ...owners];
+    await this.redis.eval(BEAT, keys.length, ...keys, String(this.ttl), this.opts.workerId, JSON.stringify(record));
     this.publishedWarm = warm;
   }
 

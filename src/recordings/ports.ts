@@ -96,8 +96,11 @@ export interface DispatchPort {
   dispatch(job: RecordingJob): Promise<void>;
   /** Ask the owning worker to stop it; a no-op when nobody owns it. */
   requestStop(recordingId: string, reason: RecordingEndReason): Promise<void>;
-  /** Is a live worker still responsible for this recording? */
-  isOwnerAlive(recordingId: string, workerId: string | null): Promise<boolean>;
+  /**
+   * How much longer (ms) a live worker counts as responsible for this recording if it renewed
+   * nothing: 0 when none is (its owner died), Infinity when this process runs it.
+   */
+  ownerLeaseMs(recordingId: string, workerId: string | null): Promise<number>;
 }
 
 /** src/livekit: who is in a room, not counting recorders and other hidden participants. */

@@ -65,6 +65,8 @@ export interface RecoveryReport {
   failed: string[];
   salvaged: string[];
   skipped: string[];
+  /** In how many ms a skipped recording may be a dead worker's: its owner's claim runs out, or its wait for a worker ends. */
+  recheckInMs?: number;
 }
 
 export class RecordingsService {
@@ -346,13 +348,19 @@ export class RecordingsService {
   async recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { failed: [], salvaged: [], skipped: [] };
     const grace = this.opts.unclaimedGraceMs ?? 60_000;
+    const skip = (id: string, forMs: number) => {
+      report.skipped.push(id);
+      if (Number.isFinite(forMs)) report.recheckInMs = Math.min(report.recheckInMs ?? Infinity, forMs);
+    };
     for (const rec of await this.deps.repo.findAllActive()) {
-      if (await this.deps.dispatcher.isOwnerAlive(rec.id, rec.workerId)) {
-        report.skipped.push(rec.id);
+      const lease = await this.deps.dispatcher.ownerLeaseMs(rec.id, rec.workerId);
+      if (lease > 0) {
+        skip(rec.id, lease);
         continue;
       }
-      if (rec.workerId === null && rec.status === 'STARTING' && Date.now() - rec.startingAt.getTime() < grace) {
-        report.skipped.push(rec.id); // still waiting in the dispatch queue
+      const waited = Date.now() - rec.startingAt.getTime();
+      if (rec.workerId === null && rec.status === 'STARTING' && waited < grace) {
+        skip(rec.id, grace - waited); // still waiting in the dispatch queue
         continue;
       }
       const file = await this.salvage(rec);

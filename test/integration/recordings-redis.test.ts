@@ -130,6 +130,8 @@ describe('Redis worker pool', () => {
     // "kill" the worker: its heartbeat stops and the key expires (the live ffmpeg is stopped by close)
     const dispatcher = worker.dispatcher as RedisDispatcher;
     await dispatcher.close();
+    // (one owner TTL after the prefix was first written: before that a missing key proves nothing, see pool/redis.ts)
+    await waitFor(async () => (await redis.exists(`${prefix}:epoch:settling`)) === 0, 5000, 'settled');
     await redis.del(`${prefix}:owner:${recording.id}`);
     const report = await api.recordings.recover();
     expect([...report.salvaged, ...report.failed]).toContain(recording.id);
