@@ -117,6 +117,16 @@ const envSchema = z.object({
   // scaled-out deployment (default: a random secret per process).
   RECORDING_URL_SIGNING_SECRET: z.string().min(16).optional(),
 
+  // Post-processing retries (an upload whose storage is down, say): attempts before FAILED; the
+  // wait after a failed attempt starts at the base and doubles per attempt up to the cap, less up
+  // to a fifth at random so that jobs which failed together do not all retry together.
+  POSTPROCESS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  POSTPROCESS_RETRY_BASE_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  POSTPROCESS_RETRY_MAX_SECONDS: z.coerce.number().positive().max(86_400).default(300),
+  // While an upload waits on a storage that failed, the storage's health is checked this often;
+  // a check that passes after one that failed retries the upload at once (0: the backoff only).
+  POSTPROCESS_STORAGE_PROBE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
+
   // Outgoing webhooks
   WEBHOOK_URLS: csv.default([]),
   WEBHOOK_SECRET: z.string().optional(),
@@ -166,6 +176,7 @@ export interface Config {
     localDir: string;
   };
   webhooks: { urls: string[]; secret?: string };
+  postprocess: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; storageProbeMs: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -234,5 +245,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       localDir: e.RECORDING_OUTPUT_DIR,
     },
     webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
+    postprocess: {
+      maxAttempts: e.POSTPROCESS_MAX_ATTEMPTS,
+      retryBaseMs: e.POSTPROCESS_RETRY_BASE_SECONDS * 1000,
+      retryMaxMs: e.POSTPROCESS_RETRY_MAX_SECONDS * 1000,
+      storageProbeMs: e.POSTPROCESS_STORAGE_PROBE_SECONDS * 1000,
+    },
   };
 }

@@ -51,7 +51,7 @@ export interface ServiceDeps {
   database?: Database;
   workerId?: string;
   tuning?: {
-    postprocess?: PostprocessQueueOptions;
+    postprocess?: Partial<PostprocessQueueOptions>;
     webhooks?: Partial<WebhookOptions>;
     runner?: Partial<RunnerOptions>;
     pool?: Partial<RedisPoolOptions>;
@@ -116,6 +116,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     if (config.webhooks.urls.length && !config.webhooks.secret) logger.warn('WEBHOOK_URLS set without WEBHOOK_SECRET: webhooks go out unsigned');
 
     const postprocess = new PostprocessQueue(lifecycle, deps.postprocess ?? new KeepLocalFile(), {
+      ...config.postprocess,
       onError: (err) => logger.error({ err }, 'post-processing poll failed'),
       ...deps.tuning?.postprocess,
     });

@@ -71,6 +71,10 @@ export class PostprocessAdapter implements PostprocessPort {
     this.inFlight.set(job.recordingId, { abort, done });
   }
 
+  async destinationHealthy(): Promise<boolean> {
+    return (await this.storage.checkHealth()).ok;
+  }
+
   /** Jobs running or waiting in this process. */
   get pending(): number {
     return this.inFlight.size;

@@ -83,6 +83,8 @@ export interface PostprocessSink {
 /** src/postprocess. enqueue() must return quickly; the work reports through the sink. */
 export interface PostprocessPort {
   enqueue(job: PostprocessJob, sink: PostprocessSink): void | Promise<void>;
+  /** Whether the destination (storage) answers now; a cheap check, so a waiting retry can go as soon as it is back. */
+  destinationHealthy?(): Promise<boolean>;
 }
 
 /** A recording to run, as dispatched to a worker. */

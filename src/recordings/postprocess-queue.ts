@@ -18,35 +18,59 @@ export interface PostprocessQueueOptions {
    * this time (default 60 s).
    */
   leaseMs?: number;
-  /** Attempts before the recording is FAILED (default 5). */
-  maxAttempts?: number;
-  /** First retry delay, doubled per attempt (default 30 s). */
-  retryBaseMs?: number;
+  /** Attempts before the recording is FAILED (config.postprocess). */
+  maxAttempts: number;
+  /** The wait after a first failed attempt, doubled per attempt up to retryMaxMs (see retryDelayMs). */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /**
+   * While a job waits after its destination failed, the destination's health is checked this
+   * often; once a check passes after one that failed, the job is due at once. 0: backoff only.
+   */
+  storageProbeMs: number;
   /** Poll period for due jobs; 0 disables polling (default 10 s). */
   pollMs?: number;
   onError?: (err: unknown) => void;
 }
 
+/** How much of a retry's wait may be cut at random, so jobs that failed together spread out. */
+const RETRY_JITTER = 0.2;
+
+/** The one backoff of post-processing: base doubled per failed attempt (from 1), capped, less up to RETRY_JITTER. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const full = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(full * (1 - RETRY_JITTER * random()));
+}
+
+/** A job of this process waiting for its retry after its destination failed. */
+interface AwaitingDestination {
+  status: 'PROCESSING' | 'UPLOADING';
+  attempts: number;
+  /** The retry time written on the row. */
+  at: Date;
+  /** A health check failed since: a later one that passes means the destination is back. */
+  downSeen: boolean;
+}
+
 export class PostprocessQueue implements PostprocessSink {
   private timer?: NodeJS.Timeout;
   private renewTimer?: NodeJS.Timeout;
+  private probeTimer?: NodeJS.Timeout;
   private renewal: Promise<void> = Promise.resolve();
   private polling?: Promise<void>;
+  private probing?: Promise<void>;
   private closed = false;
   readonly leaseMs: number;
-  private readonly maxAttempts: number;
-  private readonly retryBaseMs: number;
   /** Jobs handed off by this process: what progress events need to name them. */
   private readonly running = new Map<string, { id: string; callId: string; roomName: string; status: 'PROCESSING' | 'UPLOADING' }>();
+  private readonly awaitingDestination = new Map<string, AwaitingDestination>();
 
   constructor(
     private readonly lifecycle: RecordingLifecycle,
     private readonly port: PostprocessPort,
-    private readonly opts: PostprocessQueueOptions = {},
+    private readonly opts: PostprocessQueueOptions,
   ) {
     this.leaseMs = opts.leaseMs ?? 60_000;
-    this.maxAttempts = opts.maxAttempts ?? 5;
-    this.retryBaseMs = opts.retryBaseMs ?? 30_000;
   }
 
   leaseUntil(now = Date.now()): Date {
@@ -124,7 +148,7 @@ export class PostprocessQueue implements PostprocessSink {
         );
         if (!ok) continue; // another worker took it
         claimed++;
-        if (rec.attempts + 1 > this.maxAttempts) {
+        if (rec.attempts + 1 > this.opts.maxAttempts) {
           await this.lifecycle.failed(
             rec.id,
             new AppError('POSTPROCESS_EXHAUSTED', `post-processing gave up after ${rec.attempts} attempts: ${rec.lastError ?? 'worker lost'}`),
@@ -174,22 +198,72 @@ export class PostprocessQueue implements PostprocessSink {
       if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
       if (attempt !== undefined && rec.attempts !== attempt) return;
       attempt = rec.attempts;
-      if (!retryable || rec.attempts >= this.maxAttempts) break;
-      const delay = this.retryBaseMs * 2 ** Math.max(0, rec.attempts - 1);
+      if (!retryable || rec.attempts >= this.opts.maxAttempts) break;
+      const at = new Date(Date.now() + retryDelayMs(rec.attempts, this.opts.retryBaseMs, this.opts.retryMaxMs));
       const written = await this.lifecycle.repo.updateIf(
         recordingId,
         { status: rec.status, attempts: rec.attempts },
-        { nextAttemptAt: new Date(Date.now() + delay), lastError: `${e.code}: ${e.message}`.slice(0, 2000) },
+        { nextAttemptAt: at, lastError: `${e.code}: ${e.message}`.slice(0, 2000) },
       );
-      if (written) return;
+      if (!written) continue;
+      if (e.fault === 'destination') this.awaitDestination(recordingId, { status: rec.status, attempts: rec.attempts, at, downSeen: false });
+      return;
     }
-    if (!retryable || (attempt ?? 0) >= this.maxAttempts) await this.lifecycle.failed(recordingId, e, ['PROCESSING', 'UPLOADING']);
+    if (!retryable || (attempt ?? 0) >= this.opts.maxAttempts) await this.lifecycle.failed(recordingId, e, ['PROCESSING', 'UPLOADING']);
+  }
+
+  // ---- a retry as soon as the destination is back ------------------------------------
+
+  private awaitDestination(recordingId: string, job: AwaitingDestination): void {
+    if (!this.port.destinationHealthy || this.opts.storageProbeMs <= 0 || this.closed) return;
+    this.awaitingDestination.set(recordingId, job);
+    if (this.probeTimer) return;
+    this.probeTimer = setInterval(() => {
+      this.probing ??= this.probeDestination()
+        .catch((err) => this.opts.onError?.(err))
+        .finally(() => (this.probing = undefined));
+    }, this.opts.storageProbeMs);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * One health check for every job waiting on the destination. A job is made due at once only
+   * when a check failed while it waited and this one passes: a destination that answered all
+   * along failed the attempt some other way, and the backoff stays in charge of it.
+   */
+  private async probeDestination(): Promise<void> {
+    const now = Date.now();
+    for (const [id, job] of this.awaitingDestination) if (job.at.getTime() <= now) this.awaitingDestination.delete(id);
+    if (this.awaitingDestination.size === 0 || this.closed) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+      return;
+    }
+    const healthy = await this.port.destinationHealthy!().catch(() => false);
+    const waiting = [...this.awaitingDestination];
+    if (!healthy) {
+      for (const [, job] of waiting) job.downSeen = true;
+      return;
+    }
+    let due = 0;
+    for (const [id, job] of waiting) {
+      if (!job.downSeen || this.closed) continue;
+      this.awaitingDestination.delete(id);
+      // only the retry this process wrote: a job another worker claimed since is left alone
+      if (await this.lifecycle.repo.updateIf(id, { status: job.status, attempts: job.attempts, nextAttemptAt: job.at }, { nextAttemptAt: new Date() })) due++;
+    }
+    if (!due) return;
+    // a poll already running read the due jobs before these: the next one sees them
+    await this.polling;
+    await this.pollOnce();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    await this.probing;
     await this.polling;
   }
 }
