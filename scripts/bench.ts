@@ -306,6 +306,8 @@ function printSummary(rows: Record<string, number[]>, avOffsets: number[]): void
     },
     avOffsetMs: avOffsets.length ? median(avOffsets) : null,
     avOffsetSamples: avOffsets,
+    // the first pulse of the file: is it in sync from the start?
+    avOffsetFirstMs: avOffsets.length ? avOffsets[0] : null,
     perRun: rows,
   };
   const table: Array<[string, string, string]> = [
@@ -324,6 +326,7 @@ function printSummary(rows: Record<string, number[]>, avOffsets: number[]): void
     ['custom layout: fps (from the file)', summary.customLayout.fps.toFixed(2), ''],
     ['custom layout: start latency (ms)', String(summary.customLayout.startMs), ''],
     ['A/V offset, audio after video (ms)', summary.avOffsetMs === null ? 'n/a' : String(summary.avOffsetMs), '|x| <= 45'],
+    ['A/V offset of the first pulse (ms)', summary.avOffsetFirstMs === null ? 'n/a' : String(summary.avOffsetFirstMs), '|x| <= 45'],
   ];
   process.stdout.write(`\nmedians of ${RUNS} runs, ${SECONDS} s each\n`);
   for (const [k, v, t] of table) process.stdout.write(`${k.padEnd(38)} ${v.padStart(10)}   ${t}\n`);

@@ -50,7 +50,7 @@ const envSchema = z.object({
   FFPROBE_PATH: z.string().default('ffprobe'),
   RECORDER_WARM_BROWSERS: z.coerce.number().int().min(0).max(16).default(1),
   // Recorder pages kept loaded and waiting (about 60 MB each), so a burst of starts each find one.
-  RECORDER_STANDBY_PAGES: z.coerce.number().int().min(0).max(32).default(3),
+  RECORDER_STANDBY_PAGES: z.coerce.number().int().min(0).max(32).default(4),
   // A hard cap on recordings at once; what a worker really takes is decided by measured load.
   RECORDER_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(32),
   /** Cores this worker commits to recordings (default: all of them); see recordings/capacity.ts. */

@@ -208,7 +208,14 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     metrics.setSources({
       statusCounts: () => repo.statusCounts(),
       activeRecordings: () => runner?.activeCount() ?? 0,
-      ...(runner ? { cpu: () => ({ budget: runner.limits.cpuBudget, committed: runner.load().committed }) } : {}),
+      ...(runner
+        ? {
+            cpu: () => {
+              const load = runner.load();
+              return { budget: runner.limits.cpuBudget, committed: load.committed, ...(load.machine ? { others: load.machine.others } : {}) };
+            },
+          }
+        : {}),
     });
 
     const app = createApp({

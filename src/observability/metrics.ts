@@ -12,7 +12,7 @@ export interface MetricsSources {
   /** Live recordings this process runs. */
   activeRecordings?: () => number;
   /** This worker's CPU budget and the cores its recordings committed (recordings/capacity.ts). */
-  cpu?: () => { budget: number; committed: number };
+  cpu?: () => { budget: number; committed: number; others?: number };
 }
 
 export class Metrics {
@@ -63,6 +63,15 @@ export class Metrics {
       collect() {
         const cpu = self.sources.cpu?.();
         if (cpu) this.set(cpu.committed);
+      },
+    });
+    new Gauge({
+      name: 'recorder_machine_other_cores',
+      help: "Cores of the worker's machine used by other programs, measured over 10 s (admission counts them)",
+      registers,
+      collect() {
+        const others = self.sources.cpu?.().others;
+        if (others !== undefined) this.set(others);
       },
     });
     this.failures = new Counter({ name: 'recorder_recording_failures_total', help: 'Recordings that ended FAILED, by error code', labelNames: ['code', 'fault'], registers });

@@ -95,7 +95,7 @@ export class BrowserPool {
     await this.ownership.sweep();
     this.standbyUrl = standbyUrl;
     for (let i = 0; i < this.opts.warmBrowsers; i++) this.browsers.push(await this.launch());
-    this.refill();
+    this.refill(true);
     await Promise.all(this.standby.map((s) => s.ready));
   }
 
@@ -124,18 +124,28 @@ export class BrowserPool {
     this.refillTimer.unref();
   }
 
-  private refill(): void {
+  /** Loads standby pages up to the target: all at once at start, else one after another (each costs a burst of CPU beside live recordings). */
+  private refill(allAtOnce = false): void {
     this.refillTimer = undefined;
     this.browsers = this.browsers.filter((b) => b.connected);
     while (!this.closed && this.browsers.length > 0 && this.standby.length < this.standbyTarget) {
-      this.prepareStandby(this.browsers[this.nextBrowser++ % this.browsers.length]);
+      const ready = this.prepareStandby(this.browsers[this.nextBrowser++ % this.browsers.length]);
+      if (!allAtOnce) {
+        void ready.then(() => this.refill(), () => this.scheduleRefill());
+        return;
+      }
     }
   }
 
-  private prepareStandby(browser: Browser): void {
+  private prepareStandby(browser: Browser): Promise<RecorderPage> {
     const ready = this.loadPage(browser);
-    ready.catch((err: Error) => this.log.warn({ err: err.message }, 'standby page failed to load'));
-    this.standby.push({ browser, ready });
+    const entry = { browser, ready };
+    ready.catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'standby page failed to load');
+      this.standby = this.standby.filter((s) => s !== entry);
+    });
+    this.standby.push(entry);
+    return ready;
   }
 
   private async loadPage(browser: Browser): Promise<RecorderPage> {

@@ -6,11 +6,12 @@ import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
 import type { BrowserPool, RecorderPage } from './browser-pool';
 import { ChunkSequencer } from './chunk-sequencer';
 import { deferred, withDeadline } from './deadline';
-import { FfmpegSink, remuxFile, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
+import { FfmpegSink, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
+import { finishFile } from './final-file';
 import type { IngestServer } from './ingest-server';
 import { openLayoutPage } from './layout-page';
 import type { Logger } from './logger';
-import { probe } from './probe';
+import { launchQuery, watchPage } from './page-launch';
 import { SessionStats } from './session-stats';
 import { SpoolFile } from './spool';
 import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from './types';
@@ -100,9 +101,9 @@ export class RecordingSession implements LiveRecording {
             onLeft: (origin) => this.fail(new AppError('LAYOUT_PAGE_FAILED', `the custom layout page tried to leave its origin for ${origin}`)),
           })
         : await deps.pool.openPage();
-      this.watchPage(this.page);
+      this.detachBrowser = watchPage(this.page, log, (error) => this.fail(error));
       if (this.abortRequested) throw this.abortError();
-      const params = this.launchQuery(ingest.url, token);
+      const params = launchQuery(deps.livekit.url, token, ingest.url, req.options, deps.presenceWaitMs);
       const pageReadyMs = Date.now() - begunAt;
       // The page joins, waits for the people present and only then starts the encoder: it
       // answers once it did; the first chunk follows within a timeslice's poll.
@@ -133,41 +134,6 @@ export class RecordingSession implements LiveRecording {
       this.finished.reject(error);
       throw error;
     }
-  }
-
-  private launchQuery(ingestUrl: string, token: string): URLSearchParams {
-    const o = this.req.options;
-    const params = new URLSearchParams({
-      url: this.deps.livekit.url,
-      token,
-      ingest: ingestUrl,
-      width: String(o.width),
-      height: String(o.height),
-      fps: String(o.fps),
-      layout: o.layout,
-      format: o.format,
-      presenceWaitMs: String(this.deps.presenceWaitMs),
-    });
-    if (o.videoBitrate) params.set('vbr', String(o.videoBitrate));
-    if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
-    if (o.background) params.set('background', o.background);
-    return params;
-  }
-
-  /** A crash of the page or its browser ends the recording as a fault, keeping its media. */
-  private watchPage(opened: RecorderPage): void {
-    const { page } = opened;
-    const log = this.deps.log;
-    page.on('pageerror', (err) => log.warn({ err: (err as Error).message }, 'recorder page error'));
-    page.on('console', (m) => {
-      if (m.type() === 'error') log.debug({ text: m.text() }, 'recorder page console');
-    });
-    page.on('error', (err) => this.fail(new AppError('BROWSER_CRASHED', `recorder page crashed: ${err.message}`)));
-    const browser = page.browser();
-    const onBrowserGone = () => this.fail(new AppError('BROWSER_CRASHED', 'the recorder browser exited'));
-    // on/off with the same function: puppeteer's once() wraps the handler and off() would miss it
-    browser.on('disconnected', onBrowserGone);
-    this.detachBrowser = () => browser.off('disconnected', onBrowserGone);
   }
 
   progress(): RecordingProgress {
@@ -229,10 +195,11 @@ export class RecordingSession implements LiveRecording {
       }
       await this.release();
       await this.spool?.close();
-      const output = await this.finalizeOutput();
+      if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
+      const output = await finishFile({ ...deps, spoolPath: this.spool.path, outputPath: req.outputPath, sink: this.sink, spec: this.spec ?? { format: req.options.format, videoCodec: 'unknown' } });
       const result: RecordingResult = {
         id: req.id,
-        path: req.outputPath,
+        path: output.path,
         format: req.options.format,
         size: output.size,
         durationMs: output.durationMs,
@@ -262,28 +229,6 @@ export class RecordingSession implements LiveRecording {
     await withDeadline(page.run('window.recorder.stop()'), 10000, () => new Error('page did not flush within 10 s'));
     // the page resolves after our last ack, so the end marker has been handled too
     await Promise.race([this.endSeen.promise, new Promise((r) => setTimeout(r, 2000))]);
-  }
-
-  /** FFmpeg's live output when it survived; otherwise a remux of the spool. */
-  private async finalizeOutput(): Promise<{ size: number; durationMs: number; fps?: number }> {
-    const { deps, req } = this;
-    if (!this.spool || this.spool.bytes === 0) {
-      throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
-    }
-    let live = false;
-    if (this.sink) {
-      try {
-        await this.sink.end();
-        live = true;
-      } catch (err) {
-        deps.log.warn({ err: (err as Error).message }, 'live FFmpeg failed; remuxing the spool');
-      }
-    }
-    if (!live) {
-      await remuxFile(deps.ffmpegPath, this.spool.path, req.outputPath, this.spec ?? { format: req.options.format, videoCodec: 'unknown' });
-    }
-    const info = await probe(deps.ffprobePath, req.outputPath, { countPackets: true });
-    return { size: info.size, durationMs: info.durationMs, fps: info.streams.find((s) => s.type === 'video')?.fps };
   }
 
   /** Closes the page and the ingest sockets; safe to call more than once. */
