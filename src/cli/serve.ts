@@ -3,6 +3,7 @@ import http from 'node:http';
 import { SignJWT } from 'jose';
 import { createService, type Service, type ServiceDeps } from '../api/service';
 import type { Config } from '../config';
+import { openDatabase } from '../db';
 import { AppError } from '../errors';
 import { createLogger, type Logger } from '../observability/logger';
 import { createPostprocessing, type Postprocessing } from '../postprocess/service-adapter';
@@ -42,6 +43,9 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
   }
   if (mode !== 'worker') config = withDevAuth(config, logger);
 
+  // the database first: a process that may not have it (its embedded directory is another
+  // process's) is refused before it starts a browser
+  const database = await openDatabase(config.database);
   // probe, thumbnails, upload to the configured storage (local | S3 | GCS), retention
   const pp: Postprocessing = createPostprocessing(config, logger);
   let recorder: Recorder | undefined;
@@ -52,12 +56,14 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
       logger.child({ component: 'recorder' }),
     ).catch(async (err: unknown) => {
       await pp.close();
+      await database.close();
       throw err;
     });
   }
   const rec = recorder;
   const deps: ServiceDeps = {
     logger,
+    database,
     postprocess: pp.postprocess,
     storage: pp.recordingStorage,
     ...(pp.signedFiles ? { signedFiles: pp.signedFiles } : {}),
@@ -78,6 +84,7 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
   } catch (err) {
     await pp.close();
     await recorder?.close();
+    await database.close();
     throw err;
   }
   // Recordings this process ran, until their post-processing ends: shutdown lets them
@@ -133,6 +140,7 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
     await svc.close();
     await pp.close();
     await recorder?.close();
+    await database.close();
     throw listenError(err, config);
   }
 
@@ -156,6 +164,7 @@ export async function startService(mode: ServeMode, config: Config, logger: Logg
         await svc.close();
         await pp.close();
         await recorder?.close();
+        await database.close();
         server?.closeAllConnections();
         await serverClosed;
         logger.info('stopped');

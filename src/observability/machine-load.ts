@@ -15,7 +15,7 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /**
  * The machine's CPU, measured: /proc/stat and this process tree's /proc/<pid>/stat read
- * twice a second, averaged over the last 10 s (a moment of load from another program does not refuse a start). Admission compares what other
+ * twice a second, over the last 10 s. Admission compares what other
  * programs leave free with what recordings cost, so a worker whose machine is busy says
  * NO_CAPACITY instead of recording badly. Off Linux it reports nothing and admission uses
  * estimates alone.
@@ -42,16 +42,29 @@ export class MachineLoad {
     this.timer = undefined;
   }
 
-  /** Undefined before two samples exist (or off Linux). */
+  /**
+   * Over the last 10 s: `own` is the average, `others` the median of the half-second slices,
+   * so a burst of a few seconds elsewhere (a program starting) does not count, and a load
+   * that lasts does. Undefined before two samples exist (or off Linux).
+   */
   measure(): MeasuredCpu | undefined {
     if (this.samples.length < 2) return undefined;
+    const slices: number[] = [];
+    for (let i = 1; i < this.samples.length; i++) {
+      const a = this.samples[i - 1];
+      const b = this.samples[i];
+      const total = b.total - a.total;
+      if (total <= 0 || b.at <= a.at) continue;
+      const busy = ((total - (b.idle - a.idle)) / total) * this.cores;
+      const own = (b.own - a.own) / TICKS_PER_SECOND / ((b.at - a.at) / 1000);
+      slices.push(Math.max(0, busy - own));
+    }
+    if (slices.length === 0) return undefined;
+    slices.sort((x, y) => x - y);
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    const total = last.total - first.total;
-    if (total <= 0) return undefined;
-    const busy = ((total - (last.idle - first.idle)) / total) * this.cores;
     const own = (last.own - first.own) / TICKS_PER_SECOND / ((last.at - first.at) / 1000);
-    return { cores: this.cores, own, others: Math.max(0, busy - own) };
+    return { cores: this.cores, own, others: slices[Math.floor(slices.length / 2)] };
   }
 
   private sample(): void {

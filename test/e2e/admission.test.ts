@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { createLogger } from '../../src/observability/logger';
 import { probe } from '../../src/recorder/probe';
 import { firstFrames } from '../helpers/first-frame';
 import { audioSamples, tonePower } from '../helpers/media';
+import { sleep, userToken } from '../helpers/recorder-process';
 import { createTestDatabase } from '../helpers/services/postgres';
 
 /**
@@ -18,15 +18,8 @@ import { createTestDatabase } from '../helpers/services/postgres';
  */
 const SECRET = 'admission-e2e-secret-0123456789';
 const livekit = { url: process.env.TEST_LIVEKIT_URL!, apiKey: process.env.TEST_LIVEKIT_API_KEY!, apiSecret: process.env.TEST_LIVEKIT_API_SECRET! };
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function token(sub: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const data = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc({ sub, iat: now, exp: now + 900, rooms: ['*'] })}`;
-  return `${data}.${createHmac('sha256', SECRET).update(data).digest('base64url')}`;
-}
-const HOST = token('host-1');
+const HOST = userToken(SECRET, 'host-1');
 
 const ROOMS = [
   { room: 'adm-0', colour: '#ff0000', tone: 500 },

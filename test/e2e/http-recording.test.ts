@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '..
 import { createTestDatabase } from '../helpers/services/postgres';
 import { processTree } from '../../src/observability/process-tree';
 import { freePort } from '../helpers/ports';
+import { sleep, userToken, waitFor } from '../helpers/recorder-process';
 
 /**
  * The whole service driven over HTTP, as a call app would: the real Recorder (Chromium,
@@ -29,16 +29,8 @@ const SECRET = 'http-e2e-secret-0123456789abcdef';
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.join(__dirname, '..', '..');
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function token(sub: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  // the call app's token for its host: it may create calls for any room
-  const data = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc({ sub, iat: now, exp: now + 900, rooms: ['*'] })}`;
-  return `${data}.${createHmac('sha256', SECRET).update(data).digest('base64url')}`;
-}
-const HOST = token('host-1');
+const HOST = userToken(SECRET, 'host-1');
 
 async function api(base: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(base + urlPath, {
@@ -48,19 +40,6 @@ async function api(base: string, method: string, urlPath: string, body?: unknown
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string | (() => string)): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch((err: Error) => {
-      if (/FAILED|exited/.test(err.message)) throw err;
-      return null;
-    });
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(200);
-  }
 }
 
 async function waitStatus(base: string, callId: string, id: string, status: string, timeoutMs = 30000) {
