@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
+import type { SyntheticPublishers } from '../src/demo/synthetic-publishers';
 import { isRunning, processStartTicks, type ProcessIdentity } from '../src/observability/process-identity';
 import { processTree } from '../src/observability/process-tree';
 import { probe } from '../src/recorder/probe';

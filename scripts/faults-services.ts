@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { findFreeDevServerPort, startDevServer, type DevServer } from '../src/livekit/dev-server';
+import { findFreeDevServerPort, startDevServer, type DevServer } from '../src/demo/dev-server';
 import { freePort } from '../test/helpers/ports';
 import * as s3 from '../test/helpers/services/s3';
 

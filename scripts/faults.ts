@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SyntheticPublishers } from '../src/livekit/synthetic-publishers';
+import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
 import { sleep } from '../test/helpers/recorder-process';
 import { Deployment, finalStatus, keptSeconds, requestStop, spoolSeconds, startRecording, type Kind, type Recording, type Suite } from './faults-lib';
 import { Livekit, Postgres, RedisServer, S3, SmallDisk } from './faults-services';

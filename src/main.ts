@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
-import { demoCommand } from './cli/demo';
+import { demoCommand } from './demo/demo';
 import { recordCommand } from './cli/record';
 import { makeToken, serveCommand, type ServeMode } from './cli/serve';
 import { loadConfig } from './config';

@@ -1,6 +1,6 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { LAYOUTS } from '../recorder/types';
+import { LAYOUTS } from '../recordings/contract';
 import { OPTION_LIMITS, RECORDING_FORMATS, RESOLUTION_PRESETS } from '../recordings/options';
 import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';

@@ -1,4 +1,4 @@
-import type { RecordingProgress } from '../recorder/types';
+import type { RecordingProgress } from '../recordings/contract';
 
 function clock(ms: number): string {
   const s = Math.floor(ms / 1000);

@@ -6,7 +6,7 @@ import { checkLivekit, type LivekitCredentials } from '../livekit/tokens';
 import type { Logger } from '../recorder/logger';
 import { describeProbe, probe } from '../recorder/probe';
 import { Recorder } from '../recorder/recorder';
-import { LAYOUTS, OUTPUT_FORMATS, type LayoutName, type LiveRecording, type OutputFormat, type RecordingResult } from '../recorder/types';
+import { LAYOUTS, OUTPUT_FORMATS, type LayoutName, type LiveRecording, type OutputFormat, type RecordingResult } from '../recordings/contract';
 import { checkIdentifier } from '../recordings/identifiers';
 import { progressPrinter } from './progress';
 

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { RecordingEndReason } from '../recorder/types';
+import type { RecordingEndReason } from '../recordings/contract';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import type { RecordingRunner } from '../recordings/runner';
 

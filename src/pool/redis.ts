@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { AppError } from '../errors';
-import type { RecordingEndReason } from '../recorder/types';
+import type { RecordingEndReason } from '../recordings/contract';
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import type { RecordingRunner } from '../recordings/runner';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { AppError } from '../errors';
-import type { OutputFormat } from './types';
+import type { OutputFormat } from '../recordings/contract';
 
 export type VideoCodec = 'h264' | 'vp8' | 'vp9' | 'unknown';
 

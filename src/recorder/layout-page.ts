@@ -6,7 +6,7 @@ import type { BrowserPool, RecorderPage } from './browser-pool';
 import { deferred, withDeadline } from './deadline';
 import { isolatedWorld, pinTopFrameOrigin } from './page-guards';
 import { bundledPageDir } from './static-files';
-import type { RecordingOptions } from './types';
+import type { RecordingOptions } from '../recordings/contract';
 
 /**
  * A custom layout page (LiveKit Egress's template contract): opened with what a layout

@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { RecorderPage } from './browser-pool';
 import type { Logger } from './logger';
-import type { RecordingOptions } from './types';
+import type { RecordingOptions } from '../recordings/contract';
 
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */
 export function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number): URLSearchParams {

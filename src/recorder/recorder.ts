@@ -11,7 +11,7 @@ import { RecordingSession } from './session';
 import { bundledPageDir } from './static-files';
 import type { Config } from '../config';
 import type { SalvagedFile } from '../recordings/ports';
-import type { LiveRecording, RecordingRequest } from './types';
+import type { LiveRecording, RecordingRequest } from '../recordings/contract';
 
 /** The recorder's part of the configuration (src/config.ts), plus where the page bundle is. */
 export type RecorderSettings = Pick<

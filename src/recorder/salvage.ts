@@ -4,7 +4,7 @@ import type { SalvagedFile } from '../recordings/ports';
 import { remuxFile, type VideoCodec } from './ffmpeg-sink';
 import { probe } from './probe';
 import { spoolPathOf } from './spool';
-import type { RecordingRequest } from './types';
+import type { RecordingRequest } from '../recordings/contract';
 
 export interface SalvageSettings {
   ffmpegPath: string;

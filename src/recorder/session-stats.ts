@@ -1,5 +1,5 @@
 import type { PageMessage } from '../../recorder-page/src/protocol';
-import type { RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from './types';
+import type { RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from '../recordings/contract';
 
 type StatsMessage = Extract<PageMessage, { type: 'stats' }>;
 

@@ -14,7 +14,7 @@ import type { Logger } from './logger';
 import { launchQuery, watchPage } from './page-launch';
 import { SessionStats } from './session-stats';
 import { SpoolFile } from './spool';
-import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from './types';
+import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
 
 export interface SessionDeps {
   livekit: LivekitCredentials;

@@ -1,4 +1,4 @@
-import type { RecordingOptions } from '../recorder/types';
+import type { RecordingOptions } from './contract';
 
 /**
  * A worker's capacity, decided in one place. Each recording costs CPU (cores) that depends

@@ -1,4 +1,4 @@
-import type { RecordingProgress } from '../recorder/types';
+import type { RecordingProgress } from './contract';
 import type { RecordingThumbnail } from './ports';
 import type { RecordingStatus } from './status';
 

@@ -1,5 +1,5 @@
 import { AppError, ERROR_CODES, toAppError, type ErrorCode } from '../errors';
-import type { RecordingProgress } from '../recorder/types';
+import type { RecordingProgress } from './contract';
 import type { RecordingEventBase, RecordingEventBus } from './events';
 import type { PostprocessResult, RecordingThumbnail } from './ports';
 import type { RecordingRepository, RecordingUpdate, RecordingWithRoom } from './repository';

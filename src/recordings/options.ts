@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import { DEFAULT_RECORDING_OPTIONS, LAYOUTS, OUTPUT_FORMATS, type LayoutName, type OutputFormat, type RecordingOptions } from '../recorder/types';
+import { DEFAULT_RECORDING_OPTIONS, LAYOUTS, OUTPUT_FORMATS, type LayoutName, type OutputFormat, type RecordingOptions } from './contract';
 
 /** What a caller may ask for when starting a recording (already shape-checked by the API). */
 /**

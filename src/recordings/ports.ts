@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { RecordingFormat } from './options';
-import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from '../recorder/types';
+import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
 
 /**
  * What the recordings domain needs from the outside, as interfaces it owns. The real

@@ -1,5 +1,5 @@
 import { AppError, toAppError } from '../errors';
-import type { RecordingOptions } from '../recorder/types';
+import type { RecordingOptions } from './contract';
 import type { RecordingFormat } from './options';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessJob, PostprocessPort, PostprocessResult, PostprocessSink, RecordingThumbnail } from './ports';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RecordingQuality } from '../recorder/types';
+import type { RecordingQuality } from './contract';
 
 /**
  * Whether a finished recording is right, in the terms a viewer would use: the quality

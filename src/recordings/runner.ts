@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { LiveRecording, RecordingEndReason, RecordingResult } from '../recorder/types';
+import type { LiveRecording, RecordingEndReason, RecordingResult } from './contract';
 import { describeRefusal, fits, recordingCost, type CapacityLimits, type WorkerLoad } from './capacity';
 import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';

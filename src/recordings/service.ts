@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../errors';
-import type { RecordingEndReason, RecordingOptions } from '../recorder/types';
+import type { RecordingEndReason, RecordingOptions } from './contract';
 import { checkIdentifier } from './identifiers';
 import { endedEarly, type RecordingLifecycle } from './lifecycle';
 import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { loadConfig } from '../../src/config';
-import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic-publishers';
+import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { createLogger } from '../../src/observability/logger';
 import { probe } from '../../src/recorder/probe';
 import { firstFrames } from '../helpers/first-frame';

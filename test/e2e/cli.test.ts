@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SyntheticPublishers } from '../../src/livekit/synthetic-publishers';
+import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
 import { probe } from '../../src/recorder/probe';
 
 /**

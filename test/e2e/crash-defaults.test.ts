@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { loadConfig } from '../../src/config';
-import { SyntheticPublishers } from '../../src/livekit/synthetic-publishers';
+import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
 import { createLogger } from '../../src/observability/logger';
 import { processTree } from '../../src/observability/process-tree';
 import { probe } from '../../src/recorder/probe';

@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
-import { FilePublishers } from '../../src/livekit/file-publishers';
+import { FilePublishers } from '../../src/demo/file-publishers';
 import { roomService } from '../../src/livekit/tokens';
 import { processTree } from '../../src/observability/process-tree';
 import { Recorder } from '../../src/recorder/recorder';
-import type { RecordingResult } from '../../src/recorder/types';
+import type { RecordingResult } from '../../src/recordings/contract';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
 
 /**

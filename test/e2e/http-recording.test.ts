@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startService, type RunningService } from '../../src/cli/serve';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
-import { SyntheticPublishers, type Publisher } from '../../src/livekit/synthetic-publishers';
+import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { probe } from '../../src/recorder/probe';
 import { firstFrames } from '../helpers/first-frame';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';

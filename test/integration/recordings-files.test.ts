@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createService, type Service } from '../../src/api/service';
 import { createPostprocessing, type Postprocessing } from '../../src/postprocess/service-adapter';
 import { SpoolFile, spoolPathOf } from '../../src/recorder/spool';
-import type { LiveRecording, RecordingRequest } from '../../src/recorder/types';
+import type { LiveRecording, RecordingRequest } from '../../src/recordings/contract';
 import type { Actor } from '../../src/recordings/permissions';
 import type { RecorderPort } from '../../src/recordings/ports';
 import type { S3Storage } from '../../src/storage/s3';

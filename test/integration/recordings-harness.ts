@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { AppError } from '../../src/errors';
-import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../../src/recorder/types';
+import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../../src/recordings/contract';
 import type { RecorderPort } from '../../src/recordings/ports';
 
 export const JWT_SECRET = 'integration-test-secret-0123456789';

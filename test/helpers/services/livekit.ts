@@ -1,4 +1,4 @@
-import { findFreeDevServerPort, startDevServer } from '../../../src/livekit/dev-server';
+import { findFreeDevServerPort, startDevServer } from '../../../src/demo/dev-server';
 import type { StartedService } from '../global-setup';
 
 /** One livekit-server for the whole run, on ports of its own so a running demo (7880) does not collide. */

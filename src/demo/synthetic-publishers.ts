@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { RECORDER_CHROMIUM_ARGS } from '../recorder/browser-pool';
 import { bundledPageDir, serveBundledPage } from '../recorder/static-files';
-import { publisherToken, type LivekitCredentials } from './tokens';
+import { publisherToken, type LivekitCredentials } from '../livekit/tokens';
 
 export interface PublisherSpec {
   room: string;

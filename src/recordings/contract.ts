@@ -1,4 +1,4 @@
-/** What a caller (the CLI, the recordings service) gives and gets from one live recording. */
+/** The contract of one live recording: what the domain asks of a recorder (options, request) and gets back (start, progress, result). The recorder implements it; the domain owns it. */
 import type { VideoInput } from '../../recorder-page/src/protocol';
 
 export type { VideoInput };

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
-import { publisherToken, type LivekitCredentials } from './tokens';
+import { publisherToken, type LivekitCredentials } from '../livekit/tokens';
 
 const run = promisify(execFile);
 

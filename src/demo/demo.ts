@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../config';
-import { findFreeDevServerPort, startDevServer, type DevServer } from '../livekit/dev-server';
-import { SyntheticPublishers } from '../livekit/synthetic-publishers';
+import { findFreeDevServerPort, startDevServer, type DevServer } from './dev-server';
+import { SyntheticPublishers } from './synthetic-publishers';
 import type { Logger } from '../recorder/logger';
-import { recordCommand } from './record';
+import { recordCommand } from '../cli/record';
 
 export const DEMO_PUBLISHERS = [
   { identity: 'alice', name: 'Alice', colour: '#e03131', tone: 440 },
