@@ -4,7 +4,7 @@ import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequ
 
 /**
  * What the recordings domain needs from the outside, as interfaces it owns. The real
- * implementations live in src/recorder, src/postprocess, src/pool, src/livekit and
+ * implementations live in src/recorder, src/postprocess, src/dispatch, src/livekit and
  * src/storage; tests supply their own.
  */
 
@@ -92,7 +92,7 @@ export interface RecordingJob extends RecordingRequest {
   callId: string;
 }
 
-/** src/pool: who runs a recording. */
+/** src/dispatch: who runs a recording. */
 export interface DispatchPort {
   /** A worker accepted the job (or it was queued and claimed); rejects with NO_CAPACITY. */
   dispatch(job: RecordingJob): Promise<void>;
@@ -142,7 +142,7 @@ export interface RecordingStoragePort {
 }
 
 /**
- * src/pool: a shared read cache of public views (calls, recordings) for the read path. The
+ * src/dispatch: a shared read cache of public views (calls, recordings) for the read path. The
  * database stays the truth: every write invalidates what it touched, and an entry filled
  * from a read that raced an invalidation is not stored.
  */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { createService, type Service } from '../../src/api/service';
-import { workerRecord } from '../../src/pool/placement';
+import { workerRecord } from '../../src/dispatch/placement';
 import type { Actor } from '../../src/recordings/permissions';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, waitFor } from './recordings-harness';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { createService, type Service } from '../../src/api/service';
-import type { RedisDispatcher } from '../../src/pool/redis';
+import type { RedisDispatcher } from '../../src/dispatch/redis';
 import type { Actor } from '../../src/recordings/permissions';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, testConfig, userToken, waitFor } from './recordings-harness';
@@ -130,7 +130,7 @@ describe('Redis worker pool', () => {
     // "kill" the worker: its heartbeat stops and the key expires (the live ffmpeg is stopped by close)
     const dispatcher = worker.dispatcher as RedisDispatcher;
     await dispatcher.close();
-    // (one owner TTL after the prefix was first written: before that a missing key proves nothing, see pool/redis.ts)
+    // (one owner TTL after the prefix was first written: before that a missing key proves nothing, see dispatch/redis.ts)
     await waitFor(async () => (await redis.exists(`${prefix}:epoch:settling`)) === 0, 5000, 'settled');
     await redis.del(`${prefix}:owner:${recording.id}`);
     const report = await api.recordings.recover();

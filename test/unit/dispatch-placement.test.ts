@@ -1,4 +1,4 @@
-import { headroomOf, rankWorkers, withJob, workerRecord } from '../../src/pool/placement';
+import { headroomOf, rankWorkers, withJob, workerRecord } from '../../src/dispatch/placement';
 import type { RecordingJob } from '../../src/recordings/ports';
 
 /** Which worker dispatch hands a recording to, from the records the workers publish. */
