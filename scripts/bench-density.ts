@@ -153,7 +153,7 @@ export async function densityRun(ctx: Ctx, n: number): Promise<DensityRun> {
 }
 
 /** Share of the half-second windows (from 0.1 s to the end) in which `hz` stands 30x over its neighbours. */
-async function toneCoverage(file: string, hz: number, seconds: number): Promise<number> {
+export async function toneCoverage(file: string, hz: number, seconds: number): Promise<number> {
   const samples = await audioSamples(file, 0, seconds);
   const win = 8000;
   let ok = 0;

@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,9 +14,9 @@ import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
 import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
 import { processTree } from '../src/observability/process-tree';
 import { cpuSeconds, median, pssMb, sleep } from './bench-lib';
-import { FilePublishers } from '../src/demo/file-publishers';
-import { densityRun, printDensity, summarize, type DensityRun, type PublisherHost } from './bench-density';
-import { BenchService } from './bench-service';
+import { printDensity, summarize, type DensityRun } from './bench-density';
+import { printBeside, type BesideRun } from './bench-beside';
+import { measureService } from './bench-api';
 import { probe } from '../src/recorder/probe';
 import { bundledPageDir } from '../src/recorder/static-files';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
@@ -27,8 +26,9 @@ import type { RecordingRequest } from '../src/recordings/contract';
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 // which parts to run: cost (CPU, memory, fps, warm start, stop), custom (the same of a custom
-// layout page), cold, av, density (N recordings at once through the REST API)
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,custom,cold,av,density').split(','));
+// layout page), cold, av, density (N recordings at once through the REST API), beside (a
+// fourth start while three run)
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,custom,cold,av,density,beside').split(','));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const DENSITY_MAX = Number(process.env.BENCH_DENSITY_MAX ?? 6);
 const DENSITY_FORMAT = (['mp4', 'webm', 'mkv'] as const).find((f) => f === process.env.BENCH_DENSITY_FORMAT) ?? 'mp4';
@@ -154,6 +154,7 @@ async function main(): Promise<void> {
   const rows: Record<string, number[]> = { cpuPerSecond: [], peakPssMb: [], fps: [], warmStartMs: [], coldStartMs: [], stopMs: [], durationErrorMs: [], x264CpuPerSecond: [], ratioToX264: [], customCpuPerSecond: [], customPeakPssMb: [], customFps: [], customStartMs: [] };
   let avOffsets: number[] = [];
   let density: DensityRun[] = [];
+  let beside: BesideRun[] = [];
   try {
     for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
     await sleep(3000);
@@ -212,7 +213,10 @@ async function main(): Promise<void> {
     }
     // A/V offset: one publisher that flashes white and beeps at the same instant
     if (PARTS.has('av')) avOffsets = await measureAvOffset(publishers, settings, livekit, dir);
-    if (PARTS.has('density')) density = await measureDensity(publishers, server, dir);
+    if (PARTS.has('density') || PARTS.has('beside')) {
+      const parts = { density: PARTS.has('density'), beside: PARTS.has('beside'), runs: RUNS, seconds: SECONDS, densityMax: DENSITY_MAX, format: DENSITY_FORMAT, publishers: PUBLISHERS } as const;
+      ({ density, beside } = await measureService(publishers, server, dir, parts));
+    }
   } finally {
     await publishers.close();
     await server.stop();
@@ -224,46 +228,7 @@ async function main(): Promise<void> {
     printDensity(table, RUNS);
     process.stdout.write(`\n${JSON.stringify({ density: table, densityRuns: density })}\n`);
   }
-}
-
-/** N = 1..DENSITY_MAX recordings at once, RUNS times each, against `recorder all` in a process of its own. */
-async function measureDensity(publishers: SyntheticPublishers, server: { pid: number; url: string; apiKey: string; apiSecret: string }, dir: string): Promise<DensityRun[]> {
-  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
-  const service = await BenchService.start(path.join(dir, 'density'), livekit, await freePort());
-  // 640x360 at 30 fps, one colour and one tone each: Chromium pages (0.15-0.25 of a core
-  // each), or BENCH_PUBLISHERS=file for pre-encoded files (almost nothing), so the machine
-  // is left to the recorder
-  const files = PUBLISHERS === 'file' ? await FilePublishers.launch({ livekit }) : undefined;
-  const host: PublisherHost = files ?? {
-    add: (spec) => publishers.add({ ...spec, width: 640, height: 360, fps: 30 }),
-    pids: () => [publishers.pid()].filter((p): p is number => p !== undefined),
-  };
-  const out: DensityRun[] = [];
-  try {
-    for (let n = 1; n <= DENSITY_MAX; n++) {
-      for (let r = 0; r < RUNS; r++) {
-        const result = await densityRun({ service, publishers: host, livekitPid: server.pid, dir, seconds: Math.max(SECONDS, 15), tag: `d${r}`, format: DENSITY_FORMAT }, n);
-        out.push(result);
-        process.stderr.write(`density N=${n} run ${r + 1}/${RUNS}: admitted ${result.admitted}, fps ${result.fps.map((f) => f.toFixed(1)).join('/')}, visible ${result.latencyMs.map((x) => Math.round(x)).join('/')} ms, CPU/rec ${result.cpuPerRecording.toFixed(3)}${result.failures.length ? `, failures: ${result.failures.join('; ')}` : ''}\n`);
-        await sleep(3000);
-      }
-    }
-  } finally {
-    await service.stop();
-    await files?.close();
-  }
-  return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+  if (beside.length) process.stdout.write(`\n${JSON.stringify({ beside: printBeside(beside), besideRuns: beside })}\n`);
 }
 
 async function measureAvOffset(publishers: SyntheticPublishers, settings: RecorderSettings, livekit: LivekitCredentials, dir: string): Promise<number[]> {
