@@ -53,6 +53,8 @@ export class RecordingSession implements LiveRecording {
   private readonly first = deferred<RecordingStart>();
   private readonly finished = deferred<RecordingResult>();
   private readonly endSeen = deferred<void>();
+  /** Settles when begin() is through: resolved once the phase is 'recording'. */
+  private readonly begun = deferred<void>();
   private lastSeq = -1;
   private stopping?: Promise<RecordingResult>;
   private start?: RecordingStart;
@@ -74,6 +76,7 @@ export class RecordingSession implements LiveRecording {
     // callers that only await stop() must not see an unhandled rejection
     this.first.promise.catch(() => undefined);
     this.finished.promise.catch(() => undefined);
+    this.begun.promise.catch(() => undefined);
   }
 
   /** Opens the page and resolves once media flows; on failure everything opened is closed. */
@@ -125,8 +128,10 @@ export class RecordingSession implements LiveRecording {
         this.timers.push(setTimeout(() => this.stopQuietly('max_duration'), Math.max(0, left)));
       }
       log.info({ room: req.roomName, pageReadyMs, firstChunkMs: Date.now() - begunAt, late: start.late, waitedMs: start.waitedMs }, 'recording');
+      this.begun.resolve();
     } catch (err) {
       const error = toAppError(err, 'PAGE_FAILED');
+      this.begun.reject(error);
       this.first.reject(error);
       this.phase = 'done';
       await this.release();
@@ -178,12 +183,15 @@ export class RecordingSession implements LiveRecording {
 
   private async finish(reason: RecordingEndReason): Promise<RecordingResult> {
     const { deps, req } = this;
-    if (this.phase === 'starting') {
+    if (this.phase === 'starting' && !this.start) {
       // give up the start: begin() sees the rejection, closes what it opened and rejects done
       this.abortRequested = true;
       this.first.reject(this.abortError());
       return this.done;
     }
+    // media flows but the page's start call has not answered yet (firstChunk resolves on the
+    // first chunk): this is a recording, stopped as one once begin() is through
+    if (this.phase === 'starting') await this.begun.promise.catch(() => undefined);
     if (this.phase !== 'recording') return this.done;
     this.phase = 'stopping';
     const endedAt = new Date();

@@ -418,6 +418,24 @@ describe('starting and stopping', () => {
     }
   }, 60000);
 
+  it('a stop the instant media flows finishes the file (the first chunk may come before the page answered its start)', async () => {
+    const pub = await publishers.add({ room: 'quickstop', identity: 'teal', colour: '#008080', tone: 900 });
+    try {
+      const id = `quickstop-${Date.now()}`;
+      const live = await recorder.open({ id, roomName: 'quickstop', outputPath: path.join(dir, 'quickstop.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
+      await live.firstChunk;
+      const t0 = Date.now();
+      const result = await Promise.race([live.stop(), sleep(15000).then(() => null)]);
+      expect(result).not.toBeNull();
+      expect(Date.now() - t0).toBeLessThan(15000);
+      expect(result!.endReason).toBe('stopped');
+      expect((await probe('ffprobe', result!.path)).durationMs).toBeGreaterThan(0);
+      expect({ pages: await recorder.pool.openPages(), active: recorder.activeCount }).toEqual({ pages: 0, active: 0 });
+    } finally {
+      await pub.leave();
+    }
+  }, 60000);
+
   it('a recording that ended lets go of the browser (no listener of it stays on the browser)', () => {
     // every recording of this file has ended by now, failed starts included
     expect(recorder.pool.recordingListeners()).toBe(0);
