@@ -170,6 +170,10 @@ export class SmallDisk {
       fs.closeSync(fd);
     }
   }
+  /** Removes what fill() wrote, as an operator making room would. */
+  free(): void {
+    fs.rmSync(path.join(this.dir, 'filler'), { force: true });
+  }
   async remove(): Promise<void> {
     await run('umount', ['-l', this.dir]).catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -124,7 +124,7 @@ const CASES: Case[] = [
   },
   {
     name: 'disk',
-    fault: 'disk full (a 128 MiB tmpfs holding recordings, spool and database fills)',
+    fault: 'disk full (a 128 MiB tmpfs holding recordings, spool and database fills), room made 10 s later',
     kind: 'embedded',
     async prepare(_s, dir) {
       const disk = await SmallDisk.mount(path.join(dir, 'disk'), 128);
@@ -139,7 +139,11 @@ const CASES: Case[] = [
       disk!.fill(Math.round(rate * 2 * 5));
       for (let i = 0; i < 200 && disk!.freeBytes() > 64 * 1024 && rec.log.firstChangeAfter(0) === undefined; i++) await sleep(100);
       const at = Date.now();
-      return { faultAt: at, captureEndAt: at, refAt: at, ref: 'disk full', ends: true };
+      // an operator makes room 10 s after the status said so; the file is due from then
+      for (let i = 0; i < 300 && rec.log.firstChangeAfter(0) === undefined; i++) await sleep(100);
+      await sleep(10_000);
+      disk!.free();
+      return { faultAt: at, captureEndAt: at, refAt: Date.now(), ref: 'room made 10 s after the status', ends: true };
     },
   },
   {
