@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors';
+import type { RetryPolicy } from './recordings/failure-policy';
 
 /**
  * Every setting of the service, with its default and its validation, in one place.
@@ -117,11 +118,13 @@ const envSchema = z.object({
   // scaled-out deployment (default: a random secret per process).
   RECORDING_URL_SIGNING_SECRET: z.string().min(16).optional(),
 
-  // Post-processing retries (an upload whose storage is down, say): attempts before FAILED; the
-  // wait after a failed attempt starts at the base and doubles per attempt up to the cap, less up
-  // to a fifth at random so that jobs which failed together do not all retry together.
+  // Retries (recordings/failure-policy.ts decides what is retried): after failed attempt n the
+  // wait is base * 2^(n-1), at most the cap, less up to a fifth at random.
+  // Post-processing (probe, remux, thumbnails, upload) attempts before the recording is FAILED.
   POSTPROCESS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  // The wait after the first failed post-processing attempt (seconds).
   POSTPROCESS_RETRY_BASE_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  // The longest wait between post-processing attempts (seconds).
   POSTPROCESS_RETRY_MAX_SECONDS: z.coerce.number().positive().max(86_400).default(300),
   // While an upload waits on a storage that failed, the storage's health is checked this often;
   // a check that passes after one that failed retries the upload at once (0: the backoff only).
@@ -130,6 +133,12 @@ const envSchema = z.object({
   // Outgoing webhooks
   WEBHOOK_URLS: csv.default([]),
   WEBHOOK_SECRET: z.string().optional(),
+  // Attempts per webhook delivery, the first included, before it is given up (kept as failed).
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  // The wait after the first failed delivery (seconds).
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().positive().max(3600).default(1),
+  // The longest wait between deliveries (seconds).
+  WEBHOOK_RETRY_MAX_SECONDS: z.coerce.number().positive().max(86_400).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -175,8 +184,12 @@ export interface Config {
     urlSigningSecret?: string;
     localDir: string;
   };
-  webhooks: { urls: string[]; secret?: string };
-  postprocess: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; storageProbeMs: number };
+  webhooks: { urls: string[]; secret?: string; retry: RetryPolicy };
+  postprocess: { retry: RetryPolicy; storageProbeMs: number };
+}
+
+function retryPolicy(maxAttempts: number, baseSeconds: number, maxSeconds: number): RetryPolicy {
+  return { maxAttempts, baseMs: baseSeconds * 1000, maxMs: maxSeconds * 1000 };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -244,11 +257,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       urlSigningSecret: e.RECORDING_URL_SIGNING_SECRET,
       localDir: e.RECORDING_OUTPUT_DIR,
     },
-    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
+    webhooks: {
+      urls: e.WEBHOOK_URLS,
+      secret: e.WEBHOOK_SECRET,
+      retry: retryPolicy(e.WEBHOOK_MAX_ATTEMPTS, e.WEBHOOK_RETRY_BASE_SECONDS, e.WEBHOOK_RETRY_MAX_SECONDS),
+    },
     postprocess: {
-      maxAttempts: e.POSTPROCESS_MAX_ATTEMPTS,
-      retryBaseMs: e.POSTPROCESS_RETRY_BASE_SECONDS * 1000,
-      retryMaxMs: e.POSTPROCESS_RETRY_MAX_SECONDS * 1000,
+      retry: retryPolicy(e.POSTPROCESS_MAX_ATTEMPTS, e.POSTPROCESS_RETRY_BASE_SECONDS, e.POSTPROCESS_RETRY_MAX_SECONDS),
       storageProbeMs: e.POSTPROCESS_STORAGE_PROBE_SECONDS * 1000,
     },
   };

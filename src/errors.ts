@@ -57,6 +57,9 @@ export const ERROR_CODES = {
   STORAGE_REJECTED: { status: 502, fault: 'destination' },
   UPLOAD_FAILED: { status: 502, fault: 'destination' },
   POSTPROCESS_FAILED: { status: 500, fault: 'service' },
+  // outgoing webhooks: the receiver answered 4xx (final), or could not be reached / 5xx (retried)
+  WEBHOOK_REJECTED: { status: 502, fault: 'destination' },
+  WEBHOOK_UNREACHABLE: { status: 502, fault: 'destination' },
   JOB_ABORTED: { status: 503, fault: 'service' },
   INTERNAL: { status: 500, fault: 'service' },
   // recovery: the worker that owned a live recording died and left nothing usable

@@ -108,6 +108,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     metrics.attach(bus);
     const webhooks = new WebhookSender(new WebhookOutbox(db.prisma), {
       urls: config.webhooks.urls,
+      retry: config.webhooks.retry,
       ...(config.webhooks.secret ? { secret: config.webhooks.secret } : {}),
       onDeliveryFailed: (info) => logger.warn(info, 'webhook delivery failed'),
       onError: (err) => logger.error({ err }, 'webhook outbox failed'),

@@ -15,7 +15,6 @@ export { PostprocessAdapter, StorageRecordingFiles, createPostprocessing } from 
 export type { PostprocessAdapterOptions, Postprocessing } from './service-adapter';
 export { deleteRecordingFiles, cleanupDir } from './retention';
 export type { RecordingRef, DeleteRecordingResult } from './retention';
-export { isRetryable, backoffDelay } from './retry';
 export { liveChildren, runOwned } from './child';
 export { makeSyntheticRecording } from './synthetic';
 export type { SyntheticKind, SyntheticOptions } from './synthetic';

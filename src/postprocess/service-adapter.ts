@@ -15,7 +15,6 @@ import type { Storage } from '../storage/types';
 import { localPathsOf, type LocalRecordingDirs } from './local-files';
 import { PostProcessor, type PostprocessOptions, type PostprocessResult as ProcessorResult, type UploadedImage } from './processor';
 import { deleteRecordingFiles } from './retention';
-import { isRetryable } from './retry';
 
 /**
  * The recordings domain's PostprocessPort on top of PostProcessor and a Storage: one job per
@@ -124,7 +123,7 @@ export class PostprocessAdapter implements PostprocessPort {
       await uploading;
       const e = toAppError(err, 'POSTPROCESS_FAILED');
       log?.warn({ err: { code: e.code, message: e.message }, attempt: job.attempt }, 'post-processing attempt failed');
-      await sink.failed(job.recordingId, e, { retryable: isRetryable(e) }).catch((e2: unknown) => log?.error({ err: e2 }, 'reporting a failed attempt failed'));
+      await sink.failed(job.recordingId, e).catch((e2: unknown) => log?.error({ err: e2 }, 'reporting a failed attempt failed'));
       return;
     }
     try {
@@ -137,8 +136,8 @@ export class PostprocessAdapter implements PostprocessPort {
         ...(thumbnails.length ? { thumbnails } : {}),
       });
     } catch (err) {
-      // Uploaded, but the database did not take it: the attempt is retried (the local file is still there).
-      await sink.failed(job.recordingId, err, { retryable: true }).catch(() => undefined);
+      // Uploaded, but the database did not take it: a service fault, retried (the local file is still there).
+      await sink.failed(job.recordingId, err).catch(() => undefined);
       return;
     }
     if (this.opts.removeLocalFile ?? true) {

@@ -1,6 +1,7 @@
-import { AppError, ERROR_CODES, toAppError, type ErrorCode } from '../errors';
+import { AppError, toAppError } from '../errors';
 import type { RecordingProgress } from './contract';
 import type { RecordingEventBase, RecordingEventBus } from './events';
+import { failureRecord } from './failure-policy';
 import type { PostprocessResult, RecordingThumbnail } from './ports';
 import type { RecordingRepository, RecordingUpdate, RecordingWithRoom } from './repository';
 import type { RecordingStatus } from './status';
@@ -10,15 +11,6 @@ import type { RecordingStatus } from './status';
  * The runner, the post-processing queue, recovery and the API service all go through here.
  */
 export const FAILABLE: readonly RecordingStatus[] = ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING'];
-
-/**
- * The error of a recording that ended early but kept what it captured: written with its file
- * (processing) and kept through COMPLETED, so the view says why it is short (code, fault).
- */
-export function endedEarly(error: { code: string; message: string }): RecordingUpdate {
-  const e = error.code in ERROR_CODES ? new AppError(error.code as ErrorCode, error.message) : toAppError(new Error(`${error.code}: ${error.message}`));
-  return { errorCode: e.code, errorMessage: e.message.slice(0, 2000), errorFault: e.fault };
-}
 
 export class RecordingLifecycle {
   constructor(
@@ -105,15 +97,13 @@ export class RecordingLifecycle {
     return rec;
   }
 
-  /** -> FAILED with the error's code, message and fault; null when already terminal. */
+  /**
+   * -> FAILED with the error's code, message and fault; null when already terminal. Whether a
+   * recording fails, and with which error, is decided in failure-policy.ts.
+   */
   async failed(id: string, error: unknown, from: readonly RecordingStatus[] = FAILABLE): Promise<RecordingWithRoom | null> {
     const e = toAppError(error);
-    const rec = await this.repo.tryTransition(id, from, 'FAILED', {
-      errorCode: e.code,
-      errorMessage: e.message.slice(0, 2000),
-      errorFault: e.fault,
-      nextAttemptAt: null,
-    });
+    const rec = await this.repo.tryTransition(id, from, 'FAILED', { ...failureRecord(e), nextAttemptAt: null });
     if (rec) this.bus.emit('recordingFailed', { ...this.base(rec), error: { code: e.code, message: e.message, fault: e.fault } });
     return rec;
   }

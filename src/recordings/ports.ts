@@ -71,11 +71,8 @@ export interface PostprocessSink {
   thumbnailsGenerated(recordingId: string, thumbnails: RecordingThumbnail[]): Promise<void>;
   /** -> COMPLETED, with the stored object. */
   completed(recordingId: string, result: PostprocessResult): Promise<void>;
-  /**
-   * A failed attempt. Retryable failures (by default: fault 'destination', e.g. storage
-   * unavailable) are retried with backoff until the attempts run out; others -> FAILED.
-   */
-  failed(recordingId: string, error: unknown, opts?: { retryable?: boolean }): Promise<void>;
+  /** A failed attempt: retried after a backoff or FAILED, as failure-policy.ts decides from the error. */
+  failed(recordingId: string, error: unknown): Promise<void>;
   /** Progress of the whole job, 0..100 (emitted as recordingProgress). */
   progress?(recordingId: string, percent: number): void;
 }

@@ -1,5 +1,6 @@
-import { AppError, toAppError } from '../errors';
+import { toAppError } from '../errors';
 import type { RecordingOptions } from './contract';
+import { afterFailedAttempt, exhausted, type RetryPolicy } from './failure-policy';
 import type { RecordingFormat } from './options';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessJob, PostprocessPort, PostprocessResult, PostprocessSink, RecordingThumbnail } from './ports';
@@ -18,11 +19,8 @@ export interface PostprocessQueueOptions {
    * this time (default 60 s).
    */
   leaseMs?: number;
-  /** Attempts before the recording is FAILED (config.postprocess). */
-  maxAttempts: number;
-  /** The wait after a first failed attempt, doubled per attempt up to retryMaxMs (see retryDelayMs). */
-  retryBaseMs: number;
-  retryMaxMs: number;
+  /** Attempts and backoff (config.postprocess.retry); what is retried is decided in failure-policy.ts. */
+  retry: RetryPolicy;
   /**
    * While a job waits after its destination failed, the destination's health is checked this
    * often; once a check passes after one that failed, the job is due at once. 0: backoff only.
@@ -31,15 +29,6 @@ export interface PostprocessQueueOptions {
   /** Poll period for due jobs; 0 disables polling (default 10 s). */
   pollMs?: number;
   onError?: (err: unknown) => void;
-}
-
-/** How much of a retry's wait may be cut at random, so jobs that failed together spread out. */
-const RETRY_JITTER = 0.2;
-
-/** The one backoff of post-processing: base doubled per failed attempt (from 1), capped, less up to RETRY_JITTER. */
-export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const full = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(full * (1 - RETRY_JITTER * random()));
 }
 
 /** A job of this process waiting for its retry after its destination failed. */
@@ -148,11 +137,9 @@ export class PostprocessQueue implements PostprocessSink {
         );
         if (!ok) continue; // another worker took it
         claimed++;
-        if (rec.attempts + 1 > this.opts.maxAttempts) {
-          await this.lifecycle.failed(
-            rec.id,
-            new AppError('POSTPROCESS_EXHAUSTED', `post-processing gave up after ${rec.attempts} attempts: ${rec.lastError ?? 'worker lost'}`),
-          );
+        const gaveUp = exhausted(rec.attempts + 1, this.opts.retry, rec.lastError);
+        if (gaveUp) {
+          await this.lifecycle.failed(rec.id, gaveUp);
           continue;
         }
         await this.handOff({ ...rec, attempts: rec.attempts + 1 });
@@ -186,20 +173,23 @@ export class PostprocessQueue implements PostprocessSink {
     await this.lifecycle.completed(recordingId, result);
   }
 
-  async failed(recordingId: string, error: unknown, opts: { retryable?: boolean } = {}): Promise<void> {
+  async failed(recordingId: string, error: unknown): Promise<void> {
     const e = toAppError(error);
     await this.settle(recordingId);
-    const retryable = opts.retryable ?? e.fault === 'destination';
-    let attempt: number | undefined;
     // The write is conditional on what was read; a status that moved on (PROCESSING ->
     // UPLOADING) is read again, an attempt claimed since then is left to its own worker.
+    let attempt: number | undefined;
     for (let tries = 0; tries < 3; tries++) {
       const rec = await this.lifecycle.repo.getRecording(recordingId);
       if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) return;
       if (attempt !== undefined && rec.attempts !== attempt) return;
       attempt = rec.attempts;
-      if (!retryable || rec.attempts >= this.opts.maxAttempts) break;
-      const at = new Date(Date.now() + retryDelayMs(rec.attempts, this.opts.retryBaseMs, this.opts.retryMaxMs));
+      const next = afterFailedAttempt(e, rec.attempts, this.opts.retry);
+      if (!next.retry) {
+        await this.lifecycle.failed(recordingId, next.error, ['PROCESSING', 'UPLOADING']);
+        return;
+      }
+      const at = new Date(Date.now() + next.delayMs);
       const written = await this.lifecycle.repo.updateIf(
         recordingId,
         { status: rec.status, attempts: rec.attempts },
@@ -209,7 +199,6 @@ export class PostprocessQueue implements PostprocessSink {
       if (e.fault === 'destination') this.awaitDestination(recordingId, { status: rec.status, attempts: rec.attempts, at, downSeen: false });
       return;
     }
-    if (!retryable || (attempt ?? 0) >= this.opts.maxAttempts) await this.lifecycle.failed(recordingId, e, ['PROCESSING', 'UPLOADING']);
   }
 
   // ---- a retry as soon as the destination is back ------------------------------------

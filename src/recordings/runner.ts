@@ -1,7 +1,8 @@
 import { AppError } from '../errors';
 import type { LiveRecording, RecordingEndReason, RecordingResult } from './contract';
 import { describeRefusal, fits, recordingCost, type CapacityLimits, type WorkerLoad } from './capacity';
-import { endedEarly, type RecordingLifecycle } from './lifecycle';
+import { liveRecordingEnd, nothingRecorded, stoppedBeforeStart } from './failure-policy';
+import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
 import { assessQuality } from './quality';
 import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
@@ -129,10 +130,7 @@ export class RecordingRunner {
     if (!claimed) {
       accept(false);
       const rec = await repo.getRecording(job.id);
-      // Stopped before any worker took it: there is nothing to process.
-      if (rec?.status === 'STOPPING' && rec.workerId === null) {
-        await this.lifecycle.failed(job.id, new AppError('RECORDING_EMPTY', 'stopped before recording began'), ['STOPPING']);
-      }
+      if (rec?.status === 'STOPPING' && rec.workerId === null) await this.lifecycle.failed(job.id, stoppedBeforeStart(), ['STOPPING']);
       return;
     }
     accept(true);
@@ -141,7 +139,7 @@ export class RecordingRunner {
     try {
       live = await this.recorder.open(job);
     } catch (err) {
-      await this.lifecycle.failed(job.id, err);
+      await this.lifecycle.failed(job.id, nothingRecorded(err));
       return;
     }
     entry.live = live;
@@ -182,19 +180,21 @@ export class RecordingRunner {
     }
     await marked.catch(() => undefined);
 
-    if (!result) {
-      await this.lifecycle.failed(job.id, failure ?? new AppError('INTERNAL', 'recorder ended without a result'));
+    const end = liveRecordingEnd(result, failure);
+    if (end.to === 'FAILED') {
+      await this.lifecycle.failed(job.id, end.error);
       return;
     }
-    const reason = result.endReason ?? entry.stopReason ?? 'stopped';
+    const reason = end.result.endReason ?? entry.stopReason ?? 'stopped';
     await this.lifecycle.stopping(job.id, reason);
     const extra = {
-      ...(result.error ? endedEarly(result.error) : {}),
-      ...(result.quality ? { quality: assessQuality(result.quality, job.options.fps) as object } : {}),
+      ...end.extra,
+      ...(end.result.quality ? { quality: assessQuality(end.result.quality, job.options.fps) as object } : {}),
     };
+    const { path, size, durationMs } = end.result;
     let rec;
     try {
-      rec = await this.lifecycle.processing(job.id, { path: result.path, size: result.size, durationMs: result.durationMs }, this.postprocess.leaseUntil(), extra);
+      rec = await this.lifecycle.processing(job.id, { path, size, durationMs }, this.postprocess.leaseUntil(), extra);
     } catch (err) {
       // Deleted or failed meanwhile (e.g. recovery by another worker): nothing more to do here.
       if (err instanceof AppError && err.code === 'INVALID_TRANSITION') return;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { AppError, toAppError } from '../errors';
 import type { RecordingEndReason, RecordingOptions } from './contract';
 import { checkIdentifier } from './identifiers';
-import { endedEarly, type RecordingLifecycle } from './lifecycle';
+import { workerLost } from './failure-policy';
+import type { RecordingLifecycle } from './lifecycle';
 import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';
 import { authorize, authorizeCreate, authorizeView, createConflict, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
@@ -367,7 +368,7 @@ export class RecordingsService {
       if (file && this.deps.postprocess) {
         await this.deps.lifecycle.stopping(rec.id, 'worker_lost');
         const moved = await this.deps.lifecycle
-          .processing(rec.id, file, this.deps.postprocess.leaseUntil(), endedEarly({ code: 'WORKER_LOST', message: 'recording ended early: the recorder process stopped; what reached its spool was kept' }))
+          .processing(rec.id, file, this.deps.postprocess.leaseUntil(), workerLost.kept())
           .catch(() => null);
         if (moved) {
           report.salvaged.push(rec.id);
@@ -375,11 +376,7 @@ export class RecordingsService {
           continue;
         }
       }
-      const failed = await this.deps.lifecycle.failed(
-        rec.id,
-        new AppError('WORKER_LOST', 'recording ended early: the recorder process stopped and left no usable media'),
-        ['STARTING', 'RECORDING', 'STOPPING'],
-      );
+      const failed = await this.deps.lifecycle.failed(rec.id, workerLost.nothing(), ['STARTING', 'RECORDING', 'STOPPING']);
       if (failed) report.failed.push(rec.id);
     }
     return report;

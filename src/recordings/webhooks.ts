@@ -1,23 +1,22 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors';
 import type { RecordingEventBus, RecordingEventMap, RecordingEventName } from './events';
+import { afterFailedAttempt, isRefusal, type RetryPolicy } from './failure-policy';
 import type { WebhookDeliveryRow, WebhookOutbox } from './webhook-outbox';
 
 /**
  * Outgoing webhooks for every recording event: a JSON POST per URL, signed with
  * HMAC-SHA256 over `${timestamp}.${body}` (header `X-Recorder-Signature: t=<unix s>,v1=<hex>`),
- * retried with exponential backoff on network errors, 5xx, 408 and 429. Each request is a
- * row of the webhook outbox before it is sent, so deliveries survive a restart and any
- * process with the same URL configured sends them (at least once: receivers dedupe on
+ * retried as failure-policy.ts decides (network errors, 5xx, 408 and 429; not another 4xx or
+ * a redirect), with its backoff. Each request is a row of the webhook outbox before it is
+ * sent, so deliveries survive a restart and any process with the same URL configured sends them (at least once: receivers dedupe on
  * X-Recorder-Delivery). Emitting an event never waits for the database or a receiver.
  */
 export interface WebhookOptions {
   urls: string[];
   secret?: string;
-  /** Attempts per delivery, the first included (default 6). */
-  maxAttempts?: number;
-  /** First retry delay; doubled each time, with jitter (default 1000 ms). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
+  /** Attempts per delivery and the waits between them (config.webhooks.retry). */
+  retry: RetryPolicy;
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
   /** How often the outbox is read for due retries and deliveries of other processes (default 1000 ms). */
@@ -144,19 +143,16 @@ export class WebhookSender {
     this.inFlight.set(row.id, { done, abort });
   }
 
-  private async record(row: WebhookDeliveryRow, outcome: 'ok' | { retry: boolean; error: string }): Promise<void> {
+  private async record(row: WebhookDeliveryRow, outcome: 'ok' | AppError): Promise<void> {
     if (outcome === 'ok') return this.outbox.delivered(row.id);
-    const max = this.opts.maxAttempts ?? 6;
-    if (outcome.retry && row.attempts < max) {
-      // cut short by close(): due again at once, for the next process
-      const delay = this.closed ? 0 : Math.min(this.opts.maxDelayMs ?? 60_000, (this.opts.baseDelayMs ?? 1000) * 2 ** (row.attempts - 1)) * (0.75 + Math.random() * 0.5);
-      return this.outbox.retryAt(row.id, new Date(Date.now() + delay), outcome.error);
-    }
-    await this.outbox.failed(row.id, outcome.error);
-    this.opts.onDeliveryFailed?.({ url: row.url, event: row.event, deliveryId: row.eventId, attempts: row.attempts, error: outcome.error });
+    const next = afterFailedAttempt(outcome, row.attempts, this.opts.retry);
+    // cut short by close(): due again at once, for the next process
+    if (next.retry) return this.outbox.retryAt(row.id, new Date(Date.now() + (this.closed ? 0 : next.delayMs)), outcome.message);
+    await this.outbox.failed(row.id, outcome.message);
+    this.opts.onDeliveryFailed?.({ url: row.url, event: row.event, deliveryId: row.eventId, attempts: row.attempts, error: outcome.message });
   }
 
-  private async post(row: WebhookDeliveryRow, signal: AbortSignal): Promise<'ok' | { retry: boolean; error: string }> {
+  private async post(row: WebhookDeliveryRow, signal: AbortSignal): Promise<'ok' | AppError> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 5000);
     try {
       const headers: Record<string, string> = {
@@ -170,9 +166,9 @@ export class WebhookSender {
       const res = await fetch(row.url, { method: 'POST', headers, body: row.body, signal: AbortSignal.any([signal, timeout]), redirect: 'manual' });
       await res.arrayBuffer().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) return 'ok';
-      return { retry: res.status >= 500 || res.status === 408 || res.status === 429, error: `HTTP ${res.status}` };
+      return new AppError(isRefusal(res.status) ? 'WEBHOOK_REJECTED' : 'WEBHOOK_UNREACHABLE', `HTTP ${res.status}`);
     } catch (err) {
-      return { retry: true, error: err instanceof Error ? err.message : String(err) };
+      return new AppError('WEBHOOK_UNREACHABLE', err instanceof Error ? err.message : String(err), { cause: err });
     }
   }
 

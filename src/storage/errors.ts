@@ -62,8 +62,3 @@ export function toStorageError(provider: StorageProvider, op: string, key: strin
   }
   return new AppError('UPLOAD_FAILED', `${where} failed: ${msg}`, { cause: err });
 }
-
-/** Errors worth retrying later (the destination may come back). */
-export function isRetryableStorageError(err: unknown): boolean {
-  return isAppError(err) && (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'UPLOAD_FAILED');
-}

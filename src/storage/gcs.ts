@@ -45,6 +45,7 @@ export class GcsStorage implements Storage {
       projectId: opts.projectId ?? sa?.project_id ?? (opts.endpoint ? 'local-emulator' : undefined),
       ...(sa ? { credentials: sa as never } : {}),
       ...(opts.endpoint ? { apiEndpoint: opts.endpoint.replace(/\/+$/, '') } : {}),
+      // Kept, as S3's maxAttempts (see s3.ts): a request retried within seconds under the job's own policy.
       retryOptions: { autoRetry: (opts.maxRetries ?? 2) > 0, maxRetries: opts.maxRetries ?? 2, retryDelayMultiplier: 2, totalTimeout: 120 },
     });
     this.bucket = this.client.bucket(opts.bucket);

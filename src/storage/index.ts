@@ -15,7 +15,7 @@ export { GcsStorage } from './gcs';
 export type { GcsStorageOptions } from './gcs';
 export { parseAwsCredentials, parseGcpCredentials } from './credentials';
 export type { AwsCredentials, GcpServiceAccount } from './credentials';
-export { toStorageError, isRetryableStorageError } from './errors';
+export { toStorageError } from './errors';
 
 export type StorageConfig = Config['storage'];
 

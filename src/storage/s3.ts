@@ -69,6 +69,9 @@ export class S3Storage implements Storage {
             responseChecksumValidation: 'WHEN_REQUIRED' as const,
           }
         : {}),
+      // Kept on purpose under recordings/failure-policy.ts: the SDK retries one request (a part of
+      // a multipart upload) within seconds, so a blip does not cost the whole attempt
+      // (remux, thumbnails and upload again after a 30 s backoff); the policy outlasts outages.
       maxAttempts: opts.maxAttempts ?? 3,
       // options of the SDK's own Node HTTP handler
       requestHandler: {

@@ -23,7 +23,7 @@ let host: string;
 beforeAll(async () => {
   db = await createTestDatabase('audiofmt');
   host = await userToken('host-1');
-  const config = testConfig({ DATABASE_URL: db.url });
+  const config = testConfig({ DATABASE_URL: db.url, POSTPROCESS_RETRY_BASE_SECONDS: '0.1' });
   pp = createPostprocessing(config);
   recorder = new FfmpegTestRecorder();
   svc = await createService(config, {
@@ -31,7 +31,7 @@ beforeAll(async () => {
     postprocess: pp.postprocess,
     storage: pp.recordingStorage,
     presence: false,
-    tuning: { postprocess: { retryBaseMs: 100, pollMs: 100 } },
+    tuning: { postprocess: { pollMs: 100 } },
   });
   await svc.start();
   const http = await listen(svc.app);

@@ -40,9 +40,9 @@ interface Env {
 let closePrevious: (() => Promise<void>) | undefined;
 
 /** One service at a time: they share the database, and another's poller would claim this one's jobs. */
-async function make(env: Record<string, string> = {}, tuning: { maxAttempts?: number; retryBaseMs?: number } = {}): Promise<Env> {
+async function make(env: Record<string, string> = {}): Promise<Env> {
   await closePrevious?.();
-  const config = testConfig({ DATABASE_URL: db.url, ...env });
+  const config = testConfig({ DATABASE_URL: db.url, POSTPROCESS_RETRY_BASE_SECONDS: '0.1', ...env });
   const pp = createPostprocessing(config, undefined, { storage: { s3: { maxAttempts: 1, connectTimeoutMs: 1000 } } });
   const svc = await createService(config, {
     recorder: new FfmpegTestRecorder(),
@@ -50,7 +50,7 @@ async function make(env: Record<string, string> = {}, tuning: { maxAttempts?: nu
     storage: pp.recordingStorage,
     ...(pp.signedFiles ? { signedFiles: pp.signedFiles } : {}),
     presence: false,
-    tuning: { postprocess: { retryBaseMs: 100, pollMs: 100, leaseMs: 60_000, ...tuning } },
+    tuning: { postprocess: { pollMs: 100, leaseMs: 60_000 } },
   });
   await svc.start();
   const http = await listen(svc.app);
@@ -220,7 +220,7 @@ test('storage outage: retried with backoff, FAILED after the last attempt with t
   const moto = await s3.start();
   let motoNow = moto;
   cleanups.push(() => motoNow.stop());
-  const e = await make(s3Env(moto.endpoint), { maxAttempts: 2 });
+  const e = await make({ ...s3Env(moto.endpoint), POSTPROCESS_MAX_ATTEMPTS: '2' });
   const failedEvents: string[] = [];
   e.svc.bus.on('recordingFailed', (p) => failedEvents.push(p.error.code));
   await moto.stop();
@@ -256,7 +256,7 @@ test('storage outage: the upload is retried by itself and completes once the sto
   const moto = await s3.start();
   let motoNow = moto;
   cleanups.push(() => motoNow.stop());
-  const e = await make(s3Env(moto.endpoint), { maxAttempts: 5, retryBaseMs: 1000 });
+  const e = await make({ ...s3Env(moto.endpoint), POSTPROCESS_MAX_ATTEMPTS: '5', POSTPROCESS_RETRY_BASE_SECONDS: '1' });
   const failedEvents: string[] = [];
   e.svc.bus.on('recordingFailed', (p) => failedEvents.push(p.error.code));
   await moto.stop();

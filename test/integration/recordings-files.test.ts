@@ -62,14 +62,14 @@ let closeCurrent: (() => Promise<void>) | undefined;
 /** One service at a time on the shared database (another's poller would take this one's jobs). */
 async function make(env: Record<string, string>, recorderOpts: FfmpegTestRecorderOptions = {}): Promise<Env> {
   await closeCurrent?.();
-  const config = testConfig({ DATABASE_URL: db.url, RECORDING_RETENTION: '1h', ...env });
+  const config = testConfig({ DATABASE_URL: db.url, RECORDING_RETENTION: '1h', POSTPROCESS_RETRY_BASE_SECONDS: '0.1', ...env });
   const pp = createPostprocessing(config, undefined, { storage: { s3: { maxAttempts: 1, connectTimeoutMs: 1000 } } });
   const svc = await createService(config, {
     recorder: new SpoolingRecorder(config.recorder.spoolDir, recorderOpts),
     postprocess: pp.postprocess,
     storage: pp.recordingStorage,
     presence: false,
-    tuning: { postprocess: { pollMs: 100, retryBaseMs: 100 } },
+    tuning: { postprocess: { pollMs: 100 } },
   });
   await svc.start();
   closeCurrent = async () => {

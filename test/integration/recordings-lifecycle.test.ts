@@ -35,11 +35,11 @@ describe('recordings lifecycle', () => {
 
   async function make(opts: { recorder?: FfmpegTestRecorder; postprocess?: PostprocessPort; env?: Record<string, string>; presence?: false } = {}) {
     const recorder = opts.recorder ?? new FfmpegTestRecorder();
-    const svc = await createService(testConfig({ DATABASE_URL: db.url, ...opts.env }), {
+    const svc = await createService(testConfig({ DATABASE_URL: db.url, POSTPROCESS_RETRY_BASE_SECONDS: '0.05', ...opts.env }), {
       recorder,
       ...(opts.postprocess ? { postprocess: opts.postprocess } : {}),
       ...(opts.presence === false ? { presence: false } : {}),
-      tuning: { runner: { progressIntervalMs: 100 }, postprocess: { retryBaseMs: 50, leaseMs: 60_000, pollMs: 0 } },
+      tuning: { runner: { progressIntervalMs: 100 }, postprocess: { leaseMs: 60_000, pollMs: 0 } },
     });
     services.push(svc);
     const events: { name: RecordingEventName; p: any }[] = [];

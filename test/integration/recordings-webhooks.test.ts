@@ -3,6 +3,7 @@ import http from 'node:http';
 import { createService } from '../../src/api/service';
 import { openDatabase, type Database } from '../../src/db/client';
 import { RecordingEventBus } from '../../src/recordings/events';
+import type { RetryPolicy } from '../../src/recordings/failure-policy';
 import { WebhookOutbox } from '../../src/recordings/webhook-outbox';
 import { SIGNATURE_HEADER, verifyWebhookSignature, WebhookSender } from '../../src/recordings/webhooks';
 import { freePort } from '../helpers/ports';
@@ -10,6 +11,8 @@ import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, waitFor } from './recordings-harness';
 
 /** Outgoing webhooks to a receiver on 127.0.0.1, through the outbox on PostgreSQL: signed, retried with backoff, durable, never blocking. */
+/** The configured retry numbers (WEBHOOK_*), with the waits these tests need. */
+const retry = (r: Partial<RetryPolicy> = {}): RetryPolicy => ({ ...testConfig().webhooks.retry, ...r });
 interface Hit {
   headers: http.IncomingHttpHeaders;
   body: string;
@@ -61,7 +64,7 @@ describe('outgoing webhooks', () => {
 
   test('signed with HMAC-SHA256; 5xx retried with backoff until 2xx; the row is marked delivered', async () => {
     const rx = await receiver((_h, n) => (n < 3 ? 503 : 204));
-    const sender = new WebhookSender(outbox, { urls: [rx.url], secret: SECRET, baseDelayMs: 30, pollMs: 20 }).start();
+    const sender = new WebhookSender(outbox, { urls: [rx.url], secret: SECRET, retry: retry({ baseMs: 30 }), pollMs: 20 }).start();
     sender.send('recordingCompleted', sample);
     await waitFor(async () => (await rowsFor(rx.url))[0]?.deliveredAt, 5000, 'delivered');
     await new Promise((r) => setTimeout(r, 150));
@@ -84,7 +87,7 @@ describe('outgoing webhooks', () => {
   test('4xx is not retried; exhausted retries are reported and kept as failed; a hanging receiver never blocks the emitter', async () => {
     const rx = await receiver(() => 400);
     const failed: { attempts: number }[] = [];
-    const sender = new WebhookSender(outbox, { urls: [rx.url], secret: SECRET, baseDelayMs: 10, pollMs: 20, onDeliveryFailed: (i) => failed.push(i) }).start();
+    const sender = new WebhookSender(outbox, { urls: [rx.url], secret: SECRET, retry: retry({ baseMs: 10 }), pollMs: 20, onDeliveryFailed: (i) => failed.push(i) }).start();
     sender.send('recordingDeleted', sample);
     await waitFor(() => failed.length === 1, 3000, 'failure report');
     expect(rx.hits).toHaveLength(1);
@@ -94,7 +97,7 @@ describe('outgoing webhooks', () => {
 
     const dead = await receiver(() => 500);
     const failed2: { attempts: number }[] = [];
-    const s2 = new WebhookSender(outbox, { urls: [dead.url], maxAttempts: 3, baseDelayMs: 10, pollMs: 20, onDeliveryFailed: (i) => failed2.push(i) }).start();
+    const s2 = new WebhookSender(outbox, { urls: [dead.url], retry: retry({ maxAttempts: 3, baseMs: 10 }), pollMs: 20, onDeliveryFailed: (i) => failed2.push(i) }).start();
     s2.send('recordingDeleted', sample);
     await waitFor(() => failed2.length === 1, 3000, 'exhausted');
     expect(failed2[0]!.attempts).toBe(3);
@@ -105,7 +108,7 @@ describe('outgoing webhooks', () => {
     // emit() returns before anything is sent, let alone answered
     const hang = await receiver(() => 'hang');
     const bus = new RecordingEventBus();
-    const s3 = new WebhookSender(outbox, { urls: [hang.url], secret: SECRET, timeoutMs: 300, baseDelayMs: 10_000, maxInFlight: 64 }).attach(bus);
+    const s3 = new WebhookSender(outbox, { urls: [hang.url], secret: SECRET, timeoutMs: 300, retry: retry({ baseMs: 10_000 }), maxInFlight: 64 }).attach(bus);
     for (let i = 0; i < 50; i++) bus.emit('recordingCompleted', sample);
     expect(hang.hits).toHaveLength(0);
     await waitFor(() => hang.hits.length === 50, 5000, 'requests sent');
@@ -118,7 +121,7 @@ describe('outgoing webhooks', () => {
   test('deliveries outlive the process: what one sender could not deliver, the next one sends, once', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/hook`;
-    const first = new WebhookSender(outbox, { urls: [url], secret: SECRET, baseDelayMs: 60_000, pollMs: 20 }).start();
+    const first = new WebhookSender(outbox, { urls: [url], secret: SECRET, retry: retry({ baseMs: 60_000, maxMs: 60_000 }), pollMs: 20 }).start();
     first.send('recordingStarted', { ...sample, status: 'RECORDING', startedAt: sample.at });
     first.send('recordingCompleted', sample);
     // nobody listens yet: each first attempt fails and waits a minute for its retry
@@ -131,7 +134,7 @@ describe('outgoing webhooks', () => {
     const rx = await receiver(() => 200, port);
     // the next process starts; the retries are due (here: made due now instead of in a minute)
     await db.prisma.webhookDelivery.updateMany({ where: { url }, data: { nextAttemptAt: new Date() } });
-    const second = new WebhookSender(outbox, { urls: [url], secret: SECRET, pollMs: 20 }).start();
+    const second = new WebhookSender(outbox, { urls: [url], secret: SECRET, retry: retry(), pollMs: 20 }).start();
     await waitFor(async () => (await rowsFor(url)).every((r) => r.deliveredAt), 5000, 'delivered by the second sender');
     expect(rx.hits.map((h) => JSON.parse(h.body).event).sort()).toEqual(['recordingCompleted', 'recordingStarted']);
     expect(rx.hits.map((h) => h.headers['x-recorder-attempt'])).toEqual(['2', '2']);
@@ -142,7 +145,7 @@ describe('outgoing webhooks', () => {
 
   test('two processes on one outbox send each event once', async () => {
     const rx = await receiver(() => 200);
-    const [a, b] = [0, 1].map(() => new WebhookSender(outbox, { urls: [rx.url], pollMs: 5 }).start());
+    const [a, b] = [0, 1].map(() => new WebhookSender(outbox, { urls: [rx.url], retry: retry(), pollMs: 5 }).start());
     for (let i = 0; i < 20; i++) (i % 2 ? a! : b!).send('recordingProgress', { ...sample, status: 'UPLOADING', phase: 'postprocess', percent: i });
     await waitFor(async () => (await rowsFor(rx.url)).filter((r) => r.deliveredAt).length === 20, 10000, '20 delivered');
     await new Promise((r) => setTimeout(r, 100));
@@ -156,7 +159,7 @@ describe('outgoing webhooks', () => {
   test('a URL no longer configured is not sent to; rows older than the retention are pruned, sent or not', async () => {
     const rx = await receiver(() => 200);
     await outbox.add([{ id: randomUUID(), eventId: randomUUID(), url: rx.url, event: 'recordingStarted', body: '{}' }]);
-    const other = new WebhookSender(outbox, { urls: ['http://127.0.0.1:9/elsewhere'], pollMs: 10 }).start();
+    const other = new WebhookSender(outbox, { urls: ['http://127.0.0.1:9/elsewhere'], retry: retry(), pollMs: 10 }).start();
     await new Promise((r) => setTimeout(r, 200));
     expect(rx.hits).toHaveLength(0);
     await other.close();

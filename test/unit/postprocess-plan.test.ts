@@ -1,5 +1,4 @@
-import { planConversion, thumbnailTimestamps, jpegSize, isRetryable, backoffDelay, isPostprocessFormat, type MediaInfo } from '../../src/postprocess';
-import { AppError } from '../../src/errors';
+import { planConversion, thumbnailTimestamps, jpegSize, isPostprocessFormat, type MediaInfo } from '../../src/postprocess';
 
 const info = (video?: string, audio?: string): MediaInfo => ({
   path: '/x/in.mkv',
@@ -76,20 +75,5 @@ describe('jpegSize', () => {
   });
   it('returns null for something else', () => {
     expect(jpegSize(Buffer.from('not a jpeg at all'))).toBeNull();
-  });
-});
-
-describe('retry policy', () => {
-  it('does not retry what cannot get better', () => {
-    expect(isRetryable(new AppError('RECORDING_CORRUPT', 'x'))).toBe(false);
-    expect(isRetryable(new AppError('RECORDING_EMPTY', 'x'))).toBe(false);
-    expect(isRetryable(new AppError('STORAGE_REJECTED', 'x'))).toBe(false);
-    expect(isRetryable(new AppError('STORAGE_UNAVAILABLE', 'x'))).toBe(true);
-    expect(isRetryable(new AppError('DISK_FULL', 'x'))).toBe(true);
-    expect(isRetryable(new Error('boom'))).toBe(true);
-  });
-  it('backs off exponentially with a cap', () => {
-    expect([1, 2, 3, 4].map((a) => backoffDelay(100, a))).toEqual([100, 200, 400, 800]);
-    expect(backoffDelay(1000, 30, 60000)).toBe(60000);
   });
 });
