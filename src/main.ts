@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { demoCommand } from './demo/demo';
 import { recordCommand } from './cli/record';
-import { makeToken, serveCommand, type ServeMode } from './cli/serve';
+import { makeToken, type ProcessKind } from './app';
+import { serveCommand } from './cli/serve';
 import { loadConfig } from './config';
 import { isAppError } from './errors';
 
@@ -59,7 +60,7 @@ export function buildProgram(): Command {
       await demoCommand(config, opts, cliLogger('warn'));
     });
 
-  const modes: [ServeMode, string][] = [
+  const modes: [ProcessKind, string][] = [
     ['all', 'API, recorder and post-processing in one process (embedded PGlite and in-process dispatch unless DATABASE_URL/REDIS_URL are set)'],
     ['serve', 'the REST API only; recordings go to workers through Redis (REDIS_URL required)'],
     ['worker', 'recorder and post-processing, no HTTP API; takes recordings from Redis (REDIS_URL required)'],

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startService, type RunningService } from '../../src/cli/serve';
+import { startAll, type RunningService } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { createLogger } from '../../src/observability/logger';
@@ -72,7 +72,7 @@ beforeAll(async () => {
     LIVEKIT_WEBHOOK_ENABLED: 'false',
     RECORDER_CPU_BUDGET: '0.65',
   });
-  running = await startService('all', config, createLogger('silent'));
+  running = await startAll(config, createLogger('silent'));
   publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
   for (const [i, r] of ROOMS.entries()) {
     joined.push(await publishers.add({ room: r.room, identity: `p${i}`, colour: r.colour, tone: r.tone }));

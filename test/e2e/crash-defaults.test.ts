@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startService, type RunningService } from '../../src/cli/serve';
+import { startAll, type RunningService } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
 import { createLogger } from '../../src/observability/logger';
@@ -144,7 +144,7 @@ describe('a browser crash mid-recording (in-process service)', () => {
       CHROMIUM_PATH: CHROMIUM,
       LIVEKIT_WEBHOOK_ENABLED: 'false',
     });
-    running = await startService('all', config, createLogger('silent'));
+    running = await startAll(config, createLogger('silent'));
     const auth = { authorization: `Bearer ${userToken(SECRET, 'host-1')}`, 'content-type': 'application/json' };
     const api = async (method: string, p: string, body?: unknown) => {
       const res = await fetch(running.url + p, { method, headers: auth, ...(body ? { body: JSON.stringify(body) } : {}) });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startService, type RunningService } from '../../src/cli/serve';
+import { startAll, type RunningService } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
@@ -107,7 +107,7 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
       CHROMIUM_PATH: CHROMIUM,
       LIVEKIT_WEBHOOK_ENABLED: 'false',
     });
-    running = await startService('all', config, createLogger('silent'));
+    running = await startAll(config, createLogger('silent'));
     base = running.url!;
 
     await registerCall(base, 'call-http', 'http-room');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createService, type Service } from '../../src/api/service';
+import { createService, type Service } from '../../src/app/service';
 import { AppError } from '../../src/errors';
 import type { RecordingEventName } from '../../src/recordings/events';
 import type { Actor } from '../../src/recordings/permissions';

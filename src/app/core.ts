@@ -1,45 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type express from 'express';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
+import type { RedisPoolOptions } from '../dispatch/redis';
 import { LivekitRoomPresence } from '../livekit/room-presence';
-import { LivekitWebhookVerifier } from '../livekit/webhook';
-import { createLogger, type Logger } from '../observability/logger';
-import { Metrics } from '../observability/metrics';
 import type { HealthCheck } from '../observability/health';
-import { LocalDispatcher } from '../dispatch/local';
-import { RedisDispatcher, type RedisPoolOptions } from '../dispatch/redis';
-import { RedisViewCache } from '../dispatch/view-cache';
+import { createLogger, type Logger } from '../observability/logger';
+import { MachineLoad } from '../observability/machine-load';
+import { Metrics } from '../observability/metrics';
+import { checkFreeSpace } from '../postprocess/disk';
 import { RecordingEventBus } from '../recordings/events';
 import { RecordingLifecycle } from '../recordings/lifecycle';
 import { KeepLocalFile } from '../recordings/local-postprocess';
 import { PostprocessQueue, type PostprocessQueueOptions } from '../recordings/postprocess-queue';
-import { viewKeys, type DispatchPort, type PostprocessPort, type RecorderPort, type RecordingStoragePort, type RoomPresencePort, type ViewCachePort } from '../recordings/ports';
+import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
 import { RecordingRepository } from '../recordings/repository';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
 import { WebhookOutbox } from '../recordings/webhook-outbox';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
-import { checkFreeSpace } from '../postprocess/disk';
-import { createApp, type SignedFiles } from './app';
+import { buildDispatch } from './dispatch';
 import { Maintenance } from './maintenance';
-import { Authenticator } from './auth';
-import { MachineLoad } from '../observability/machine-load';
+import { RecoverySchedule } from './recovery';
 
 /**
- * Wires the whole service for main.ts: database (migrated), event bus, webhooks, metrics,
- * dispatch (Redis or in-process), the worker side when a recorder is given, and the express
- * app. main.ts listens on config.api.host/port with `service.app` and calls close() on exit.
+ * The parts every process of the service has, without HTTP: database (migrated), event bus,
+ * webhooks, metrics, the post-processing queue, dispatch (Redis or in-process), the worker
+ * side when a recorder is given, retention and recovery. A worker runs this alone; the API
+ * processes add the express app on top (service.ts).
  */
-export interface ServiceDeps {
-  /** The live recorder (src/recorder). Given: this process is a worker too. */
+export interface CoreDeps {
+  /** The live recorder (src/recorder). Given: this process is a worker. */
   recorder?: RecorderPort;
   /** Post-processing (src/postprocess); default: keep the file where it is. */
   postprocess?: PostprocessPort;
   storage?: RecordingStoragePort;
-  /** Local storage's signed URLs, served under /files. */
-  signedFiles?: SignedFiles;
   /** Room emptiness for auto-stop; default LiveKit's RoomService; false disables. */
   presence?: RoomPresencePort | false;
   /** Readiness of the recorder (warm browser etc.), part of /readyz. */
@@ -68,8 +63,7 @@ export interface ServiceDeps {
   };
 }
 
-export interface Service {
-  app: express.Express;
+export interface Core {
   db: Database;
   bus: RecordingEventBus;
   recordings: RecordingsService;
@@ -82,16 +76,15 @@ export interface Service {
   metrics: Metrics;
   logger: Logger;
   workerId: string;
-  /** Recovery of dead workers' recordings, then the pollers. Call once before listening. */
+  /** Checks of what this process depends on (database, Redis, recorder), for /readyz. */
+  readiness: Record<string, HealthCheck>;
+  /** Recovery of dead workers' recordings, then the pollers. Call once before taking work. */
   start(): Promise<RecoveryReport>;
   /** Stops live recordings ('shutdown'), pollers, webhooks, Redis and the database. */
   close(): Promise<void>;
 }
 
-/** How long after a skipped recording's owner claim would run out recovery looks again. */
-const RECOVERY_RECHECK_MARGIN_MS = 250;
-
-export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
+export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Core> {
   const logger = deps.logger ?? createLogger(config.api.logLevel);
   const workerId = deps.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const ownsDb = !deps.database;
@@ -140,39 +133,24 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         })
       : undefined;
 
-    let dispatcher: DispatchPort & { close(): Promise<void> };
-    let views: ViewCachePort | undefined;
-    const readiness: Record<string, HealthCheck> = { database: () => db.ping() };
-    if (config.redis.url) {
-      const redisPool = new RedisDispatcher({
-        url: config.redis.url,
-        workerId,
-        ...(runner ? { runner } : {}),
-        ...(deps.recorderWarmPages ? { warmPages: deps.recorderWarmPages } : {}),
-        onError: (err) => logger.warn({ err }, 'redis'),
-        ...deps.tuning?.pool,
-      });
-      await redisPool.start();
-      redisPool.attach(bus);
-      // The read path (GET call, GET recording) through Redis; every write of any process drops what it touched.
-      const cache = new RedisViewCache(redisPool.redis, {
-        prefix: redisPool.prefix,
-        ...(deps.tuning?.viewCacheTtlMs !== undefined ? { ttlMs: deps.tuning.viewCacheTtlMs } : {}),
-        onError: (err) => logger.warn({ err }, 'redis view cache'),
-      });
-      views = cache;
-      repo.onChange = async ({ callId, recordingId }) => {
-        await cache.invalidate([...(callId ? [viewKeys.call(callId)] : []), ...(recordingId ? [viewKeys.recording(recordingId)] : [])]);
-      };
-      readiness.redis = () => redisPool.ping();
-      dispatcher = redisPool;
-    } else {
-      dispatcher = new LocalDispatcher(runner);
-    }
+    const { dispatcher, views, redisReady } = await buildDispatch(config, {
+      workerId,
+      ...(runner ? { runner } : {}),
+      ...(deps.recorderWarmPages ? { warmPages: deps.recorderWarmPages } : {}),
+      bus,
+      repo,
+      logger,
+      ...(deps.tuning?.pool ? { tuning: deps.tuning.pool } : {}),
+      ...(deps.tuning?.viewCacheTtlMs !== undefined ? { viewCacheTtlMs: deps.tuning.viewCacheTtlMs } : {}),
+    });
     // Close order: recordings first (they still write), then the dispatcher, then the rest.
     closers.unshift(() => dispatcher.close());
     if (runner) closers.unshift(() => runner.close());
-    if (deps.recorderReady) readiness.recorder = deps.recorderReady;
+    const readiness: Record<string, HealthCheck> = {
+      database: () => db.ping(),
+      ...(redisReady ? { redis: redisReady } : {}),
+      ...(deps.recorderReady ? { recorder: deps.recorderReady } : {}),
+    };
 
     const recordings = new RecordingsService(
       {
@@ -219,43 +197,9 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         : {}),
     });
 
-    const app = createApp({
-      service: recordings,
-      auth: new Authenticator(config.auth),
-      logger,
-      metrics,
-      ...(config.api.metricsToken ? { metricsToken: config.api.metricsToken } : {}),
-      readiness,
-      ...(deps.signedFiles ? { signedFiles: deps.signedFiles } : {}),
-      ...(config.livekit.webhookEnabled ? { livekitWebhook: new LivekitWebhookVerifier(config.livekit) } : {}),
-    });
-
-    let recoveryTimer: NodeJS.Timeout | undefined;
+    const recovery = new RecoverySchedule(recordings, { repeat: Boolean(config.redis.url), everyMs: deps.tuning?.recoveryIntervalMs ?? 60_000 }, logger);
     let closing: Promise<void> | undefined;
-    const recoveryEvery = deps.tuning?.recoveryIntervalMs ?? 60_000;
-    const recover = async (): Promise<RecoveryReport> => {
-      const report = await recordings.recover();
-      if (report.failed.length || report.salvaged.length) logger.warn(report, 'recovered recordings of a dead worker');
-      return report;
-    };
-    // The one recovery schedule: the period, or just after the first skipped recording's owner
-    // claim would run out (a worker that died moments ago then gets a true status within one
-    // owner TTL, not a period later).
-    const scheduleRecovery = (last: RecoveryReport | undefined): void => {
-      if (!config.redis.url || recoveryEvery <= 0 || closing) return;
-      const soon = last?.recheckInMs === undefined ? Infinity : last.recheckInMs + RECOVERY_RECHECK_MARGIN_MS;
-      recoveryTimer = setTimeout(() => {
-        void recover()
-          .catch((err: unknown) => {
-            logger.error({ err }, 'recovery failed');
-            return undefined;
-          })
-          .then(scheduleRecovery);
-      }, Math.min(recoveryEvery, soon));
-      recoveryTimer.unref();
-    };
     return {
-      app,
       db,
       bus,
       recordings,
@@ -267,16 +211,17 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       metrics,
       logger,
       workerId,
+      readiness,
       async start() {
-        const report = await recover();
+        const report = await recovery.runOnce();
         if (runner) postprocess.start();
         maintenance.start();
-        scheduleRecovery(report);
+        recovery.scheduleAfter(report);
         return report;
       },
       close() {
         closing ??= (async () => {
-          if (recoveryTimer) clearTimeout(recoveryTimer);
+          recovery.stop();
           for (const c of closers) await c().catch((err) => logger.error({ err }, 'close failed'));
           if (ownsDb) await db.close();
         })();

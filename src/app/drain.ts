@@ -1,0 +1,52 @@
+import type { Logger } from '../observability/logger';
+import type { RecordingEventBus } from '../recordings/events';
+import type { RecordingRepository } from '../recordings/repository';
+import { TERMINAL_STATUSES } from '../recordings/status';
+
+/**
+ * The recordings this process ran, until their post-processing ends: shutdown waits for them
+ * (bounded) so a stopped recording is COMPLETED, not left PROCESSING under a lease.
+ */
+export class PostprocessDrain {
+  private readonly mine = new Set<string>();
+  private readonly drained: (() => void)[] = [];
+
+  constructor(
+    bus: RecordingEventBus,
+    isMine: (recordingId: string) => boolean,
+    private readonly repo: RecordingRepository,
+    private readonly logger: Logger,
+  ) {
+    bus.on('recordingStarted', (p) => {
+      if (isMine(p.recordingId)) this.mine.add(p.recordingId);
+    });
+    for (const ev of ['recordingCompleted', 'recordingFailed', 'recordingDeleted'] as const) bus.on(ev, (p) => this.settle(p.recordingId));
+  }
+
+  /** Waits until every recording of this process has ended, or `ms` have passed. */
+  async wait(ms: number): Promise<void> {
+    await this.settleEnded();
+    if (this.mine.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => void this.settleEnded(), 2000);
+    await Promise.race([
+      new Promise<void>((r) => this.drained.push(r)),
+      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    ]);
+    clearTimeout(timer);
+    clearInterval(poll);
+    if (this.mine.size) this.logger.warn({ recordings: [...this.mine] }, 'post-processing still running at shutdown: another worker resumes it when its lease ends');
+  }
+
+  private settle(id: string): void {
+    if (this.mine.delete(id) && this.mine.size === 0) for (const r of this.drained.splice(0)) r();
+  }
+
+  // one that another process ended (its recovery, a retry elsewhere) sends no event here: its row says so
+  private async settleEnded(): Promise<void> {
+    for (const id of [...this.mine]) {
+      const rec = await this.repo.getRecording(id).catch(() => undefined);
+      if (rec === null || (rec && (TERMINAL_STATUSES as readonly string[]).includes(rec.status))) this.settle(id);
+    }
+  }
+}
