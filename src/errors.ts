@@ -86,6 +86,14 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * An HTTP answer of a destination (a storage, a webhook receiver) that a retry will not change:
+ * a 4xx but 408 (a timeout) and 429 (too many requests), or a redirect, which we do not follow.
+ */
+export function isRefusal(status: number): boolean {
+  return status < 500 && status !== 408 && status !== 429;
+}
+
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }

@@ -49,7 +49,7 @@ export function exponentialBackoff(attempt: number, policy: Pick<RetryPolicy, 'b
  * answered no (a 4xx: bad bucket, bad credentials, a receiver that rejects the body).
  */
 const FINAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'RECORDING_EMPTY', 'RECORDING_CORRUPT', 'RECORDING_ABORTED', 'FFMPEG_FAILED', 'FFMPEG_NOT_FOUND', 'CHROMIUM_NOT_FOUND',
+  'RECORDING_EMPTY', 'RECORDING_CORRUPT', 'FFMPEG_FAILED', 'FFMPEG_NOT_FOUND', 'CHROMIUM_NOT_FOUND',
   'STORAGE_REJECTED', 'WEBHOOK_REJECTED',
 ]);
 
@@ -84,14 +84,6 @@ export function afterFailedAttempt(error: unknown, attempt: number, policy: Retr
 export function exhausted(attempt: number, policy: Pick<RetryPolicy, 'maxAttempts'>, lastError: string | null): AppError | null {
   if (attempt <= policy.maxAttempts) return null;
   return new AppError('POSTPROCESS_EXHAUSTED', `post-processing gave up after ${attempt - 1} attempts: ${lastError ?? 'worker lost'}`);
-}
-
-/**
- * An HTTP answer that a retry will not change: a 4xx (but 408, a timeout, and 429, too many
- * requests) or a redirect, which a webhook does not follow.
- */
-export function isRefusal(status: number): boolean {
-  return status < 500 && status !== 408 && status !== 429;
 }
 
 // ---- the end of a live recording ------------------------------------------------------

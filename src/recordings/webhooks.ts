@@ -1,7 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError, isRefusal } from '../errors';
 import type { RecordingEventBus, RecordingEventMap, RecordingEventName } from './events';
-import { afterFailedAttempt, isRefusal, type RetryPolicy } from './failure-policy';
+import { afterFailedAttempt, type RetryPolicy } from './failure-policy';
 import type { WebhookDeliveryRow, WebhookOutbox } from './webhook-outbox';
 
 /**

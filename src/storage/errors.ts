@@ -1,4 +1,4 @@
-import { AppError, isAppError } from '../errors';
+import { AppError, isAppError, isRefusal } from '../errors';
 import type { StorageProvider } from './types';
 
 const NETWORK_CODES = new Set([
@@ -54,7 +54,7 @@ export function toStorageError(provider: StorageProvider, op: string, key: strin
   const where = `${provider} storage ${op} "${key}"`;
   const name = (err as { name?: unknown })?.name;
   if (status === 404 && READ_OPS.has(op) && name !== 'NoSuchBucket') return new AppError('NOT_FOUND', `${where}: not found`, { cause: err });
-  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+  if (status !== undefined && status >= 400 && isRefusal(status)) {
     return new AppError('STORAGE_REJECTED', `${where} refused by the destination (HTTP ${status}): ${msg}`, { cause: err, details: { status } });
   }
   if (status !== undefined || isNetworkError(err)) {

@@ -1,8 +1,8 @@
 import { loadConfig } from '../../src/config';
-import { AppError, type ErrorCode } from '../../src/errors';
+import { AppError, isRefusal, type ErrorCode } from '../../src/errors';
 import type { RecordingResult } from '../../src/recordings/contract';
 import {
-  afterFailedAttempt, BACKOFF_JITTER, endedEarly, exhausted, exponentialBackoff, isRefusal, liveRecordingEnd, shouldRetry, stoppedBeforeStart,
+  afterFailedAttempt, BACKOFF_JITTER, endedEarly, exhausted, exponentialBackoff, liveRecordingEnd, shouldRetry, stoppedBeforeStart,
   workerLost, type RetryPolicy,
 } from '../../src/recordings/failure-policy';
 
