@@ -57,7 +57,7 @@ export class WebhookOutbox {
   }
 
   /**
-   * Deletes rows older than `before`, sent or not: retries give up within minutes, so an
+   * Deletes rows older than `before`, sent or not: retries give up within minutes (WEBHOOK_*), so an
    * old pending row is for a URL no longer configured or a deployment that was down for days.
    */
   async prune(before: Date): Promise<number> {
