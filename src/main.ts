@@ -6,6 +6,8 @@ import { makeToken, type ProcessKind } from './app';
 import { serveCommand } from './cli/serve';
 import { loadConfig } from './config';
 import { isAppError } from './errors';
+import { DEFAULT_RECORDING_OPTIONS, OPTION_LIMITS, OUTPUT_FORMATS } from './recordings/options';
+import { LAYOUT_NAMES } from '../recorder-page/src/layouts/names';
 
 function int(value: string): number {
   const n = Number(value);
@@ -32,11 +34,11 @@ export function buildProgram(): Command {
     .requiredOption('--room <name>', 'room to record')
     .requiredOption('--output <file>', 'output file (.mp4, .webm or .mkv)')
     .option('--duration <seconds>', 'stop after this many seconds', int)
-    .option('--width <px>', 'output width', int, 1280)
-    .option('--height <px>', 'output height', int, 720)
-    .option('--fps <n>', 'output frame rate', int, 30)
-    .addOption(new Option('--format <format>', 'output format (default: from --output)').choices(['mp4', 'webm', 'mkv']))
-    .addOption(new Option('--layout <layout>', 'layout').choices(['grid', 'speaker', 'single']).default('grid'))
+    .option('--width <px>', `output width, even, ${OPTION_LIMITS.minWidth} to ${OPTION_LIMITS.maxWidth}`, int, DEFAULT_RECORDING_OPTIONS.width)
+    .option('--height <px>', `output height, even, ${OPTION_LIMITS.minHeight} to ${OPTION_LIMITS.maxHeight}`, int, DEFAULT_RECORDING_OPTIONS.height)
+    .option('--fps <n>', `output frame rate: ${OPTION_LIMITS.fps.join(', ')}`, int, DEFAULT_RECORDING_OPTIONS.fps)
+    .addOption(new Option('--format <format>', 'output format (default: from --output)').choices(OUTPUT_FORMATS))
+    .addOption(new Option('--layout <layout>', 'layout').choices(LAYOUT_NAMES).default(DEFAULT_RECORDING_OPTIONS.layout))
     .option('--layout-url <url>', 'record this custom layout page (tab capture) instead of a built-in layout; it gets url, token, layout, width, height, fps and says START_RECORDING / END_RECORDING on its console')
     .action(async (opts) => {
       // flags and LIVEKIT_* are read by commander; everything else by the one config loader

@@ -1,4 +1,4 @@
-import { DEFAULT_LAYOUT_OPTIONS, LAYOUTS, type LayoutName, type Tile } from './layouts';
+import { DEFAULT_LAYOUT_OPTIONS, layoutFunction, type LayoutFn, type Tile } from './layouts';
 import { FrameClock } from './frame-clock';
 import { hasFrame, type ParticipantView } from './room';
 
@@ -6,7 +6,8 @@ export interface CompositorOptions {
   width: number;
   height: number;
   fps: number;
-  layout: LayoutName;
+  /** A built-in layout's name; the constructor throws for any other. */
+  layout: string;
   background: string;
 }
 
@@ -25,6 +26,7 @@ export class Compositor {
   readonly canvas: HTMLCanvasElement;
   readonly track: CanvasCaptureMediaStreamTrack;
   private readonly ctx: CanvasRenderingContext2D;
+  private readonly layout: LayoutFn;
   private tiles: Tile[] = [];
   private framesDrawn = 0;
   private frameTimes: number[] = [];
@@ -37,6 +39,7 @@ export class Compositor {
     private readonly participants: () => ParticipantView[],
     private readonly onTiles: (tiles: Tile[]) => void,
   ) {
+    this.layout = layoutFunction(opts.layout);
     this.canvas = document.createElement('canvas');
     this.canvas.width = opts.width;
     this.canvas.height = opts.height;
@@ -53,8 +56,7 @@ export class Compositor {
   /** Called whenever participants or their tracks change. */
   relayout(): void {
     const people = this.participants();
-    const layout = LAYOUTS[this.opts.layout] ?? LAYOUTS.grid;
-    this.tiles = layout(
+    this.tiles = this.layout(
       people.map((p) => ({ identity: p.identity, screenShare: Boolean(p.screen), speaking: p.speaking })),
       this.opts.width,
       this.opts.height,

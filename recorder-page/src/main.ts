@@ -1,7 +1,7 @@
 import { RoomEvent } from 'livekit-client';
 import type { Capture } from './capture';
 import { Compositor } from './compositor';
-import type { LayoutName } from './layouts';
+import { DEFAULT_LAYOUT } from './layouts';
 import { Mixer } from './mixer';
 import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
 import { expectedAtJoin, waitForPresence } from './presence';
@@ -38,7 +38,7 @@ async function start(query: string): Promise<void> {
     },
   });
   compositor = new Compositor(
-    { width, height, fps, layout: (q.get('layout') ?? 'grid') as LayoutName, background: q.get('background') ?? '#101318' },
+    { width, height, fps, layout: q.get('layout') ?? DEFAULT_LAYOUT, background: q.get('background') ?? '#101318' },
     () => tracker.ordered(),
     (tiles) => tiles.forEach((t) => tracker.setTileSize(t.identity, t.kind, t.w, t.h)),
   );

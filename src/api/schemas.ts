@@ -1,10 +1,10 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { LAYOUTS } from '../recordings/contract';
-import { OPTION_LIMITS, RECORDING_FORMATS, RESOLUTION_PRESETS } from '../recordings/options';
+import { OPTION_LIMITS, recordingOptionsSchema, startOptionsSchema } from '../recordings/options';
 import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
 import { qualityReportSchema } from '../recordings/quality';
+import { thumbnailSchema } from '../recordings/stored-data';
 
 extendZodWithOpenApi(z);
 
@@ -25,25 +25,15 @@ export const CreateCallBody = z
 
 export const AddParticipantsBody = z.strictObject({ userIds: z.array(UserId).min(1).max(500) }).openapi('AddParticipantsBody');
 
-export const StartRecordingBody = z
-  .strictObject({
-    layout: z.enum(LAYOUTS).optional(),
-    format: z
-      .enum(RECORDING_FORMATS)
-      .optional()
-      .openapi({ description: 'Output file format (default mp4); m4a and ogg are audio-only (the picture is dropped in post-processing)' }),
-    resolution: z.enum(Object.keys(RESOLUTION_PRESETS) as [keyof typeof RESOLUTION_PRESETS]).optional(),
-    width: z.number().int().min(OPTION_LIMITS.minWidth).max(OPTION_LIMITS.maxWidth).optional(),
-    height: z.number().int().min(OPTION_LIMITS.minHeight).max(OPTION_LIMITS.maxHeight).optional(),
-    fps: z.number().int().optional().openapi({ enum: [...OPTION_LIMITS.fps] }),
-    videoBitrate: z.number().int().min(OPTION_LIMITS.minVideoBitrate).max(OPTION_LIMITS.maxVideoBitrate).optional(),
-    audioBitrate: z.number().int().min(OPTION_LIMITS.minAudioBitrate).max(OPTION_LIMITS.maxAudioBitrate).optional(),
-    maxDurationSeconds: z.number().int().min(1).optional(),
-    customLayoutUrl: z
-      .string()
-      .max(2000)
-      .optional()
-      .openapi({ description: 'A custom layout page (an origin the operator allowed in RECORDER_CUSTOM_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout' }),
+/** The domain's start options (recordings/options.ts: the one schema, with its limits), described for OpenAPI. */
+const start = startOptionsSchema.shape;
+export const StartRecordingBody = startOptionsSchema
+  .extend({
+    format: start.format.meta({ description: 'Output file format (default mp4); m4a and ogg are audio-only (the picture is dropped in post-processing)' }),
+    fps: start.fps.meta({ type: 'integer', enum: [...OPTION_LIMITS.fps] }),
+    customLayoutUrl: start.customLayoutUrl.meta({
+      description: 'A custom layout page (an origin the operator allowed in RECORDER_CUSTOM_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout',
+    }),
   })
   .openapi('StartRecordingBody');
 
@@ -76,14 +66,6 @@ export const CallViewSchema = z
   })
   .openapi('VideoCall');
 
-const Thumbnail = z.object({
-  key: z.string(),
-  url: z.string().optional(),
-  atMs: z.number(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  kind: z.enum(['thumbnail', 'poster']).optional(),
-});
 
 export const DownloadUrlSchema = z
   .object({
@@ -98,7 +80,7 @@ export const RecordingViewSchema = z
     callId: z.string(),
     status: Status,
     format: z.string(),
-    options: z.record(z.string(), z.unknown()),
+    options: recordingOptionsSchema,
     requestedBy: z.string(),
     startedAt: z.string(),
     recordingAt: z.string().nullable(),
@@ -114,7 +96,7 @@ export const RecordingViewSchema = z
     fileSize: z.number().nullable(),
     storageKey: z.string().nullable().openapi({ description: "The video's key in the configured storage" }),
     url: z.string().nullable().openapi({ description: 'A signed URL of the video, made afresh for each read (valid RECORDING_SIGNED_URL_SECONDS)' }),
-    thumbnails: z.array(Thumbnail),
+    thumbnails: z.array(thumbnailSchema),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
     quality: qualityReportSchema.nullable().openapi({
@@ -292,8 +274,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   registry.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics' } } });
 
   const generator = new OpenApiGeneratorV31(registry.definitions);
-  return generator.generateDocument({
-    openapi: '3.1.0',
-    info: { title: 'LiveKit recorder', version: '0.1.0', description: 'Records LiveKit calls the way viewers saw them.' },
-  }) as unknown as Record<string, unknown>;
+  return {
+    ...generator.generateDocument({
+      openapi: '3.1.0',
+      info: { title: 'LiveKit recorder', version: '0.1.0', description: 'Records LiveKit calls the way viewers saw them.' },
+    }),
+  };
 }

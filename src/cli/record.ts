@@ -6,8 +6,11 @@ import { checkLivekit, type LivekitCredentials } from '../livekit/tokens';
 import type { Logger } from '../recorder/logger';
 import { describeProbe, probe } from '../recorder/probe';
 import { Recorder } from '../recorder/recorder';
-import { LAYOUTS, OUTPUT_FORMATS, type LayoutName, type LiveRecording, type OutputFormat, type RecordingResult } from '../recordings/contract';
+import type { LiveRecording, RecordingResult } from '../recordings/contract';
 import { checkIdentifier } from '../recordings/identifiers';
+import {
+  DEFAULT_RECORDING_OPTIONS, OUTPUT_FORMATS, parseStartOptions, recordingOptionsSchema, resolveRecordingOptions, type OutputFormat, type ResolvedOptions, type StartOptions,
+} from '../recordings/options';
 import { progressPrinter } from './progress';
 
 export interface RecordCommandOptions {
@@ -23,21 +26,24 @@ export interface RecordCommandOptions {
 }
 
 export function parseFormat(format: string | undefined, output: string): OutputFormat {
-  const chosen = (format ?? path.extname(output).slice(1).toLowerCase()) || 'mp4';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(chosen)) {
-    throw new AppError('UNSUPPORTED_OPTION', `output format "${chosen}" is not supported: use ${OUTPUT_FORMATS.join(', ')}`);
-  }
-  return chosen as OutputFormat;
+  const chosen = (format ?? path.extname(output).slice(1).toLowerCase()) || DEFAULT_RECORDING_OPTIONS.format;
+  const parsed = recordingOptionsSchema.shape.format.safeParse(chosen);
+  if (!parsed.success) throw new AppError('UNSUPPORTED_OPTION', `output format "${chosen}" is not supported: use ${OUTPUT_FORMATS.join(', ')}`);
+  return parsed.data;
 }
 
-function checkOptions(o: RecordCommandOptions): void {
-  const bad = (msg: string) => new AppError('VALIDATION_ERROR', msg);
-  if (!Number.isInteger(o.width) || o.width < 16 || o.width > 3840 || o.width % 2) throw bad('--width must be an even integer from 16 to 3840');
-  if (!Number.isInteger(o.height) || o.height < 16 || o.height > 2160 || o.height % 2) throw bad('--height must be an even integer from 16 to 2160');
-  if (!Number.isFinite(o.fps) || o.fps < 1 || o.fps > 60) throw bad('--fps must be from 1 to 60');
-  if (o.duration !== undefined && (!Number.isFinite(o.duration) || o.duration <= 0)) throw bad('--duration must be a positive number of seconds');
-  if (!(LAYOUTS as readonly string[]).includes(o.layout)) throw bad(`--layout must be one of ${LAYOUTS.join(', ')}`);
-  if (o.layoutUrl !== undefined && !/^https?:\/\/[^/]/.test(o.layoutUrl)) throw bad('--layout-url must be an http(s) URL');
+/** The flag of each start option, for messages. */
+const FLAGS: Partial<Record<keyof StartOptions, string>> = { maxDurationSeconds: '--duration', customLayoutUrl: '--layout-url' };
+const flag = (field: keyof StartOptions) => FLAGS[field] ?? `--${field}`;
+
+/** The flags as a start request, under the same rules as the API's (recordings/options.ts). */
+export function resolveFlags(o: RecordCommandOptions, format: OutputFormat, maxDurationSeconds: number): ResolvedOptions {
+  const input = parseStartOptions(
+    { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout, maxDurationSeconds: o.duration, customLayoutUrl: o.layoutUrl },
+    flag,
+  );
+  // the operator's own command: any layout page it names is allowed
+  return resolveRecordingOptions(input, { maxDurationSeconds, layoutOrigins: 'any', name: flag });
 }
 
 /**
@@ -45,8 +51,8 @@ function checkOptions(o: RecordCommandOptions): void {
  * progress, then prints where the file is and what ffprobe says of it.
  */
 export async function recordCommand(config: Config, livekit: LivekitCredentials, o: RecordCommandOptions, log: Logger): Promise<RecordingResult> {
-  checkOptions(o);
   const format = parseFormat(o.format, o.output);
+  const { options } = resolveFlags(o, format, config.recordings.maxDurationSeconds);
   // cheap checks first: a bad room or key should not wait for a browser launch
   checkIdentifier('roomName', o.room, '--room');
   await checkLivekit(livekit);
@@ -72,7 +78,8 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
       id: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${crypto.randomBytes(3).toString('hex')}`,
       roomName: o.room,
       outputPath: path.resolve(o.output),
-      options: { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout as LayoutName, ...(o.layoutUrl ? { customLayoutUrl: o.layoutUrl } : {}) },
+      options,
+      // without --duration it records until Ctrl-C
       maxDurationSeconds: o.duration,
     });
     if (interrupted) void live.stop();

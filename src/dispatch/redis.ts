@@ -1,10 +1,16 @@
 import Redis from 'ioredis';
 import { AppError } from '../errors';
-import type { RecordingEndReason } from '../recordings/contract';
+import { z } from 'zod';
+import { RECORDING_END_REASONS, type RecordingEndReason } from '../recordings/contract';
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
+import { parseRecordingJob } from '../recordings/stored-data';
 import type { RecordingRunner } from '../recordings/runner';
 import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
+
+/** What goes over the control channel: a stop for whichever worker owns the recording. */
+const controlMessage = z.object({ type: z.literal('stop'), id: z.string(), reason: z.enum(RECORDING_END_REASONS) });
+type ControlMessage = z.infer<typeof controlMessage>;
 
 /**
  * Dispatch across processes through Redis.
@@ -107,8 +113,8 @@ export class RedisDispatcher implements DispatchPort {
     await this.sub.subscribe(this.k('control'));
     this.sub.on('message', (_channel: string, message: string) => {
       try {
-        const msg = JSON.parse(message) as { type: string; id: string; reason: RecordingEndReason };
-        if (msg.type === 'stop' && this.opts.runner?.has(msg.id)) void this.opts.runner.stop(msg.id, msg.reason);
+        const msg = controlMessage.parse(JSON.parse(message));
+        if (this.opts.runner?.has(msg.id)) void this.opts.runner.stop(msg.id, msg.reason);
       } catch (err) {
         this.opts.onError?.(err);
       }
@@ -174,7 +180,7 @@ export class RedisDispatcher implements DispatchPort {
 
   async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
     if (this.opts.runner?.has(recordingId)) await this.opts.runner.stop(recordingId, reason);
-    else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'stop', id: recordingId, reason }));
+    else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'stop', id: recordingId, reason } satisfies ControlMessage));
   }
 
   async ownerLeaseMs(recordingId: string): Promise<number> {
@@ -200,7 +206,14 @@ export class RedisDispatcher implements DispatchPort {
           payload = await this.redis.rpop(this.k('jobs'));
         }
         if (!payload) break;
-        const job = JSON.parse(payload) as RecordingJob;
+        let job: RecordingJob;
+        try {
+          job = parseRecordingJob(payload);
+        } catch (err) {
+          // not a job this version can run: dropped (recovery fails its recording), the queue goes on
+          this.opts.onError?.(err);
+          continue;
+        }
         if (!runner.admits(job).ok) {
           // first in line for a worker with room (or for later)
           await this.redis.rpush(this.k('jobs'), payload);

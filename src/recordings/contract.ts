@@ -1,35 +1,12 @@
 /** The contract of one live recording: what the domain asks of a recorder (options, request) and gets back (start, progress, result). The recorder implements it; the domain owns it. */
 import type { VideoInput } from '../../recorder-page/src/protocol';
+import type { RecordingOptions, OutputFormat } from './options';
 
 export type { VideoInput };
 
-export const OUTPUT_FORMATS = ['mp4', 'webm', 'mkv'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-export const LAYOUTS = ['grid', 'speaker', 'single'] as const;
-export type LayoutName = (typeof LAYOUTS)[number];
-
-export interface RecordingOptions {
-  width: number;
-  height: number;
-  fps: number;
-  format: OutputFormat;
-  layout: LayoutName;
-  /** bits per second; undefined lets the browser choose */
-  videoBitrate?: number;
-  audioBitrate?: number;
-  /** An operator-allowed custom layout page, recorded by tab capture. */
-  customLayoutUrl?: string;
-  background?: string;
-}
-
-export const DEFAULT_RECORDING_OPTIONS: RecordingOptions = {
-  width: 1280,
-  height: 720,
-  fps: 30,
-  format: 'mp4',
-  layout: 'grid',
-};
+// The options' rules (limits, defaults, schema) are in options.ts; the layout names in the page's layouts/names.ts.
+export type { OutputFormat, RecordingOptions } from './options';
+export type { LayoutName } from '../../recorder-page/src/layouts/names';
 
 export interface RecordingRequest {
   /** Unique id, used in file names and the ingest URL. */
@@ -92,7 +69,8 @@ export interface RecordingResult {
   quality?: RecordingQuality;
 }
 
-export type RecordingEndReason = 'stopped' | 'max_duration' | 'room_ended' | 'failed' | 'shutdown';
+export const RECORDING_END_REASONS = ['stopped', 'max_duration', 'room_ended', 'failed', 'shutdown'] as const;
+export type RecordingEndReason = (typeof RECORDING_END_REASONS)[number];
 
 export interface LiveRecording {
   readonly id: string;

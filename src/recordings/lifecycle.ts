@@ -69,7 +69,7 @@ export class RecordingLifecycle {
     if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) {
       throw new AppError('INVALID_TRANSITION', 'thumbnails only while post-processing');
     }
-    await this.repo.updateIf(id, { status: { in: ['PROCESSING', 'UPLOADING'] } }, { thumbnails: thumbnails as unknown as object });
+    await this.repo.updateIf(id, { status: { in: ['PROCESSING', 'UPLOADING'] } }, { thumbnails });
     this.bus.emit('thumbnailsGenerated', { ...this.base(rec), thumbnails });
   }
 
@@ -83,7 +83,7 @@ export class RecordingLifecycle {
     };
     if (result.fileSize !== undefined) data.fileSize = BigInt(result.fileSize);
     if (result.durationMs !== undefined) data.durationMs = Math.round(result.durationMs);
-    if (result.thumbnails) data.thumbnails = result.thumbnails as unknown as object;
+    if (result.thumbnails) data.thumbnails = result.thumbnails;
     const rec = await this.repo.transition(id, ['PROCESSING', 'UPLOADING'], 'COMPLETED', data);
     const base = this.base(rec);
     if (result.thumbnails?.length) this.bus.emit('thumbnailsGenerated', { ...base, thumbnails: result.thumbnails });

@@ -1,7 +1,23 @@
+import { z } from 'zod';
 import { AppError } from '../errors';
-import { DEFAULT_RECORDING_OPTIONS, LAYOUTS, OUTPUT_FORMATS, type LayoutName, type OutputFormat, type RecordingOptions } from './contract';
+import { DEFAULT_LAYOUT, LAYOUT_NAMES } from '../../recorder-page/src/layouts/names';
 
-/** What a caller may ask for when starting a recording (already shape-checked by the API). */
+/**
+ * Every rule of a recording's options, once: the limits, the defaults, and two schemas.
+ * - startOptionsSchema: what a caller may ask for (the API's start body, the CLI's flags).
+ * - recordingOptionsSchema: what the recorder is asked for, resolved from a start request;
+ *   the same object is stored with the recording, sent in the dispatch job and turned into
+ *   the page's launch query, and it is parsed with this schema wherever it is read back.
+ *
+ * The limits are the API's: 160x120 to 1920x1080 at 15, 24, 25 or 30 fps. Compositing and
+ * encoding 4K or 60 fps in Chromium does not hold its frame rate on the 2-core machines a
+ * worker is sized for, and a recording that drops frames is not recorded right.
+ */
+
+/** What the live recorder writes. */
+export const OUTPUT_FORMATS = ['mp4', 'webm', 'mkv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 /**
  * What a recording is delivered as: a format the live recorder writes, or an audio-only one
  * (m4a, ogg) that post-processing makes from the recorder's mkv (the picture is dropped).
@@ -9,25 +25,6 @@ import { DEFAULT_RECORDING_OPTIONS, LAYOUTS, OUTPUT_FORMATS, type LayoutName, ty
 export const RECORDING_FORMATS = [...OUTPUT_FORMATS, 'm4a', 'ogg'] as const;
 export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
 export const AUDIO_ONLY_FORMATS: readonly RecordingFormat[] = ['m4a', 'ogg'];
-
-/** The format the live recorder is asked for when delivering `format`. */
-export function recorderFormatFor(format: RecordingFormat): OutputFormat {
-  return (OUTPUT_FORMATS as readonly string[]).includes(format) ? (format as OutputFormat) : 'mkv';
-}
-
-export interface RecordingOptionsInput {
-  layout?: LayoutName;
-  format?: RecordingFormat;
-  resolution?: ResolutionPreset;
-  width?: number;
-  height?: number;
-  fps?: number;
-  videoBitrate?: number;
-  audioBitrate?: number;
-  maxDurationSeconds?: number;
-  /** A custom layout page, recorded by tab capture; its origin must be allowed by the operator. */
-  customLayoutUrl?: string;
-}
 
 export const RESOLUTION_PRESETS = { '720p': { width: 1280, height: 720 }, '1080p': { width: 1920, height: 1080 } } as const;
 export type ResolutionPreset = keyof typeof RESOLUTION_PRESETS;
@@ -37,12 +34,69 @@ export const OPTION_LIMITS = {
   maxWidth: 1920,
   minHeight: 120,
   maxHeight: 1080,
-  fps: [15, 24, 25, 30] as const,
+  fps: [15, 24, 25, 30] as readonly number[],
   minVideoBitrate: 100_000,
   maxVideoBitrate: 20_000_000,
   minAudioBitrate: 32_000,
   maxAudioBitrate: 320_000,
 };
+const L = OPTION_LIMITS;
+
+const integer = (min: number, max: number, unit = '') => {
+  const message = `must be an integer from ${min} to ${max}${unit}`;
+  return z.number().int({ error: message }).min(min, { error: message }).max(max, { error: message });
+};
+const even = (s: z.ZodNumber) => s.multipleOf(2, { error: 'must be even (H.264 needs it)' });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
+
+/** The options of a live recording: what the recorder is asked for. */
+export const recordingOptionsSchema = z.object({
+  width: even(integer(L.minWidth, L.maxWidth)),
+  height: even(integer(L.minHeight, L.maxHeight)),
+  fps: z.literal(L.fps, { error: `must be one of ${L.fps.join(', ')}` }),
+  format: oneOf(OUTPUT_FORMATS),
+  layout: oneOf(LAYOUT_NAMES),
+  /** bits per second; undefined lets the browser choose */
+  videoBitrate: integer(L.minVideoBitrate, L.maxVideoBitrate, ' bits per second').optional(),
+  audioBitrate: integer(L.minAudioBitrate, L.maxAudioBitrate, ' bits per second').optional(),
+  /** An operator-allowed custom layout page, recorded by tab capture. */
+  customLayoutUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The canvas colour behind the tiles. */
+  background: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/)
+    .optional(),
+});
+export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
+
+export const DEFAULT_RECORDING_OPTIONS = { width: 1280, height: 720, fps: 30, format: 'mp4', layout: DEFAULT_LAYOUT } as const satisfies RecordingOptions;
+
+/** What a caller may ask for when starting a recording; every field is optional. */
+export const startOptionsSchema = z.strictObject({
+  layout: oneOf(LAYOUT_NAMES).optional(),
+  format: oneOf(RECORDING_FORMATS).optional(),
+  resolution: oneOf(Object.keys(RESOLUTION_PRESETS) as [ResolutionPreset, ...ResolutionPreset[]]).optional(),
+  width: integer(L.minWidth, L.maxWidth).optional(),
+  height: integer(L.minHeight, L.maxHeight).optional(),
+  // which rates: resolveRecordingOptions, after the caller's permission was checked
+  fps: z.number().int().optional(),
+  videoBitrate: integer(L.minVideoBitrate, L.maxVideoBitrate, ' bits per second').optional(),
+  audioBitrate: integer(L.minAudioBitrate, L.maxAudioBitrate, ' bits per second').optional(),
+  maxDurationSeconds: z
+    .number()
+    .int({ error: 'must be a whole number of seconds' })
+    .min(1, { error: 'must be a whole number of seconds' })
+    .optional(),
+  /** A custom layout page, recorded by tab capture; its origin must be allowed by the operator. */
+  customLayoutUrl: z.string().max(2000).optional(),
+});
+export type StartOptions = z.infer<typeof startOptionsSchema>;
+type StartField = keyof StartOptions;
+
+/** The format the live recorder is asked for when delivering `format`. */
+export function recorderFormatFor(format: RecordingFormat): OutputFormat {
+  return format === 'm4a' || format === 'ogg' ? 'mkv' : format;
+}
 
 export interface ResolvedOptions {
   /** What the recorder is asked for (`format`: what it writes, mkv for an audio-only delivery). */
@@ -52,57 +106,61 @@ export interface ResolvedOptions {
   maxDurationSeconds: number;
 }
 
+export interface ResolveLimits {
+  /** The operator's cap on a recording's length, and the default when none is asked for. */
+  maxDurationSeconds: number;
+  /** Origins a custom layout page may come from; 'any' for the operator's own CLI. */
+  layoutOrigins?: string[] | 'any';
+  /** How a field is named in messages (the CLI names its flags). */
+  name?: (field: StartField) => string;
+}
+
 /**
- * Turns a start request into recorder options, refusing what the recorder cannot do with
- * UNSUPPORTED_OPTION. `maxDurationSeconds` is capped by the operator's limit.
+ * Parses a start request that did not come through the API's schema (the CLI's flags):
+ * UNSUPPORTED_OPTION naming the field and the rule.
  */
-export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { maxDurationSeconds: number; layoutOrigins?: string[] }): ResolvedOptions {
+export function parseStartOptions(input: unknown, name: (field: StartField) => string = (f) => f): StartOptions {
+  const parsed = startOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => (i.path.length ? `${name(i.path[0] as StartField)} ${i.message}` : i.message));
+  throw new AppError('UNSUPPORTED_OPTION', issues.join('; '), { details: parsed.error.issues });
+}
+
+/**
+ * Turns a start request (already parsed with startOptionsSchema) into recorder options, with
+ * the rules between fields and the operator's: UNSUPPORTED_OPTION for what cannot be done.
+ */
+export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimits): ResolvedOptions {
+  const name = limits.name ?? ((f: StartField) => f);
   const bad = (message: string): never => {
     throw new AppError('UNSUPPORTED_OPTION', message);
   };
-  if (input.layout !== undefined && !LAYOUTS.includes(input.layout)) bad(`layout must be one of ${LAYOUTS.join(', ')}`);
-  if (input.format !== undefined && !RECORDING_FORMATS.includes(input.format)) bad(`format must be one of ${RECORDING_FORMATS.join(', ')}`);
   if (input.resolution !== undefined && (input.width !== undefined || input.height !== undefined)) {
-    bad('give either resolution or width and height, not both');
+    bad(`give either ${name('resolution')} or ${name('width')} and ${name('height')}, not both`);
   }
-  if ((input.width === undefined) !== (input.height === undefined)) bad('width and height go together');
+  if ((input.width === undefined) !== (input.height === undefined)) bad(`${name('width')} and ${name('height')} go together`);
 
-  let { width, height } = DEFAULT_RECORDING_OPTIONS;
-  if (input.resolution !== undefined) {
-    const preset = RESOLUTION_PRESETS[input.resolution];
-    if (!preset) bad(`resolution must be one of ${Object.keys(RESOLUTION_PRESETS).join(', ')}`);
-    ({ width, height } = preset);
-  } else if (input.width !== undefined && input.height !== undefined) {
-    width = input.width;
-    height = input.height;
-    const L = OPTION_LIMITS;
-    if (!Number.isInteger(width) || width < L.minWidth || width > L.maxWidth) bad(`width must be an integer from ${L.minWidth} to ${L.maxWidth}`);
-    if (!Number.isInteger(height) || height < L.minHeight || height > L.maxHeight) bad(`height must be an integer from ${L.minHeight} to ${L.maxHeight}`);
-    if (width % 2 !== 0 || height % 2 !== 0) bad('width and height must be even (H.264 needs it)');
-  }
-  const fps = input.fps ?? DEFAULT_RECORDING_OPTIONS.fps;
-  if (!(OPTION_LIMITS.fps as readonly number[]).includes(fps)) bad(`fps must be one of ${OPTION_LIMITS.fps.join(', ')}`);
-  const inRange = (v: number | undefined, min: number, max: number, name: string) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) bad(`${name} must be an integer from ${min} to ${max} bits per second`);
-  };
-  inRange(input.videoBitrate, OPTION_LIMITS.minVideoBitrate, OPTION_LIMITS.maxVideoBitrate, 'videoBitrate');
-  inRange(input.audioBitrate, OPTION_LIMITS.minAudioBitrate, OPTION_LIMITS.maxAudioBitrate, 'audioBitrate');
+  let { width, height }: { width: number; height: number } = DEFAULT_RECORDING_OPTIONS;
+  if (input.resolution !== undefined) ({ width, height } = RESOLUTION_PRESETS[input.resolution]);
+  else if (input.width !== undefined && input.height !== undefined) ({ width, height } = input);
+  if (width % 2 !== 0 || height % 2 !== 0) bad(`${name('width')} and ${name('height')} must be even (H.264 needs it)`);
+
+  const rate = input.fps ?? DEFAULT_RECORDING_OPTIONS.fps;
+  if (!L.fps.includes(rate)) bad(`${name('fps')} must be one of ${L.fps.join(', ')}`);
   const maxDurationSeconds = input.maxDurationSeconds ?? limits.maxDurationSeconds;
-  if (!Number.isInteger(maxDurationSeconds) || maxDurationSeconds < 1 || maxDurationSeconds > limits.maxDurationSeconds) {
-    bad(`maxDurationSeconds must be an integer from 1 to ${limits.maxDurationSeconds}`);
-  }
+  if (maxDurationSeconds > limits.maxDurationSeconds) bad(`${name('maxDurationSeconds')} must be an integer from 1 to ${limits.maxDurationSeconds}`);
 
   const outputFormat: RecordingFormat = input.format ?? DEFAULT_RECORDING_OPTIONS.format;
   const options: RecordingOptions = {
     width,
     height,
-    fps,
+    fps: rate,
     format: recorderFormatFor(outputFormat),
     layout: input.layout ?? DEFAULT_RECORDING_OPTIONS.layout,
   };
   if (input.videoBitrate !== undefined) options.videoBitrate = input.videoBitrate;
   if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;
-  if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? []);
+  if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? [], name('customLayoutUrl'));
   return { options, outputFormat, maxDurationSeconds };
 }
 
@@ -110,16 +168,16 @@ export function resolveRecordingOptions(input: RecordingOptionsInput, limits: { 
  * A custom layout page runs with the recorder's room token: only pages the operator allowed
  * (RECORDER_CUSTOM_LAYOUT_ORIGINS) may be one.
  */
-export function allowedLayoutUrl(raw: string, allowedOrigins: string[]): string {
+export function allowedLayoutUrl(raw: string, allowedOrigins: string[] | 'any', what = 'customLayoutUrl'): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must be an absolute http(s) URL');
+    throw new AppError('UNSUPPORTED_OPTION', `${what} must be an absolute http(s) URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must be an absolute http(s) URL');
-  if (url.username || url.password) throw new AppError('UNSUPPORTED_OPTION', 'customLayoutUrl must not carry credentials');
-  if (!allowedOrigins.includes(url.origin)) {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('UNSUPPORTED_OPTION', `${what} must be an absolute http(s) URL`);
+  if (url.username || url.password) throw new AppError('UNSUPPORTED_OPTION', `${what} must not carry credentials`);
+  if (allowedOrigins !== 'any' && !allowedOrigins.includes(url.origin)) {
     throw new AppError('LAYOUT_URL_NOT_ALLOWED', `custom layouts from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_CUSTOM_LAYOUT_ORIGINS)`);
   }
   return url.toString();

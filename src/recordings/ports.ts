@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RecordingFormat } from './options';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
+import type { RecordingThumbnail } from './stored-data';
 
 /**
  * What the recordings domain needs from the outside, as interfaces it owns. The real
@@ -45,17 +46,8 @@ export interface PostprocessJob {
   attempt: number;
 }
 
-export interface RecordingThumbnail {
-  /** Storage key (or local path) of the image. */
-  key: string;
-  url?: string;
-  /** Position in the recording. */
-  atMs: number;
-  width?: number;
-  height?: number;
-  /** 'poster': the cover image; absent or 'thumbnail': one of the timeline thumbnails. */
-  kind?: 'thumbnail' | 'poster';
-}
+// its schema: stored-data.ts (the thumbnails are stored as JSON and parsed back)
+export type { RecordingThumbnail };
 
 export interface PostprocessResult {
   storage: { provider: string; key: string; url?: string };

@@ -1,7 +1,5 @@
 import { toAppError } from '../errors';
-import type { RecordingOptions } from './contract';
 import { afterFailedAttempt, exhausted, type RetryPolicy } from './failure-policy';
-import type { RecordingFormat } from './options';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessJob, PostprocessPort, PostprocessResult, PostprocessSink, RecordingThumbnail } from './ports';
 import type { RecordingWithRoom } from './repository';
@@ -73,9 +71,9 @@ export class PostprocessQueue implements PostprocessSink {
       callId: rec.callId,
       roomName: rec.call.roomName,
       filePath: rec.filePath ?? '',
-      format: rec.outputFormat as RecordingFormat,
+      format: rec.outputFormat,
       fileSize: rec.fileSize === null ? 0 : Number(rec.fileSize),
-      options: rec.options as unknown as RecordingOptions,
+      options: rec.options,
       attempt: rec.attempts,
     };
     if (rec.durationMs !== null) job.durationMs = rec.durationMs;

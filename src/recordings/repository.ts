@@ -1,6 +1,9 @@
 import { AppError } from '../errors';
 import { Prisma, type CallRecording, type PrismaClient, type VideoCall } from '../db/prisma';
+import type { RecordingFormat, RecordingOptions } from './options';
+import { parseQuality, type QualityReport } from './quality';
 import { ACTIVE_STATUSES, assertTransition, STATUS_TIMESTAMP, type RecordingStatus } from './status';
+import { storedFormat, storedOptions, storedThumbnails, type RecordingThumbnail } from './stored-data';
 
 /**
  * All database access of the recordings domain. Status changes go through transition(),
@@ -13,15 +16,31 @@ import { ACTIVE_STATUSES, assertTransition, STATUS_TIMESTAMP, type RecordingStat
 export type CallWithParticipants = VideoCall & { participants: { userId: string }[] };
 type Tx = Prisma.TransactionClient;
 export type RecordingUpdate = Prisma.CallRecordingUpdateManyMutationInput;
-export type RecordingWithRoom = CallRecording & { call: { roomName: string } };
+/** The columns of a recording with rules beyond their SQL type, parsed when a row is read (stored-data.ts, quality.ts). */
+type ParsedColumns = { options: RecordingOptions; outputFormat: RecordingFormat; thumbnails: RecordingThumbnail[]; quality: QualityReport | null };
+type Parsed<T extends CallRecording> = Omit<T, keyof ParsedColumns> & ParsedColumns;
+/** A recording as the domain reads it. */
+export type StoredRecording = Parsed<CallRecording>;
+export type RecordingWithRoom = StoredRecording & { call: { roomName: string } };
 const withRoom = { call: { select: { roomName: true } } } as const;
+
+function parsed<T extends CallRecording>(row: T): Parsed<T> {
+  return {
+    ...row,
+    options: storedOptions(row.options, row.id),
+    outputFormat: storedFormat(row.outputFormat, row.id),
+    thumbnails: storedThumbnails(row.thumbnails, row.id),
+    quality: parseQuality(row.quality),
+  };
+}
+const parsedOrNull = <T extends CallRecording>(row: T | null): Parsed<T> | null => (row ? parsed(row) : null);
 
 export interface NewRecording {
   id: string;
   callId: string;
   requestedBy: string;
-  options: Prisma.InputJsonValue;
-  outputFormat: string;
+  options: RecordingOptions;
+  outputFormat: RecordingFormat;
   maxDurationSeconds: number;
   filePath: string;
   idempotencyKey?: string;
@@ -90,7 +109,7 @@ export class RecordingRepository {
   // ---- recordings ---------------------------------------------------------------
 
   /** Inserts a STARTING recording. Throws RECORDING_ALREADY_ACTIVE or, for a reused key, returns null. */
-  async createRecording(data: NewRecording): Promise<CallRecording | null> {
+  async createRecording(data: NewRecording): Promise<StoredRecording | null> {
     try {
       const created = await this.prisma.$transaction(async (tx) => {
         // Serialize starts of one call; the second then meets the partial unique index at once.
@@ -100,7 +119,7 @@ export class RecordingRepository {
         return rec;
       });
       await this.changed({ callId: data.callId, recordingId: created.id });
-      return created;
+      return parsed(created);
     } catch (err) {
       if (isUniqueViolation(err)) {
         const target = uniqueTarget(err);
@@ -111,20 +130,21 @@ export class RecordingRepository {
     }
   }
 
-  getRecording(id: string): Promise<RecordingWithRoom | null> {
-    return this.prisma.callRecording.findUnique({ where: { id }, include: withRoom });
+  async getRecording(id: string): Promise<RecordingWithRoom | null> {
+    return parsedOrNull(await this.prisma.callRecording.findUnique({ where: { id }, include: withRoom }));
   }
 
-  findByIdempotencyKey(callId: string, idempotencyKey: string): Promise<CallRecording | null> {
-    return this.prisma.callRecording.findUnique({ where: { callId_idempotencyKey: { callId, idempotencyKey } } });
+  async findByIdempotencyKey(callId: string, idempotencyKey: string): Promise<StoredRecording | null> {
+    return parsedOrNull(await this.prisma.callRecording.findUnique({ where: { callId_idempotencyKey: { callId, idempotencyKey } } }));
   }
 
-  listRecordings(callId: string, opts: { limit: number; includeDeleted?: boolean }): Promise<CallRecording[]> {
-    return this.prisma.callRecording.findMany({
+  async listRecordings(callId: string, opts: { limit: number; includeDeleted?: boolean }): Promise<StoredRecording[]> {
+    const rows = await this.prisma.callRecording.findMany({
       where: { callId, ...(opts.includeDeleted ? {} : { status: { not: 'DELETED' } }) },
       orderBy: [{ startingAt: 'desc' }, { id: 'desc' }],
       take: opts.limit,
     });
+    return rows.map(parsed);
   }
 
   /** The call's last COMPLETED recording: the one its recordingUrl shows. */
@@ -132,36 +152,38 @@ export class RecordingRepository {
     return this.prisma.callRecording.findFirst({ where: { callId, status: 'COMPLETED' }, orderBy: LAST_COMPLETED_FIRST, select: { id: true, storageKey: true } });
   }
 
-  findActiveForCall(callId: string): Promise<CallRecording | null> {
-    return this.prisma.callRecording.findFirst({ where: { callId, status: { in: [...ACTIVE_STATUSES] } } });
+  async findActiveForCall(callId: string): Promise<StoredRecording | null> {
+    return parsedOrNull(await this.prisma.callRecording.findFirst({ where: { callId, status: { in: [...ACTIVE_STATUSES] } } }));
   }
 
-  findActiveForRoom(roomName: string): Promise<CallRecording[]> {
-    return this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, call: { roomName } } });
+  async findActiveForRoom(roomName: string): Promise<StoredRecording[]> {
+    return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, call: { roomName } } })).map(parsed);
   }
 
-  findAllActive(): Promise<RecordingWithRoom[]> {
-    return this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: withRoom });
+  async findAllActive(): Promise<RecordingWithRoom[]> {
+    return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: withRoom })).map(parsed);
   }
 
   /** Post-processing jobs whose lease has run out or whose retry time has come. */
-  findDuePostprocess(now: Date, limit: number): Promise<RecordingWithRoom[]> {
-    return this.prisma.callRecording.findMany({
+  async findDuePostprocess(now: Date, limit: number): Promise<RecordingWithRoom[]> {
+    const rows = await this.prisma.callRecording.findMany({
       where: { status: { in: ['PROCESSING', 'UPLOADING'] }, nextAttemptAt: { lte: now } },
       include: withRoom,
       orderBy: { nextAttemptAt: 'asc' },
       take: limit,
     });
+    return rows.map(parsed);
   }
 
   /** Finished recordings (COMPLETED or FAILED) that ended before `cutoff`, oldest first. */
-  findExpired(cutoff: Date, limit: number): Promise<RecordingWithRoom[]> {
-    return this.prisma.callRecording.findMany({
+  async findExpired(cutoff: Date, limit: number): Promise<RecordingWithRoom[]> {
+    const rows = await this.prisma.callRecording.findMany({
       where: { OR: [{ status: 'COMPLETED', completedAt: { lt: cutoff } }, { status: 'FAILED', failedAt: { lt: cutoff } }] },
       include: withRoom,
       orderBy: { startingAt: 'asc' },
       take: limit,
     });
+    return rows.map(parsed);
   }
 
   /** Ids of recordings whose local files are still in use (live or being post-processed). */
@@ -217,7 +239,7 @@ export class RecordingRepository {
       return rec;
     });
     await this.changed({ callId: rec.callId, recordingId: rec.id });
-    return rec;
+    return parsed(rec);
   }
 
   /** transition(), or null when the recording is no longer in a `from` status. */

@@ -3,18 +3,18 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../errors';
-import type { RecordingEndReason, RecordingOptions } from './contract';
+import type { RecordingEndReason } from './contract';
 import { checkIdentifier } from './identifiers';
 import { workerLost } from './failure-policy';
 import type { RecordingLifecycle } from './lifecycle';
-import { resolveRecordingOptions, sameResolvedOptions, type RecordingFormat, type RecordingOptionsInput, type ResolvedOptions } from './options';
+import { resolveRecordingOptions, sameResolvedOptions, type ResolvedOptions, type StartOptions } from './options';
 import { authorize, authorizeCreate, authorizeView, createConflict, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
 import type {
-  DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, RecordingThumbnail, SalvagedFile, StoredObjectReader, StoredRecordingRef, ViewCachePort,
+  DispatchPort, RecorderPort, RecordingJob, RecordingStoragePort, SalvagedFile, StoredObjectReader, StoredRecordingRef, ViewCachePort,
 } from './ports';
 import { viewKeys } from './ports';
-import type { CallWithParticipants, RecordingRepository, RecordingWithRoom } from './repository';
+import type { CallWithParticipants, RecordingRepository, RecordingWithRoom, StoredRecording } from './repository';
 import { withFreshCallUrl, withFreshUrls, type StoredCallView } from './signed-views';
 import { isActive } from './status';
 import { callView, recordingView, type CallView, type RecordingView } from './views';
@@ -137,7 +137,7 @@ export class RecordingsService {
 
   // ---- recordings ---------------------------------------------------------------------
 
-  async startRecording(actor: Actor, callId: string, input: RecordingOptionsInput, idempotencyKey?: string): Promise<StartResult> {
+  async startRecording(actor: Actor, callId: string, input: StartOptions, idempotencyKey?: string): Promise<StartResult> {
     if (idempotencyKey !== undefined) checkIdentifier('idempotencyKey', idempotencyKey, 'Idempotency-Key');
     const call = await this.load(actor, callId, 'control');
     const resolved = resolveRecordingOptions(input, { maxDurationSeconds: this.opts.maxDurationSeconds, layoutOrigins: this.opts.layoutOrigins ?? [] });
@@ -153,7 +153,7 @@ export class RecordingsService {
       id,
       callId: call.id,
       requestedBy: actor.userId!,
-      options: resolved.options as unknown as object,
+      options: resolved.options,
       outputFormat: resolved.outputFormat,
       maxDurationSeconds: resolved.maxDurationSeconds,
       filePath: outputPath,
@@ -182,10 +182,10 @@ export class RecordingsService {
     return { recording: recordingView(rec), replayed: false };
   }
 
-  private replay(earlier: Parameters<typeof recordingView>[0], resolved: ResolvedOptions): RecordingView {
+  private replay(earlier: StoredRecording, resolved: ResolvedOptions): RecordingView {
     const before: ResolvedOptions = {
-      options: earlier.options as unknown as RecordingOptions,
-      outputFormat: earlier.outputFormat as RecordingFormat,
+      options: earlier.options,
+      outputFormat: earlier.outputFormat,
       maxDurationSeconds: earlier.maxDurationSeconds ?? 0,
     };
     if (!sameResolvedOptions(before, resolved)) {
@@ -391,7 +391,7 @@ export class RecordingsService {
           id: rec.id,
           roomName: rec.call.roomName,
           outputPath,
-          options: rec.options as unknown as RecordingOptions,
+          options: rec.options,
           ...(rec.maxDurationSeconds ? { maxDurationSeconds: rec.maxDurationSeconds } : {}),
         });
       }
@@ -417,7 +417,7 @@ function storedRef(rec: RecordingWithRoom): StoredRecordingRef {
     provider: rec.storageProvider,
     key: rec.storageKey,
     filePath: rec.filePath,
-    thumbnails: (rec.thumbnails as unknown as RecordingThumbnail[] | null) ?? [],
+    thumbnails: rec.thumbnails,
   };
 }
 

@@ -1,7 +1,7 @@
-import type { CallRecording } from '../db/prisma';
-import type { RecordingThumbnail } from './ports';
-import { parseQuality, type QualityReport } from './quality';
-import type { CallWithParticipants } from './repository';
+import type { RecordingOptions } from './options';
+import type { QualityReport } from './quality';
+import type { CallWithParticipants, StoredRecording } from './repository';
+import type { RecordingThumbnail } from './stored-data';
 import type { RecordingStatus } from './status';
 
 /** What the API shows of calls and recordings (no file paths or job internals). */
@@ -22,7 +22,7 @@ export interface RecordingView {
   callId: string;
   status: RecordingStatus;
   format: string;
-  options: unknown;
+  options: RecordingOptions;
   requestedBy: string;
   startedAt: string;
   recordingAt: string | null;
@@ -64,7 +64,8 @@ export function callView(c: CallWithParticipants): CallView {
   };
 }
 
-export function recordingView(r: CallRecording): RecordingView {
+/** `r` was parsed when read (repository.ts), so its JSON columns are typed here. */
+export function recordingView(r: StoredRecording): RecordingView {
   return {
     id: r.id,
     callId: r.callId,
@@ -86,9 +87,9 @@ export function recordingView(r: CallRecording): RecordingView {
     fileSize: r.fileSize === null ? null : Number(r.fileSize),
     storageKey: r.status === 'DELETED' ? null : r.storageKey,
     url: r.status === 'DELETED' ? null : r.storageUrl,
-    thumbnails: r.status === 'DELETED' ? [] : ((r.thumbnails as unknown as RecordingThumbnail[] | null) ?? []),
+    thumbnails: r.status === 'DELETED' ? [] : r.thumbnails,
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
     endedEarly: r.errorCode !== null && r.failedAt === null,
-    quality: parseQuality(r.quality),
+    quality: r.quality,
   };
 }

@@ -89,7 +89,21 @@ describe('recorder record: bad input fails fast with a clear message', () => {
   it('refuses a --layout-url that is not an http(s) URL', async () => {
     const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', path.join(dir, 'x.mp4'), '--layout-url', 'file:///etc/passwd']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--layout-url must be an http(s) URL');
+    expect(r.stderr).toContain('--layout-url must be an absolute http(s) URL');
+  });
+
+  it('refuses what the API refuses: an unknown layout, a size or rate above the limits', async () => {
+    const base = ['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', path.join(dir, 'x.mp4')];
+    const layout = await runCli([...base, '--layout', 'mosaic']);
+    expect(layout.code).not.toBe(0);
+    expect(layout.stderr).toMatch(/'mosaic' is invalid.*grid, speaker, single/);
+    const size = await runCli([...base, '--width', '3840', '--height', '2160']);
+    expect(size.code).toBe(2);
+    expect(size.stderr).toContain('UNSUPPORTED_OPTION');
+    expect(size.stderr).toContain('--width must be an integer from 160 to 1920');
+    const fps = await runCli([...base, '--fps', '60']);
+    expect(fps.code).toBe(2);
+    expect(fps.stderr).toContain('--fps must be one of 15, 24, 25, 30');
   });
 });
 

@@ -436,6 +436,16 @@ describe('starting and stopping', () => {
     }
   }, 60000);
 
+  it('a layout name the page has no function for fails the start (PAGE_FAILED) instead of recording grid', async () => {
+    const options = { width: 1280, height: 720, fps: 30, format: 'mp4' as const, layout: 'mosaic' as never };
+    await expect(recorder.start({ id: `mosaic-${Date.now()}`, roomName: 'mosaic', outputPath: path.join(dir, 'mosaic.mp4'), options })).rejects.toMatchObject({
+      code: 'PAGE_FAILED',
+      message: expect.stringContaining('unknown layout "mosaic"'),
+    });
+    expect(fsSync.existsSync(path.join(dir, 'mosaic.mp4'))).toBe(false);
+    expect({ pages: await recorder.pool.openPages(), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ pages: 0, sockets: 0, active: 0 });
+  }, 60000);
+
   it('a recording that ended lets go of the browser (no listener of it stays on the browser)', () => {
     // every recording of this file has ended by now, failed starts included
     expect(recorder.pool.recordingListeners()).toBe(0);

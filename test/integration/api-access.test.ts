@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createService, type Service } from '../../src/app/service';
+import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, JWT_SECRET, listen, SERVICE_KEY, signJwt, testConfig, userToken, waitFor } from './recordings-harness';
 
@@ -46,7 +47,7 @@ describe('API access and validation', () => {
     expect(created.status).toBe(201);
     completedId = randomUUID();
     await svc.db.prisma.callRecording.create({
-      data: { id: completedId, callId: 'm-call', requestedBy: 'host-1', status: 'COMPLETED', options: {}, outputFormat: 'mp4', completedAt: new Date() },
+      data: { id: completedId, callId: 'm-call', requestedBy: 'host-1', status: 'COMPLETED', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4', completedAt: new Date() },
     });
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createService, type Service } from '../../src/app/service';
+import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import { AppError } from '../../src/errors';
 import type { RecordingEventName } from '../../src/recordings/events';
 import type { Actor } from '../../src/recordings/permissions';
@@ -84,7 +85,7 @@ describe('recordings lifecycle', () => {
     const { svc } = await make({ presence: false });
     const callId = await newCall(svc);
     const id = randomUUID();
-    await svc.db.prisma.callRecording.create({ data: { id, callId, requestedBy: 'host-1', status: 'COMPLETED', options: {}, outputFormat: 'mp4' } });
+    await svc.db.prisma.callRecording.create({ data: { id, callId, requestedBy: 'host-1', status: 'COMPLETED', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4' } });
     const repo = svc.lifecycle.repo;
     const before = await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } });
     await expect(repo.transition(id, ['COMPLETED'], 'RECORDING')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
@@ -95,7 +96,7 @@ describe('recordings lifecycle', () => {
     expect(await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).toEqual(before);
     // two racing moves from the same status: exactly one wins
     const id2 = randomUUID();
-    await svc.db.prisma.callRecording.create({ data: { id: id2, callId, requestedBy: 'host-1', status: 'RECORDING', options: {}, outputFormat: 'mp4' } });
+    await svc.db.prisma.callRecording.create({ data: { id: id2, callId, requestedBy: 'host-1', status: 'RECORDING', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4' } });
     const results = await Promise.all([repo.tryTransition(id2, ['RECORDING'], 'STOPPING'), repo.tryTransition(id2, ['RECORDING'], 'FAILED'), repo.tryTransition(id2, ['RECORDING'], 'STOPPING')]);
     expect(results.filter(Boolean)).toHaveLength(1);
   });
@@ -106,9 +107,9 @@ describe('recordings lifecycle', () => {
     for (let round = 0; round < 15; round++) {
       const callId = await newCall(svc);
       const id = randomUUID();
-      await svc.db.prisma.callRecording.create({ data: { id, callId, requestedBy: 'host-1', status: 'STARTING', options: {}, outputFormat: 'mp4' } });
+      await svc.db.prisma.callRecording.create({ data: { id, callId, requestedBy: 'host-1', status: 'STARTING', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4' } });
       const starts = Array.from({ length: 4 }, () =>
-        repo.createRecording({ id: randomUUID(), callId, requestedBy: 'host-1', options: {}, outputFormat: 'mp4', maxDurationSeconds: 60, filePath: '/dev/null' }),
+        repo.createRecording({ id: randomUUID(), callId, requestedBy: 'host-1', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4', maxDurationSeconds: 60, filePath: '/dev/null' }),
       );
       const moves = [repo.transition(id, ['STARTING'], 'RECORDING'), ...starts];
       const results = await Promise.allSettled(moves);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createService, type Service } from '../../src/app/service';
+import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, tmpDir, waitFor } from './recordings-harness';
 
@@ -90,7 +91,7 @@ describe('restart recovery', () => {
     await p0.db.prisma.videoCall.create({ data: { id: 'rc-spool', roomName: 'room-spool', hostId: 'h' } });
     const id = randomUUID();
     await p0.db.prisma.callRecording.create({
-      data: { id, callId: 'rc-spool', requestedBy: 'h', status: 'RECORDING', options: { format: 'mp4' }, outputFormat: 'mp4', filePath: path.join(out, 'spool.mp4'), workerId: 'dead' },
+      data: { id, callId: 'rc-spool', requestedBy: 'h', status: 'RECORDING', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4', filePath: path.join(out, 'spool.mp4'), workerId: 'dead' },
     });
     await p0.close();
     svc = await createService(testConfig({ DATABASE_URL: db.url }), { recorder, presence: false });

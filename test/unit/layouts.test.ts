@@ -1,4 +1,4 @@
-import { bestGrid, grid, gridRects, single, speaker, type LayoutParticipant, type Rect } from '../../recorder-page/src/layouts';
+import { bestGrid, grid, gridRects, LAYOUT_NAMES, layoutFunction, single, speaker, type LayoutParticipant, type Rect } from '../../recorder-page/src/layouts';
 
 const people = (n: number, extra: Partial<LayoutParticipant> = {}): LayoutParticipant[] =>
   Array.from({ length: n }, (_, i) => ({ identity: `p${i}`, screenShare: false, speaking: false, ...extra }));
@@ -73,5 +73,12 @@ describe('grid maths', () => {
     const [stage, ...strip] = speaker(ps, 1280, 720);
     expect(stage.identity).toBe('p2');
     expect(strip.map((t) => t.identity)).toEqual(['p0', 'p1', 'p3']);
+  });
+});
+
+describe('layout names', () => {
+  test('every name of the one list has a function; any other name is refused, not drawn as grid', () => {
+    expect(LAYOUT_NAMES.map(layoutFunction)).toEqual([grid, speaker, single]);
+    for (const name of ['mosaic', 'Grid', '', 'toString', '__proto__']) expect(() => layoutFunction(name)).toThrow(`unknown layout "${name}"`);
   });
 });

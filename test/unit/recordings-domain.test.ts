@@ -1,7 +1,8 @@
 import { AppError } from '../../src/errors';
 import { RecordingEventBus } from '../../src/recordings/events';
 import { describeRefusal, fits, recordingCost } from '../../src/recordings/capacity';
-import { resolveRecordingOptions, sameResolvedOptions } from '../../src/recordings/options';
+import { DEFAULT_RECORDING_OPTIONS, parseStartOptions, recordingOptionsSchema, resolveRecordingOptions, sameResolvedOptions } from '../../src/recordings/options';
+import { parseRecordingJob, storedOptions, storedThumbnails } from '../../src/recordings/stored-data';
 import { authorize } from '../../src/recordings/permissions';
 import { ACTIVE_STATUSES, assertTransition, canTransition, RECORDING_STATUSES, STATUS_TIMESTAMP, TRANSITIONS } from '../../src/recordings/status';
 import { signWebhook, verifyWebhookSignature } from '../../src/recordings/webhooks';
@@ -49,11 +50,28 @@ describe('recording options', () => {
     [{ resolution: '720p' as const, width: 640, height: 360 }],
     [{ fps: 60 }],
     [{ audioBitrate: 1 }],
+    [{ width: 3840, height: 2160 }],
+    [{ width: 1920, height: 1081 }],
     [{ maxDurationSeconds: 3601 }],
     [{ maxDurationSeconds: 0 }],
-    [{ format: 'avi' as never }],
+    [{ format: 'avi' }],
+    [{ layout: 'mosaic' }],
+    [{ layout: 'Grid' }],
   ])('refuses %j with UNSUPPORTED_OPTION', (input) => {
-    expect(() => resolveRecordingOptions(input, limits)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION', status: 400 }));
+    expect(() => resolveRecordingOptions(parseStartOptions(input), limits)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION', status: 400 }));
+  });
+  test('messages name the field as the caller knows it (the CLI its flags)', () => {
+    const flag = (f: string) => `--${f}`;
+    expect(() => parseStartOptions({ layout: 'mosaic' }, flag)).toThrow('--layout must be one of grid, speaker, single');
+    expect(() => parseStartOptions({ width: 3840, height: 2160 }, flag)).toThrow('--width must be an integer from 160 to 1920; --height must be an integer from 120 to 1080');
+    expect(() => resolveRecordingOptions(parseStartOptions({ fps: 60 }, flag), { ...limits, name: flag })).toThrow('--fps must be one of 15, 24, 25, 30');
+  });
+  test('the resolved options are what the stored-options schema accepts', () => {
+    for (const input of [{}, { resolution: '1080p', fps: 15, layout: 'single', format: 'ogg', audioBitrate: 64_000 }]) {
+      const { options } = resolveRecordingOptions(parseStartOptions(input), limits);
+      expect(recordingOptionsSchema.parse(options)).toEqual(options);
+    }
+    expect(recordingOptionsSchema.safeParse({ ...DEFAULT_RECORDING_OPTIONS, layout: 'mosaic' }).success).toBe(false);
   });
   test('a custom layout page only from an origin the operator allowed', () => {
     const allowed = { ...limits, layoutOrigins: ['https://layouts.example.com', 'http://127.0.0.1:3000'] };
@@ -85,6 +103,25 @@ describe('recording options', () => {
     const b = resolveRecordingOptions({ format: 'mkv', fps: 25 }, limits);
     expect(sameResolvedOptions(a, b)).toBe(true);
     expect(sameResolvedOptions(a, resolveRecordingOptions({ format: 'mkv' }, limits))).toBe(false);
+  });
+});
+
+describe('stored data is parsed when read, never cast', () => {
+  const id = '6b1c2a52-43c4-4d0e-8d5e-6f0b1c2a5243';
+  const job = { id, callId: 'c1', roomName: 'room-1', outputPath: '/tmp/x.mp4', options: DEFAULT_RECORDING_OPTIONS, maxDurationSeconds: 60, requestedAt: 1 };
+  test('options and thumbnails round-trip; a row that breaks the rules is INTERNAL, naming the recording', () => {
+    expect(storedOptions(JSON.parse(JSON.stringify(DEFAULT_RECORDING_OPTIONS)), id)).toEqual(DEFAULT_RECORDING_OPTIONS);
+    expect(() => storedOptions({ ...DEFAULT_RECORDING_OPTIONS, layout: 'mosaic' }, id)).toThrow(expect.objectContaining({ code: 'INTERNAL', message: expect.stringContaining(`recording ${id}`) }));
+    expect(() => storedOptions({}, id)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(storedThumbnails(null, id)).toEqual([]);
+    expect(storedThumbnails([{ key: 'k/t1.jpg', atMs: 0, kind: 'poster' }], id)).toEqual([{ key: 'k/t1.jpg', atMs: 0, kind: 'poster' }]);
+    expect(() => storedThumbnails([{ key: 'k', atMs: 'soon' }], id)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+  test('a dispatched job is parsed off the queue: an unknown layout or a foreign id is refused', () => {
+    expect(parseRecordingJob(JSON.stringify(job))).toEqual(job);
+    expect(() => parseRecordingJob(JSON.stringify({ ...job, options: { ...job.options, layout: 'mosaic' } }))).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => parseRecordingJob(JSON.stringify({ ...job, id: '../x' }))).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => parseRecordingJob('{"id":')).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 });
 

@@ -1,7 +1,11 @@
+import { isLayoutName, LAYOUT_NAMES, type LayoutName } from './names';
+
 /**
  * Layouts are pure functions: (participants, canvas size, options) -> tiles.
  * They know nothing of the DOM, so they run in the page and in jest alike.
  */
+
+export { DEFAULT_LAYOUT, isLayoutName, LAYOUT_NAMES, type LayoutName } from './names';
 
 export interface Rect {
   x: number;
@@ -32,7 +36,6 @@ export interface LayoutOptions {
 
 export const DEFAULT_LAYOUT_OPTIONS: LayoutOptions = { gap: 8, aspect: 16 / 9 };
 
-export type LayoutName = 'grid' | 'speaker' | 'single';
 export type LayoutFn = (participants: LayoutParticipant[], width: number, height: number, options?: LayoutOptions) => Tile[];
 
 /**
@@ -130,4 +133,10 @@ export const single: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT
   return [{ ...rect, identity: main.identity, kind: sharer ? 'screen' : 'camera' }];
 };
 
-export const LAYOUTS: Record<LayoutName, LayoutFn> = { grid, speaker, single };
+const LAYOUT_FUNCTIONS: Record<LayoutName, LayoutFn> = { grid, speaker, single };
+
+/** The function of a built-in layout; throws for a name that is not one (no silent fallback to grid). */
+export function layoutFunction(name: string): LayoutFn {
+  if (!isLayoutName(name)) throw new Error(`unknown layout "${name}": use one of ${LAYOUT_NAMES.join(', ')}`);
+  return LAYOUT_FUNCTIONS[name];
+}
