@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { RECORDER_CHROMIUM_ARGS } from '../recorder/browser-pool';
+import { RECORDER_CHROMIUM_ARGS } from '../recorder/browser-launch';
 import { bundledPageDir, serveBundledPage } from '../recorder/static-files';
 import { publisherToken, type LivekitCredentials } from '../livekit/tokens';
 

@@ -1,10 +1,42 @@
 import { AppError } from '../errors';
-import type { RecorderPage } from './browser-pool';
+import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
+import type { RecorderPage } from './browser-pages';
+import type { BrowserPool } from './browser-pool';
+import { openLayoutPage } from './layout-page';
 import type { Logger } from './logger';
-import type { RecordingOptions } from '../recordings/contract';
+import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
+
+export interface PageEvents {
+  /** A custom layout page said END_RECORDING. */
+  onEnd: () => void;
+  /** A custom layout page tried to leave its origin (for `origin`). */
+  onLeft: (origin: string) => void;
+  /** The page or its browser died. */
+  onCrash: (error: AppError) => void;
+}
+
+/**
+ * The page of one recording, with its launch parameters: a custom layout page when the
+ * options name one (tab capture), else a standby recorder page of the pool. Both join the
+ * room with a hidden subscribe-only token of their own. `detach` stops watching the browser.
+ */
+export async function openRecordingPage(
+  deps: { livekit: LivekitCredentials; pool: BrowserPool; log: Logger; presenceWaitMs: number },
+  req: RecordingRequest,
+  launch: { ingestUrl: string; readyTimeoutMs: number },
+  events: PageEvents,
+): Promise<{ page: RecorderPage; params: URLSearchParams; detach: () => void }> {
+  const token = await recorderToken(deps.livekit, req.roomName, `recorder-${req.id}`);
+  const o = req.options;
+  const page = o.customLayoutUrl
+    ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: launch.readyTimeoutMs }, events)
+    : await deps.pool.openPage();
+  const detach = watchPage(page, deps.log, events.onCrash);
+  return { page, params: launchQuery(deps.livekit.url, token, launch.ingestUrl, o, deps.presenceWaitMs), detach };
+}
 
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */
-export function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number): URLSearchParams {
+function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number): URLSearchParams {
   const params = new URLSearchParams({
     url: livekitUrl,
     token,
@@ -26,7 +58,7 @@ export function launchQuery(livekitUrl: string, token: string, ingestUrl: string
  * Logs what the page reports and calls `onCrash` when the page or its browser dies.
  * Returns the function that detaches from the browser (the page's own listeners go with it).
  */
-export function watchPage(opened: RecorderPage, log: Logger, onCrash: (error: AppError) => void): () => void {
+function watchPage(opened: RecorderPage, log: Logger, onCrash: (error: AppError) => void): () => void {
   const { page } = opened;
   page.on('pageerror', (err) => log.warn({ err: (err as Error).message }, 'recorder page error'));
   page.on('console', (m) => {

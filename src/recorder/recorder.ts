@@ -22,7 +22,6 @@ export type RecorderSettings = Pick<
   | 'ffprobePath'
   | 'warmBrowsers'
   | 'standbyPages'
-  | 'maxConcurrent'
   | 'ingestHost'
   | 'ingestPort'
   | 'ingestStallSeconds'
@@ -38,6 +37,8 @@ export type RecorderSettings = Pick<
 /**
  * A worker's recording engine: a pool of warm browsers, one ingest server, and the live
  * sessions. `close()` stops every live recording (keeping its media) and releases all.
+ * How many run at once is not decided here: the runner admits a recording
+ * (recordings/capacity.ts, RECORDER_MAX_CONCURRENT and the CPU budget) before it opens one.
  */
 export class Recorder {
   private readonly sessions = new Map<string, RecordingSession>();
@@ -73,10 +74,6 @@ export class Recorder {
     return this.sessions.size;
   }
 
-  get capacity(): number {
-    return Math.max(0, this.settings.maxConcurrent - this.sessions.size);
-  }
-
   /** Starts a recording and resolves once its first media chunk is on disk. */
   async start(req: RecordingRequest): Promise<LiveRecording> {
     const live = await this.open(req);
@@ -99,7 +96,6 @@ export class Recorder {
     if (this.closed) throw new AppError('NO_CAPACITY', 'this worker is shutting down');
     assertValidRoomName(req.roomName);
     if (this.sessions.has(req.id)) throw new AppError('RECORDING_ALREADY_ACTIVE', `recording ${req.id} is already running here`);
-    if (this.capacity === 0) throw new AppError('NO_CAPACITY', `this worker already records ${this.sessions.size} rooms (RECORDER_MAX_CONCURRENT)`);
     await this.checkLivekit();
     const session = new RecordingSession(
       {

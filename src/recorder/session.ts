@@ -1,19 +1,15 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { PageMessage } from '../../recorder-page/src/protocol';
 import { AppError, toAppError } from '../errors';
-import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
-import type { BrowserPool, RecorderPage } from './browser-pool';
-import { ChunkSequencer } from './chunk-sequencer';
+import type { LivekitCredentials } from '../livekit/tokens';
+import type { RecorderPage } from './browser-pages';
+import type { BrowserPool } from './browser-pool';
 import { deferred, withDeadline } from './deadline';
-import { FfmpegSink, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
-import { finishFile } from './final-file';
 import type { IngestServer } from './ingest-server';
-import { openLayoutPage } from './layout-page';
 import type { Logger } from './logger';
-import { launchQuery, watchPage } from './page-launch';
+import { openRecordingPage } from './page-launch';
+import { SessionClocks } from './session-clocks';
+import { SessionMedia } from './session-media';
 import { SessionStats } from './session-stats';
-import { SpoolFile } from './spool';
 import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
 
 export interface SessionDeps {
@@ -36,30 +32,24 @@ export interface SessionDeps {
 type Phase = 'starting' | 'recording' | 'stopping' | 'done';
 
 /**
- * One live recording: a page in a warm browser joins the room, waits until the people in
- * it are on the canvas, then streams MediaRecorder chunks to our ingest socket; each chunk
- * goes to the spool first, then to FFmpeg. Owns its page, its ingest registration and its
- * FFmpeg process, and releases all three whichever way the recording ends.
+ * One live recording and how it ends: a page in a warm browser joins the room, waits until
+ * the people in it are on the canvas, then streams MediaRecorder chunks to our ingest
+ * socket (session-media.ts). The phases starting -> recording -> stopping -> done decide
+ * what stop() and a fault do. Owns its page, its ingest registration and its FFmpeg
+ * process, and releases all three whichever way the recording ends.
  */
 export class RecordingSession implements LiveRecording {
   readonly id: string;
   private phase: Phase = 'starting';
-  private readonly sequencer = new ChunkSequencer<Uint8Array>();
-  private spool?: SpoolFile;
-  private sink?: FfmpegSink;
-  private spec?: OutputSpec;
+  private readonly media: SessionMedia;
   private page?: RecorderPage;
   private unregister?: () => void;
   private readonly first = deferred<RecordingStart>();
   private readonly finished = deferred<RecordingResult>();
-  private readonly endSeen = deferred<void>();
   /** Settles when begin() is through: resolved once the phase is 'recording'. */
   private readonly begun = deferred<void>();
-  private lastSeq = -1;
   private stopping?: Promise<RecordingResult>;
-  private start?: RecordingStart;
-  private lastChunkAt = Date.now();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly clocks = new SessionClocks();
   private readonly stats = new SessionStats();
   private failure?: AppError;
   private abortRequested = false;
@@ -73,6 +63,7 @@ export class RecordingSession implements LiveRecording {
     private readonly req: RecordingRequest,
   ) {
     this.id = req.id;
+    this.media = new SessionMedia(deps, req, { onChunkSpooled: (start) => this.first.resolve(start), onFault: (error) => this.fail(error) });
     // callers that only await stop() must not see an unhandled rejection
     this.first.promise.catch(() => undefined);
     this.finished.promise.catch(() => undefined);
@@ -81,52 +72,48 @@ export class RecordingSession implements LiveRecording {
 
   /** Opens the page and resolves once media flows; on failure everything opened is closed. */
   async begin(): Promise<void> {
-    const { deps, req } = this;
+    const { deps, req, media } = this;
     const log = deps.log;
     const begunAt = Date.now();
     try {
-      this.spool = await SpoolFile.create(deps.spoolDir, req.id);
-      await fs.mkdir(path.dirname(req.outputPath), { recursive: true });
+      await media.open();
       const ingest = deps.ingest.register(req.id, {
-        onChunk: (seq, _flags, payload) => this.onChunk(seq, payload),
+        onChunk: (seq, _flags, payload) => (this.phase === 'done' ? Promise.resolve(media.acked()) : media.onChunk(seq, payload)),
         onMessage: (msg) => this.onMessage(msg),
       });
       this.unregister = ingest.unregister;
-      const token = await recorderToken(deps.livekit, req.roomName, `recorder-${req.id}`);
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
-      const o = req.options;
-      this.page = o.customLayoutUrl
-        ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: timeoutMs }, {
-            onEnd: () => {
-              log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
-              this.stopQuietly('room_ended');
-            },
-            onLeft: (origin) => this.fail(new AppError('LAYOUT_PAGE_FAILED', `the custom layout page tried to leave its origin for ${origin}`)),
-          })
-        : await deps.pool.openPage();
-      this.detachBrowser = watchPage(this.page, log, (error) => this.fail(error));
+      const opened = await openRecordingPage(deps, req, { ingestUrl: ingest.url, readyTimeoutMs: timeoutMs }, {
+        onEnd: () => {
+          log.info({ reason: 'END_RECORDING' }, 'the layout page ended the recording');
+          this.stopQuietly('room_ended');
+        },
+        onLeft: (origin) => this.fail(new AppError('LAYOUT_PAGE_FAILED', `the custom layout page tried to leave its origin for ${origin}`)),
+        onCrash: (error) => this.fail(error),
+      });
+      const page = (this.page = opened.page);
+      this.detachBrowser = opened.detach;
       if (this.abortRequested) throw this.abortError();
-      const params = launchQuery(deps.livekit.url, token, ingest.url, req.options, deps.presenceWaitMs);
       const pageReadyMs = Date.now() - begunAt;
       // The page joins, waits for the people present and only then starts the encoder: it
       // answers once it did; the first chunk follows within a timeslice's poll.
-      const started = this.page.run(`window.recorder.start(${JSON.stringify(params.toString())})`).catch((err: Error) => {
+      const started = page.run(`window.recorder.start(${JSON.stringify(opened.params.toString())})`).catch((err: Error) => {
         throw this.failure ?? (/could not join the room/.test(err.message) ? new AppError('ROOM_CONNECTION_FAILED', err.message, { cause: err }) : err);
       });
       started.catch(() => undefined);
       await withDeadline(Promise.all([started, this.first.promise]), timeoutMs, async () => {
-        const state = (await this.page?.run('window.recorderState').catch(() => undefined)) as { error?: string } | undefined;
+        const state = (await page.run('window.recorderState').catch(() => undefined)) as { error?: string } | undefined;
         return new AppError('PAGE_FAILED', `recorder page sent no media within ${timeoutMs / 1000} s${state?.error ? `: ${state.error}` : ''}`);
       });
       this.phase = 'recording';
-      this.lastChunkAt = Date.now();
-      this.timers.push(setInterval(() => this.watch(), 500));
-      const start = this.start!;
-      if (req.maxDurationSeconds) {
-        // counted from the file's time 0, so the file is as long as asked
-        const left = req.maxDurationSeconds * 1000 - (Date.now() - start.recordingAt.getTime());
-        this.timers.push(setTimeout(() => this.stopQuietly('max_duration'), Math.max(0, left)));
-      }
+      media.lastChunkAt = Date.now();
+      this.clocks.watchStall(
+        () => media.lastChunkAt,
+        deps.stallSeconds * 1000,
+        (silentMs) => this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`)),
+      );
+      const start = media.start!;
+      if (req.maxDurationSeconds) this.clocks.endAfter(start.recordingAt, req.maxDurationSeconds, () => this.stopQuietly('max_duration'));
       log.info({ room: req.roomName, pageReadyMs, firstChunkMs: Date.now() - begunAt, late: start.late, waitedMs: start.waitedMs }, 'recording');
       this.begun.resolve();
     } catch (err) {
@@ -135,17 +122,18 @@ export class RecordingSession implements LiveRecording {
       this.first.reject(error);
       this.phase = 'done';
       await this.release();
-      await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
+      await media.discard();
       this.finished.reject(error);
       throw error;
     }
   }
 
   progress(): RecordingProgress {
+    const start = this.media.start;
     return {
-      elapsedMs: this.start ? Date.now() - this.start.recordingAt.getTime() : 0,
-      bytes: this.spool?.bytes ?? 0,
-      chunks: this.spool?.chunks ?? 0,
+      elapsedMs: start ? Date.now() - start.recordingAt.getTime() : 0,
+      bytes: this.media.bytes,
+      chunks: this.media.chunks,
       ...this.stats.live(),
     };
   }
@@ -182,8 +170,8 @@ export class RecordingSession implements LiveRecording {
   }
 
   private async finish(reason: RecordingEndReason): Promise<RecordingResult> {
-    const { deps, req } = this;
-    if (this.phase === 'starting' && !this.start) {
+    const { deps, req, media } = this;
+    if (this.phase === 'starting' && !media.start) {
       // give up the start: begin() sees the rejection, closes what it opened and rejects done
       this.abortRequested = true;
       this.first.reject(this.abortError());
@@ -195,28 +183,27 @@ export class RecordingSession implements LiveRecording {
     if (this.phase !== 'recording') return this.done;
     this.phase = 'stopping';
     const endedAt = new Date();
-    for (const t of this.timers) clearInterval(t);
+    this.clocks.clear();
     try {
       if (reason !== 'failed') {
         // the page flushes MediaRecorder and waits until we acknowledged every chunk
         await this.flushPage().catch((err: Error) => deps.log.warn({ err: err.message }, 'page flush failed; keeping what arrived'));
       }
       await this.release();
-      await this.spool?.close();
-      if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
-      const output = await finishFile({ ...deps, spoolPath: this.spool.path, outputPath: req.outputPath, sink: this.sink, spec: this.spec ?? { format: req.options.format, videoCodec: 'unknown' } });
+      const output = await media.finish();
+      const start = media.start!;
       const result: RecordingResult = {
         id: req.id,
         path: output.path,
         format: req.options.format,
         size: output.size,
         durationMs: output.durationMs,
-        spoolPath: this.spool!.path,
-        startedAt: this.start!.recordingAt,
+        spoolPath: output.spoolPath,
+        startedAt: start.recordingAt,
         endedAt,
         endReason: reason,
         error: this.failure ? { code: this.failure.code, message: this.failure.message } : undefined,
-        quality: this.stats.quality(this.start!, output.fps),
+        quality: this.stats.quality(start, output.fps),
       };
       this.phase = 'done';
       this.finished.resolve(result);
@@ -227,7 +214,7 @@ export class RecordingSession implements LiveRecording {
       this.finished.reject(error);
       throw error;
     } finally {
-      this.sink?.kill();
+      media.kill();
     }
   }
 
@@ -236,69 +223,23 @@ export class RecordingSession implements LiveRecording {
     if (!page || page.page.isClosed()) throw new Error('page is gone');
     await withDeadline(page.run('window.recorder.stop()'), 10000, () => new Error('page did not flush within 10 s'));
     // the page resolves after our last ack, so the end marker has been handled too
-    await Promise.race([this.endSeen.promise, new Promise((r) => setTimeout(r, 2000))]);
+    await this.media.endHandled(2000);
   }
 
   /** Closes the page and the ingest sockets; safe to call more than once. */
   private async release(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    this.clocks.clear();
     this.detachBrowser?.();
     this.unregister?.();
     await this.page?.close();
   }
 
-  private async onChunk(seq: number, payload: Uint8Array): Promise<number> {
-    if (this.phase === 'done') return this.sequencer.expected - 1;
-    const { ready } = this.sequencer.accept(seq, payload);
-    for (const chunk of ready) {
-      try {
-        await this.spool!.append(chunk);
-      } catch (err) {
-        this.fail(toAppError(err));
-        return this.sequencer.expected - 1 - ready.length;
-      }
-      this.sink?.write(chunk);
-      this.lastChunkAt = Date.now();
-      if (!this.start) {
-        // a page that does not say when its encoder started (an old tab-capture script): now is near enough
-        this.start = { recordingAt: new Date(Date.now() - 100), expected: [], late: [], waitedMs: 0 };
-      }
-      this.first.resolve(this.start);
-    }
-    if (this.lastSeq >= 0 && this.sequencer.expected > this.lastSeq) this.endSeen.resolve();
-    return this.sequencer.expected - 1;
-  }
-
+  /** The page's events beyond its media: stats, faults, leaving the room, log marks. */
   private onMessage(msg: PageMessage): void {
+    if (this.media.onMessage(msg)) return;
     switch (msg.type) {
-      case 'hello':
-        if (!this.sink) {
-          this.spec = {
-            format: this.req.options.format,
-            videoCodec: videoCodecOf(msg.mimeType),
-            audioBitrate: this.req.options.audioBitrate,
-            audioShiftMs: this.deps.audioShiftMs,
-          };
-          this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec);
-        }
-        break;
-      case 'started':
-        if (this.start) break; // said again after a reconnect
-        this.start = {
-          recordingAt: new Date(Math.round(msg.at)),
-          expected: msg.expected,
-          late: msg.late,
-          waitedMs: msg.waitedMs,
-          ...(this.req.requestedAt ? { sinceRequestMs: Math.round(msg.at - this.req.requestedAt) } : {}),
-        };
-        this.deps.log.info({ ...this.start, pageMarks: msg.marks }, 'encoder started');
-        break;
       case 'stats':
         this.stats.onStats(msg, this.progress.bind(this));
-        break;
-      case 'end':
-        this.lastSeq = msg.lastSeq;
-        if (this.sequencer.expected > msg.lastSeq) this.endSeen.resolve();
         break;
       case 'error':
         this.fail(new AppError('ROOM_CONNECTION_FAILED', `recording ended early: ${msg.message}`));
@@ -317,16 +258,7 @@ export class RecordingSession implements LiveRecording {
     }
   }
 
-  /** Watchdog: chunks must keep arriving; FFmpeg dying only costs a remux at the end. */
-  private watch(): void {
-    if (this.phase !== 'recording') return;
-    const silentMs = Date.now() - this.lastChunkAt;
-    if (silentMs > this.deps.stallSeconds * 1000) {
-      this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`));
-    }
-  }
-
   ffmpegPid(): number | undefined {
-    return this.sink?.pid;
+    return this.media.ffmpegPid();
   }
 }

@@ -1,0 +1,140 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { PageMessage } from '../../recorder-page/src/protocol';
+import { AppError, toAppError } from '../errors';
+import type { RecordingRequest, RecordingStart } from '../recordings/contract';
+import { ChunkSequencer } from './chunk-sequencer';
+import { deferred } from './deadline';
+import { FfmpegSink, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
+import { finishFile, type FinishedFile } from './final-file';
+import type { Logger } from './logger';
+import { SpoolFile } from './spool';
+
+export interface MediaDeps {
+  log: Logger;
+  ffmpegPath: string;
+  ffprobePath: string;
+  spoolDir: string;
+  /** Constant A/V offset of the browser's encoder to cancel at the remux, in ms. */
+  audioShiftMs: number;
+}
+
+/**
+ * The chunk protocol of one recording: chunks put in sequence order, each appended to the
+ * spool and acknowledged, then fed to FFmpeg (started by the page's "hello", which names
+ * the codec); "started" gives the file's time 0; "end" names the last chunk. At the end,
+ * the file: FFmpeg's output, or a remux of the spool.
+ */
+export class SessionMedia {
+  private readonly sequencer = new ChunkSequencer<Uint8Array>();
+  private spool?: SpoolFile;
+  private sink?: FfmpegSink;
+  private spec?: OutputSpec;
+  private lastSeq = -1;
+  private readonly endSeen = deferred<void>();
+  /** The file's time 0 and who was on the canvas then; set by "started" (or the first chunk). */
+  start?: RecordingStart;
+  lastChunkAt = Date.now();
+
+  constructor(
+    private readonly deps: MediaDeps,
+    private readonly req: RecordingRequest,
+    private readonly events: { onChunkSpooled: (start: RecordingStart) => void; onFault: (error: AppError) => void },
+  ) {}
+
+  /** Creates the spool file and the output's directory. */
+  async open(): Promise<void> {
+    this.spool = await SpoolFile.create(this.deps.spoolDir, this.req.id);
+    await fs.mkdir(path.dirname(this.req.outputPath), { recursive: true });
+  }
+
+  get bytes(): number {
+    return this.spool?.bytes ?? 0;
+  }
+
+  get chunks(): number {
+    return this.spool?.chunks ?? 0;
+  }
+
+  /** The sequence number acknowledged so far. */
+  acked(): number {
+    return this.sequencer.expected - 1;
+  }
+
+  /** Takes a chunk; resolves with the sequence number to acknowledge (everything on disk up to it). */
+  async onChunk(seq: number, payload: Uint8Array): Promise<number> {
+    const { ready } = this.sequencer.accept(seq, payload);
+    for (const chunk of ready) {
+      try {
+        await this.spool!.append(chunk);
+      } catch (err) {
+        this.events.onFault(toAppError(err));
+        return this.sequencer.expected - 1 - ready.length;
+      }
+      this.sink?.write(chunk);
+      this.lastChunkAt = Date.now();
+      // a page that does not say when its encoder started (an old tab-capture script): now is near enough
+      this.start ??= { recordingAt: new Date(Date.now() - 100), expected: [], late: [], waitedMs: 0 };
+      this.events.onChunkSpooled(this.start);
+    }
+    if (this.lastSeq >= 0 && this.sequencer.expected > this.lastSeq) this.endSeen.resolve();
+    return this.sequencer.expected - 1;
+  }
+
+  /** The media messages of the page; true when `msg` was one. */
+  onMessage(msg: PageMessage): boolean {
+    switch (msg.type) {
+      case 'hello':
+        if (!this.sink) {
+          this.spec = { format: this.req.options.format, videoCodec: videoCodecOf(msg.mimeType), audioBitrate: this.req.options.audioBitrate, audioShiftMs: this.deps.audioShiftMs };
+          this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec);
+        }
+        return true;
+      case 'started':
+        if (this.start) return true; // said again after a reconnect
+        this.start = {
+          recordingAt: new Date(Math.round(msg.at)),
+          expected: msg.expected,
+          late: msg.late,
+          waitedMs: msg.waitedMs,
+          ...(this.req.requestedAt ? { sinceRequestMs: Math.round(msg.at - this.req.requestedAt) } : {}),
+        };
+        this.deps.log.info({ ...this.start, pageMarks: msg.marks }, 'encoder started');
+        return true;
+      case 'end':
+        this.lastSeq = msg.lastSeq;
+        if (this.sequencer.expected > msg.lastSeq) this.endSeen.resolve();
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Resolves once the page's end marker and every chunk before it were handled, or after `ms`. */
+  endHandled(ms: number): Promise<void> {
+    return Promise.race([this.endSeen.promise, new Promise<void>((r) => setTimeout(r, ms))]);
+  }
+
+  /** Closes the spool and finishes the file; RECORDING_EMPTY when no media arrived. */
+  async finish(): Promise<FinishedFile & { spoolPath: string }> {
+    await this.spool?.close();
+    if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
+    const spoolPath = this.spool.path;
+    const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec: this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' } });
+    return { ...file, spoolPath };
+  }
+
+  /** Ends FFmpeg whatever state it is in (after finish(), or when finishing failed). */
+  kill(): void {
+    this.sink?.kill();
+  }
+
+  /** A start that never recorded: its spool goes. */
+  async discard(): Promise<void> {
+    await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
+  }
+
+  ffmpegPid(): number | undefined {
+    return this.sink?.pid;
+  }
+}
