@@ -1,0 +1,76 @@
+import fs from 'node:fs/promises';
+import type { RecordingsContext } from './context';
+import { workerLost } from './failure-policy';
+import type { SalvagedFile } from './ports';
+import type { RecordingWithRoom } from './repository';
+
+/** After a restart: recordings a dead worker left behind get a true status. */
+
+export interface RecoveryReport {
+  failed: string[];
+  salvaged: string[];
+  skipped: string[];
+  /** In how many ms a skipped recording may be a dead worker's: its owner's claim runs out, or its wait for a worker ends. */
+  recheckInMs?: number;
+}
+
+/**
+ * Gives recordings left STARTING/RECORDING/STOPPING by a dead worker a true status: handed
+ * to post-processing when their media survived (salvaged by the recorder, or the output
+ * file exists), else FAILED with WORKER_LOST.
+ */
+export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
+  const report: RecoveryReport = { failed: [], salvaged: [], skipped: [] };
+  const grace = ctx.opts.unclaimedGraceMs ?? 60_000;
+  const skip = (id: string, forMs: number) => {
+    report.skipped.push(id);
+    if (Number.isFinite(forMs)) report.recheckInMs = Math.min(report.recheckInMs ?? Infinity, forMs);
+  };
+  for (const rec of await ctx.deps.repo.findAllActive()) {
+    const lease = await ctx.deps.dispatcher.ownerLeaseMs(rec.id, rec.workerId);
+    if (lease > 0) {
+      skip(rec.id, lease);
+      continue;
+    }
+    const waited = Date.now() - rec.startingAt.getTime();
+    if (rec.workerId === null && rec.status === 'STARTING' && waited < grace) {
+      skip(rec.id, grace - waited); // still waiting in the dispatch queue
+      continue;
+    }
+    const file = await salvage(ctx, rec);
+    if (file && ctx.deps.postprocess) {
+      await ctx.deps.lifecycle.stopping(rec.id, 'worker_lost');
+      const moved = await ctx.deps.lifecycle
+        .processing(rec.id, file, ctx.deps.postprocess.leaseUntil(), workerLost.kept())
+        .catch(() => null);
+      if (moved) {
+        report.salvaged.push(rec.id);
+        await ctx.deps.postprocess.handOff(moved);
+        continue;
+      }
+    }
+    const failed = await ctx.deps.lifecycle.failed(rec.id, workerLost.nothing(), ['STARTING', 'RECORDING', 'STOPPING']);
+    if (failed) report.failed.push(rec.id);
+  }
+  return report;
+}
+
+async function salvage(ctx: RecordingsContext, rec: RecordingWithRoom): Promise<SalvagedFile | null> {
+  const outputPath = rec.filePath;
+  if (!outputPath) return null;
+  try {
+    if (ctx.deps.recorder?.salvage) {
+      return await ctx.deps.recorder.salvage({
+        id: rec.id,
+        roomName: rec.call.roomName,
+        outputPath,
+        options: rec.options,
+        ...(rec.maxDurationSeconds ? { maxDurationSeconds: rec.maxDurationSeconds } : {}),
+      });
+    }
+    const st = await fs.stat(outputPath);
+    return st.isFile() && st.size > 0 ? { path: outputPath, size: st.size } : null;
+  } catch {
+    return null;
+  }
+}
