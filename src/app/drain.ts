@@ -5,16 +5,22 @@ import { TERMINAL_STATUSES } from '../recordings/status';
 
 /**
  * The recordings this process ran, until their post-processing ends: shutdown waits for them
- * (bounded) so a stopped recording is COMPLETED, not left PROCESSING under a lease.
+ * (bounded) so a stopped recording is COMPLETED, not left PROCESSING under a lease. One whose
+ * attempt failed and that waits for a later one (disk full, storage down) is not waited for:
+ * nothing runs for it here, and whichever worker polls after its retry time resumes it.
  */
 export class PostprocessDrain {
   private readonly mine = new Set<string>();
   private readonly drained: (() => void)[] = [];
+  /** Seen waiting for a later attempt at the last look. */
+  private readonly waitingSeen = new Set<string>();
 
   constructor(
     bus: RecordingEventBus,
     isMine: (recordingId: string) => boolean,
     private readonly repo: RecordingRepository,
+    /** Whether a post-processing attempt for the recording runs in this process now. */
+    private readonly runsHere: (recordingId: string) => boolean,
     private readonly logger: Logger,
   ) {
     bus.on('recordingStarted', (p) => {
@@ -39,6 +45,7 @@ export class PostprocessDrain {
   }
 
   private settle(id: string): void {
+    this.waitingSeen.delete(id);
     if (this.mine.delete(id) && this.mine.size === 0) for (const r of this.drained.splice(0)) r();
   }
 
@@ -46,7 +53,19 @@ export class PostprocessDrain {
   private async settleEnded(): Promise<void> {
     for (const id of [...this.mine]) {
       const rec = await this.repo.getRecording(id).catch(() => undefined);
-      if (rec === null || (rec && (TERMINAL_STATUSES as readonly string[]).includes(rec.status))) this.settle(id);
+      if (rec === null || (rec && (TERMINAL_STATUSES as readonly string[]).includes(rec.status))) {
+        this.settle(id);
+        continue;
+      }
+      // post-processing with no attempt running here, at two looks in a row (an attempt that
+      // just ended writes its outcome a moment after it stops running): it waits for a retry
+      const waiting = rec !== undefined && (rec.status === 'PROCESSING' || rec.status === 'UPLOADING') && !this.runsHere(id);
+      if (!waiting) this.waitingSeen.delete(id);
+      else if (this.waitingSeen.has(id)) {
+        this.logger.info({ recordingId: id }, 'post-processing waits for a retry: not waited for at shutdown');
+        this.settle(id);
+      }
+      else this.waitingSeen.add(id);
     }
   }
 }

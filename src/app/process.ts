@@ -94,7 +94,7 @@ export async function closeOnFailure<T>(parts: ProcessParts, build: Promise<T>):
  */
 export async function runProcess(kind: ProcessKind, config: Config, logger: Logger, parts: ProcessParts, core: Core, app?: express.Express): Promise<RunningService> {
   const recorder = parts.recorder;
-  const drain = recorder ? new PostprocessDrain(core.bus, (id) => Boolean(recorder.get(id)), core.lifecycle.repo, logger) : undefined;
+  const drain = recorder ? new PostprocessDrain(core.bus, (id) => Boolean(recorder.get(id)), core.lifecycle.repo, (id) => core.postprocess.isRunning(id), logger) : undefined;
   let server: http.Server | undefined;
   let url: string | undefined;
   try {

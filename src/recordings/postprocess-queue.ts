@@ -64,6 +64,11 @@ export class PostprocessQueue implements PostprocessSink {
     return new Date(now + this.leaseMs);
   }
 
+  /** Whether an attempt for `recordingId` runs in this process now. */
+  isRunning(recordingId: string): boolean {
+    return this.running.has(recordingId);
+  }
+
   /** Hands a claimed job (status PROCESSING/UPLOADING, lease held) to the post-processor. */
   async handOff(rec: RecordingWithRoom): Promise<void> {
     const job: PostprocessJob = {
