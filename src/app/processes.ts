@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../observability/logger';
 import { buildCore } from './core';
 import { withDevAuth } from './dev-auth';
 import { closeOnFailure, coreDeps, openParts, runProcess, type ProcessKind, type ProcessParts, type RunningService } from './process';
-import { createService } from './service';
+import { createService } from './http';
 
 /**
  * One function per process kind, each building only what it runs:

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, JWT_SECRET, listen, SERVICE_KEY, signJwt, testConfig, userToken, waitFor } from './recordings-harness';

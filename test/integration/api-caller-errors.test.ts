@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createLogger } from '../../src/observability/logger';
 import { createPostprocessing, type Postprocessing } from '../../src/postprocess/service-adapter';
 import { createTestDatabase } from '../helpers/services/postgres';

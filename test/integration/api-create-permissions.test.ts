@@ -1,4 +1,4 @@
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, SERVICE_KEY, signJwt, testConfig, userToken } from './recordings-harness';
 

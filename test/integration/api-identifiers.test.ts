@@ -1,4 +1,4 @@
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createPostprocessing, type Postprocessing } from '../../src/postprocess/service-adapter';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, SERVICE_KEY, testConfig, waitFor } from './recordings-harness';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, livekitWebhook, SERVICE_KEY, testConfig, userToken, waitFor } from './recordings-harness';
 

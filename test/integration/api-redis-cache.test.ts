@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { RedisViewCache } from '../../src/dispatch/view-cache';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, testConfig, userToken, waitFor } from './recordings-harness';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createPostprocessing, type Postprocessing } from '../../src/postprocess/service-adapter';
 import { recordingPrefix } from '../../src/storage/keys';
 import { createTestDatabase } from '../helpers/services/postgres';

@@ -1,4 +1,4 @@
-import { createService } from '../../src/app/service';
+import { createService } from '../../src/app/http';
 import { createPostprocessing } from '../../src/postprocess/service-adapter';
 import { createTestDatabase } from '../helpers/services/postgres';
 import * as s3 from '../helpers/services/s3';

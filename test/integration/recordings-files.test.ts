@@ -1,7 +1,7 @@
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createPostprocessing, type Postprocessing } from '../../src/postprocess/service-adapter';
 import { SpoolFile, spoolPathOf } from '../../src/recorder/spool';
 import type { LiveRecording, RecordingRequest } from '../../src/recordings/contract';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import { AppError } from '../../src/errors';
 import type { RecordingEventName } from '../../src/recordings/events';

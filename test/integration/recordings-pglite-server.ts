@@ -6,7 +6,7 @@
  * Env: POSTPROCESS=hang (post-processing never finishes), LEASE_MS (post-processing lease).
  */
 import express from 'express';
-import { createService } from '../../src/app/service';
+import { createService } from '../../src/app/http';
 import { FfmpegTestRecorder, listen, testConfig } from './recordings-harness';
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, tmpDir, waitFor } from './recordings-harness';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import type { RedisDispatcher } from '../../src/dispatch/redis';
 import type { Actor } from '../../src/recordings/permissions';
 import type { RecoveryReport } from '../../src/recordings/service';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { workerRecord } from '../../src/dispatch/placement';
 import type { Actor } from '../../src/recordings/permissions';
 import { createTestDatabase } from '../helpers/services/postgres';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import type { RedisDispatcher } from '../../src/dispatch/redis';
 import type { Actor } from '../../src/recordings/permissions';
 import { createTestDatabase } from '../helpers/services/postgres';

@@ -1,4 +1,4 @@
-import { createService, type Service } from '../../src/app/service';
+import { createService, type Service } from '../../src/app/http';
 import { createPostprocessing, type Postprocessing } from '../../src/postprocess/service-adapter';
 import type { Actor } from '../../src/recordings/permissions';
 import { recordingPrefix } from '../../src/storage/keys';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createService } from '../../src/app/service';
+import { createService } from '../../src/app/http';
 import { openDatabase, type Database } from '../../src/db/client';
 import { RecordingEventBus } from '../../src/recordings/events';
 import type { RetryPolicy } from '../../src/recordings/failure-policy';
