@@ -18,11 +18,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PostProcessor, makeSyntheticRecording } from '../src/postprocess';
+import { PostProcessor } from '../src/postprocess/processor';
 import { remuxFile } from '../src/recorder/ffmpeg-sink';
 import { createStorage, type Storage, type StorageConfig } from '../src/storage';
 import * as s3 from '../test/helpers/services/s3';
 import * as gcs from '../test/helpers/services/gcs';
+import { makeSyntheticRecording } from '../test/helpers/synthetic-recording';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -2,17 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { AppError } from '../errors';
 
 /**
- * Every ffmpeg/ffprobe process of the post-processor goes through `runOwned`: it is
- * killed (SIGKILL) when the caller's AbortSignal fires or its timeout passes, and it is
- * listed in `liveChildren()` until it has exited, so tests can check nothing is left.
+ * Every ffmpeg process of the post-processor goes through `runOwned`: it is killed
+ * (SIGKILL) when the caller's AbortSignal fires or its timeout passes. ffprobe runs through
+ * recorder/probe.ts, killed by the same signal.
  */
-
-const live = new Map<number, { bin: string; args: string[] }>();
-
-/** Pids of child processes started here that have not exited yet. */
-export function liveChildren(): number[] {
-  return [...live.keys()];
-}
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -44,7 +37,6 @@ export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Pr
       reject(new AppError('FFMPEG_NOT_FOUND', `cannot run ${bin}: ${(err as Error).message}`, { cause: err }));
       return;
     }
-    if (child.pid !== undefined) live.set(child.pid, { bin, args });
     let stdout = '';
     let stderr = '';
     let partial = '';
@@ -78,7 +70,6 @@ export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Pr
         }, opts.timeoutMs)
       : undefined;
     const finish = () => {
-      if (child.pid !== undefined) live.delete(child.pid);
       opts.signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
     };

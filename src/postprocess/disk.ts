@@ -9,7 +9,7 @@ export interface FreeSpace {
 }
 
 /** Free space of the file system holding `dir` (or its nearest existing parent). */
-export async function freeSpace(dir: string): Promise<FreeSpace> {
+async function freeSpace(dir: string): Promise<FreeSpace> {
   let d = path.resolve(dir);
   for (;;) {
     try {

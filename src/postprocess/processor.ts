@@ -2,12 +2,14 @@ import { EventEmitter } from 'node:events';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, toAppError } from '../errors';
+import { containerFormat, contentTypeOf, type StreamMode } from '../recordings/formats';
+import type { RecordingFormat } from '../recordings/options';
 import { posterKey, recordingKey, thumbnailKey } from '../storage/keys';
 import type { Storage } from '../storage/types';
 import { checkFreeSpace } from './disk';
-import { formatSpec, type PostprocessFormat, type StreamMode } from './formats';
-import { probeMedia, type MediaInfo } from './probe';
-import { generateThumbnails, type LocalImage } from './thumbnails';
+import { inspectRecording, type MediaInfo } from './inspect';
+import { planConversion } from './plan';
+import { DEFAULT_THUMBNAIL_COUNT, generateThumbnails } from './thumbnails';
 import { convertRecording } from './transcode';
 
 export interface PostprocessInput {
@@ -15,7 +17,7 @@ export interface PostprocessInput {
   callId: string;
   /** The finished media file of the recorder. */
   inputPath: string;
-  format: PostprocessFormat;
+  format: RecordingFormat;
 }
 
 export interface PostprocessOptions {
@@ -31,8 +33,6 @@ export interface PostprocessOptions {
   posterAt?: number;
   /** Refuse to start with less free space than this in workDir (MiB). */
   minFreeDiskMb?: number;
-  /** Delete the input file once everything is uploaded (never on failure). */
-  removeInputOnSuccess?: boolean;
 }
 
 export interface UploadedObject {
@@ -49,14 +49,17 @@ export interface UploadedImage extends UploadedObject {
   height: number;
 }
 
-export interface PostprocessResult {
+/** What one post-processing job delivered (the domain's PostprocessResult is made from it). */
+export interface ProcessedRecording {
   recordingId: string;
   callId: string;
-  format: PostprocessFormat;
+  format: RecordingFormat;
   durationMs: number;
-  /** How each stream got into the output: 'copy' = remuxed, no re-encode. */
-  conversion: { video: StreamMode; audio: StreamMode };
-  media: Pick<MediaInfo, 'formatName'> & { width?: number; height?: number; fps?: number; videoCodec?: string; audioCodec?: string };
+  /**
+   * How each stream got into the output ('copy' = not re-encoded); `rewritten` false: the
+   * recorder's file already was the deliverable and was uploaded as it is.
+   */
+  conversion: { video: StreamMode; audio: StreamMode; rewritten: boolean };
   video: UploadedObject;
   thumbnails: UploadedImage[];
   poster: UploadedImage | null;
@@ -77,10 +80,6 @@ export interface PostprocessProgress {
 export interface PostprocessEvents {
   status: [{ recordingId: string; status: PostprocessStatus }];
   progress: [PostprocessProgress];
-  thumbnailsGenerated: [{ recordingId: string; thumbnails: LocalImage[]; poster: LocalImage | null }];
-  recordingUploaded: [{ recordingId: string; video: UploadedObject }];
-  completed: [PostprocessResult];
-  failed: [{ recordingId: string; error: AppError }];
 }
 
 /** The scratch directory of one recording's job below `workDir`. */
@@ -91,9 +90,9 @@ export function jobWorkDir(workDir: string, recordingId: string): string {
 const SPAN = { convert: [0, 45], thumbnails: [45, 55], upload: [55, 100] } as const;
 
 /**
- * Turns a finished recording into delivered files: probe, remux/transcode, thumbnails and
- * poster, upload. Emits status PROCESSING then UPLOADING, progress, thumbnailsGenerated,
- * recordingUploaded, and completed or failed. Knows nothing of HTTP or the database.
+ * Turns a finished recording into delivered files: probe (once), a remux/transcode only
+ * when the file is not already the deliverable, thumbnails and poster, upload. Emits
+ * status PROCESSING then UPLOADING, and progress. Knows nothing of HTTP or the database.
  * Every ffmpeg it starts is killed when the signal given to `process` aborts.
  */
 export class PostProcessor extends EventEmitter<PostprocessEvents> {
@@ -101,28 +100,24 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
     super();
   }
 
-  async process(input: PostprocessInput, opts: { signal?: AbortSignal } = {}): Promise<PostprocessResult> {
+  async process(input: PostprocessInput, opts: { signal?: AbortSignal } = {}): Promise<ProcessedRecording> {
     try {
-      const result = await this.run(input, opts.signal);
-      this.emit('completed', result);
-      return result;
+      return await this.run(input, opts.signal);
     } catch (err) {
-      const error = opts.signal?.aborted && !(err instanceof AppError && err.code !== 'JOB_ABORTED')
+      throw opts.signal?.aborted && !(err instanceof AppError && err.code !== 'JOB_ABORTED')
         ? new AppError('JOB_ABORTED', `post-processing of ${input.recordingId} aborted`, { cause: err })
         : toAppError(err, 'POSTPROCESS_FAILED');
-      this.emit('failed', { recordingId: input.recordingId, error });
-      throw error;
     }
   }
 
-  private async run(input: PostprocessInput, signal?: AbortSignal): Promise<PostprocessResult> {
+  private async run(input: PostprocessInput, signal?: AbortSignal): Promise<ProcessedRecording> {
     const o = this.options;
     const t0 = Date.now();
     const { recordingId, callId } = input;
-    const spec = formatSpec(input.format);
+    const tools = { ffprobePath: o.ffprobePath, ffmpegPath: o.ffmpegPath, signal };
     const prefix = o.prefix ?? '';
     // keys first: this validates the ids before anything touches the disk
-    const videoKey = recordingKey(prefix, callId, recordingId, spec.ext);
+    const videoKey = recordingKey(prefix, callId, recordingId, containerFormat(input.format).ext);
     const work = jobWorkDir(o.workDir, recordingId);
     let lastPct = -1;
     const progress = (phase: PostprocessPhase, phasePct: number) => {
@@ -139,19 +134,21 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
     await fsp.mkdir(work, { recursive: true });
     try {
       if (o.minFreeDiskMb) await checkFreeSpace(work, o.minFreeDiskMb);
-      const info = await probeMedia(input.inputPath, { ffprobePath: o.ffprobePath, ffmpegPath: o.ffmpegPath, signal });
+      const info = await inspectRecording(input.inputPath, tools);
       progress('probe', 0);
-      if (o.minFreeDiskMb) await checkFreeSpace(work, o.minFreeDiskMb + Math.ceil(info.size / (1024 * 1024)));
-      const converted = await convertRecording(info, input.format, path.join(work, `recording.${spec.ext}`), {
-        ffmpegPath: o.ffmpegPath,
-        signal,
-        onProgress: (p) => progress('convert', p),
-      });
-      const outInfo = await probeMedia(converted.path, { ffprobePath: o.ffprobePath, ffmpegPath: o.ffmpegPath, signal });
+      const plan = planConversion(info, input.format);
+      let out: MediaInfo = info;
+      if (!plan.keep) {
+        if (o.minFreeDiskMb) await checkFreeSpace(work, o.minFreeDiskMb + Math.ceil(info.size / (1024 * 1024)));
+        const converted = path.join(work, `recording.${plan.ext}`);
+        await convertRecording(info, plan, converted, { ffmpegPath: o.ffmpegPath, signal, onProgress: (p) => progress('convert', p) });
+        out = await inspectRecording(converted, tools); // a new file: probed once too
+      }
+      progress('convert', 100);
 
-      const total = spec.audioOnly ? 0 : o.thumbnailCount ?? 5;
+      const total = out.video ? o.thumbnailCount ?? DEFAULT_THUMBNAIL_COUNT : 0;
       let made = 0;
-      const images = await generateThumbnails(outInfo, {
+      const images = await generateThumbnails(out, {
         ffmpegPath: o.ffmpegPath,
         signal,
         outDir: path.join(work, 'thumbnails'),
@@ -161,13 +158,12 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         onImage: () => progress('thumbnails', (++made / (total + 1)) * 100),
       });
       progress('thumbnails', 100);
-      this.emit('thumbnailsGenerated', { recordingId, ...images });
       const processingMs = Date.now() - t0;
 
       // --- upload: the video first, then the images; progress by bytes
       this.emit('status', { recordingId, status: 'UPLOADING' });
       const t1 = Date.now();
-      const all = converted.size + images.thumbnails.reduce((s, i) => s + i.size, 0) + (images.poster?.size ?? 0);
+      const all = out.size + images.thumbnails.reduce((s, i) => s + i.size, 0) + (images.poster?.size ?? 0);
       let done = 0;
       const put = async (key: string, file: string, contentType: string) => {
         const r = await o.storage.put(key, file, contentType, (p) => progress('upload', ((done + p.loaded) / all) * 100), { signal });
@@ -175,37 +171,25 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         progress('upload', (done / all) * 100);
         return { key: r.key, url: r.url, size: r.size, contentType };
       };
-      const video = await put(videoKey, converted.path, spec.contentType);
-      this.emit('recordingUploaded', { recordingId, video });
+      const video = await put(videoKey, out.path, plan.contentType);
       const thumbnails: UploadedImage[] = [];
       for (const img of images.thumbnails) {
-        const up = await put(thumbnailKey(prefix, callId, recordingId, img.index), img.path, 'image/jpeg');
+        const up = await put(thumbnailKey(prefix, callId, recordingId, img.index), img.path, contentTypeOf(img.path));
         thumbnails.push({ ...up, index: img.index, atMs: img.atMs, width: img.width, height: img.height });
       }
       let poster: UploadedImage | null = null;
       if (images.poster) {
-        const up = await put(posterKey(prefix, callId, recordingId), images.poster.path, 'image/jpeg');
+        const up = await put(posterKey(prefix, callId, recordingId), images.poster.path, contentTypeOf(images.poster.path));
         poster = { ...up, index: 0, atMs: images.poster.atMs, width: images.poster.width, height: images.poster.height };
       }
       const uploadMs = Date.now() - t1;
 
-      if (o.removeInputOnSuccess && path.resolve(input.inputPath) !== path.resolve(converted.path)) {
-        await fsp.rm(input.inputPath, { force: true });
-      }
       return {
         recordingId,
         callId,
         format: input.format,
-        durationMs: outInfo.durationMs,
-        conversion: { video: converted.plan.video, audio: converted.plan.audio },
-        media: {
-          formatName: outInfo.formatName,
-          width: outInfo.video?.width,
-          height: outInfo.video?.height,
-          fps: outInfo.video ? info.video?.fps : undefined,
-          videoCodec: outInfo.video?.codec,
-          audioCodec: outInfo.audio?.codec,
-        },
+        durationMs: out.durationMs,
+        conversion: { video: plan.video, audio: plan.audio, rewritten: !plan.keep },
         video,
         thumbnails,
         poster,

@@ -13,7 +13,7 @@ import { LocalStorage } from '../storage/local';
 import { recordingPrefix } from '../storage/keys';
 import type { Storage } from '../storage/types';
 import { localPathsOf, type LocalRecordingDirs } from './local-files';
-import { PostProcessor, type PostprocessOptions, type PostprocessResult as ProcessorResult, type UploadedImage } from './processor';
+import { PostProcessor, type PostprocessOptions, type ProcessedRecording, type UploadedImage } from './processor';
 import { deleteRecordingFiles } from './retention';
 
 /**
@@ -96,7 +96,7 @@ export class PostprocessAdapter implements PostprocessPort {
   private async run(job: PostprocessJob, sink: PostprocessSink, signal: AbortSignal): Promise<void> {
     const log = this.opts.logger?.child({ recordingId: job.recordingId });
     if (signal.aborted) throw new AppError('JOB_ABORTED', 'post-processing is shutting down');
-    const processor = new PostProcessor({ ...this.base, removeInputOnSuccess: false });
+    const processor = new PostProcessor(this.base);
     const every = this.opts.progressIntervalMs ?? 1000;
     let lastAt = 0;
     processor.on('progress', (p) => {
@@ -113,7 +113,7 @@ export class PostprocessAdapter implements PostprocessPort {
     processor.on('status', (s) => {
       if (s.status === 'UPLOADING') uploading = sink.uploading(job.recordingId).then(() => undefined, (err: unknown) => err);
     });
-    let result: ProcessorResult;
+    let result: ProcessedRecording;
     try {
       result = await processor.process({ recordingId: job.recordingId, callId: job.callId, inputPath: job.filePath, format: job.format }, { signal });
       const uploadErr = await uploading;

@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors';
 import { runOwned, stderrTail } from './child';
-import type { MediaInfo } from './probe';
+import type { MediaInfo } from './inspect';
 
 export interface LocalImage {
   path: string;
@@ -28,7 +28,7 @@ export interface ThumbnailOptions {
 }
 
 export const DEFAULT_THUMBNAIL_COUNT = 5;
-export const DEFAULT_THUMBNAIL_WIDTH = 320;
+const DEFAULT_THUMBNAIL_WIDTH = 320;
 
 /** Timestamps (ms) of `count` thumbnails spread over `durationMs`: centres of equal slices. */
 export function thumbnailTimestamps(durationMs: number, count = DEFAULT_THUMBNAIL_COUNT): number[] {

@@ -1,8 +1,8 @@
 import fsp from 'node:fs/promises';
 import { AppError } from '../errors';
 import { runOwned, stderrTail } from './child';
-import { planConversion, type ConversionPlan, type PostprocessFormat } from './formats';
-import type { MediaInfo } from './probe';
+import type { MediaInfo } from './inspect';
+import type { ConversionPlan } from './plan';
 
 export interface ConvertOptions {
   ffmpegPath?: string;
@@ -11,19 +11,11 @@ export interface ConvertOptions {
   onProgress?: (percent: number) => void;
 }
 
-export interface ConvertResult {
-  path: string;
-  size: number;
-  plan: ConversionPlan;
-}
-
 /**
- * Writes `info.path` as `format` to `outPath`: stream copy where the container takes the
- * codec, encoding otherwise (see planConversion). Written to a temporary name first, so
- * `outPath` exists only when complete.
+ * Writes `info.path` to `outPath` as `plan` says (see planConversion). Written to a
+ * temporary name first, so `outPath` exists only when complete.
  */
-export async function convertRecording(info: MediaInfo, format: PostprocessFormat, outPath: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
-  const plan = planConversion(info, format);
+export async function convertRecording(info: MediaInfo, plan: ConversionPlan, outPath: string, opts: ConvertOptions = {}): Promise<void> {
   const tmp = `${outPath}.tmp`;
   const durationUs = info.durationMs * 1000;
   let last = -1;
@@ -50,13 +42,10 @@ export async function convertRecording(info: MediaInfo, format: PostprocessForma
     await fsp.rm(tmp, { force: true });
     const tail = stderrTail(r.stderr);
     const corrupt = /Invalid data|moov atom|EBML|truncat|corrupt|Error while decoding/i.test(tail);
-    throw new AppError(corrupt ? 'RECORDING_CORRUPT' : 'FFMPEG_FAILED', `converting ${info.path} to ${format} failed: ${tail}`, {
+    throw new AppError(corrupt ? 'RECORDING_CORRUPT' : 'FFMPEG_FAILED', `converting ${info.path} to ${plan.format} failed: ${tail}`, {
       details: { args: plan.args },
     });
   }
   await fsp.rename(tmp, outPath);
-  const size = (await fsp.stat(outPath)).size;
-  if (size === 0) throw new AppError('RECORDING_EMPTY', `converting ${info.path} to ${format} produced an empty file`);
   opts.onProgress?.(100);
-  return { path: outPath, size, plan };
 }

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { AppError } from '../errors';
 import type { OutputFormat } from '../recordings/contract';
+import { codecArgs, containerFormat, muxerArgs, streamMode } from '../recordings/formats';
 
 export type VideoCodec = 'h264' | 'vp8' | 'vp9' | 'unknown';
 
@@ -22,24 +23,18 @@ export interface OutputSpec {
 }
 
 /**
- * FFmpeg output options for a MediaRecorder WebM input. The video is copied whenever
- * the container takes its codec (the page records H.264 for MP4/MKV, VP8 for WebM);
- * MP4 audio becomes AAC so every player takes it.
+ * FFmpeg output options for a MediaRecorder WebM input (Opus audio, whatever the video):
+ * each stream is copied when the container takes its codec (the page records H.264 for
+ * MP4/MKV, VP8 for WebM), encoded otherwise (MP4 audio becomes AAC), see recordings/formats.ts.
  */
 export function outputOptions(spec: OutputSpec): string[] {
-  const copyVideo =
-    spec.format === 'webm' ? spec.videoCodec === 'vp8' || spec.videoCodec === 'vp9' : spec.videoCodec !== 'unknown';
-  const video = copyVideo
-    ? ['-c:v', 'copy']
-    : spec.format === 'webm'
-      ? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2M']
-      : ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];
+  const f = containerFormat(spec.format);
+  const video = codecArgs(f, 'video', spec.videoCodec === 'unknown' ? 'transcode' : streamMode(f, 'video', spec.videoCodec));
   const shift = spec.audioShiftMs ?? 0;
   // a bitstream filter moves the audio packets' timestamps, so copied audio stays copied
   const audioShift = shift !== 0 ? ['-bsf:a', `setts=ts=TS${shift > 0 ? '+' : '-'}${Math.abs(shift) / 1000}/TB`] : [];
-  const audio = [...(spec.format === 'mp4' ? ['-c:a', 'aac', '-b:a', String(spec.audioBitrate ?? 128000)] : ['-c:a', 'copy']), ...audioShift];
-  const container = spec.format === 'mp4' ? ['-f', 'mp4', '-movflags', '+faststart'] : spec.format === 'webm' ? ['-f', 'webm'] : ['-f', 'matroska'];
-  return ['-map', '0:v:0?', '-map', '0:a:0?', ...video, ...audio, ...container];
+  const audio = [...codecArgs(f, 'audio', streamMode(f, 'audio', 'opus'), spec.audioBitrate), ...audioShift];
+  return ['-map', '0:v:0?', '-map', '0:a:0?', ...video, ...audio, ...muxerArgs(f)];
 }
 
 /**

@@ -48,5 +48,5 @@ export async function finishFile(o: {
     }
   }
   const info = await probe(o.ffprobePath, file, { countPackets: true });
-  return { path: file, size: info.size, durationMs: info.durationMs, fps: info.streams.find((s) => s.type === 'video')?.fps };
+  return { path: file, size: info.size, durationMs: info.durationMs, fps: info.video?.fps };
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 import { AppError } from '../errors';
 
 const run = promisify(execFile);
@@ -11,63 +12,141 @@ export interface ProbeStream {
   height?: number;
   sampleRate?: number;
   channels?: number;
-  /** decoded frame count / duration, measured (MediaRecorder timestamps are variable) */
+  pixFmt?: string;
+  /** The average frame rate the container states. */
+  frameRate?: number;
+  /** Decoded frames (or packets) / duration, measured when asked: MediaRecorder timestamps are variable. */
   fps?: number;
   frames?: number;
+  /** A cover image (attached picture), not a moving picture. */
+  attachedPic: boolean;
 }
 
 export interface ProbeResult {
+  path: string;
+  /** The container family, as ffprobe names it: "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", ... */
   format: string;
+  /** As the container (or else its longest stream) states it; 0 when it states none (a stream cut short). */
   durationMs: number;
   size: number;
   bitRate?: number;
   streams: ProbeStream[];
+  /** The picture: the first video stream that is not a cover image. */
+  video?: ProbeStream;
+  audio?: ProbeStream;
+}
+
+const num = z.union([z.string(), z.number()]).optional();
+
+/** The part of ffprobe's `-print_format json -show_format -show_streams` read here. */
+const FfprobeJson = z.object({
+  format: z.object({ format_name: z.string().optional(), duration: num, size: num, bit_rate: num }),
+  streams: z
+    .array(
+      z.object({
+        codec_type: z.string().optional(),
+        codec_name: z.string().optional(),
+        width: z.number().optional(),
+        height: z.number().optional(),
+        pix_fmt: z.string().optional(),
+        avg_frame_rate: z.string().optional(),
+        r_frame_rate: z.string().optional(),
+        sample_rate: num,
+        channels: z.number().optional(),
+        duration: num,
+        nb_frames: num,
+        nb_read_frames: num,
+        nb_read_packets: num,
+        disposition: z.object({ attached_pic: z.number().optional() }).optional(),
+      }),
+    )
+    .default([]),
+});
+
+/** A positive finite number of a field, or undefined. */
+function positive(v: string | number | undefined): number | undefined {
+  const n = Number(v);
+  return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** "30000/1001" to 29.97. */
+function rate(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const [n, d] = s.split('/').map(Number);
+  const v = d ? n / d : n;
+  return Number.isFinite(v) && v > 0 && v < 1000 ? Math.round(v * 100) / 100 : undefined;
+}
+
+export interface ProbeOptions {
+  /** Decode the video to count its frames (and so measure its frame rate). */
+  countFrames?: boolean;
+  /** Count the video's packets without decoding (one packet per frame here). */
+  countPackets?: boolean;
+  /** Kills ffprobe (JOB_ABORTED). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
 }
 
 /**
- * ffprobe summary of a media file; `countFrames` decodes the video to measure its frame
- * rate, `countPackets` counts it without decoding (one packet per frame here).
+ * The one place that runs ffprobe: a media file's container, duration and streams. A file
+ * ffprobe cannot read is RECORDING_CORRUPT.
  */
-export async function probe(ffprobePath: string, file: string, opts: { countFrames?: boolean; countPackets?: boolean } = {}): Promise<ProbeResult> {
+export async function probe(ffprobePath: string, file: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams'];
   if (opts.countFrames) args.push('-count_frames');
   else if (opts.countPackets) args.push('-count_packets');
   let stdout: string;
   try {
-    ({ stdout } = await run(ffprobePath, [...args, file], { maxBuffer: 16 * 1024 * 1024 }));
+    ({ stdout } = await run(ffprobePath, [...args, file], {
+      maxBuffer: 16 * 1024 * 1024,
+      signal: opts.signal,
+      timeout: opts.timeoutMs,
+      killSignal: 'SIGKILL',
+    }));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    const e = err as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+    if (e.code === 'ENOENT') {
       throw new AppError('FFMPEG_NOT_FOUND', `ffprobe not found at "${ffprobePath}": install FFmpeg or set FFPROBE_PATH`, { cause: err });
     }
-    throw new AppError('RECORDING_CORRUPT', `ffprobe cannot read ${file}: ${((err as { stderr?: string }).stderr ?? '').trim() || (err as Error).message}`, { cause: err });
+    if (e.name === 'AbortError') throw new AppError('JOB_ABORTED', `ffprobe of ${file} aborted`, { cause: err });
+    if (e.killed) throw new AppError('FFMPEG_FAILED', `ffprobe of ${file} killed after ${opts.timeoutMs} ms`, { cause: err });
+    throw new AppError('RECORDING_CORRUPT', `ffprobe cannot read ${file}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
   }
-  const json = JSON.parse(stdout) as {
-    format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
-    streams?: Array<Record<string, string | number | undefined>>;
-  };
-  const durationS = Number(json.format?.duration ?? 0);
-  const streams: ProbeStream[] = (json.streams ?? []).map((s) => {
+  let json: z.infer<typeof FfprobeJson>;
+  try {
+    json = FfprobeJson.parse(JSON.parse(stdout));
+  } catch (err) {
+    throw new AppError('RECORDING_CORRUPT', `ffprobe found no container in ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const stated = positive(json.format.duration) ?? Math.max(0, ...json.streams.map((s) => positive(s.duration) ?? 0));
+  const streams: ProbeStream[] = json.streams.map((s) => {
     const type = s.codec_type === 'video' || s.codec_type === 'audio' ? s.codec_type : 'other';
     const counted = s.nb_read_frames ?? s.nb_read_packets ?? s.nb_frames;
     const frames = counted !== undefined ? Number(counted) : undefined;
-    const streamDuration = s.duration !== undefined ? Number(s.duration) : durationS;
+    const seconds = positive(s.duration) ?? stated;
     return {
       type,
-      codec: String(s.codec_name ?? 'unknown'),
-      width: s.width !== undefined ? Number(s.width) : undefined,
-      height: s.height !== undefined ? Number(s.height) : undefined,
-      sampleRate: s.sample_rate !== undefined ? Number(s.sample_rate) : undefined,
-      channels: s.channels !== undefined ? Number(s.channels) : undefined,
+      codec: s.codec_name ?? 'unknown',
+      width: s.width,
+      height: s.height,
+      sampleRate: positive(s.sample_rate),
+      channels: s.channels,
+      pixFmt: s.pix_fmt,
+      frameRate: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate),
       frames,
-      fps: type === 'video' && frames !== undefined && streamDuration > 0 ? frames / streamDuration : undefined,
+      fps: type === 'video' && frames !== undefined && seconds > 0 ? frames / seconds : undefined,
+      attachedPic: !!s.disposition?.attached_pic,
     };
   });
   return {
-    format: json.format?.format_name ?? 'unknown',
-    durationMs: Math.round(durationS * 1000),
-    size: Number(json.format?.size ?? 0),
-    bitRate: json.format?.bit_rate ? Number(json.format.bit_rate) : undefined,
+    path: file,
+    format: json.format.format_name ?? 'unknown',
+    durationMs: Math.round(stated * 1000),
+    size: positive(json.format.size) ?? 0,
+    bitRate: positive(json.format.bit_rate),
     streams,
+    video: streams.find((s) => s.type === 'video' && !s.attachedPic && (s.width ?? 0) > 0),
+    audio: streams.find((s) => s.type === 'audio'),
   };
 }
 

@@ -27,9 +27,8 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
 
   let videoCodec: VideoCodec = 'unknown';
   try {
-    const info = await probe(settings.ffprobePath, spool);
-    const video = info.streams.find((s) => s.type === 'video');
-    if (!video && !info.streams.some((s) => s.type === 'audio')) return null;
+    const { video, audio } = await probe(settings.ffprobePath, spool);
+    if (!video && !audio) return null;
     if (video && (video.codec === 'h264' || video.codec === 'vp8' || video.codec === 'vp9')) videoCodec = video.codec;
   } catch {
     return null; // not even a WebM header made it to disk
@@ -45,7 +44,7 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
       audioShiftMs: -(settings.avOffsetMs ?? 0),
     });
     const out = await probe(settings.ffprobePath, partial);
-    if (out.size === 0 || !out.streams.some((s) => s.type === 'video' || s.type === 'audio')) {
+    if (out.size === 0 || (!out.video && !out.audio)) {
       await fs.rm(partial, { force: true });
       return null;
     }

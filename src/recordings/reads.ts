@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AppError } from '../errors';
 import { readCallView } from './calls';
 import { loadCall, loadRecording, storedRef, type RecordingsContext } from './context';
+import { contentTypeOf } from './formats';
 import { checkIdentifier } from './identifiers';
 import type { Actor } from './permissions';
 import { viewKeys, type StoredObjectReader } from './ports';
@@ -52,15 +53,13 @@ export async function downloadRecording(ctx: RecordingsContext, actor: Actor, ca
   return { kind: 'stream', fileName, ...(await localFileReader(rec.storageKey)) };
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.m4a': 'audio/mp4', '.ogg': 'audio/ogg' };
-
 /** A reader of a file on this machine; NOT_FOUND when it is gone. */
 export async function localFileReader(filePath: string): Promise<StoredObjectReader> {
   const st = await fs.stat(filePath).catch(() => null);
   if (!st?.isFile()) throw new AppError('NOT_FOUND', 'the stored recording is gone');
   return {
     size: st.size,
-    contentType: CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream',
+    contentType: contentTypeOf(filePath),
     open: async (range) => createReadStream(filePath, range ? { start: range.start, end: range.end } : {}),
   };
 }

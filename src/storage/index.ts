@@ -7,7 +7,7 @@ import type { Storage } from './types';
 
 export * from './types';
 export * from './keys';
-export { LocalStorage, contentTypeOf } from './local';
+export { LocalStorage } from './local';
 export type { LocalStorageOptions } from './local';
 export { S3Storage, S3_MIN_PART_SIZE } from './s3';
 export type { S3StorageOptions } from './s3';

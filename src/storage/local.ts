@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors';
+import { contentTypeOf } from '../recordings/formats';
 import { assertSafeKey } from './keys';
 import type { ByteRange, ObjectInfo, ProgressListener, PutOptions, PutResult, Storage, StorageHealth } from './types';
 
@@ -18,11 +19,6 @@ export interface LocalStorageOptions {
   /** Where the API serves local files, e.g. "http://127.0.0.1:8080/files"; default "/files". */
   baseUrl?: string;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.mp4': 'video/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.m4a': 'audio/mp4',
-  '.ogg': 'audio/ogg', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.json': 'application/json',
-};
 
 /**
  * Files on the local disk (the default, and embedded mode). Writes go to a temporary
@@ -213,8 +209,4 @@ export class LocalStorage implements Storage {
       }
     }
   }
-}
-
-export function contentTypeOf(key: string): string {
-  return CONTENT_TYPES[path.extname(key).toLowerCase()] ?? 'application/octet-stream';
 }

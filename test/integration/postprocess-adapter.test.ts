@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { makeSyntheticRecording } from '../../src/postprocess/synthetic';
+import { makeSyntheticRecording } from '../helpers/synthetic-recording';
 import { PostprocessAdapter } from '../../src/postprocess/service-adapter';
 import type { PostprocessJob, PostprocessSink } from '../../src/recordings/ports';
 import { LocalStorage } from '../../src/storage/local';

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PostProcessor, makeSyntheticRecording, probeMedia, jpegSize, deleteRecordingFiles } from '../../src/postprocess';
+import { PostProcessor } from '../../src/postprocess/processor';
+import { deleteRecordingFiles } from '../../src/postprocess/retention';
+import { jpegSize } from '../../src/postprocess/thumbnails';
+import { probe } from '../../src/recorder/probe';
+import { makeSyntheticRecording } from '../helpers/synthetic-recording';
 import { createStorage, type Storage, type StorageConfig } from '../../src/storage';
 
 /** Processing straight into the S3 and GCS emulators, read back through signed URLs. */
@@ -32,7 +36,7 @@ describe.each<[string, StorageConfig]>([
     expect(video.length).toBe(r.video.size);
     const local = path.join(tmp, `${cfg.provider}-download.mp4`);
     fs.writeFileSync(local, video);
-    const info = await probeMedia(local);
+    const info = await probe('ffprobe', local);
     expect(info.video).toMatchObject({ codec: 'h264', width: 640, height: 360 });
     expect(Math.abs(info.durationMs - 5000)).toBeLessThan(300);
 

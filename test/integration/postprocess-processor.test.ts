@@ -3,12 +3,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  PostProcessor, makeSyntheticRecording, probeMedia, liveChildren, checkFreeSpace, deleteRecordingFiles, cleanupDir,
-  type PostprocessProgress, type PostprocessStatus, type PostprocessResult,
-} from '../../src/postprocess';
+import { checkFreeSpace } from '../../src/postprocess/disk';
+import { PostProcessor, type PostprocessProgress, type PostprocessStatus, type ProcessedRecording } from '../../src/postprocess/processor';
+import { cleanupDir, deleteRecordingFiles } from '../../src/postprocess/retention';
+import { processTree } from '../../src/observability/process-tree';
+import { remuxFile } from '../../src/recorder/ffmpeg-sink';
+import { probe } from '../../src/recorder/probe';
 import { LocalStorage } from '../../src/storage';
-import type { AppError } from '../../src/errors';
+import { makeSyntheticRecording } from '../helpers/synthetic-recording';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-proc-'));
 const storeDir = path.join(tmp, 'store');
@@ -27,6 +29,12 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function processor(extra: Partial<ConstructorParameters<typeof PostProcessor>[0]> = {}) {
   return new PostProcessor({ storage, workDir, prefix: 'rec/', thumbnailWidth: 320, ...extra });
+}
+
+/** ffmpeg and ffprobe processes below this one. */
+function liveChildren(): number[] {
+  const comm = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; } };
+  return processTree(process.pid).filter((pid) => pid !== process.pid && ['ffmpeg', 'ffprobe'].includes(comm(pid)));
 }
 
 /** Mean and standard deviation of a JPEG's luma, decoded by ffmpeg. */
@@ -56,28 +64,22 @@ function mp4Boxes(file: string): string[] {
 }
 
 describe('PostProcessor', () => {
-  let result: PostprocessResult;
+  let result: ProcessedRecording;
   const statuses: PostprocessStatus[] = [];
   const progress: PostprocessProgress[] = [];
-  const order: string[] = [];
 
-  it('remuxes to MP4 (+faststart), makes 5 thumbnails and a poster, uploads all, with events in order', async () => {
+  it('remuxes to MP4 (+faststart), makes 5 thumbnails and a poster, uploads all, with status and progress events', async () => {
     const p = processor();
-    p.on('status', (s) => { statuses.push(s.status); order.push(`status:${s.status}`); });
+    p.on('status', (s) => statuses.push(s.status));
     p.on('progress', (e) => progress.push(e));
-    p.on('thumbnailsGenerated', () => order.push('thumbnailsGenerated'));
-    p.on('recordingUploaded', () => order.push('recordingUploaded'));
-    p.on('completed', () => order.push('completed'));
-    p.on('failed', () => order.push('failed'));
     result = await p.process({ recordingId: 'rec-1', callId: 'call-1', inputPath: mkv, format: 'mp4' });
 
-    expect(order).toEqual(['status:PROCESSING', 'thumbnailsGenerated', 'status:UPLOADING', 'recordingUploaded', 'completed']);
     expect(statuses).toEqual(['PROCESSING', 'UPLOADING']);
     expect(progress.length).toBeGreaterThan(3);
     for (let i = 1; i < progress.length; i++) expect(progress[i].percent).toBeGreaterThan(progress[i - 1].percent);
     expect(progress.at(-1)!.percent).toBe(100);
 
-    expect(result.conversion).toEqual({ video: 'copy', audio: 'transcode' }); // H.264 kept, Opus -> AAC
+    expect(result.conversion).toEqual({ video: 'copy', audio: 'transcode', rewritten: true }); // H.264 kept, Opus -> AAC
     expect(result.durationMs).toBeGreaterThan(7800);
     expect(result.durationMs).toBeLessThan(8300);
     expect(result.video.key).toBe('rec/call-1/rec-1/recording.mp4');
@@ -87,11 +89,11 @@ describe('PostProcessor', () => {
     const boxes = mp4Boxes(stored);
     expect(boxes.indexOf('moov')).toBeGreaterThanOrEqual(0);
     expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
-    const info = await probeMedia(stored);
+    const info = await probe('ffprobe', stored);
     expect(info.video).toMatchObject({ codec: 'h264', width: 640, height: 360 });
     expect(info.audio?.codec).toBe('aac');
 
-    expect(fs.existsSync(mkv)).toBe(true); // input kept unless asked
+    expect(fs.existsSync(mkv)).toBe(true); // the input is the recorder's: removed by the adapter once COMPLETED is stored
     expect(fs.existsSync(path.join(workDir, 'rec-1'))).toBe(false); // scratch space removed
     expect(liveChildren()).toEqual([]);
   });
@@ -118,22 +120,47 @@ describe('PostProcessor', () => {
     expect(luma(storage.pathOf(result.poster!.key)).sd).toBeGreaterThan(10);
   });
 
-  it('keeps VP8/Opus as they are in WebM, and can drop the input after upload', async () => {
-    const input = path.join(tmp, 'copy.webm');
-    fs.copyFileSync(webm, input);
-    const r = await processor({ removeInputOnSuccess: true }).process({ recordingId: 'rec-2', callId: 'call-1', inputPath: input, format: 'webm' });
-    expect(r.conversion).toEqual({ video: 'copy', audio: 'copy' });
+  it("uploads the recorder's MP4 as it is: no second pass, thumbnails and poster still made", async () => {
+    const recorded = path.join(tmp, 'recorded.mp4');
+    await remuxFile('ffmpeg', mkv, recorded, { format: 'mp4', videoCodec: 'h264', audioShiftMs: -100 }); // what the recorder's sink writes
+    const r = await processor().process({ recordingId: 'rec-kept', callId: 'call-1', inputPath: recorded, format: 'mp4' });
+    expect(r.conversion).toEqual({ video: 'copy', audio: 'copy', rewritten: false });
+    expect(fs.readFileSync(storage.pathOf(r.video.key)).equals(fs.readFileSync(recorded))).toBe(true);
     expect(r.thumbnails).toHaveLength(5);
-    expect(fs.existsSync(input)).toBe(false);
+    expect(r.poster).not.toBeNull();
+    expect(fs.existsSync(recorded)).toBe(true);
+    expect(r.durationMs).toBe((await probe('ffprobe', recorded)).durationMs);
+  });
+
+  it('keeps VP8/Opus WebM as it is, but rewrites one that states no duration (a raw spool) or an MP4 with its index last', async () => {
+    const kept = await processor().process({ recordingId: 'rec-2', callId: 'call-1', inputPath: webm, format: 'webm' });
+    expect(kept.conversion).toEqual({ video: 'copy', audio: 'copy', rewritten: false });
+    expect(kept.thumbnails).toHaveLength(5);
+
+    // written live, as MediaRecorder's stream reaches the spool: no duration, no cues
+    const spool = path.join(tmp, 'spool.webm');
+    fs.writeFileSync(spool, execFileSync('ffmpeg', ['-v', 'error', '-i', webm, '-c', 'copy', '-f', 'webm', '-live', '1', 'pipe:1'], { maxBuffer: 64 << 20 }));
+    expect((await probe('ffprobe', spool)).durationMs).toBe(0);
+    const fromSpool = await processor().process({ recordingId: 'rec-spool', callId: 'call-1', inputPath: spool, format: 'webm' });
+    expect(fromSpool.conversion).toEqual({ video: 'copy', audio: 'copy', rewritten: true });
+    expect((await probe('ffprobe', storage.pathOf(fromSpool.video.key))).durationMs).toBeGreaterThan(3800);
+
+    const indexLast = path.join(tmp, 'index-last.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', mkv, '-c:v', 'copy', '-c:a', 'aac', indexLast]);
+    expect(mp4Boxes(indexLast).indexOf('moov')).toBeGreaterThan(mp4Boxes(indexLast).indexOf('mdat'));
+    const moved = await processor().process({ recordingId: 'rec-index', callId: 'call-1', inputPath: indexLast, format: 'mp4' });
+    expect(moved.conversion).toEqual({ video: 'copy', audio: 'copy', rewritten: true });
+    const boxes = mp4Boxes(storage.pathOf(moved.video.key));
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
   });
 
   it('delivers audio only (m4a) without thumbnails', async () => {
     const r = await processor().process({ recordingId: 'rec-3', callId: 'call-1', inputPath: mkv, format: 'm4a' });
-    expect(r.conversion).toEqual({ video: 'none', audio: 'transcode' });
+    expect(r.conversion).toEqual({ video: 'none', audio: 'transcode', rewritten: true });
     expect(r.video.key).toBe('rec/call-1/rec-3/recording.m4a');
     expect(r.thumbnails).toEqual([]);
     expect(r.poster).toBeNull();
-    expect((await probeMedia(storage.pathOf(r.video.key))).video).toBeUndefined();
+    expect((await probe('ffprobe', storage.pathOf(r.video.key))).video).toBeUndefined();
   });
 
   describe('bad recordings fail with a clear code and keep the file', () => {
@@ -151,11 +178,7 @@ describe('PostProcessor', () => {
     ];
     it.each(cases)('%s', async (_name, make, code) => {
       const input = make();
-      const p = processor({ removeInputOnSuccess: true });
-      const failed: AppError[] = [];
-      p.on('failed', (e) => failed.push(e.error));
-      await expect(p.process({ recordingId: `bad-${code}`, callId: 'call-1', inputPath: input, format: 'mp4' })).rejects.toMatchObject({ code });
-      expect(failed.map((e) => e.code)).toEqual([code]);
+      await expect(processor().process({ recordingId: `bad-${code}`, callId: 'call-1', inputPath: input, format: 'mp4' })).rejects.toMatchObject({ code });
       if (!input.endsWith('missing.mkv')) expect(fs.existsSync(input)).toBe(true);
       expect(await storage.list(`rec/call-1/bad-${code}/`)).toEqual([]);
       expect(liveChildren()).toEqual([]);

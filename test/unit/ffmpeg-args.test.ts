@@ -24,6 +24,8 @@ describe('FFmpeg output options', () => {
   it('transcodes only when the container cannot take the codec', () => {
     expect(outputOptions({ format: 'webm', videoCodec: 'h264' }).join(' ')).toContain('libvpx');
     expect(outputOptions({ format: 'mp4', videoCodec: 'unknown' }).join(' ')).toContain('libx264');
+    // MP4 does not take VP8 (FFmpeg refuses to write it): a browser without H.264 still gets an MP4
+    expect(outputOptions({ format: 'mp4', videoCodec: 'vp8' }).join(' ')).toContain('libx264');
   });
 
   it('shifts audio by a constant offset', () => {

@@ -1,13 +1,27 @@
-import { planConversion, thumbnailTimestamps, jpegSize, isPostprocessFormat, type MediaInfo } from '../../src/postprocess';
+import type { MediaInfo } from '../../src/postprocess/inspect';
+import { planConversion } from '../../src/postprocess/plan';
+import { jpegSize, thumbnailTimestamps } from '../../src/postprocess/thumbnails';
+import { contentTypeOf } from '../../src/recordings/formats';
+import type { ProbeStream } from '../../src/recorder/probe';
 
-const info = (video?: string, audio?: string): MediaInfo => ({
-  path: '/x/in.mkv',
-  size: 1000,
-  durationMs: 10000,
-  formatName: 'matroska,webm',
-  video: video ? { codec: video, width: 1280, height: 720 } : undefined,
-  audio: audio ? { codec: audio } : undefined,
-});
+const stream = (type: 'video' | 'audio', codec: string): ProbeStream =>
+  type === 'video' ? { type, codec, width: 1280, height: 720, attachedPic: false } : { type, codec, attachedPic: false };
+
+const info = (video?: string, audio?: string, file: Partial<MediaInfo> = {}): MediaInfo => {
+  const streams = [...(video ? [stream('video', video)] : []), ...(audio ? [stream('audio', audio)] : [])];
+  return {
+    path: '/x/in.mkv',
+    size: 1000,
+    durationMs: 10000,
+    durationStated: true,
+    format: 'matroska,webm',
+    streams,
+    video: streams.find((s) => s.type === 'video'),
+    audio: streams.find((s) => s.type === 'audio'),
+    ...file,
+  };
+};
+const MP4 = { path: '/x/in.mp4', format: 'mov,mp4,m4a,3gp,3g2,mj2', indexFirst: true };
 
 describe('planConversion', () => {
   it('remuxes H.264 into MP4 with faststart and converts Opus to AAC', () => {
@@ -45,14 +59,41 @@ describe('planConversion', () => {
   it('refuses audio-only output of a silent recording and unknown formats', () => {
     expect(() => planConversion(info('h264'), 'ogg')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
     expect(() => planConversion(info('h264', 'opus'), 'avi' as never)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
-    expect(isPostprocessFormat('mp4')).toBe(true);
-    expect(isPostprocessFormat('avi')).toBe(false);
   });
 
   it('handles a video without audio', () => {
     const p = planConversion(info('h264'), 'mp4');
     expect(p.audio).toBe('none');
     expect(p.args).toContain('-an');
+  });
+});
+
+describe('a file that already is the deliverable', () => {
+  it("keeps the recorder's MP4 (H.264 + AAC, index first) and MKV as they are", () => {
+    expect(planConversion(info('h264', 'aac', MP4), 'mp4').keep).toBe(true);
+    expect(planConversion(info('h264', 'opus'), 'mkv').keep).toBe(true);
+    expect(planConversion(info('vp8', 'opus', { path: '/x/in.webm' }), 'webm').keep).toBe(true);
+    expect(planConversion(info('h264', undefined, MP4), 'mp4').keep).toBe(true);
+  });
+
+  it('rewrites one that needs it', () => {
+    expect(planConversion(info('h264', 'aac', { ...MP4, indexFirst: false }), 'mp4').keep).toBe(false); // no faststart
+    expect(planConversion(info('h264', 'opus', MP4), 'mp4').keep).toBe(false); // Opus in MP4
+    expect(planConversion(info('vp8', 'opus', { path: '/x/in.webm', durationStated: false }), 'webm').keep).toBe(false); // a raw spool
+    expect(planConversion(info('vp8', 'opus', { path: '/x/spool.webm' }), 'mkv').keep).toBe(false); // another extension
+    expect(planConversion(info('h264', 'opus'), 'webm').keep).toBe(false);
+    expect(planConversion(info('h264', 'opus'), 'ogg').keep).toBe(false); // the picture is dropped
+    const withData = info('h264', 'opus');
+    withData.streams.push({ type: 'other', codec: 'bin_data', attachedPic: false });
+    expect(planConversion(withData, 'mkv').keep).toBe(false);
+  });
+});
+
+describe('content types', () => {
+  it('come from the format table, images and JSON besides', () => {
+    expect(['a/recording.mp4', 'b.WEBM', 'c.mkv', 'd.m4a', 'e.ogg', 'thumb-1.jpg', 'manifest.json', 'x.bin', 'noext'].map(contentTypeOf)).toEqual([
+      'video/mp4', 'video/webm', 'video/x-matroska', 'audio/mp4', 'audio/ogg', 'image/jpeg', 'application/json', 'application/octet-stream', 'application/octet-stream',
+    ]);
   });
 });
 

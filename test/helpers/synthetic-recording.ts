@@ -1,11 +1,11 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../errors';
-import { runOwned, stderrTail } from './child';
+import { AppError } from '../../src/errors';
+import { runOwned, stderrTail } from '../../src/postprocess/child';
 
 /**
  * Synthetic recordings made with ffmpeg's lavfi sources (testsrc2 picture, sine tone), for
- * tests, benchmarks and a self-check of the ffmpeg install. `kind` mimics what reaches the
+ * tests and benchmarks. `kind` mimics what reaches the
  * post-processor: 'h264-opus.mkv' is what the recorder's remux of Chromium's
  * MediaRecorder stream looks like.
  */
