@@ -6,14 +6,16 @@ import type { RecordingQuality } from './contract';
  * report kept with it (the view's `quality`), with a warning for whatever fell short,
  * so a recording starved by load from outside says so instead of being silently bad.
  */
-export interface QualityWarning {
-  code: 'LOW_FPS' | 'LATE_PARTICIPANTS' | 'SLOW_START';
-  message: string;
-}
+export const qualityReportSchema = z.object({
+  fps: z.number().optional(),
+  minDrawnFps: z.number().optional(),
+  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()) }),
+  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'LATE_PARTICIPANTS', 'SLOW_START']), message: z.string() })),
+});
 
-export interface QualityReport extends RecordingQuality {
-  warnings: QualityWarning[];
-}
+/** The report kept with a recording (stored as JSON, parsed back with the schema above). */
+export type QualityReport = z.infer<typeof qualityReportSchema>;
+export type QualityWarning = QualityReport['warnings'][number];
 
 /** Below this the picture visibly stutters (the target is the requested rate, 30). */
 export const MIN_FPS_RATIO = 29 / 30;
@@ -40,12 +42,6 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
   return { ...q, warnings };
 }
 
-export const qualityReportSchema = z.object({
-  fps: z.number().optional(),
-  minDrawnFps: z.number().optional(),
-  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()) }),
-  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'LATE_PARTICIPANTS', 'SLOW_START']), message: z.string() })),
-});
 
 /** A stored quality report, or null when there is none (or it is not one). */
 export function parseQuality(stored: unknown): QualityReport | null {

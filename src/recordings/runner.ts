@@ -189,7 +189,7 @@ export class RecordingRunner {
     await this.lifecycle.stopping(job.id, reason);
     const extra = {
       ...end.extra,
-      ...(end.result.quality ? { quality: assessQuality(end.result.quality, job.options.fps) as object } : {}),
+      ...(end.result.quality ? { quality: assessQuality(end.result.quality, job.options.fps) } : {}),
     };
     const { path, size, durationMs } = end.result;
     let rec;
