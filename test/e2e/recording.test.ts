@@ -443,6 +443,8 @@ describe('starting and stopping', () => {
       message: expect.stringContaining('unknown layout "mosaic"'),
     });
     expect(fsSync.existsSync(path.join(dir, 'mosaic.mp4'))).toBe(false);
+    // the failed start took the standby page; its replacement counts as standby while it loads
+    for (let i = 0; i < 50 && (await recorder.pool.openPages()) !== 0; i++) await sleep(100);
     expect({ pages: await recorder.pool.openPages(), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ pages: 0, sockets: 0, active: 0 });
   }, 60000);
 
