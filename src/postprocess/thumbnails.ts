@@ -58,58 +58,71 @@ export function jpegSize(buf: Buffer): { width: number; height: number } | null 
   return null;
 }
 
-async function grabFrame(
-  ffmpeg: string,
-  input: string,
-  atMs: number,
-  out: string,
-  scaleWidth: number | undefined,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  const vf = scaleWidth ? ['-vf', `scale=${scaleWidth}:-2:flags=bicubic`] : [];
-  const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-ss', (atMs / 1000).toFixed(3), '-i', input,
-    '-map', '0:v:0', '-frames:v', '1', ...vf, '-q:v', scaleWidth ? '4' : '2', '-f', 'image2', '-update', '1', out];
-  const r = await runOwned(ffmpeg, args, { signal, timeoutMs: 60000 });
-  if (r.code !== 0) throw new AppError('RECORDING_CORRUPT', `frame at ${atMs} ms of ${input} cannot be decoded: ${stderrTail(r.stderr)}`);
-  const st = await fsp.stat(out).catch(() => null);
-  return !!st && st.size > 0;
+/** One image to take: where, into which file, scaled to a width or full size. */
+interface Shot {
+  atMs: number;
+  out: string;
+  scaleWidth?: number;
+  index: number;
 }
 
-/** One image at `atMs` (earlier if nothing is decodable there, e.g. past the last key frame). */
-async function imageAt(opts: ThumbnailOptions, info: MediaInfo, atMs: number, out: string, scaleWidth: number | undefined, index: number): Promise<LocalImage> {
-  const ffmpeg = opts.ffmpegPath ?? 'ffmpeg';
-  let t = atMs;
+const QUIET = ['-nostdin', '-hide_banner', '-v', 'error', '-y'];
+const seekTo = (atMs: number) => ['-ss', (atMs / 1000).toFixed(3)];
+
+/** Output arguments of one JPEG taken from input `input`'s picture. */
+function jpegOutput(input: number, shot: Shot): string[] {
+  const vf = shot.scaleWidth ? ['-vf', `scale=${shot.scaleWidth}:-2:flags=bicubic`] : [];
+  return ['-map', `${input}:v:0`, '-frames:v', '1', ...vf, '-q:v', shot.scaleWidth ? '4' : '2', '-f', 'image2', '-update', '1', shot.out];
+}
+
+/** The image a shot wrote, or null when it wrote none. */
+async function readShot(shot: Shot, atMs: number, input: string): Promise<LocalImage | null> {
+  const buf = await fsp.readFile(shot.out).catch(() => null);
+  if (!buf?.length) return null;
+  const dims = jpegSize(buf);
+  if (!dims) throw new AppError('RECORDING_CORRUPT', `frame at ${atMs} ms of ${input} did not give a JPEG`);
+  return { path: shot.out, index: shot.index, atMs, width: dims.width, height: dims.height, size: buf.length };
+}
+
+/** One image at `shot.atMs` (earlier if nothing is decodable there, e.g. past the last key frame). */
+async function imageAt(ffmpeg: string, input: string, shot: Shot, signal: AbortSignal | undefined): Promise<LocalImage> {
+  let t = shot.atMs;
   for (let attempt = 0; attempt < 4; attempt++) {
-    if (await grabFrame(ffmpeg, info.path, t, out, scaleWidth, opts.signal)) {
-      const buf = await fsp.readFile(out);
-      const dims = jpegSize(buf);
-      if (!dims) throw new AppError('RECORDING_CORRUPT', `frame at ${t} ms of ${info.path} did not give a JPEG`);
-      return { path: out, index, atMs: t, width: dims.width, height: dims.height, size: buf.length };
-    }
+    const r = await runOwned(ffmpeg, [...QUIET, ...seekTo(t), '-i', input, ...jpegOutput(0, shot)], { signal, timeoutMs: 60000 });
+    if (r.code !== 0) throw new AppError('RECORDING_CORRUPT', `frame at ${t} ms of ${input} cannot be decoded: ${stderrTail(r.stderr)}`);
+    const img = await readShot(shot, t, input);
+    if (img) return img;
     t = Math.max(0, Math.floor(t * 0.8) - 500); // step back towards a decodable frame
   }
-  throw new AppError('RECORDING_CORRUPT', `no decodable frame near ${atMs} ms of ${info.path}`);
+  throw new AppError('RECORDING_CORRUPT', `no decodable frame near ${shot.atMs} ms of ${input}`);
 }
 
 /**
  * `count` JPEG thumbnails `thumb-<i>.jpg` (scaled to `width`) at distinct timestamps,
- * and `poster.jpg` at full size, in `outDir`. A recording without video gets none.
+ * and `poster.jpg` at full size, in `outDir`. A recording without video gets none. All
+ * are taken by one FFmpeg (one start instead of one per image); an image it could not
+ * take is taken again on its own, stepping back to a decodable frame.
  */
 export async function generateThumbnails(info: MediaInfo, opts: ThumbnailOptions): Promise<{ thumbnails: LocalImage[]; poster: LocalImage | null }> {
   if (!info.video) return { thumbnails: [], poster: null };
   await fsp.mkdir(opts.outDir, { recursive: true });
+  const ffmpeg = opts.ffmpegPath ?? 'ffmpeg';
   const count = opts.count ?? DEFAULT_THUMBNAIL_COUNT;
   const width = Math.min(opts.width ?? DEFAULT_THUMBNAIL_WIDTH, info.video.width || Infinity);
-  const scale = Math.max(2, Math.floor(width / 2) * 2);
-  const thumbnails: LocalImage[] = [];
-  const stamps = thumbnailTimestamps(info.durationMs, count);
-  for (let i = 0; i < stamps.length; i++) {
-    const img = await imageAt(opts, info, stamps[i], path.join(opts.outDir, `thumb-${i + 1}.jpg`), scale, i + 1);
-    thumbnails.push(img);
+  const scaleWidth = Math.max(2, Math.floor(width / 2) * 2);
+  const shots: Shot[] = thumbnailTimestamps(info.durationMs, count).map((atMs, i) => ({ atMs, out: path.join(opts.outDir, `thumb-${i + 1}.jpg`), scaleWidth, index: i + 1 }));
+  const posterAt = Math.floor(info.durationMs * Math.min(Math.max(opts.posterAt ?? 0.5, 0), 0.99));
+  shots.push({ atMs: posterAt, out: path.join(opts.outDir, 'poster.jpg'), index: 0 });
+
+  const all = await runOwned(ffmpeg, [...QUIET, ...shots.flatMap((s) => [...seekTo(s.atMs), '-i', info.path]), ...shots.flatMap((s, i) => jpegOutput(i, s))], {
+    signal: opts.signal,
+    timeoutMs: 60000,
+  });
+  const images: LocalImage[] = [];
+  for (const shot of shots) {
+    const img = (all.code === 0 ? await readShot(shot, shot.atMs, info.path) : null) ?? (await imageAt(ffmpeg, info.path, shot, opts.signal));
+    images.push(img);
     opts.onImage?.(img);
   }
-  const posterAt = Math.floor(info.durationMs * Math.min(Math.max(opts.posterAt ?? 0.5, 0), 0.99));
-  const poster = await imageAt(opts, info, posterAt, path.join(opts.outDir, 'poster.jpg'), undefined, 0);
-  opts.onImage?.(poster);
-  return { thumbnails, poster };
+  return { thumbnails: images.slice(0, -1), poster: images.at(-1)! };
 }
