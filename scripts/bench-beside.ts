@@ -11,7 +11,7 @@ import path from 'node:path';
 import { probe } from '../src/recorder/probe';
 import { firstFrames } from '../test/helpers/first-frame';
 import { median, percentile, sleep } from './bench-lib';
-import { toneCoverage, type PublisherHost } from './bench-density';
+import { SETTLE_MS, toneCoverage, type PublisherHost } from './bench-density';
 import type { BenchService } from './bench-service';
 
 const COLOURS = ['#ff0000', '#00ff00', '#0000ff', '#ffff00'];
@@ -61,7 +61,7 @@ export async function besideRun(ctx: Ctx): Promise<BesideRun> {
   const pubs = [];
   for (const r of rooms) pubs.push(await ctx.publishers.add({ room: r.call, identity: `p${r.i}`, colour: COLOURS[r.i], tone: TONES[r.i] }));
   for (const r of rooms) await ctx.service.createCall(r.call, r.call);
-  await sleep(2500);
+  await sleep(SETTLE_MS);
   const run: BesideRun = { latencyMs: [], refused: 0, fourthFps: [], runningFps: [], runningTone: [], failures: [] };
 
   // the three that run throughout, started one after the other as a call app would
@@ -96,7 +96,7 @@ export async function besideRun(ctx: Ctx): Promise<BesideRun> {
       run.fourthFps.push(done.fps);
       fs.rmSync(done.file, { force: true });
     }
-    await sleep(3000);
+    await sleep(SETTLE_MS); // the analysis above (FFmpeg decodes) out of admission's 10 s window
   }
 
   await Promise.all(running.map((r) => ctx.service.api('POST', `/api/video-calls/${r.call}/recording/stop`)));
