@@ -24,7 +24,6 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
  */
 export const RECORDING_FORMATS = [...OUTPUT_FORMATS, 'm4a', 'ogg'] as const;
 export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
-export const AUDIO_ONLY_FORMATS: readonly RecordingFormat[] = ['m4a', 'ogg'];
 
 export const RESOLUTION_PRESETS = { '720p': { width: 1280, height: 720 }, '1080p': { width: 1920, height: 1080 } } as const;
 export type ResolutionPreset = keyof typeof RESOLUTION_PRESETS;
