@@ -36,7 +36,7 @@ export async function measureService(
       for (let r = 0; r < RUNS; r++) {
         const result = await densityRun({ service, publishers: host, livekitPid: server.pid, dir, seconds: Math.max(parts.seconds, 15), tag: `d${r}`, format: parts.format }, n);
         out.push(result);
-        process.stderr.write(`density N=${n} run ${r + 1}/${RUNS}: admitted ${result.admitted}, fps ${result.fps.map((f) => f.toFixed(1)).join('/')}, visible ${result.latencyMs.map((x) => Math.round(x)).join('/')} ms, CPU/rec ${result.cpuPerRecording.toFixed(3)}${result.failures.length ? `, failures: ${result.failures.join('; ')}` : ''}\n`);
+        process.stderr.write(`density N=${n} run ${r + 1}/${RUNS}: admitted ${result.admitted}, fps ${result.fps.map((f) => f.toFixed(1)).join('/')}, visible ${result.latencyMs.map((x) => Math.round(x)).join('/')} ms, CPU/rec ${result.cpuPerRecording.toFixed(3)}${result.failures.length ? `, failures: ${result.failures.join('; ')}` : ''}${result.refusals.length ? `, refused: ${result.refusals[0]}` : ''}\n`);
         await sleep(3000);
       }
     }

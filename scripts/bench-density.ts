@@ -38,6 +38,8 @@ export interface DensityRun {
   durationErrorMs: number[];
   stopMs: number[];
   refusalMs: number[];
+  /** What each refusal said (the NO_CAPACITY message names the shortfall). */
+  refusals: string[];
   cpuPerRecording: number;
   serviceCores: number;
   publisherCores: number;
@@ -129,6 +131,7 @@ export async function densityRun(ctx: Ctx, n: number): Promise<DensityRun> {
     durationErrorMs: [],
     stopMs,
     refusalMs: refused.map((a) => a.ms),
+    refusals: refused.map((a) => String(a.res.body?.error?.message ?? '')),
     cpuPerRecording: admitted.length ? serviceCpu / windowS / admitted.length : NaN,
     serviceCores: serviceCpu / windowS,
     publisherCores,

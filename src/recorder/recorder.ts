@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { AppError } from '../errors';
 import { assertValidRoomName, checkLivekit, type LivekitCredentials } from '../livekit/tokens';
+import { checkIdentifier } from '../recordings/identifiers';
 import { BrowserPool } from './browser-pool';
 import { IngestServer } from './ingest-server';
 import { silentLogger, type Logger } from './logger';
@@ -95,6 +96,8 @@ export class Recorder {
   async open(req: RecordingRequest): Promise<LiveRecording> {
     if (this.closed) throw new AppError('NO_CAPACITY', 'this worker is shutting down');
     assertValidRoomName(req.roomName);
+    // the id names the spool file and the ingest URL's path
+    checkIdentifier('storageSegment', req.id, 'recording id');
     if (this.sessions.has(req.id)) throw new AppError('RECORDING_ALREADY_ACTIVE', `recording ${req.id} is already running here`);
     await this.checkLivekit();
     const session = new RecordingSession(

@@ -449,6 +449,12 @@ describe('starting and stopping', () => {
     expect({ pages: await recorder.pool.openPages(), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ pages: 0, sockets: 0, active: 0 });
   }, 60000);
 
+  it('a recording id that is not a storage segment is refused before anything opens (it names the spool file and the ingest path)', async () => {
+    await expect(recorder.open({ id: '../escape', roomName: 'quickstop', outputPath: path.join(dir, 'escape.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(fsSync.existsSync(path.join(dir, 'escape.mp4'))).toBe(false);
+    expect(recorder.activeCount).toBe(0);
+  });
+
   it('a recording that ended lets go of the browser (no listener of it stays on the browser)', () => {
     // every recording of this file has ended by now, failed starts included
     expect(recorder.pool.recordingListeners()).toBe(0);
