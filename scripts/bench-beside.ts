@@ -8,10 +8,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { probe } from '../src/recorder/probe';
 import { firstFrames } from '../test/helpers/first-frame';
 import { median, percentile, sleep } from './bench-lib';
-import { SETTLE_MS, toneCoverage, type PublisherHost } from './bench-density';
+import { SETTLE_MS, completedFile, toneCoverage, type PublisherHost } from './bench-density';
 import type { BenchService } from './bench-service';
 
 const COLOURS = ['#ff0000', '#00ff00', '#0000ff', '#ffff00'];
@@ -44,16 +43,6 @@ async function start(ctx: Ctx, call: string): Promise<{ id?: string; refused: bo
   const res = await ctx.service.api('POST', `/api/video-calls/${call}/recording/start`, { format: 'mp4', resolution: '720p', fps: 30, layout: 'grid' });
   if (res.status === 201) return { id: res.body.data.id as string, refused: false, requestedAt };
   return { refused: res.status === 503 && res.body?.error?.code === 'NO_CAPACITY', requestedAt, error: `HTTP ${res.status} ${res.body?.error?.code}` };
-}
-
-/** Waits for COMPLETED, downloads the file and returns it with its view; undefined (and a failure) otherwise. */
-async function finished(ctx: Ctx, call: string, id: string, failures: string[]) {
-  const view = await ctx.service.waitStatus(call, id, ['COMPLETED'], 120_000).catch((e: Error) => ({ status: 'TIMEOUT', error: { code: e.message } }));
-  if (view.status !== 'COMPLETED' || view.error) failures.push(`${call}: ${view.status} ${view.error?.code ?? ''}`);
-  if (view.status !== 'COMPLETED') return undefined;
-  const file = await ctx.service.download(call, id, path.join(ctx.dir, `${call}-${id}.mp4`));
-  const info = await probe('ffprobe', file, { countFrames: true });
-  return { view, file, info, fps: info.streams.find((s) => s.type === 'video')?.fps ?? 0 };
 }
 
 export async function besideRun(ctx: Ctx): Promise<BesideRun> {
@@ -89,7 +78,7 @@ export async function besideRun(ctx: Ctx): Promise<BesideRun> {
     }
     await sleep(TRIAL_SECONDS * 1000);
     await ctx.service.api('POST', `/api/video-calls/${fourth.call}/recording/stop`);
-    const done = await finished(ctx, fourth.call, s.id, run.failures);
+    const done = await completedFile(ctx.service, fourth.call, s.id, path.join(ctx.dir, `${fourth.call}-${s.id}.mp4`), run.failures);
     if (done) {
       const ff = await firstFrames(done.file, [COLOURS[fourth.i]], { seconds: 4 });
       run.latencyMs.push(ff.allVisibleAfter === null ? NaN : Date.parse(done.view.recordingAt) + ff.allVisibleAfter * 1000 - s.requestedAt);
@@ -101,7 +90,7 @@ export async function besideRun(ctx: Ctx): Promise<BesideRun> {
 
   await Promise.all(running.map((r) => ctx.service.api('POST', `/api/video-calls/${r.call}/recording/stop`)));
   for (const r of running) {
-    const done = await finished(ctx, r.call, r.id, run.failures);
+    const done = await completedFile(ctx.service, r.call, r.id, path.join(ctx.dir, `${r.call}-${r.id}.mp4`), run.failures);
     if (!done) continue;
     run.runningFps.push(done.fps);
     run.runningTone.push(await toneCoverage(done.file, TONES[r.i], done.info.durationMs / 1000));

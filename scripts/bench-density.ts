@@ -140,14 +140,10 @@ export async function densityRun(ctx: Ctx, n: number): Promise<DensityRun> {
     byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v / windowS / Math.max(1, admitted.length)])),
   };
   for (const a of admitted) {
-    const view = await service.waitStatus(a.call, a.id, ['COMPLETED'], 120_000).catch((e: Error) => ({ status: 'TIMEOUT', error: { code: e.message } }));
-    if (view.status !== 'COMPLETED' || view.error) {
-      failures.push(`${a.call}: ${view.status} ${view.error?.code ?? ''}`);
-      if (view.status !== 'COMPLETED') continue;
-    }
-    const file = await service.download(a.call, a.id, path.join(ctx.dir, `${a.call}.${ctx.format ?? 'mp4'}`));
-    const info = await probe('ffprobe', file, { countFrames: true });
-    run.fps.push(info.streams.find((s) => s.type === 'video')?.fps ?? 0);
+    const done = await completedFile(service, a.call, a.id, path.join(ctx.dir, `${a.call}.${ctx.format ?? 'mp4'}`), failures);
+    if (!done) continue;
+    const { view, file, info } = done;
+    run.fps.push(done.fps);
     const ff = await firstFrames(file, [PALETTE[a.i % 6]], { seconds: 6 });
     const t0 = Date.parse(view.recordingAt);
     run.latencyMs.push(ff.allVisibleAfter === null ? NaN : t0 + ff.allVisibleAfter * 1000 - requested.get(a.call)!);
@@ -157,6 +153,20 @@ export async function densityRun(ctx: Ctx, n: number): Promise<DensityRun> {
   }
   await Promise.all(pubs.map((p) => p.leave()));
   return run;
+}
+
+/**
+ * Waits for COMPLETED, downloads the file to `dest` and probes it (frames counted); a status
+ * other than COMPLETED, or an error kept with the file, is pushed to `failures`, and
+ * without a COMPLETED file the answer is undefined.
+ */
+export async function completedFile(service: BenchService, call: string, id: string, dest: string, failures: string[]) {
+  const view = await service.waitStatus(call, id, ['COMPLETED'], 120_000).catch((e: Error) => ({ status: 'TIMEOUT', error: { code: e.message } }));
+  if (view.status !== 'COMPLETED' || view.error) failures.push(`${call}: ${view.status} ${view.error?.code ?? ''}`);
+  if (view.status !== 'COMPLETED') return undefined;
+  const file = await service.download(call, id, dest);
+  const info = await probe('ffprobe', file, { countFrames: true });
+  return { view, file, info, fps: info.streams.find((s) => s.type === 'video')?.fps ?? 0 };
 }
 
 /** Share of the half-second windows (from 0.1 s to the end) in which `hz` stands 30x over its neighbours. */
