@@ -1,5 +1,6 @@
 import { DEFAULT_LAYOUT_OPTIONS, layoutFunction, type LayoutFn, type Tile } from './layouts';
 import { FrameClock } from './frame-clock';
+import { frameSink, type FrameSink } from './frame-sink';
 import { hasFrame, type ParticipantView } from './room';
 
 export interface CompositorOptions {
@@ -18,13 +19,13 @@ const NAME_TILE_COLOUR = '#2b3040';
 const AVATAR_COLOURS = ['#5b6ee1', '#d95763', '#37946e', '#df7126', '#76428a', '#306082'];
 
 /**
- * Draws the layout on a canvas at a fixed frame rate. Frames are pushed to the capture
- * track explicitly (captureStream(0) + requestFrame) from a Worker clock, because a
- * capped captureStream(fps) with a main-thread timer drops frames under load.
+ * Draws the layout on a canvas at a fixed frame rate. Frames are pushed to the video
+ * track explicitly (frame-sink.ts) from a Worker clock, because a capped
+ * captureStream(fps) with a main-thread timer drops frames under load.
  */
 export class Compositor {
   readonly canvas: HTMLCanvasElement;
-  readonly track: CanvasCaptureMediaStreamTrack;
+  private readonly sink: FrameSink;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly layout: LayoutFn;
   private tiles: Tile[] = [];
@@ -47,8 +48,7 @@ export class Compositor {
     const ctx = this.canvas.getContext('2d', { alpha: false, willReadFrequently: true });
     if (!ctx) throw new Error('2d canvas context unavailable');
     this.ctx = ctx;
-    const stream = this.canvas.captureStream(0);
-    this.track = stream.getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
+    this.sink = frameSink(this.canvas);
     this.relayout();
     this.draw();
   }
@@ -63,6 +63,10 @@ export class Compositor {
       DEFAULT_LAYOUT_OPTIONS,
     );
     this.onTiles(this.tiles);
+  }
+
+  get track(): MediaStreamTrack {
+    return this.sink.track;
   }
 
   start(): void {
@@ -88,7 +92,7 @@ export class Compositor {
 
   private frame(): void {
     this.draw();
-    this.track.requestFrame();
+    this.sink.push();
     this.framesDrawn++;
     this.frameTimes.push(performance.now());
   }
