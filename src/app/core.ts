@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
+import { PrismaRecordingRepository } from '../db/recording-repository';
+import { PrismaWebhookOutbox } from '../db/webhook-outbox';
 import type { RedisPoolOptions } from '../dispatch/redis';
 import { LivekitRoomPresence } from '../livekit/room-presence';
 import type { HealthCheck } from '../observability/health';
@@ -14,10 +16,8 @@ import { RecordingLifecycle } from '../recordings/lifecycle';
 import { KeepLocalFile } from '../recordings/local-postprocess';
 import { PostprocessQueue, type PostprocessQueueOptions } from '../recordings/postprocess-queue';
 import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
-import { RecordingRepository } from '../recordings/repository';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
-import { WebhookOutbox } from '../recordings/webhook-outbox';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
 import { buildDispatch } from './dispatch';
 import { Maintenance } from './maintenance';
@@ -95,11 +95,11 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     bus.onAny((name, p) => {
       if (name !== 'recordingProgress') logger.info({ event: name, recordingId: p.recordingId, callId: p.callId, status: p.status }, 'recording event');
     });
-    const repo = new RecordingRepository(db.prisma);
+    const repo = new PrismaRecordingRepository(db.prisma);
     const lifecycle = new RecordingLifecycle(repo, bus);
     const metrics = new Metrics();
     metrics.attach(bus);
-    const webhooks = new WebhookSender(new WebhookOutbox(db.prisma), {
+    const webhooks = new WebhookSender(new PrismaWebhookOutbox(db.prisma), {
       urls: config.webhooks.urls,
       retry: config.webhooks.retry,
       ...(config.webhooks.secret ? { secret: config.webhooks.secret } : {}),

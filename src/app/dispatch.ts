@@ -6,7 +6,7 @@ import type { HealthCheck } from '../observability/health';
 import type { Logger } from '../observability/logger';
 import type { RecordingEventBus } from '../recordings/events';
 import { viewKeys, type DispatchPort, type ViewCachePort } from '../recordings/ports';
-import type { RecordingRepository } from '../recordings/repository';
+import type { PrismaRecordingRepository } from '../db/recording-repository';
 import type { RecordingRunner } from '../recordings/runner';
 
 export interface Dispatch {
@@ -28,7 +28,7 @@ export async function buildDispatch(
     runner?: RecordingRunner;
     warmPages?: () => Promise<number>;
     bus: RecordingEventBus;
-    repo: RecordingRepository;
+    repo: PrismaRecordingRepository;
     logger: Logger;
     tuning?: Partial<RedisPoolOptions>;
     viewCacheTtlMs?: number;

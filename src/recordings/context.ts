@@ -35,7 +35,7 @@ export interface RecordingsServiceDeps {
   onParticipantLeft?: (roomName: string) => void;
   /**
    * A shared cache of call and recording views (Redis) for GET of a call and of a recording;
-   * the repository must invalidate it on every write (RecordingRepository.onChange).
+   * the repository must invalidate it on every write (wired in app/dispatch.ts).
    */
   views?: ViewCachePort;
 }

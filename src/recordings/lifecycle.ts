@@ -69,7 +69,7 @@ export class RecordingLifecycle {
     if (!rec || (rec.status !== 'PROCESSING' && rec.status !== 'UPLOADING')) {
       throw new AppError('INVALID_TRANSITION', 'thumbnails only while post-processing');
     }
-    await this.repo.updateIf(id, { status: { in: ['PROCESSING', 'UPLOADING'] } }, { thumbnails });
+    await this.repo.updateIf(id, { status: ['PROCESSING', 'UPLOADING'] }, { thumbnails });
     this.bus.emit('thumbnailsGenerated', { ...this.base(rec), thumbnails });
   }
 

@@ -136,7 +136,7 @@ export class PostprocessQueue implements PostprocessSink {
         const ok = await this.lifecycle.repo.updateIf(
           rec.id,
           { status: rec.status, nextAttemptAt: rec.nextAttemptAt, attempts: rec.attempts },
-          { nextAttemptAt: this.leaseUntil(), attempts: { increment: 1 } },
+          { nextAttemptAt: this.leaseUntil(), attempts: rec.attempts + 1 },
         );
         if (!ok) continue; // another worker took it
         claimed++;

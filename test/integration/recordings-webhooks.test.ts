@@ -4,7 +4,7 @@ import { createService } from '../../src/app/http';
 import { openDatabase, type Database } from '../../src/db/client';
 import { RecordingEventBus } from '../../src/recordings/events';
 import type { RetryPolicy } from '../../src/recordings/failure-policy';
-import { WebhookOutbox } from '../../src/recordings/webhook-outbox';
+import { PrismaWebhookOutbox } from '../../src/db/webhook-outbox';
 import { SIGNATURE_HEADER, verifyWebhookSignature, WebhookSender } from '../../src/recordings/webhooks';
 import { freePort } from '../helpers/ports';
 import { createTestDatabase } from '../helpers/services/postgres';
@@ -50,11 +50,11 @@ const sample = { recordingId: 'r1', callId: 'c1', roomName: 'room', status: 'COM
 describe('outgoing webhooks', () => {
   let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Database;
-  let outbox: WebhookOutbox;
+  let outbox: PrismaWebhookOutbox;
   beforeAll(async () => {
     testDb = await createTestDatabase('hookbox');
     db = await openDatabase({ url: testDb.url });
-    outbox = new WebhookOutbox(db.prisma);
+    outbox = new PrismaWebhookOutbox(db.prisma);
   });
   afterAll(async () => {
     await db?.close();
