@@ -9,6 +9,8 @@ export interface MeasuredCpu {
   own: number;
   /** Cores used by every other process of the machine. */
   others: number;
+  /** How far back the measurement reaches (ms). */
+  spanMs: number;
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -64,7 +66,7 @@ export class MachineLoad {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
     const own = (last.own - first.own) / TICKS_PER_SECOND / ((last.at - first.at) / 1000);
-    return { cores: this.cores, own, others: slices[Math.floor(slices.length / 2)] };
+    return { cores: this.cores, own, others: slices[Math.floor(slices.length / 2)], spanMs: last.at - first.at };
   }
 
   private sample(): void {

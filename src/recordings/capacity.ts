@@ -5,10 +5,10 @@ import type { RecordingOptions } from './contract';
  * on its picture source, size and codec (the costs at 1280x720 30 fps come from
  * `npm run bench`; other sizes scale with the pixel rate). A worker takes a recording only
  * when (1) the costs it committed stay within its budget and (2) the machine, measured,
- * has room for it: its cores, less what other programs use, less the costs of this
- * worker's recordings, must cover the new one's cost and a reserve. Load from outside
- * counts, so an admitted recording is not starved by a later one; this worker's own
- * passing work (loading standby pages) does not.
+ * has room for it: its cores, less what other programs use, less what this worker's
+ * recordings take (committedCores: measured, with estimates only for those too young to
+ * be measured), must cover the new one's cost and a reserve. Load from outside counts, so
+ * an admitted recording is not starved by a later one.
  */
 export interface RecordingCosts {
   /** Built-in layouts drawn on the canvas. */
@@ -45,6 +45,29 @@ export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fp
   // a smaller picture still pays for the browser and the room's decoding
   return base * codec * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
 }
+
+/** What the worker measured of its own process tree: `own` cores, averaged over the last `spanMs`. */
+export interface OwnMeasurement {
+  own: number;
+  spanMs: number;
+}
+
+/**
+ * Cores this worker's recordings take. Measured when the worker measures itself: its
+ * process tree (pages, encoders, FFmpeg, standby pages) over the window, plus the estimated
+ * cost of each recording admitted too recently to be wholly in that window. A recording
+ * that costs less than its estimate (a still picture) leaves room for more; one that costs
+ * more (motion, many tiles) leaves less. Unmeasured: the estimates.
+ */
+export function committedCores(recordings: { cost: number; ageMs: number }[], measured?: OwnMeasurement): number {
+  const estimated = recordings.reduce((sum, r) => sum + r.cost, 0);
+  if (!measured) return estimated;
+  const young = recordings.filter((r) => r.ageMs < measured.spanMs + SETTLE_MS).reduce((sum, r) => sum + r.cost, 0);
+  return measured.own + young;
+}
+
+/** A start's one-off work (joining, the standby page loaded again) settles within this. */
+const SETTLE_MS = 3000;
 
 /** Cores of the machine left for one more recording (after other programs, this worker's recordings and the reserve); Infinity when not measured. */
 export function measuredRoom(load: WorkerLoad, reserve: number): number {

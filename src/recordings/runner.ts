@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import type { LiveRecording, RecordingEndReason, RecordingResult } from './contract';
-import { describeRefusal, fits, recordingCost, type CapacityLimits, type WorkerLoad } from './capacity';
+import { committedCores, describeRefusal, fits, recordingCost, type CapacityLimits, type OwnMeasurement, type WorkerLoad } from './capacity';
 import { liveRecordingEnd, nothingRecorded, stoppedBeforeStart } from './failure-policy';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
@@ -19,7 +19,7 @@ export interface RunnerOptions {
   /** What this worker takes on (default: no limit). */
   capacity?: CapacityLimits;
   /** The machine's CPU, measured (observability/machine-load.ts); absent: estimates only. */
-  measureCpu?: () => { cores: number; others: number } | undefined;
+  measureCpu?: () => ({ cores: number; others: number } & OwnMeasurement) | undefined;
   idleCheckMs?: number;
   /** Progress events at most this often (default 5 s). */
   progressIntervalMs?: number;
@@ -28,6 +28,7 @@ export interface RunnerOptions {
 
 interface Entry {
   job: RecordingJob;
+  admittedAt: number;
   live?: LiveRecording;
   stopReason?: RecordingEndReason;
   emptySince?: number;
@@ -66,9 +67,12 @@ export class RecordingRunner {
   }
 
   load(): WorkerLoad {
-    let committed = 0;
-    for (const e of this.entries.values()) committed += this.cost(e.job);
     const m = this.opts.measureCpu?.();
+    const now = Date.now();
+    const committed = committedCores(
+      [...this.entries.values()].map((e) => ({ cost: this.cost(e.job), ageMs: now - e.admittedAt })),
+      m,
+    );
     return { active: this.entries.size, committed, ...(m ? { machine: { cores: m.cores, others: m.others } } : {}) };
   }
 
@@ -77,6 +81,11 @@ export class RecordingRunner {
     const load = this.load();
     const cost = this.cost(job);
     return fits(load, cost, this.limits) ? { ok: true } : { ok: false, reason: describeRefusal(load, cost, this.limits) };
+  }
+
+  /** Whether a recording of the default kind (canvas, 1280x720 at 30 fps) would be admitted now. */
+  hasRoomForAnother(): boolean {
+    return fits(this.load(), this.limits.costs.canvas, this.limits);
   }
 
   has(recordingId: string): boolean {
@@ -91,7 +100,7 @@ export class RecordingRunner {
     if (this.closed) return { accepted: Promise.resolve(false), finished: Promise.resolve() };
     let accept!: (v: boolean) => void;
     const accepted = new Promise<boolean>((r) => (accept = r));
-    const entry: Entry = { job, recording: false, finished: Promise.resolve() };
+    const entry: Entry = { job, admittedAt: Date.now(), recording: false, finished: Promise.resolve() };
     this.entries.set(job.id, entry);
     entry.finished = this.drive(entry, accept)
       .catch((err) => this.opts.onError?.(err, job.id))

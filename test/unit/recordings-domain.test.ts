@@ -1,6 +1,6 @@
 import { AppError } from '../../src/errors';
 import { RecordingEventBus } from '../../src/recordings/events';
-import { describeRefusal, fits, recordingCost } from '../../src/recordings/capacity';
+import { committedCores, describeRefusal, fits, recordingCost } from '../../src/recordings/capacity';
 import { DEFAULT_RECORDING_OPTIONS, parseStartOptions, recordingOptionsSchema, resolveRecordingOptions, sameResolvedOptions } from '../../src/recordings/options';
 import { parseRecordingJob, storedOptions, storedThumbnails } from '../../src/recordings/stored-data';
 import { authorize } from '../../src/recordings/permissions';
@@ -197,5 +197,21 @@ describe('capacity', () => {
     expect(describeRefusal({ active: 1, committed: 0.35, machine: machine(1.3) }, 0.35, limits)).toBe(
       "other programs use 1.30 of the machine's 2 cores and its recordings 0.35; this recording needs 0.35 more, with 0.10 kept free",
     );
+  });
+  test("a worker's recordings take what it measures of itself, plus the estimates of those too young to be measured", () => {
+    const running = [
+      { cost: 0.35, ageMs: 60_000 },
+      { cost: 0.35, ageMs: 30_000 },
+    ];
+    // unmeasured: the estimates
+    expect(committedCores(running, undefined)).toBeCloseTo(0.7);
+    // two steady recordings that really take 0.5 between them (standby pages included)
+    expect(committedCores(running, { own: 0.5, spanMs: 10_000 })).toBeCloseTo(0.5);
+    // ... and the same measured load with more motion: 0.9
+    expect(committedCores(running, { own: 0.9, spanMs: 10_000 })).toBeCloseTo(0.9);
+    // one admitted 5 s ago is only partly in a 10 s measurement: its estimate counts whole
+    expect(committedCores([...running, { cost: 0.35, ageMs: 5000 }], { own: 0.6, spanMs: 10_000 })).toBeCloseTo(0.95);
+    // 12 s old against a 10 s window: still settling (its start-up's work is in the window), so estimated
+    expect(committedCores([{ cost: 0.35, ageMs: 12_000 }], { own: 0.3, spanMs: 10_000 })).toBeCloseTo(0.65);
   });
 });
