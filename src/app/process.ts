@@ -94,6 +94,9 @@ export async function closeOnFailure<T>(parts: ProcessParts, build: Promise<T>):
  */
 export async function runProcess(kind: ProcessKind, config: Config, logger: Logger, parts: ProcessParts, core: Core, app?: express.Express): Promise<RunningService> {
   const recorder = parts.recorder;
+  const runner = core.runner;
+  // a standby page is loaded only for a recording this worker could still take
+  if (recorder && runner) recorder.pool.gateStandby(() => runner.hasRoomForAnother());
   const drain = recorder ? new PostprocessDrain(core.bus, (id) => Boolean(recorder.get(id)), core.lifecycle.repo, (id) => core.postprocess.isRunning(id), logger) : undefined;
   let server: http.Server | undefined;
   let url: string | undefined;

@@ -52,6 +52,11 @@ export class BrowserPool {
     await this.standby.fill();
   }
 
+  /** Standby pages are loaded again only while `gate` says the worker could take another recording. */
+  gateStandby(gate: () => boolean): void {
+    this.standby.mayLoad = gate;
+  }
+
   /** A loaded recorder page, in its own browser context: a standby one when there is one. */
   async openPage(): Promise<RecorderPage> {
     return (await this.standby.take()) ?? this.loadStandby(await this.browser());

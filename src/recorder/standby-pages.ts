@@ -11,13 +11,18 @@ interface Standby {
  * Recorder pages loaded and waiting for their parameters, spread over the warm browsers, so
  * that many starts at once each find one. A page taken is replaced a moment later, one page
  * after another: loading a page costs about a core for a second, which would slow the joins
- * of a burst of starts and the live recordings beside them.
+ * of a burst of starts and the live recordings beside them. And only while the gate says
+ * the worker could take another recording: on a full worker a page load is what made the
+ * running recordings drop frames (3 recordings started at once beside their publishers on
+ * 2 cores: 17-25 frames in the seconds their replacements loaded), and no start would use it.
  */
 export class StandbyPages {
   private entries: Standby[] = [];
   private refillTimer?: NodeJS.Timeout;
   private nextBrowser = 0;
   private closed = false;
+  /** Whether a page may be loaded now (default: always). */
+  mayLoad: () => boolean = () => true;
 
   constructor(
     private readonly target: number,
@@ -67,15 +72,16 @@ export class StandbyPages {
     await Promise.allSettled(spares.map(async (s) => (await s.ready).close()));
   }
 
-  private scheduleRefill(): void {
+  private scheduleRefill(delayMs = 1500): void {
     if (this.closed || this.refillTimer) return;
-    this.refillTimer = setTimeout(() => this.refill(), 1500);
+    this.refillTimer = setTimeout(() => this.refill(), delayMs);
     this.refillTimer.unref();
   }
 
   /** Loads standby pages up to the target: all at once at start, else one after another. */
   private refill(allAtOnce = false): void {
     this.refillTimer = undefined;
+    if (!allAtOnce && this.entries.length < this.target && !this.mayLoad()) return this.scheduleRefill(2000);
     const browsers = this.source.browsers();
     while (!this.closed && browsers.length > 0 && this.entries.length < this.target) {
       const ready = this.prepare(browsers[this.nextBrowser++ % browsers.length]);
