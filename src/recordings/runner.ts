@@ -9,8 +9,10 @@ import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
 
 /**
  * The worker side of a recording: claims the STARTING row, drives the recorder, writes
- * RECORDING on the first chunk, STOPPING/PROCESSING when it ends (or FAILED), stops it at
- * max duration or after the room stayed empty, and hands the file to post-processing.
+ * RECORDING on the first chunk, STOPPING/PROCESSING when it ends (or FAILED), stops it
+ * after the room stayed empty, and hands the file to post-processing. The maximum duration
+ * is the recorder's to keep (RecordingRequest.maxDurationSeconds): its result then says
+ * 'max_duration'.
  */
 export interface RunnerOptions {
   workerId: string;
@@ -120,7 +122,7 @@ export class RecordingRunner {
     if (entry.live) await entry.live.stop(entry.stopReason).catch(() => undefined);
   }
 
-  /** A stop decided here (max duration, empty room, shutdown): STOPPING first, then the recorder. */
+  /** A stop decided here (empty room, shutdown): STOPPING first, then the recorder. */
   async stopLocal(recordingId: string, reason: RecordingEndReason): Promise<void> {
     if (!this.entries.has(recordingId)) return;
     await this.lifecycle.stopping(recordingId, reason).catch((err) => this.opts.onError?.(err, recordingId));
@@ -154,9 +156,6 @@ export class RecordingRunner {
     entry.live = live;
     if (entry.stopReason) void live.stop(entry.stopReason).catch(() => undefined);
 
-    // max duration counts recorded time: from the file's time 0, once media flows
-    const maxMs = (job.maxDurationSeconds ?? 0) * 1000;
-    let maxTimer: NodeJS.Timeout | undefined;
     let lastProgress = 0;
     const every = this.opts.progressIntervalMs ?? 5000;
     const unsubscribe = live.onProgress((p) => {
@@ -168,10 +167,6 @@ export class RecordingRunner {
     const marked = live.firstChunk.then(
       async (start) => {
         entry.recording = true;
-        if (maxMs > 0) {
-          maxTimer = setTimeout(() => void this.stopLocal(job.id, 'max_duration'), Math.max(0, maxMs - (Date.now() - start.recordingAt.getTime())));
-          maxTimer.unref();
-        }
         await this.lifecycle.recording(job.id, start.recordingAt);
       },
       () => undefined,
@@ -184,7 +179,6 @@ export class RecordingRunner {
     } catch (err) {
       failure = err;
     } finally {
-      if (maxTimer) clearTimeout(maxTimer);
       unsubscribe();
     }
     await marked.catch(() => undefined);

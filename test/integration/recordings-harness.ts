@@ -177,9 +177,19 @@ export class FfmpegTestRecorder implements RecorderPort {
     }));
     firstChunk.catch(() => undefined);
     const crash = this.opts.crashAfterMs ? setTimeout(() => child.kill('SIGKILL'), this.opts.crashAfterMs) : undefined;
+    // the contract: a recorder keeps maxDurationSeconds itself, counted from the file's time 0
+    let maxTimer: NodeJS.Timeout | undefined;
+    if (req.maxDurationSeconds) {
+      const maxMs = req.maxDurationSeconds * 1000;
+      firstChunk.then(
+        (start) => (maxTimer = setTimeout(() => void live.stop('max_duration').catch(() => undefined), Math.max(0, maxMs - (Date.now() - start.recordingAt.getTime())))),
+        () => undefined,
+      );
+    }
     const done = exited.then((code): RecordingResult => {
       clearInterval(ticker);
       if (crash) clearTimeout(crash);
+      if (maxTimer) clearTimeout(maxTimer);
       if (code !== 0) throw new AppError('FFMPEG_FAILED', `ffmpeg exited with ${code}: ${stderr.trim()}`);
       const size = fs.statSync(req.outputPath).size;
       const endedAt = new Date();
@@ -187,7 +197,7 @@ export class FfmpegTestRecorder implements RecorderPort {
     });
     done.catch(() => undefined);
     let stopping: Promise<RecordingResult> | undefined;
-    return {
+    const live: LiveRecording = {
       id: req.id,
       firstChunk,
       done,
@@ -212,6 +222,7 @@ export class FfmpegTestRecorder implements RecorderPort {
         return stopping;
       },
     };
+    return live;
   }
 }
 
