@@ -45,13 +45,14 @@ export class MachineLoad {
   }
 
   /**
-   * Over the last 10 s: `own` is the average, `others` the median of the half-second slices,
-   * so a burst of a few seconds elsewhere (a program starting) does not count, and a load
-   * that lasts does. Undefined before two samples exist (or off Linux).
+   * Over the last 10 s, each the median of the half-second slices: a burst of a few seconds
+   * (a program starting, a page loading, a finished recording's thumbnails) does not count,
+   * and a load that lasts does. Undefined before two samples exist (or off Linux).
    */
   measure(): MeasuredCpu | undefined {
     if (this.samples.length < 2) return undefined;
-    const slices: number[] = [];
+    const others: number[] = [];
+    const owns: number[] = [];
     for (let i = 1; i < this.samples.length; i++) {
       const a = this.samples[i - 1];
       const b = this.samples[i];
@@ -59,14 +60,12 @@ export class MachineLoad {
       if (total <= 0 || b.at <= a.at) continue;
       const busy = ((total - (b.idle - a.idle)) / total) * this.cores;
       const own = (b.own - a.own) / TICKS_PER_SECOND / ((b.at - a.at) / 1000);
-      slices.push(Math.max(0, busy - own));
+      owns.push(own);
+      others.push(Math.max(0, busy - own));
     }
-    if (slices.length === 0) return undefined;
-    slices.sort((x, y) => x - y);
-    const first = this.samples[0];
-    const last = this.samples[this.samples.length - 1];
-    const own = (last.own - first.own) / TICKS_PER_SECOND / ((last.at - first.at) / 1000);
-    return { cores: this.cores, own, others: slices[Math.floor(slices.length / 2)], spanMs: last.at - first.at };
+    if (others.length === 0) return undefined;
+    const span = this.samples[this.samples.length - 1].at - this.samples[0].at;
+    return { cores: this.cores, own: median(owns), others: median(others), spanMs: span };
   }
 
   private sample(): void {
@@ -87,6 +86,11 @@ export class MachineLoad {
     this.samples.push({ at: now, idle: fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal });
     while (this.samples.length > 2 && now - this.samples[1].at >= this.windowMs) this.samples.shift();
   }
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** User + system ticks of this process and each of its living descendants. */

@@ -46,7 +46,7 @@ export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fp
   return base * codec * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
 }
 
-/** What the worker measured of its own process tree: `own` cores, averaged over the last `spanMs`. */
+/** What the worker measured of its own process tree: `own` cores, the median of slices over the last `spanMs`. */
 export interface OwnMeasurement {
   own: number;
   spanMs: number;
@@ -62,7 +62,8 @@ export interface OwnMeasurement {
 export function committedCores(recordings: { cost: number; ageMs: number }[], measured?: OwnMeasurement): number {
   const estimated = recordings.reduce((sum, r) => sum + r.cost, 0);
   if (!measured) return estimated;
-  const young = recordings.filter((r) => r.ageMs < measured.spanMs + SETTLE_MS).reduce((sum, r) => sum + r.cost, 0);
+  // a median holds a load once it has lasted over half the window
+  const young = recordings.filter((r) => r.ageMs < measured.spanMs / 2 + SETTLE_MS).reduce((sum, r) => sum + r.cost, 0);
   return measured.own + young;
 }
 

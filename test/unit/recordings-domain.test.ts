@@ -209,9 +209,11 @@ describe('capacity', () => {
     expect(committedCores(running, { own: 0.5, spanMs: 10_000 })).toBeCloseTo(0.5);
     // ... and the same measured load with more motion: 0.9
     expect(committedCores(running, { own: 0.9, spanMs: 10_000 })).toBeCloseTo(0.9);
-    // one admitted 5 s ago is only partly in a 10 s measurement: its estimate counts whole
+    // one admitted 5 s ago is not yet in a 10 s measurement: its estimate counts whole
     expect(committedCores([...running, { cost: 0.35, ageMs: 5000 }], { own: 0.6, spanMs: 10_000 })).toBeCloseTo(0.95);
-    // 12 s old against a 10 s window: still settling (its start-up's work is in the window), so estimated
-    expect(committedCores([{ cost: 0.35, ageMs: 12_000 }], { own: 0.3, spanMs: 10_000 })).toBeCloseTo(0.65);
+    // the measurement is a median of slices: a recording is in it once it has run over half the
+    // window (plus its start-up), so at 7 s it is still estimated, at 9 s measured
+    expect(committedCores([{ cost: 0.35, ageMs: 7000 }], { own: 0.3, spanMs: 10_000 })).toBeCloseTo(0.65);
+    expect(committedCores([{ cost: 0.35, ageMs: 9000 }], { own: 0.3, spanMs: 10_000 })).toBeCloseTo(0.3);
   });
 });
