@@ -1,4 +1,5 @@
 import { FrameClock } from './frame-clock';
+import { frameSink } from './frame-sink';
 import { Mixer } from './mixer';
 import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-api';
 
@@ -82,24 +83,24 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
   canvas.width = width;
   canvas.height = height;
   const ctx = canvas.getContext('2d', { alpha: false })!;
-  const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
+  const sink = frameSink(canvas);
   let frames = 0;
   const times: number[] = [];
   clock.start(1000 / fps, () => {
     if (el.readyState >= 2) ctx.drawImage(el, 0, 0, width, height);
-    track.requestFrame();
+    sink.push();
     frames++;
     const now = performance.now();
     times.push(now);
     while (times.length && times[0]! < now - 1000) times.shift();
   });
   return {
-    track,
+    track: sink.track,
     frames: () => frames,
     fps: () => times.length,
     stop: () => {
       clock.stop();
-      track.stop();
+      sink.track.stop();
       el.remove();
     },
   };
