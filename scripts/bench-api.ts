@@ -16,7 +16,7 @@ export async function measureService(
   publishers: SyntheticPublishers,
   server: { pid: number; url: string; apiKey: string; apiSecret: string },
   dir: string,
-  parts: { density: boolean; beside: boolean; runs: number; seconds: number; densityMax: number; format: 'mp4' | 'webm' | 'mkv'; publishers: 'chromium' | 'file' },
+  parts: { density: boolean; beside: boolean; runs: number; seconds: number; densityMin: number; densityMax: number; format: 'mp4' | 'webm' | 'mkv'; publishers: 'chromium' | 'file' },
 ): Promise<{ density: DensityRun[]; beside: BesideRun[] }> {
   const RUNS = parts.runs;
   const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
@@ -32,7 +32,7 @@ export async function measureService(
   const out: DensityRun[] = [];
   const beside: BesideRun[] = [];
   try {
-    for (let n = 1; n <= (parts.density ? parts.densityMax : 0); n++) {
+    for (let n = parts.densityMin; n <= (parts.density ? parts.densityMax : 0); n++) {
       for (let r = 0; r < RUNS; r++) {
         const result = await densityRun({ service, publishers: host, livekitPid: server.pid, dir, seconds: Math.max(parts.seconds, 15), tag: `d${r}`, format: parts.format }, n);
         out.push(result);

@@ -31,6 +31,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'cost,custom,cold,av,density,beside').split(','));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const DENSITY_MAX = Number(process.env.BENCH_DENSITY_MAX ?? 6);
+const DENSITY_MIN = Number(process.env.BENCH_DENSITY_MIN ?? 1);
 const DENSITY_FORMAT = (['mp4', 'webm', 'mkv'] as const).find((f) => f === process.env.BENCH_DENSITY_FORMAT) ?? 'mp4';
 const PUBLISHERS = process.env.BENCH_PUBLISHERS === 'file' ? 'file' : 'chromium';
 
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
     // A/V offset: one publisher that flashes white and beeps at the same instant
     if (PARTS.has('av')) avOffsets = await measureAvOffset(publishers, settings, livekit, dir);
     if (PARTS.has('density') || PARTS.has('beside')) {
-      const parts = { density: PARTS.has('density'), beside: PARTS.has('beside'), runs: RUNS, seconds: SECONDS, densityMax: DENSITY_MAX, format: DENSITY_FORMAT, publishers: PUBLISHERS } as const;
+      const parts = { density: PARTS.has('density'), beside: PARTS.has('beside'), runs: RUNS, seconds: SECONDS, densityMin: DENSITY_MIN, densityMax: DENSITY_MAX, format: DENSITY_FORMAT, publishers: PUBLISHERS } as const;
       ({ density, beside } = await measureService(publishers, server, dir, parts));
     }
   } finally {
