@@ -57,15 +57,16 @@ const envSchema = z.object({
   /** Cores this worker commits to recordings (default: all of them); see recordings/capacity.ts. */
   RECORDER_CPU_BUDGET: z.coerce.number().positive().max(1024).default(os.availableParallelism()),
   /** Cores one 1280x720 30 fps recording takes: built-in layout / custom layout page (npm run bench). */
-  RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.35),
+  RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.27),
   RECORDER_COST_CUSTOM_LAYOUT: z.coerce.number().positive().max(64).default(0.8),
   /** A WebM (VP8) recording costs this many times an H.264 one (npm run bench). */
   RECORDER_COST_WEBM_FACTOR: z.coerce.number().min(1).max(10).default(1.8),
   /**
-   * Idle cores the machine must keep after a new recording's cost, measured. Default a fifth
-   * of its cores: past about 80% busy the recordings' frame rate drops (npm run bench, density).
+   * Idle cores the machine must keep after a new recording's cost, measured. Default 15% of
+   * its cores (npm run bench, density: 4 recordings beside their publishers held 30 fps in
+   * every second with the machine about 90% busy, once standby pages stopped loading meanwhile).
    */
-  RECORDER_CPU_RESERVE: z.coerce.number().min(0).max(64).default(Math.round(os.availableParallelism() * 0.2 * 100) / 100),
+  RECORDER_CPU_RESERVE: z.coerce.number().min(0).max(64).default(Math.round(os.availableParallelism() * 0.15 * 100) / 100),
   /** Admission against the machine's measured idle CPU as well as the estimated costs. */
   RECORDER_ADMISSION_MEASURED: bool.default(true),
   /** Origins whose pages may be custom layouts (customLayoutUrl); none by default. */

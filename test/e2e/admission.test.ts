@@ -57,7 +57,7 @@ async function waitStatus(callId: string, id: string, status: string, timeoutMs 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-admission-'));
   db = await createTestDatabase('admission');
-  // a worker whose budget takes two 720p30 canvas recordings (0.3 cores each), and that
+  // a worker whose budget takes two 720p30 canvas recordings (0.27 cores each), and that
   // also measures the machine: on a busy one it may take fewer, never more
   const config = loadConfig({
     LIVEKIT_URL: livekit.url,
