@@ -61,7 +61,8 @@ export interface OwnMeasurement {
  */
 export function committedCores(recordings: { cost: number; ageMs: number }[], measured?: OwnMeasurement): number {
   const estimated = recordings.reduce((sum, r) => sum + r.cost, 0);
-  if (!measured) return estimated;
+  // an idle worker's own load is its start-up and its standby pages loading: no recording's
+  if (!measured || recordings.length === 0) return estimated;
   // a median holds a load once it has lasted over half the window
   const young = recordings.filter((r) => r.ageMs < measured.spanMs / 2 + SETTLE_MS).reduce((sum, r) => sum + r.cost, 0);
   return measured.own + young;

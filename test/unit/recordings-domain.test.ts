@@ -205,6 +205,8 @@ describe('capacity', () => {
     ];
     // unmeasured: the estimates
     expect(committedCores(running, undefined)).toBeCloseTo(0.7);
+    // an idle worker has committed nothing, whatever its start-up (pages loading) took
+    expect(committedCores([], { own: 1.2, spanMs: 10_000 })).toBe(0);
     // two steady recordings that really take 0.5 between them (standby pages included)
     expect(committedCores(running, { own: 0.5, spanMs: 10_000 })).toBeCloseTo(0.5);
     // ... and the same measured load with more motion: 0.9
