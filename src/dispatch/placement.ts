@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { fits, measuredRoom, recordingCost, type CapacityLimits, type WorkerLoad } from '../recordings/capacity';
+import { fits, headroom, recordingCost, type CapacityLimits, type WorkerLoad } from '../recordings/capacity';
 import type { RecordingJob } from '../recordings/ports';
 
 /**
  * Which worker a recording goes to. Every worker publishes a WorkerRecord in `<p>:workers`
  * (its heartbeat); the dispatcher keeps the live workers whose limits admit the job and
  * prefers one with a standby page ready (no page load at the start), then the one with the
- * most headroom. Headroom is computed by the worker itself, here and only here: a better
- * measure (e.g. measured idle CPU) changes headroomOf and nothing else.
+ * most headroom. Headroom is computed by the worker itself, by the admission rules'
+ * headroom() (recordings/capacity.ts), and published in its record.
  */
 const WorkerRecordSchema = z.object({
   active: z.number(),
@@ -28,12 +28,6 @@ const WorkerRecordSchema = z.object({
 });
 export type WorkerRecord = z.infer<typeof WorkerRecordSchema>;
 
-/** Cores a worker with `load` can still commit to recordings: within its budget, and idle on its machine. */
-export function headroomOf(load: WorkerLoad, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>): number {
-  if (load.active >= limits.maxConcurrent) return 0;
-  return Math.max(0, Math.min(limits.cpuBudget - load.committed, measuredRoom(load, limits.reserve)));
-}
-
 const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
 
 export function workerRecord(limits: CapacityLimits, load: WorkerLoad, warmPages: number, at = Date.now()): WorkerRecord {
@@ -43,7 +37,7 @@ export function workerRecord(limits: CapacityLimits, load: WorkerLoad, warmPages
     costs: limits.costs,
     reserve: limits.reserve,
     ...load,
-    headroom: finite(headroomOf(load, limits)),
+    headroom: finite(headroom(load, limits)),
     warmPages,
     at,
   };

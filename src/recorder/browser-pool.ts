@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { AppError } from '../errors';
 import { BrowserLauncher, LAUNCHER_LISTENERS, type LaunchOptions } from './browser-launch';
 import { BrowserOwnership, defaultBrowserStateDir } from './browser-ownership';
@@ -30,6 +30,8 @@ export class BrowserPool {
   private standbyUrl?: string;
   private readonly launcher: BrowserLauncher;
   private readonly standby: StandbyPages;
+  /** The contexts of the pages given to recordings (a standby page joins once taken). */
+  private readonly given = new WeakSet<BrowserContext>();
 
   constructor(
     private readonly opts: BrowserPoolOptions,
@@ -59,12 +61,12 @@ export class BrowserPool {
 
   /** A loaded recorder page, in its own browser context: a standby one when there is one. */
   async openPage(): Promise<RecorderPage> {
-    return (await this.standby.take()) ?? this.loadStandby(await this.browser());
+    return this.give((await this.standby.take()) ?? (await this.loadStandby(await this.browser())));
   }
 
   /** An operator's layout page at `url` (see loadUrlPage), in its own browser context. */
   async openUrlPage(url: string, size: { width: number; height: number }, beforeLoad?: (page: Page) => void | Promise<void>): Promise<RecorderPage> {
-    return loadUrlPage(await this.browser(), url, size, beforeLoad);
+    return this.give(await loadUrlPage(await this.browser(), url, size, beforeLoad));
   }
 
   /** Process ids of every running browser process tree root (for cost measurement and leak checks). */
@@ -77,11 +79,14 @@ export class BrowserPool {
     return this.browsers.reduce((n, b) => n + b.listenerCount('disconnected') - LAUNCHER_LISTENERS, 0);
   }
 
-  /** Recorder pages open across all browsers, standby pages not counted (for leak checks). */
+  /**
+   * Pages of recordings still open across the browsers, with any page they opened (for leak
+   * checks). Standby pages, loading or loaded, are not a recording's until taken.
+   */
   async openPages(): Promise<number> {
     let n = 0;
-    for (const b of this.browsers) if (b.connected) n += (await b.pages()).filter((p) => p.url() !== 'about:blank').length;
-    return n - this.standby.count;
+    for (const b of this.browsers) if (b.connected) n += (await b.pages()).filter((p) => this.given.has(p.browserContext())).length;
+    return n;
   }
 
   /** Standby recorder pages loaded and waiting in a running browser (dispatch prefers a worker with one). */
@@ -95,6 +100,11 @@ export class BrowserPool {
     const all = this.browsers;
     this.browsers = [];
     await Promise.allSettled(all.map((b) => this.launcher.close(b)));
+  }
+
+  private give(page: RecorderPage): RecorderPage {
+    this.given.add(page.page.browserContext());
+    return page;
   }
 
   private async loadStandby(browser: Browser): Promise<RecorderPage> {

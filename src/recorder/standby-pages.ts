@@ -47,11 +47,6 @@ export class StandbyPages {
     }
   }
 
-  /** Standby pages loading or loaded. */
-  get count(): number {
-    return this.entries.length;
-  }
-
   /** Standby pages loaded and waiting in a running browser. */
   async ready(): Promise<number> {
     const loaded = this.entries.map((s) => {

@@ -77,24 +77,39 @@ export function measuredRoom(load: WorkerLoad, reserve: number): number {
   return load.machine.cores - load.machine.others - load.committed - reserve;
 }
 
+type Limits = Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>;
+
+const slotsBusy = (load: WorkerLoad, limits: Limits): boolean => load.active >= limits.maxConcurrent;
+const budgetRoom = (load: WorkerLoad, limits: Limits): number => limits.cpuBudget - load.committed;
+
 /**
- * Whether a worker with `load` takes a recording costing `cost`. A recording bigger than
- * the whole budget runs alone (else it would never run), but never on a machine too busy
- * for it.
+ * Cores a worker with `load` can still commit to recordings: within its budget, and idle on
+ * its machine; 0 when every slot is busy. What dispatch ranks workers by.
  */
-export function fits(load: WorkerLoad, cost: number, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>): boolean {
-  if (load.active >= limits.maxConcurrent) return false;
-  if (load.active > 0 && load.committed + cost > limits.cpuBudget + 1e-9) return false;
-  if (!load.machine) return true;
-  return measuredRoom(load, limits.reserve) >= Math.min(cost, load.machine.cores - limits.reserve) - 1e-9;
+export function headroom(load: WorkerLoad, limits: Limits): number {
+  if (slotsBusy(load, limits)) return 0;
+  return Math.max(0, Math.min(budgetRoom(load, limits), measuredRoom(load, limits.reserve)));
 }
 
-/** Why a worker said no, for the NO_CAPACITY message. */
-export function describeRefusal(load: WorkerLoad, cost: number, limits: Pick<CapacityLimits, 'maxConcurrent' | 'cpuBudget' | 'reserve'>): string {
-  if (load.active >= limits.maxConcurrent) return `all ${limits.maxConcurrent} recording slots are busy (RECORDER_MAX_CONCURRENT)`;
-  if (load.active > 0 && load.committed + cost > limits.cpuBudget + 1e-9) {
-    return `this recording needs ${cost.toFixed(2)} cores and ${(limits.cpuBudget - load.committed).toFixed(2)} of ${limits.cpuBudget} are free (RECORDER_CPU_BUDGET)`;
+/**
+ * Why a worker with `load` does not take a recording costing `cost` (for NO_CAPACITY), or
+ * null when it does: a free slot, then the cost within both parts of the headroom. A
+ * recording bigger than the whole budget runs alone (else it would never run), and one
+ * bigger than the machine only on an otherwise idle machine, but never on a machine too
+ * busy for it: the budget is waived, the machine is not, so this compares each part.
+ */
+export function describeRefusal(load: WorkerLoad, cost: number, limits: Limits): string | null {
+  if (slotsBusy(load, limits)) return `all ${limits.maxConcurrent} recording slots are busy (RECORDER_MAX_CONCURRENT)`;
+  const free = budgetRoom(load, limits);
+  if (load.active > 0 && free < cost - 1e-9) {
+    return `this recording needs ${cost.toFixed(2)} cores and ${free.toFixed(2)} of ${limits.cpuBudget} are free (RECORDER_CPU_BUDGET)`;
   }
-  const m = load.machine ?? { cores: 0, others: 0 };
+  const m = load.machine;
+  if (!m || measuredRoom(load, limits.reserve) >= Math.min(cost, m.cores - limits.reserve) - 1e-9) return null;
   return `other programs use ${m.others.toFixed(2)} of the machine's ${m.cores} cores and its recordings ${load.committed.toFixed(2)}; this recording needs ${cost.toFixed(2)} more, with ${limits.reserve.toFixed(2)} kept free`;
+}
+
+/** Whether a worker with `load` takes a recording costing `cost` (see describeRefusal). */
+export function fits(load: WorkerLoad, cost: number, limits: Limits): boolean {
+  return describeRefusal(load, cost, limits) === null;
 }

@@ -82,7 +82,8 @@ export class RecordingRunner {
   admits(job: RecordingJob): { ok: true } | { ok: false; reason: string } {
     const load = this.load();
     const cost = this.cost(job);
-    return fits(load, cost, this.limits) ? { ok: true } : { ok: false, reason: describeRefusal(load, cost, this.limits) };
+    const reason = describeRefusal(load, cost, this.limits);
+    return reason === null ? { ok: true } : { ok: false, reason };
   }
 
   /** Whether a recording of the default kind (canvas, 1280x720 at 30 fps) would be admitted now. */
