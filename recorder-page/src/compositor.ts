@@ -57,7 +57,7 @@ export class Compositor {
   relayout(): void {
     const people = this.participants();
     this.tiles = this.layout(
-      people.map((p) => ({ identity: p.identity, screenShare: Boolean(p.screen), speaking: p.speaking })),
+      people.map((p) => ({ identity: p.identity, screenShare: Boolean(p.screen), speaking: p.speaking, spokeAt: p.spokeAt })),
       this.opts.width,
       this.opts.height,
       DEFAULT_LAYOUT_OPTIONS,

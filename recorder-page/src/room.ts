@@ -22,6 +22,8 @@ export interface ParticipantView {
   /** Their microphone is subscribed (in the mix). */
   audio: boolean;
   speaking: boolean;
+  /** performance.now() when LiveKit last named them an active speaker. */
+  spokeAt?: number;
 }
 
 /** A <video> that has decoded a picture the canvas can draw. */
@@ -64,7 +66,11 @@ export class RoomTracker {
     });
     r.on(RoomEvent.ActiveSpeakersChanged, (speakers) => {
       const ids = new Set(speakers.map((s) => s.identity));
-      for (const v of this.participants.values()) v.speaking = ids.has(v.identity);
+      const now = performance.now();
+      for (const v of this.participants.values()) {
+        v.speaking = ids.has(v.identity);
+        if (v.speaking) v.spokeAt = now;
+      }
       callbacks.onChange();
     });
     r.on(RoomEvent.Disconnected, (reason) => callbacks.onDisconnected(String(reason ?? 'unknown')));

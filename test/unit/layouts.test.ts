@@ -74,6 +74,18 @@ describe('grid maths', () => {
     expect(stage.identity).toBe('p2');
     expect(strip.map((t) => t.identity)).toEqual(['p0', 'p1', 'p3']);
   });
+
+  it('keeps the last speaker on the stage while nobody speaks, and gives it to whoever speaks now', () => {
+    const ps = people(3);
+    ps[1].spokeAt = 100;
+    ps[2].spokeAt = 250;
+    expect(speaker(ps, 1280, 720)[0].identity).toBe('p2');
+    expect(single(ps, 1280, 720)[0].identity).toBe('p2');
+    ps[0].speaking = true;
+    expect(speaker(ps, 1280, 720)[0].identity).toBe('p0');
+    // nobody has spoken yet: the first participant
+    expect(speaker(people(3), 1280, 720)[0].identity).toBe('p0');
+  });
 });
 
 describe('layout names', () => {

@@ -19,6 +19,8 @@ export interface LayoutParticipant {
   /** True while this participant shares a screen; the share gets a tile of its own. */
   screenShare: boolean;
   speaking: boolean;
+  /** When they last spoke (any clock that only goes up); absent: not yet. */
+  spokeAt?: number;
 }
 
 export interface Tile extends Rect {
@@ -115,12 +117,25 @@ export const grid: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_O
   return participants.map((p, i) => ({ ...rects[i], identity: p.identity, kind: 'camera' as const }));
 };
 
+/**
+ * Who takes the stage: whoever speaks now, else whoever spoke last (a pause between words
+ * does not send the picture back to the first participant), else the first. Not empty.
+ */
+function stageParticipant(participants: LayoutParticipant[]): LayoutParticipant {
+  let last: LayoutParticipant | undefined;
+  for (const p of participants) {
+    if (p.speaking) return p;
+    if (p.spokeAt !== undefined && (last?.spokeAt === undefined || p.spokeAt > last.spokeAt)) last = p;
+  }
+  return last ?? participants[0];
+}
+
 /** The active speaker (or a screen share) on the stage, everyone else in the strip. */
 export const speaker: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
   if (participants.length === 0) return [];
   const sharer = participants.find((p) => p.screenShare);
   if (sharer) return stageWithStrip({ identity: sharer.identity, kind: 'screen' }, participants, width, height, o);
-  const main = participants.find((p) => p.speaking) ?? participants[0];
+  const main = stageParticipant(participants);
   return stageWithStrip({ identity: main.identity, kind: 'camera' }, participants.filter((p) => p !== main), width, height, o);
 };
 
@@ -128,7 +143,7 @@ export const speaker: LayoutFn = (participants, width, height, o = DEFAULT_LAYOU
 export const single: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
   if (participants.length === 0) return [];
   const sharer = participants.find((p) => p.screenShare);
-  const main = sharer ?? participants.find((p) => p.speaking) ?? participants[0];
+  const main = sharer ?? stageParticipant(participants);
   const [rect] = gridRects(1, { x: 0, y: 0, w: width, h: height }, o.aspect, o.gap);
   return [{ ...rect, identity: main.identity, kind: sharer ? 'screen' : 'camera' }];
 };
