@@ -42,7 +42,7 @@ async function start(ctx: Ctx, call: string): Promise<{ id?: string; refused: bo
   const requestedAt = Date.now();
   const res = await ctx.service.api('POST', `/api/video-calls/${call}/recording/start`, { format: 'mp4', resolution: '720p', fps: 30, layout: 'grid' });
   if (res.status === 201) return { id: res.body.data.id as string, refused: false, requestedAt };
-  return { refused: res.status === 503 && res.body?.error?.code === 'NO_CAPACITY', requestedAt, error: `HTTP ${res.status} ${res.body?.error?.code}` };
+  return { refused: res.status === 503 && res.body?.error?.code === 'NO_CAPACITY', requestedAt, error: `HTTP ${res.status} ${res.body?.error?.code}: ${res.body?.error?.message ?? ''}` };
 }
 
 export async function besideRun(ctx: Ctx): Promise<BesideRun> {
