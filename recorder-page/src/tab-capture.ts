@@ -1,5 +1,4 @@
 import { FrameClock } from './frame-clock';
-import { frameSink } from './frame-sink';
 import { Mixer } from './mixer';
 import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-api';
 
@@ -83,24 +82,24 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
   canvas.width = width;
   canvas.height = height;
   const ctx = canvas.getContext('2d', { alpha: false })!;
-  const sink = frameSink(canvas);
+  const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
   let frames = 0;
   const times: number[] = [];
   clock.start(1000 / fps, () => {
     if (el.readyState >= 2) ctx.drawImage(el, 0, 0, width, height);
-    sink.push();
+    track.requestFrame();
     frames++;
     const now = performance.now();
     times.push(now);
     while (times.length && times[0]! < now - 1000) times.shift();
   });
   return {
-    track: sink.track,
+    track,
     frames: () => frames,
     fps: () => times.length,
     stop: () => {
       clock.stop();
-      sink.track.stop();
+      track.stop();
       el.remove();
     },
   };
