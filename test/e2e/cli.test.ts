@@ -21,8 +21,19 @@ interface Outcome {
   ms: number;
 }
 
-function runCli(args: string[], opts: { env?: Record<string, string>; interruptAfterMs?: number } = {}): Promise<Outcome> {
+/** Resolves once a spool file not in `earlier` holds media (this run's recording has begun). */
+async function mediaFlowing(earlier: string[]): Promise<void> {
+  const spool = path.join(dir, '.spool');
+  for (;;) {
+    const names = (await fs.readdir(spool).catch(() => [] as string[])).filter((n) => !earlier.includes(n));
+    for (const n of names) if (n.endsWith('.webm') && (await fs.stat(path.join(spool, n)).catch(() => null))?.size) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function runCli(args: string[], opts: { env?: Record<string, string>; interruptAfterMediaMs?: number } = {}): Promise<Outcome> {
   const started = Date.now();
+  const earlierSpools = await fs.readdir(path.join(dir, '.spool')).catch(() => [] as string[]);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME!, RECORDING_OUTPUT_DIR: dir, ...opts.env },
@@ -33,7 +44,8 @@ function runCli(args: string[], opts: { env?: Record<string, string>; interruptA
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const kill = setTimeout(() => child.kill('SIGKILL'), 60000);
-    if (opts.interruptAfterMs) setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    // from the first media, not from the spawn: a busy machine takes seconds to launch and join
+    if (opts.interruptAfterMediaMs) void mediaFlowing(earlierSpools).then(() => setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMediaMs));
     child.on('exit', (code) => {
       clearTimeout(kill);
       resolve({ code, stdout, stderr, ms: Date.now() - started });
@@ -131,7 +143,7 @@ describe('recorder record: a real recording', () => {
   it('without --duration records until Ctrl-C, then finishes the file cleanly', async () => {
     const output = path.join(dir, 'interrupted.mp4');
     const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'cli', '--output', output], {
-      interruptAfterMs: 6000,
+      interruptAfterMediaMs: 3000,
     });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('stopping');
