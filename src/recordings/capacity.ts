@@ -54,8 +54,9 @@ export interface OwnMeasurement {
 
 /**
  * Cores this worker's recordings take. Measured when the worker measures itself: its
- * process tree (pages, encoders, FFmpeg, standby pages) over the window, plus the estimated
- * cost of each recording admitted too recently to be wholly in that window. A recording
+ * process tree (pages, encoders, FFmpeg, standby pages), the median of slices over the
+ * window, plus the estimated cost of each recording admitted too recently for that median
+ * to hold it (half the window and SETTLE_MS). A recording
  * that costs less than its estimate (a still picture) leaves room for more; one that costs
  * more (motion, many tiles) leaves less. Unmeasured: the estimates.
  */
