@@ -21,14 +21,15 @@ interface Outcome {
   ms: number;
 }
 
-/** Resolves once a spool file not in `earlier` holds media (this run's recording has begun). */
-async function mediaFlowing(earlier: string[]): Promise<void> {
+/** Whether a spool file not in `earlier` came to hold media (this run's recording began) before `gone()`. */
+async function mediaFlowing(earlier: string[], gone: () => boolean): Promise<boolean> {
   const spool = path.join(dir, '.spool');
-  for (;;) {
+  while (!gone()) {
     const names = (await fs.readdir(spool).catch(() => [] as string[])).filter((n) => !earlier.includes(n));
-    for (const n of names) if (n.endsWith('.webm') && (await fs.stat(path.join(spool, n)).catch(() => null))?.size) return;
+    for (const n of names) if (n.endsWith('.webm') && (await fs.stat(path.join(spool, n)).catch(() => null))?.size) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
+  return false;
 }
 
 async function runCli(args: string[], opts: { env?: Record<string, string>; interruptAfterMediaMs?: number } = {}): Promise<Outcome> {
@@ -44,9 +45,13 @@ async function runCli(args: string[], opts: { env?: Record<string, string>; inte
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const kill = setTimeout(() => child.kill('SIGKILL'), 60000);
+    let exited = false;
     // from the first media, not from the spawn: a busy machine takes seconds to launch and join
-    if (opts.interruptAfterMediaMs) void mediaFlowing(earlierSpools).then(() => setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMediaMs));
+    if (opts.interruptAfterMediaMs) {
+      void mediaFlowing(earlierSpools, () => exited).then((began) => began && setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMediaMs));
+    }
     child.on('exit', (code) => {
+      exited = true;
       clearTimeout(kill);
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
