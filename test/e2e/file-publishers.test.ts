@@ -35,10 +35,14 @@ let recorder: Recorder;
 let result: RecordingResult;
 let pids: number[];
 
-/** File times (s) where the picture turns from dark to bright. */
+/**
+ * File times (s) where the picture turns from dark to bright. One decoded picture per
+ * stored frame (passthrough): FFmpeg would otherwise fill the frame rate it guesses from
+ * the timestamps (for some files 59.94), and picture k would no longer be frame k.
+ */
 async function whiteOnsets(file: string): Promise<number[]> {
   const [{ stdout: luma }, { stdout: times }] = await Promise.all([
-    run('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=16:9,format=gray', '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 }),
+    run('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=16:9,format=gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 }),
     run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]),
   ]);
   const bright = (k: number) => luma.subarray(k * 144, (k + 1) * 144).reduce((a, b) => a + b, 0) / 144 > 128;
