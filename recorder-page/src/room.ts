@@ -16,6 +16,7 @@ export interface ParticipantView {
   joinedAt: number;
   camera?: HTMLVideoElement;
   cameraPublication?: RemoteTrackPublication;
+  /** No camera published, or it is muted. */
   cameraMuted: boolean;
   screen?: HTMLVideoElement;
   screenPublication?: RemoteTrackPublication;
@@ -57,6 +58,8 @@ export class RoomTracker {
     r.on(RoomEvent.ParticipantDisconnected, (p) => this.remove(p.identity));
     r.on(RoomEvent.TrackSubscribed, (track, pub, p) => this.subscribed(track, pub, p));
     r.on(RoomEvent.TrackUnsubscribed, (track, pub, p) => this.unsubscribed(track, pub, p));
+    // unpublished before it was ever subscribed: nothing of it to wait for
+    r.on(RoomEvent.TrackUnpublished, (pub, p) => this.muteChanged(pub.source, p, true));
     r.on(RoomEvent.TrackMuted, (pub, p) => this.muteChanged(pub.source, p, true));
     r.on(RoomEvent.TrackUnmuted, (pub, p) => this.muteChanged(pub.source, p, false));
     r.on(RoomEvent.ParticipantNameChanged, (_name, p) => {
@@ -122,7 +125,11 @@ export class RoomTracker {
   private ensure(p: Participant): ParticipantView {
     let v = this.participants.get(p.identity);
     if (!v) {
-      v = { identity: p.identity, name: p.name || p.identity, joinedAt: this.joinCounter++, cameraMuted: true, audio: false, speaking: false };
+      // A camera that is published but not yet subscribed counts as on: the start waits for
+      // its picture (presence.ts) instead of opening the file on a name tile.
+      const camera = p.getTrackPublication(Track.Source.Camera);
+      const cameraMuted = !camera || camera.isMuted;
+      v = { identity: p.identity, name: p.name || p.identity, joinedAt: this.joinCounter++, cameraMuted, audio: false, speaking: false };
       this.participants.set(p.identity, v);
       this.callbacks.onChange();
     }
