@@ -82,8 +82,8 @@ export class MachineLoad {
     for (const [pid, t] of ticks) grown += t - (this.lastTicks.get(pid) ?? 0);
     this.lastTicks = ticks;
     this.ownTotal += grown;
-    // idle + iowait: time no task wanted the CPU
-    this.samples.push({ at: now, idle: fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal });
+    // idle + iowait: time no task wanted the CPU; nice: niced tasks (post-processing), which yield it to recordings
+    this.samples.push({ at: now, idle: fields[1] + fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal });
     while (this.samples.length > 2 && now - this.samples[1].at >= this.windowMs) this.samples.shift();
   }
 }
@@ -93,13 +93,14 @@ function median(xs: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** User + system ticks of this process and each of its living descendants. */
+/** User + system ticks of this process and each of its living descendants not niced (a niced one yields its CPU to the rest). */
 function treeTicks(): Map<number, number> {
   const out = new Map<number, number>();
   for (const pid of processTree(process.pid)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[16]) > 0) continue; // field 19, nice
       out.set(pid, Number(f[11]) + Number(f[12]));
     } catch {
       /* exited */

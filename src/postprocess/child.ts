@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { AppError } from '../errors';
 
 /**
@@ -14,7 +15,15 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** Keep stdout in memory and return it (ffprobe JSON). */
   captureStdout?: boolean;
+  /** Runs the process at this nice value (see BACKGROUND). */
+  niceness?: number;
 }
+
+/**
+ * The nice value of post-processing's long passes: they take only the CPU that live
+ * recordings leave, so a call's encode to VP8 never costs a live recording a frame.
+ */
+export const BACKGROUND = 19;
 
 export interface RunResult {
   code: number | null;
@@ -36,6 +45,13 @@ export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Pr
     } catch (err) {
       reject(new AppError('FFMPEG_NOT_FOUND', `cannot run ${bin}: ${(err as Error).message}`, { cause: err }));
       return;
+    }
+    if (opts.niceness && child.pid) {
+      try {
+        os.setPriority(child.pid, opts.niceness);
+      } catch {
+        /* exited already: its 'close' comes */
+      }
     }
     let stdout = '';
     let stderr = '';

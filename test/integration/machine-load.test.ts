@@ -59,4 +59,15 @@ describe('MachineLoad', () => {
     await sleep(500);
     expect(load.measure()!.others - quiet.others).toBeLessThan(0.3);
   });
+
+  it('counts a niced child (a post-processing pass) as neither own nor others: it yields its CPU', async () => {
+    await sleep(4500);
+    const before = load.measure()!;
+    const child = spawn('nice', ['-n', '19', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+    started.push(child.pid!);
+    await sleep(4500);
+    const during = load.measure()!;
+    expect(during.own).toBeLessThan(0.3);
+    expect(during.others - before.others).toBeLessThan(0.3);
+  });
 });
