@@ -59,8 +59,6 @@ const envSchema = z.object({
   /** Cores one 1280x720 30 fps recording takes: built-in layout / custom layout page (npm run bench). */
   RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.27),
   RECORDER_COST_CUSTOM_LAYOUT: z.coerce.number().positive().max(64).default(0.8),
-  /** A WebM (VP8) recording costs this many times an H.264 one (npm run bench). */
-  RECORDER_COST_WEBM_FACTOR: z.coerce.number().min(1).max(10).default(1.8),
   /**
    * Idle cores the machine must keep after a new recording's cost, measured. Default 15% of
    * its cores (npm run bench, density: 4 recordings beside their publishers held 30 fps in
@@ -160,7 +158,7 @@ export interface Config {
     standbyPages: number;
     maxConcurrent: number;
     cpuBudget: number;
-    costs: { canvas: number; customLayout: number; webmFactor: number };
+    costs: { canvas: number; customLayout: number };
     cpuReserve: number;
     measuredAdmission: boolean;
     customLayoutOrigins: string[];
@@ -228,7 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       standbyPages: e.RECORDER_STANDBY_PAGES,
       maxConcurrent: e.RECORDER_MAX_CONCURRENT,
       cpuBudget: e.RECORDER_CPU_BUDGET,
-      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT, webmFactor: e.RECORDER_COST_WEBM_FACTOR },
+      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT },
       cpuReserve: e.RECORDER_CPU_RESERVE,
       measuredAdmission: e.RECORDER_ADMISSION_MEASURED,
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,

@@ -39,7 +39,7 @@ export function exposeRecorder(state: RecorderState, start: (query: string) => P
   };
 }
 
-// MP4 and MKV get H.264 so the file is a remux; WebM must be VP8/VP9.
+// The codec the worker asks for (`codec`, from its table of formats) first, the other if this browser has no encoder for it.
 const H264 = ['video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus'];
 const VPX = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus'];
 
@@ -57,13 +57,13 @@ export function queryNumber(q: URLSearchParams, key: string, fallback: number): 
   return q.get(key) ? Number(q.get(key)) : fallback;
 }
 
-/** MediaRecorder -> ingest for `stream`, configured by the launch query (ingest format timeslice vbr abr). */
+/** MediaRecorder -> ingest for `stream`, configured by the launch query (ingest codec timeslice vbr abr). */
 export function captureFromQuery(stream: MediaStream, q: URLSearchParams, size: { width: number; height: number; fps: number }): Capture {
   const capture: Capture = new Capture(
     stream,
     {
       ingestUrl: q.get('ingest') ?? '',
-      mimeTypes: q.get('format') === 'webm' ? VPX : [...H264, ...VPX],
+      mimeTypes: q.get('codec') === 'vp8' ? [...VPX, ...H264] : [...H264, ...VPX],
       timesliceMs: queryNumber(q, 'timeslice', 1000),
       videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
       audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,

@@ -1,12 +1,15 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { checkLivekit, type LivekitCredentials } from '../livekit/tokens';
+import { deliverFile } from '../postprocess/transcode';
 import type { Logger } from '../recorder/logger';
 import { describeProbe, probe } from '../recorder/probe';
 import { Recorder } from '../recorder/recorder';
 import type { LiveRecording, RecordingResult } from '../recordings/contract';
+import { containerFormat } from '../recordings/formats';
 import { checkIdentifier } from '../recordings/identifiers';
 import {
   DEFAULT_RECORDING_OPTIONS, OUTPUT_FORMATS, parseStartOptions, recordingOptionsSchema, resolveRecordingOptions, type OutputFormat, type ResolvedOptions, type StartOptions,
@@ -70,6 +73,9 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const output = path.resolve(o.output);
+  // a format the recorder does not write live (webm) is recorded beside the output, then encoded
+  const recorded = options.format === format ? output : `${output}.recording.${containerFormat(options.format).ext}`;
   let recorder: Recorder | undefined;
   try {
     recorder = await Recorder.create({ ...config.recorder, warmBrowsers: 1 }, livekit, log);
@@ -77,17 +83,23 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
     live = await recorder.start({
       id: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${crypto.randomBytes(3).toString('hex')}`,
       roomName: o.room,
-      outputPath: path.resolve(o.output),
+      outputPath: recorded,
       options,
       // without --duration it records until Ctrl-C
       maxDurationSeconds: o.duration,
     });
     if (interrupted) void live.stop();
     const ticker = setInterval(() => printer.update(live!.progress()), 500);
-    const result = await live.done.finally(() => {
+    let result = await live.done.finally(() => {
       clearInterval(ticker);
       printer.done();
     });
+    if (recorded !== output) {
+      process.stderr.write(`encoding the ${format} file\n`);
+      await deliverFile(recorded, format, output, { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, videoBitrate: options.videoBitrate });
+      await fs.rm(recorded, { force: true });
+      result = { ...result, path: output, format, size: (await fs.stat(output)).size };
+    }
     const info = await probe(config.recorder.ffprobePath, result.path, { countFrames: true });
     process.stdout.write(`${result.path}\n${describeProbe(info)}\n`);
     if (result.error) process.stderr.write(`warning: recording ended early [${result.error.code}]: ${result.error.message}\n`);

@@ -18,6 +18,8 @@ export interface PostprocessInput {
   /** The finished media file of the recorder. */
   inputPath: string;
   format: RecordingFormat;
+  /** The video bit rate the caller asked for: a pass that encodes the picture aims at it. */
+  videoBitrate?: number;
 }
 
 export interface PostprocessOptions {
@@ -136,7 +138,7 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
       if (o.minFreeDiskMb) await checkFreeSpace(work, o.minFreeDiskMb);
       const info = await inspectRecording(input.inputPath, tools);
       progress('probe', 0);
-      const plan = planConversion(info, input.format);
+      const plan = planConversion(info, input.format, { videoBitrate: input.videoBitrate });
       let out: MediaInfo = info;
       if (!plan.keep) {
         if (o.minFreeDiskMb) await checkFreeSpace(work, o.minFreeDiskMb + Math.ceil(info.size / (1024 * 1024)));

@@ -115,7 +115,10 @@ export class PostprocessAdapter implements PostprocessPort {
     });
     let result: ProcessedRecording;
     try {
-      result = await processor.process({ recordingId: job.recordingId, callId: job.callId, inputPath: job.filePath, format: job.format }, { signal });
+      result = await processor.process(
+        { recordingId: job.recordingId, callId: job.callId, inputPath: job.filePath, format: job.format, videoBitrate: job.options.videoBitrate },
+        { signal },
+      );
       const uploadErr = await uploading;
       if (uploadErr) throw uploadErr;
     } catch (err) {

@@ -1,8 +1,9 @@
 import fsp from 'node:fs/promises';
 import { AppError } from '../errors';
+import type { RecordingFormat } from '../recordings/options';
 import { BACKGROUND, runOwned, stderrTail } from './child';
-import type { MediaInfo } from './inspect';
-import type { ConversionPlan } from './plan';
+import { inspectRecording, type MediaInfo } from './inspect';
+import { planConversion, type ConversionPlan, type PlanOptions } from './plan';
 
 export interface ConvertOptions {
   ffmpegPath?: string;
@@ -14,8 +15,8 @@ export interface ConvertOptions {
 /**
  * Writes `info.path` to `outPath` as `plan` says (see planConversion). Written to a
  * temporary name first, so `outPath` exists only when complete. Runs in the BACKGROUND on
- * one thread: an encode (VP8: about 5 times realtime at 720p30 on one core) must not
- * take CPU from live recordings, and one thread costs a fifth less CPU than two.
+ * one thread: a WebM's encode to VP8 (about 5 times realtime at 720p30 on one core) must
+ * not take CPU from live recordings, and one thread costs a fifth less CPU than two.
  */
 export async function convertRecording(info: MediaInfo, plan: ConversionPlan, outPath: string, opts: ConvertOptions = {}): Promise<void> {
   const tmp = `${outPath}.tmp`;
@@ -53,3 +54,8 @@ export async function convertRecording(info: MediaInfo, plan: ConversionPlan, ou
   opts.onProgress?.(100);
 }
 
+/** The recorder's file at `input` written as `format` to `outPath`, by post-processing's plan: for `recorder record`. */
+export async function deliverFile(input: string, format: RecordingFormat, outPath: string, opts: ConvertOptions & PlanOptions & { ffprobePath?: string } = {}): Promise<void> {
+  const info = await inspectRecording(input, opts);
+  await convertRecording(info, planConversion(info, format, opts), outPath, opts);
+}

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { AppError } from '../errors';
 import type { OutputFormat } from '../recordings/contract';
-import { codecArgs, containerFormat, muxerArgs, streamMode } from '../recordings/formats';
+import { codecArgs, containerFormat, muxerArgs, streamMode, videoBitrate, type PictureRate } from '../recordings/formats';
 
 export type VideoCodec = 'h264' | 'vp8' | 'vp9' | 'unknown';
 
@@ -17,6 +17,9 @@ export function videoCodecOf(mimeType: string): VideoCodec {
 export interface OutputSpec {
   format: OutputFormat;
   videoCodec: VideoCodec;
+  /** The recording's picture and the bit rate asked for: what an encode of the video aims at. */
+  picture?: PictureRate;
+  videoBitrate?: number;
   audioBitrate?: number;
   /** Moves audio later (positive) or earlier (negative) to cancel the encoder's constant A/V offset. */
   audioShiftMs?: number;
@@ -24,12 +27,14 @@ export interface OutputSpec {
 
 /**
  * FFmpeg output options for a MediaRecorder WebM input (Opus audio, whatever the video):
- * each stream is copied when the container takes its codec (the page records H.264 for
- * MP4/MKV, VP8 for WebM), encoded otherwise (MP4 audio becomes AAC), see recordings/formats.ts.
+ * each stream is copied when the container takes its codec, encoded otherwise (MP4 audio
+ * becomes AAC; the picture only when the page fell back to a codec the container does not
+ * take), see recordings/formats.ts: a start asks for a container that takes the page's codec.
  */
 export function outputOptions(spec: OutputSpec): string[] {
   const f = containerFormat(spec.format);
-  const video = codecArgs(f, 'video', spec.videoCodec === 'unknown' ? 'transcode' : streamMode(f, 'video', spec.videoCodec));
+  const mode = spec.videoCodec === 'unknown' ? 'transcode' : streamMode(f, 'video', spec.videoCodec);
+  const video = codecArgs(f, 'video', mode, spec.picture && videoBitrate(f, spec.picture, spec.videoBitrate));
   const shift = spec.audioShiftMs ?? 0;
   // a bitstream filter moves the audio packets' timestamps, so copied audio stays copied
   const audioShift = shift !== 0 ? ['-bsf:a', `setts=ts=TS${shift > 0 ? '+' : '-'}${Math.abs(shift) / 1000}/TB`] : [];

@@ -5,6 +5,7 @@ import type { BrowserPool } from './browser-pool';
 import { openLayoutPage } from './layout-page';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
+import { containerFormat } from '../recordings/formats';
 
 export interface PageEvents {
   /** A custom layout page said END_RECORDING. */
@@ -45,7 +46,7 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
     height: String(o.height),
     fps: String(o.fps),
     layout: o.layout,
-    format: o.format,
+    codec: containerFormat(o.format).pageVideoCodec ?? 'h264',
     presenceWaitMs: String(presenceWaitMs),
   });
   if (o.videoBitrate) params.set('vbr', String(o.videoBitrate));

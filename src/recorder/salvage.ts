@@ -16,7 +16,8 @@ export interface SalvageSettings {
 
 /**
  * After the worker that ran `req` died: remuxes what reached its spool into
- * `req.outputPath` (the same remux a live recording falls back to when FFmpeg dies).
+ * `req.outputPath` in the recorder's format (the same remux a live recording falls back to
+ * when FFmpeg dies; MKV for a WebM delivery, which post-processing then encodes).
  * Returns null when there is no spool, or nothing playable in it. The spool is left in
  * place until post-processing has stored the file, as after a normal recording.
  */
@@ -40,6 +41,8 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
     await remuxFile(settings.ffmpegPath, spool, partial, {
       format: req.options.format,
       videoCodec,
+      picture: req.options,
+      ...(req.options.videoBitrate ? { videoBitrate: req.options.videoBitrate } : {}),
       ...(req.options.audioBitrate ? { audioBitrate: req.options.audioBitrate } : {}),
       audioShiftMs: -(settings.avOffsetMs ?? 0),
     });

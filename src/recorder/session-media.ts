@@ -86,7 +86,8 @@ export class SessionMedia {
     switch (msg.type) {
       case 'hello':
         if (!this.sink) {
-          this.spec = { format: this.req.options.format, videoCodec: videoCodecOf(msg.mimeType), audioBitrate: this.req.options.audioBitrate, audioShiftMs: this.deps.audioShiftMs };
+          const o = this.req.options;
+          this.spec = { format: o.format, videoCodec: videoCodecOf(msg.mimeType), picture: o, videoBitrate: o.videoBitrate, audioBitrate: o.audioBitrate, audioShiftMs: this.deps.audioShiftMs };
           this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec);
         }
         return true;

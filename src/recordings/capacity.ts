@@ -2,7 +2,7 @@ import type { RecordingOptions } from './contract';
 
 /**
  * A worker's capacity, decided in one place. Each recording costs CPU (cores) that depends
- * on its picture source, size and codec (the costs at 1280x720 30 fps come from
+ * on its picture source and size (every format is recorded live as H.264; the costs at 1280x720 30 fps come from
  * `npm run bench`; other sizes scale with the pixel rate). A worker takes a recording only
  * when (1) the costs it committed stay within its budget and (2) the machine, measured,
  * has room for it: its cores, less what other programs use, less what this worker's
@@ -15,8 +15,6 @@ export interface RecordingCosts {
   canvas: number;
   /** A custom layout page recorded by tab capture. */
   customLayout: number;
-  /** How much more a WebM (VP8) recording costs than H.264 (MP4, MKV): its encoder is slower. */
-  webmFactor: number;
 }
 
 export interface CapacityLimits {
@@ -39,11 +37,10 @@ export interface WorkerLoad {
 
 const REFERENCE_PIXEL_RATE = 1280 * 720 * 30;
 
-export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl' | 'format'>, costs: RecordingCosts): number {
+export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl'>, costs: RecordingCosts): number {
   const base = o.customLayoutUrl ? costs.customLayout : costs.canvas;
-  const codec = o.format === 'webm' ? costs.webmFactor : 1;
   // a smaller picture still pays for the browser and the room's decoding
-  return base * codec * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
+  return base * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
 }
 
 /** What the worker measured of its own process tree: `own` cores, the median of slices over the last `spanMs`. */

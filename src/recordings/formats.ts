@@ -1,13 +1,23 @@
 import { AppError } from '../errors';
-import type { RecordingFormat } from './options';
+import type { OutputFormat, RecordingFormat } from './options';
 
 /**
- * The one table of the containers a recording is delivered in: extension, content type,
- * the codecs each takes as they are, and how FFmpeg writes it. Pure data, here in the
- * domain so that the recorder's sink, post-processing and storage read the same row
- * without importing each other.
+ * The one table of the containers a recording is delivered in: what the live recorder
+ * writes for it, extension, content type, the codecs each takes as they are, and how FFmpeg
+ * writes it. Pure data, here in the domain so that the recorder's page and sink,
+ * post-processing and storage read the same row without importing each other.
  */
 export interface ContainerFormat {
+  /**
+   * The row the live recorder writes for this delivery: the format itself, or the one
+   * post-processing makes it from. Its container takes the page's codec as it is, so the
+   * live FFmpeg only copies: WebM is recorded as H.264 in Matroska and encoded to VP8 after
+   * the call (the page encoding VP8 itself held 27 fps for one recording on 2 cores, 5 for
+   * three; H.264 holds 30 at a third less CPU).
+   */
+  recordedAs: OutputFormat;
+  /** The codec the recorder page's MediaRecorder is asked for when this row is recorded live (VP8 if the browser has none). */
+  pageVideoCodec?: PageVideoCodec;
   ext: string;
   contentType: string;
   /** FFmpeg's muxer. */
@@ -22,28 +32,37 @@ export interface ContainerFormat {
   audioCodecs: readonly string[];
   /** FFmpeg's encoder arguments for a stream whose codec is not in the lists above. */
   videoEncoder: readonly string[];
+  /**
+   * Bits per pixel of the picture (width x height x fps) an encode of the video aims at,
+   * when its encoder needs a rate (libvpx's realtime mode does: its default is 256 kbit/s).
+   */
+  videoBitsPerPixel?: number;
   audioEncoder: readonly string[];
   audioBitrate: number;
 }
 
+export type PageVideoCodec = 'h264' | 'vp8';
+
 const X264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p'];
-const VP8 = ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2500k', '-qmin', '4', '-qmax', '48'];
+const VP8 = ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-qmin', '4', '-qmax', '48'];
+// 2.5 Mbit/s at 1280x720 30 fps, what Chrome's MediaRecorder gives the live H.264 by default
+const VP8_BITS_PER_PIXEL = 2_500_000 / (1280 * 720 * 30);
 const AAC = ['-c:a', 'aac'];
 const OPUS = ['-c:a', 'libopus'];
 const ISO_BMFF = 'mov,mp4,m4a,3gp,3g2,mj2';
 
 const CONTAINER_FORMATS: Readonly<Record<RecordingFormat, ContainerFormat>> = {
   // AAC only for audio in MP4: Opus-in-MP4 is not played everywhere (older Safari).
-  mp4: { ext: 'mp4', contentType: 'video/mp4', muxer: 'mp4', probedAs: ISO_BMFF, faststart: true, audioOnly: false,
+  mp4: { recordedAs: 'mp4', pageVideoCodec: 'h264', ext: 'mp4', contentType: 'video/mp4', muxer: 'mp4', probedAs: ISO_BMFF, faststart: true, audioOnly: false,
     videoCodecs: ['h264', 'hevc', 'av1'], audioCodecs: ['aac', 'mp3'], videoEncoder: X264, audioEncoder: AAC, audioBitrate: 128000 },
-  webm: { ext: 'webm', contentType: 'video/webm', muxer: 'webm', probedAs: 'matroska,webm', faststart: false, audioOnly: false,
-    videoCodecs: ['vp8', 'vp9', 'av1'], audioCodecs: ['opus', 'vorbis'], videoEncoder: VP8, audioEncoder: OPUS, audioBitrate: 96000 },
-  mkv: { ext: 'mkv', contentType: 'video/x-matroska', muxer: 'matroska', probedAs: 'matroska,webm', faststart: false, audioOnly: false,
+  webm: { recordedAs: 'mkv', pageVideoCodec: 'h264', ext: 'webm', contentType: 'video/webm', muxer: 'webm', probedAs: 'matroska,webm', faststart: false, audioOnly: false,
+    videoCodecs: ['vp8', 'vp9', 'av1'], audioCodecs: ['opus', 'vorbis'], videoEncoder: VP8, videoBitsPerPixel: VP8_BITS_PER_PIXEL, audioEncoder: OPUS, audioBitrate: 96000 },
+  mkv: { recordedAs: 'mkv', pageVideoCodec: 'h264', ext: 'mkv', contentType: 'video/x-matroska', muxer: 'matroska', probedAs: 'matroska,webm', faststart: false, audioOnly: false,
     videoCodecs: ['h264', 'hevc', 'vp8', 'vp9', 'av1', 'mpeg4', 'mjpeg'], audioCodecs: ['opus', 'aac', 'vorbis', 'mp3', 'flac', 'pcm_s16le', 'pcm_f32le'],
     videoEncoder: X264, audioEncoder: OPUS, audioBitrate: 96000 },
-  m4a: { ext: 'm4a', contentType: 'audio/mp4', muxer: 'ipod', probedAs: ISO_BMFF, faststart: true, audioOnly: true,
+  m4a: { recordedAs: 'mkv', ext: 'm4a', contentType: 'audio/mp4', muxer: 'ipod', probedAs: ISO_BMFF, faststart: true, audioOnly: true,
     videoCodecs: [], audioCodecs: ['aac'], videoEncoder: [], audioEncoder: AAC, audioBitrate: 128000 },
-  ogg: { ext: 'ogg', contentType: 'audio/ogg', muxer: 'ogg', probedAs: 'ogg', faststart: false, audioOnly: true,
+  ogg: { recordedAs: 'mkv', ext: 'ogg', contentType: 'audio/ogg', muxer: 'ogg', probedAs: 'ogg', faststart: false, audioOnly: true,
     videoCodecs: [], audioCodecs: ['opus', 'vorbis'], videoEncoder: [], audioEncoder: OPUS, audioBitrate: 96000 },
 };
 
@@ -67,11 +86,25 @@ export function muxerArgs(f: ContainerFormat): string[] {
   return ['-f', f.muxer, ...(f.faststart ? ['-movflags', '+faststart'] : [])];
 }
 
-/** FFmpeg's codec arguments of one stream in `mode` ('none' drops it). */
-export function codecArgs(f: ContainerFormat, kind: 'video' | 'audio', mode: StreamMode, audioBitrate = f.audioBitrate): string[] {
+/** A picture's size and rate, for the bit rate of an encode. */
+export interface PictureRate {
+  width: number;
+  height: number;
+  fps: number;
+}
+
+/** The bit rate an encode into `f` aims at for `picture`: the caller's, else the table's bits per pixel; undefined when its encoder takes none. */
+export function videoBitrate(f: ContainerFormat, picture: PictureRate, asked?: number): number | undefined {
+  if (!f.videoBitsPerPixel) return undefined;
+  return asked ?? Math.round(Math.max(300_000, f.videoBitsPerPixel * picture.width * picture.height * picture.fps));
+}
+
+/** FFmpeg's codec arguments of one stream in `mode` ('none' drops it); `bitrate`: the audio's, or the video's (see videoBitrate). */
+export function codecArgs(f: ContainerFormat, kind: 'video' | 'audio', mode: StreamMode, bitrate?: number): string[] {
   if (mode === 'none') return [kind === 'video' ? '-vn' : '-an'];
   if (mode === 'copy') return [kind === 'video' ? '-c:v' : '-c:a', 'copy'];
-  return kind === 'video' ? [...f.videoEncoder] : [...f.audioEncoder, '-b:a', String(audioBitrate)];
+  if (kind === 'audio') return [...f.audioEncoder, '-b:a', String(bitrate ?? f.audioBitrate)];
+  return [...f.videoEncoder, ...(bitrate ? ['-b:v', String(bitrate)] : [])];
 }
 
 const OTHER_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', json: 'application/json' };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { containerFormat } from './formats';
 import { DEFAULT_LAYOUT, LAYOUT_NAMES } from '../../recorder-page/src/layouts/names';
 
 /**
@@ -14,13 +15,13 @@ import { DEFAULT_LAYOUT, LAYOUT_NAMES } from '../../recorder-page/src/layouts/na
  * worker is sized for, and a recording that drops frames is not recorded right.
  */
 
-/** What the live recorder writes. */
+/** What the live recorder can be asked to write (a start asks for its format's `recordedAs`, recordings/formats.ts). */
 export const OUTPUT_FORMATS = ['mp4', 'webm', 'mkv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /**
- * What a recording is delivered as: a format the live recorder writes, or an audio-only one
- * (m4a, ogg) that post-processing makes from the recorder's mkv (the picture is dropped).
+ * What a recording is delivered as: mp4 and mkv as the live recorder writes them; webm, and
+ * the audio-only m4a and ogg, made by post-processing from the recorder's mkv.
  */
 export const RECORDING_FORMATS = [...OUTPUT_FORMATS, 'm4a', 'ogg'] as const;
 export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
@@ -94,7 +95,7 @@ type StartField = keyof StartOptions;
 
 /** The format the live recorder is asked for when delivering `format`. */
 export function recorderFormatFor(format: RecordingFormat): OutputFormat {
-  return format === 'm4a' || format === 'ogg' ? 'mkv' : format;
+  return containerFormat(format).recordedAs;
 }
 
 export interface ResolvedOptions {

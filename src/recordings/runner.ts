@@ -61,7 +61,7 @@ export class RecordingRunner {
   }
 
   get limits(): CapacityLimits {
-    return this.opts.capacity ?? { maxConcurrent: Infinity, cpuBudget: Infinity, costs: { canvas: 0, customLayout: 0, webmFactor: 1 }, reserve: 0 };
+    return this.opts.capacity ?? { maxConcurrent: Infinity, cpuBudget: Infinity, costs: { canvas: 0, customLayout: 0 }, reserve: 0 };
   }
 
   cost(job: RecordingJob): number {

@@ -143,7 +143,7 @@ test('a chosen worker that died after its last heartbeat does not strand the job
   const alive = await node(prefix, 'alive', { worker: { budget: 1 } });
   const api = await node(prefix, 'api', { handoffMs: 300 });
   // the record a worker wrote just before it crashed: the best candidate, and nobody pops its list
-  const ghost = workerRecord({ cpuBudget: 8, maxConcurrent: 8, costs: { canvas: 0.35, customLayout: 0.8, webmFactor: 1.8 }, reserve: 0.1 }, { active: 0, committed: 0 }, 1);
+  const ghost = workerRecord({ cpuBudget: 8, maxConcurrent: 8, costs: { canvas: 0.35, customLayout: 0.8 }, reserve: 0.1 }, { active: 0, committed: 0 }, 1);
   await redis.hset(`${prefix}:workers`, 'ghost', JSON.stringify(ghost));
   const t0 = Date.now();
   const r = await start(api);

@@ -3,7 +3,7 @@ import { rankWorkers, withJob, workerRecord } from '../../src/dispatch/placement
 import type { RecordingJob } from '../../src/recordings/ports';
 
 /** Which worker dispatch hands a recording to, from the records the workers publish. */
-const costs = { canvas: 0.4, customLayout: 0.8, webmFactor: 1.8 };
+const costs = { canvas: 0.4, customLayout: 0.8 };
 const limits = (cpuBudget: number, maxConcurrent = 8) => ({ cpuBudget, maxConcurrent, costs, reserve: 0.1 });
 const job: RecordingJob = { id: 'r1', callId: 'c1', roomName: 'room', outputPath: '/tmp/r1.mp4', options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } };
 const NOW = 1_000_000;

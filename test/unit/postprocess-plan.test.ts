@@ -45,6 +45,27 @@ describe('planConversion', () => {
     expect(p.args).toContain('libvpx');
   });
 
+  it("makes a WebM from the recorder's H.264 + Opus Matroska: VP8 at a rate for its picture, Opus copied", () => {
+    const rec = info('h264', 'opus', { path: '/x/rec-1.mkv' });
+    const p = planConversion(rec, 'webm');
+    expect(p).toMatchObject({ format: 'webm', ext: 'webm', contentType: 'video/webm', video: 'transcode', audio: 'copy', keep: false });
+    const args = p.args.join(' ');
+    expect(args).toContain('-map 0:v:0 -c:v libvpx -deadline realtime -cpu-used 8');
+    expect(args).toContain('-map 0:a:0 -c:a copy');
+    expect(args).toMatch(/-f webm$/);
+    const rate = (plan: { args: string[] }) => Number(plan.args[plan.args.indexOf('-b:v') + 1]);
+    // 2.5 Mbit/s at 1280x720 30 fps (a stated rate, or 30 when MediaRecorder's timestamps state none), scaled by pixel rate
+    expect(rate(p)).toBe(2_500_000);
+    const hd = { ...rec, streams: [{ ...rec.video!, width: 1920, height: 1080, frameRate: 25 }, rec.audio!] };
+    expect(rate(planConversion({ ...hd, video: hd.streams[0] }, 'webm'))).toBe(Math.round((2_500_000 * 1920 * 1080 * 25) / (1280 * 720 * 30)));
+    const tiny = { ...rec.video!, width: 160, height: 120, frameRate: 15 };
+    expect(rate(planConversion({ ...rec, streams: [tiny, rec.audio!], video: tiny }, 'webm'))).toBe(300_000);
+    // the caller's videoBitrate wins
+    expect(rate(planConversion(rec, 'webm', { videoBitrate: 1_000_000 }))).toBe(1_000_000);
+    // an encoder that takes no rate (x264 at a constant quality) gets none
+    expect(planConversion(info('vp8', 'opus'), 'mp4', { videoBitrate: 1_000_000 }).args).not.toContain('-b:v');
+  });
+
   it('takes the recorder output as it is into MKV', () => {
     expect(planConversion(info('h264', 'opus'), 'mkv')).toMatchObject({ video: 'copy', audio: 'copy', ext: 'mkv' });
   });

@@ -37,7 +37,7 @@ describe('recording options', () => {
       width: 1920,
       height: 1080,
       fps: 25,
-      format: 'webm',
+      format: 'mkv',
       layout: 'speaker',
       videoBitrate: 2_000_000,
     });
@@ -88,13 +88,13 @@ describe('recording options', () => {
       expect(() => resolveRecordingOptions({ customLayoutUrl: url }, allowed)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OPTION' }));
     }
   });
-  test('audio-only formats: the recorder writes mkv, the delivery is m4a or ogg', () => {
-    for (const format of ['m4a', 'ogg'] as const) {
+  test('webm and the audio-only formats: the recorder writes mkv, the delivery is webm, m4a or ogg', () => {
+    for (const format of ['webm', 'm4a', 'ogg'] as const) {
       const r = resolveRecordingOptions({ format }, limits);
       expect(r.options.format).toBe('mkv');
       expect(r.outputFormat).toBe(format);
     }
-    expect(resolveRecordingOptions({ format: 'webm' }, limits).outputFormat).toBe('webm');
+    expect(resolveRecordingOptions({ format: 'mp4' }, limits).options.format).toBe('mp4');
     // same recorder options, different delivery: not the same request
     expect(sameResolvedOptions(resolveRecordingOptions({ format: 'm4a' }, limits), resolveRecordingOptions({ format: 'mkv' }, limits))).toBe(false);
   });
@@ -168,13 +168,12 @@ describe('event bus and webhook signatures', () => {
 });
 
 describe('capacity', () => {
-  const costs = { canvas: 0.35, customLayout: 0.8, webmFactor: 1.8 };
+  const costs = { canvas: 0.35, customLayout: 0.8 };
   const limits = { maxConcurrent: 4, cpuBudget: 2, reserve: 0.1 };
-  const hd = { width: 1280, height: 720, fps: 30, format: 'mp4' as const };
-  test('a recording costs its picture source and codec, scaled by pixel rate, never below half', () => {
+  const hd = { width: 1280, height: 720, fps: 30 };
+  test('a recording costs its picture source, scaled by pixel rate, never below half', () => {
     expect(recordingCost(hd, costs)).toBeCloseTo(0.35);
     expect(recordingCost({ ...hd, customLayoutUrl: 'https://x.example/' }, costs)).toBeCloseTo(0.8);
-    expect(recordingCost({ ...hd, format: 'webm' }, costs)).toBeCloseTo(0.35 * 1.8);
     expect(recordingCost({ ...hd, width: 1920, height: 1080 }, costs)).toBeCloseTo(0.35 * 2.25);
     expect(recordingCost({ ...hd, width: 320, height: 180, fps: 15 }, costs)).toBeCloseTo(0.175);
   });

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAll, type RunningService } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/observability/logger';
+import { userToken, type ApiReply } from './recorder-process';
+import { createTestDatabase } from './services/postgres';
+
+/** The test livekit-server started by the global setup, as the service's settings and as credentials. */
+export const TEST_LIVEKIT_ENV = {
+  LIVEKIT_URL: process.env.TEST_LIVEKIT_URL!,
+  LIVEKIT_API_KEY: process.env.TEST_LIVEKIT_API_KEY!,
+  LIVEKIT_API_SECRET: process.env.TEST_LIVEKIT_API_SECRET!,
+};
+export const testLivekit = { url: TEST_LIVEKIT_ENV.LIVEKIT_URL, apiKey: TEST_LIVEKIT_ENV.LIVEKIT_API_KEY, apiSecret: TEST_LIVEKIT_ENV.LIVEKIT_API_SECRET };
+
+export interface TestService {
+  running: RunningService;
+  /** http://host:port of its API. */
+  base: string;
+  /** RECORDING_OUTPUT_DIR (local storage, the spool below it in .spool). */
+  dir: string;
+  /** A call to its API as the host ('host-1'). */
+  api(method: string, urlPath: string, body?: unknown): Promise<ApiReply>;
+  /** A request with the host's authorization, its answer as it came (downloads). */
+  fetchAsHost(urlPath: string): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * `recorder all` in this process, as a user runs it, with the real recorder against the test
+ * livekit-server, a PostgreSQL database of its own (`tag`) and a temporary output directory;
+ * `env` adds or overrides settings.
+ */
+export async function startTestService(tag: string, env: Record<string, string> = {}): Promise<TestService> {
+  const secret = `${tag}-e2e-secret-0123456789abcdef`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${tag}-`));
+  const db = await createTestDatabase(tag);
+  const config = loadConfig({
+    ...TEST_LIVEKIT_ENV,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: db.url,
+    AUTH_JWT_SECRET: secret,
+    RECORDING_OUTPUT_DIR: dir,
+    LIVEKIT_WEBHOOK_ENABLED: 'false',
+    ...env,
+  });
+  const running = await startAll(config, createLogger('silent'));
+  const base = running.url!;
+  const authorization = `Bearer ${userToken(secret, 'host-1')}`;
+  return {
+    running,
+    base,
+    dir,
+    async api(method, urlPath, body) {
+      const res = await fetch(base + urlPath, {
+        method,
+        headers: { authorization, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    fetchAsHost: (urlPath) => fetch(base + urlPath, { headers: { authorization } }),
+    async close() {
+      await running.shutdown();
+      await db.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
