@@ -157,16 +157,22 @@ it('flashes white and beeps together every 2 s, at wall-clock instants of 2 s fr
   }
   const white = await whiteOnsets(flashed.path);
   const beeps = await beepOnsets(flashed.path);
-  const seen = { white, beeps, startMod2s: flashed.startedAt.getTime() % 2000, ms: flashed.durationMs };
+  // one line, so that a failure's diff prints it whole
+  const seen = JSON.stringify({ white, beeps, startMod2s: flashed.startedAt.getTime() % 2000, ms: flashed.durationMs });
   expect({ seen, flashes: white.length >= 2 }).toEqual({ seen, flashes: true });
   for (let i = 1; i < white.length; i++) expect(Math.abs(white[i] - white[i - 1] - 2)).toBeLessThan(0.1);
   // in phase with the wall clock: a flash at whole 2 s from the epoch, plus the way to the
   // file (the file's first seconds may miss one, before the picture arrives)
   const phase = (((white[0] + flashed.startedAt.getTime() / 1000) % 2) + 2.1) % 2 - 0.1;
   expect({ seen, phase, inPhase: phase < 0.5 }).toEqual({ seen, phase, inPhase: true });
-  // a beep with every flash, loosely: through the recorder the beep lands 0.15-0.22 s before
-  // the white frame (measured), which is the recorder's A/V offset, not the publisher's
-  for (const t of white) expect({ seen, t, beep: beeps.some((b) => Math.abs(b - t) < 0.3) }).toEqual({ seen, t, beep: true });
+  // A beep with every flash, the same distance from each: the publisher keeps them together.
+  // That distance is not zero in the file: this publisher has no capture or encoder delay,
+  // which RECORDER_AV_OFFSET_MS is measured to cancel for browser publishers, so its beeps
+  // land 0.15-0.25 s before the white frame (measured), more when the machine is busy.
+  const offsets = white.map((t) => beeps.reduce((best, b) => (Math.abs(b - t) < Math.abs(best - t) ? b : best), Infinity) - t);
+  const typical = [...offsets].sort((a, b) => a - b)[Math.floor(offsets.length / 2)];
+  const spread = Math.max(...offsets.map((o) => Math.abs(o - typical)));
+  expect({ seen, together: Math.abs(typical) < 0.5, steady: spread < 0.1 }).toEqual({ seen, together: true, steady: true });
 }, 60000);
 
 it('rejects a publisher that cannot join, and leaves no process behind', async () => {
