@@ -23,10 +23,11 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
  * estimates alone.
  */
 export class MachineLoad {
-  private readonly samples: { at: number; idle: number; total: number; own: number }[] = [];
+  private readonly samples: { at: number; idle: number; total: number; own: number; ownYielding: number }[] = [];
   private timer?: NodeJS.Timeout;
-  private lastTicks = new Map<number, number>();
+  private lastTicks = new Map<number, { ticks: number; yielding: boolean }>();
   private ownTotal = 0;
+  private ownYieldingTotal = 0;
   private readonly cores = os.availableParallelism();
 
   constructor(private readonly windowMs = 10_000) {}
@@ -58,8 +59,10 @@ export class MachineLoad {
       const b = this.samples[i];
       const total = b.total - a.total;
       if (total <= 0 || b.at <= a.at) continue;
-      const busy = ((total - (b.idle - a.idle)) / total) * this.cores;
-      const own = (b.own - a.own) / TICKS_PER_SECOND / ((b.at - a.at) / 1000);
+      const seconds = (b.at - a.at) / 1000;
+      const yielding = (b.ownYielding - a.ownYielding) / TICKS_PER_SECOND / seconds;
+      const busy = ((total - (b.idle - a.idle)) / total) * this.cores - yielding;
+      const own = (b.own - a.own) / TICKS_PER_SECOND / seconds;
       owns.push(own);
       others.push(Math.max(0, busy - own));
     }
@@ -78,12 +81,15 @@ export class MachineLoad {
     const now = Date.now();
     // per process: a child that exits must not take its past with it (a long recording's page)
     const ticks = treeTicks();
-    let grown = 0;
-    for (const [pid, t] of ticks) grown += t - (this.lastTicks.get(pid) ?? 0);
+    for (const [pid, t] of ticks) {
+      const grown = t.ticks - (this.lastTicks.get(pid)?.ticks ?? 0);
+      if (t.yielding) this.ownYieldingTotal += grown;
+      else this.ownTotal += grown;
+    }
     this.lastTicks = ticks;
-    this.ownTotal += grown;
-    // idle + iowait: time no task wanted the CPU; nice: niced tasks (post-processing), which yield it to recordings
-    this.samples.push({ at: now, idle: fields[1] + fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal });
+    // idle + iowait: time no task wanted the CPU
+    const idle = fields[3] + (fields[4] ?? 0);
+    this.samples.push({ at: now, idle, total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal, ownYielding: this.ownYieldingTotal });
     while (this.samples.length > 2 && now - this.samples[1].at >= this.windowMs) this.samples.shift();
   }
 }
@@ -93,15 +99,24 @@ function median(xs: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** User + system ticks of this process and each of its living descendants not niced (a niced one yields its CPU to the rest). */
-function treeTicks(): Map<number, number> {
-  const out = new Map<number, number>();
+/**
+ * A process of ours niced this far (post-processing's passes, child.ts BACKGROUND) yields
+ * the CPU: the kernel gives a nice-10 task a tenth of a nice-0 one's share, so its time is
+ * neither the recordings' nor a load that keeps them from the CPU. Other programs count
+ * whatever their nice value: /proc/stat does not say how far they are niced (Chromium runs
+ * pages it thinks hidden at nice 5, which still takes a quarter share).
+ */
+const YIELDING_NICE = 10;
+
+/** User + system ticks of this process and each of its living descendants, and whether it yields. */
+function treeTicks(): Map<number, { ticks: number; yielding: boolean }> {
+  const out = new Map<number, { ticks: number; yielding: boolean }>();
   for (const pid of processTree(process.pid)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[16]) > 0) continue; // field 19, nice
-      out.set(pid, Number(f[11]) + Number(f[12]));
+      // fields 14, 15 and 19 of proc(5): utime, stime, nice
+      out.set(pid, { ticks: Number(f[11]) + Number(f[12]), yielding: Number(f[16]) >= YIELDING_NICE });
     } catch {
       /* exited */
     }

@@ -8,8 +8,8 @@ import { MachineLoad } from '../../src/observability/machine-load';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A busy loop that is not our descendant (its parent exits, so it is re-parented): another program. */
-function foreignBusyLoop(): number {
-  const out = execFileSync('sh', ['-c', '(while :; do :; done) >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+function foreignBusyLoop(nice = 0): number {
+  const out = execFileSync('sh', ['-c', `(exec nice -n ${nice} sh -c 'while :; do :; done') >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
   return Number(out.trim());
 }
 
@@ -58,6 +58,14 @@ describe('MachineLoad', () => {
     kill(burst);
     await sleep(500);
     expect(load.measure()!.others - quiet.others).toBeLessThan(0.3);
+  });
+
+  it('counts another program niced to 19 as others all the same: how far others are niced is not known', async () => {
+    await sleep(4500);
+    const before = load.measure()!;
+    started.push(foreignBusyLoop(19));
+    await sleep(4500);
+    expect(load.measure()!.others - before.others).toBeGreaterThan(0.7);
   });
 
   it('counts a niced child (a post-processing pass) as neither own nor others: it yields its CPU', async () => {
