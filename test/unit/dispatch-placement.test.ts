@@ -1,4 +1,3 @@
-import { headroom } from '../../src/recordings/capacity';
 import { rankWorkers, withJob, workerRecord } from '../../src/dispatch/placement';
 import type { RecordingJob } from '../../src/recordings/ports';
 
@@ -12,17 +11,7 @@ const record = (cpuBudget: number, running: number, warmPages: number, opts: { m
 const rank = (records: Record<string, string>, inFlight?: Map<string, number[]>) =>
   rankWorkers(records, job, { now: NOW, ttlMs: 1500, ...(inFlight ? { inFlight } : {}) }).map((w) => w.id);
 
-describe('headroom', () => {
-  test('free cores of the budget; none when every slot is busy', () => {
-    expect(headroom({ active: 1, committed: 0.4 }, limits(2))).toBeCloseTo(1.6);
-    expect(headroom({ active: 2, committed: 0.8 }, limits(8, 2))).toBe(0);
-    expect(headroom({ active: 3, committed: 2.4 }, limits(2))).toBe(0);
-  });
-  test('measured: the machine\'s cores less other programs, its recordings and the reserve, when that is less', () => {
-    expect(headroom({ active: 1, committed: 0.4, machine: { cores: 2, others: 1.1 } }, limits(2))).toBeCloseTo(0.4);
-    expect(headroom({ active: 1, committed: 0.4, machine: { cores: 2, others: 0 } }, limits(2))).toBeCloseTo(1.5);
-    expect(headroom({ active: 0, committed: 0, machine: { cores: 2, others: 1.95 } }, limits(2))).toBe(0);
-  });
+describe('worker records', () => {
   test('a worker whose machine is busy is not chosen, however much budget it has', () => {
     const busy = JSON.stringify(workerRecord(limits(8), { active: 0, committed: 0, machine: { cores: 2, others: 1.7 } }, 1, NOW - 100));
     const free = JSON.stringify(workerRecord(limits(1), { active: 0, committed: 0, machine: { cores: 2, others: 0.3 } }, 1, NOW - 100));
