@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import { AppError } from '../errors';
 import type { RecordingFormat } from '../recordings/options';
-import { BACKGROUND, runOwned, stderrTail } from './child';
+import { runOwned, stderrTail } from './child';
 import { inspectRecording, type MediaInfo } from './inspect';
 import { planConversion, type ConversionPlan, type PlanOptions } from './plan';
 
@@ -14,8 +14,8 @@ export interface ConvertOptions {
 
 /**
  * Writes `info.path` to `outPath` as `plan` says (see planConversion). Written to a
- * temporary name first, so `outPath` exists only when complete. Runs in the BACKGROUND on
- * one thread: a WebM's encode to VP8 (about 5 times realtime at 720p30 on one core) must
+ * temporary name first, so `outPath` exists only when complete. Runs in the background
+ * (child.ts) on one thread: a WebM's encode to VP8 (about 5 times realtime at 720p30 on one core) must
  * not take CPU from live recordings, and one thread costs a fifth less CPU than two.
  */
 export async function convertRecording(info: MediaInfo, plan: ConversionPlan, outPath: string, opts: ConvertOptions = {}): Promise<void> {
@@ -25,7 +25,7 @@ export async function convertRecording(info: MediaInfo, plan: ConversionPlan, ou
   const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-threads', '1', '-i', info.path, ...plan.args, '-threads', '1', '-progress', 'pipe:1', '-nostats', tmp];
   const r = await runOwned(opts.ffmpegPath ?? 'ffmpeg', args, {
     signal: opts.signal,
-    niceness: BACKGROUND,
+    background: true,
     onStdoutLine: (l) => {
       if (!opts.onProgress || !durationUs) return;
       if (l.startsWith('out_time_us=') || l.startsWith('out_time_ms=')) {

@@ -154,6 +154,29 @@ describe('PostProcessor', () => {
     expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
   });
 
+  it("makes a WebM from the recorder's Matroska: VP8 encoded in the background (nice 19, SCHED_IDLE), Opus copied", async () => {
+    const seen: { nice: number; policy: number }[] = [];
+    const watch = setInterval(() => {
+      for (const pid of liveChildren()) {
+        try {
+          const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('libvpx')) seen.push({ nice: Number(f[16]), policy: Number(f[38]) }); // fields 19 and 41
+        } catch {
+          /* exited */
+        }
+      }
+    }, 20);
+    const r = await processor().process({ recordingId: 'rec-webm', callId: 'call-1', inputPath: mkv, format: 'webm' }).finally(() => clearInterval(watch));
+    expect(r.conversion).toEqual({ video: 'transcode', audio: 'copy', rewritten: true });
+    const info = await probe('ffprobe', storage.pathOf(r.video.key), { countFrames: true });
+    expect(info.streams.map((s) => `${s.type}:${s.codec}`)).toEqual(['video:vp8', 'audio:opus']);
+    expect(info.video!.frames).toBe((await probe('ffprobe', mkv, { countFrames: true })).video!.frames);
+    expect(r.thumbnails).toHaveLength(5);
+    expect(seen.length).toBeGreaterThan(0);
+    // SCHED_IDLE is policy 5; the first sample may come before chrt has set it
+    expect(seen.at(-1)).toEqual({ nice: 19, policy: 5 });
+  });
+
   it('delivers audio only (m4a) without thumbnails', async () => {
     const r = await processor().process({ recordingId: 'rec-3', callId: 'call-1', inputPath: mkv, format: 'm4a' });
     expect(r.conversion).toEqual({ video: 'none', audio: 'transcode', rewritten: true });
