@@ -96,7 +96,10 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
     });
     if (recorded !== output) {
       process.stderr.write(`encoding the ${format} file\n`);
-      await deliverFile(recorded, format, output, { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, videoBitrate: options.videoBitrate });
+      await deliverFile(recorded, format, output, { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath, videoBitrate: options.videoBitrate }).catch((err: unknown) => {
+        process.stderr.write(`the recording is kept in ${recorded}\n`);
+        throw err;
+      });
       await fs.rm(recorded, { force: true });
       result = { ...result, path: output, format, size: (await fs.stat(output)).size };
     }

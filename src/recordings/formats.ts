@@ -13,7 +13,7 @@ export interface ContainerFormat {
    * post-processing makes it from. Its container takes the page's codec as it is, so the
    * live FFmpeg only copies: WebM is recorded as H.264 in Matroska and encoded to VP8 after
    * the call (the page encoding VP8 itself held 27 fps for one recording on 2 cores, 5 for
-   * three; H.264 holds 30 at a third less CPU).
+   * three; H.264 holds 30 for three at about half the CPU each).
    */
   recordedAs: OutputFormat;
   /** The codec the recorder page's MediaRecorder is asked for when this row is recorded live (VP8 if the browser has none). */
