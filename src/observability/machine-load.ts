@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { processTree } from './process-tree';
+import { processTable, processTree } from './process-tree';
 
 /** CPU over the last few seconds: the machine's cores, and how many of them are busy with this process tree and with everything else. */
 export interface MeasuredCpu {
@@ -9,6 +9,7 @@ export interface MeasuredCpu {
   own: number;
   /** Cores used by every other process of the machine. */
   others: number;
+  // Both count a niced process by the share it would keep against a recording (see yieldShare).
   /** How far back the measurement reaches (ms). */
   spanMs: number;
 }
@@ -16,18 +17,21 @@ export interface MeasuredCpu {
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /**
- * The machine's CPU, measured: /proc/stat and this process tree's /proc/<pid>/stat read
- * twice a second, over the last 10 s. Admission compares what other
+ * The machine's CPU, measured: /proc/stat and the process table read twice a second, over
+ * the last 10 s. Admission compares what other
  * programs leave free with what recordings cost, so a worker whose machine is busy says
  * NO_CAPACITY instead of recording badly. Off Linux it reports nothing and admission uses
  * estimates alone.
  */
 export class MachineLoad {
-  private readonly samples: { at: number; idle: number; total: number; own: number; ownYielding: number }[] = [];
+  private readonly samples: { at: number; idle: number; total: number; own: number; ownRaw: number; yielded: number }[] = [];
   private timer?: NodeJS.Timeout;
-  private lastTicks = new Map<number, { ticks: number; yielding: boolean }>();
+  private lastTicks?: Map<number, number>;
+  /** Ticks of our processes, as they count (niced ones by their share), and as they were. */
   private ownTotal = 0;
-  private ownYieldingTotal = 0;
+  private ownRawTotal = 0;
+  /** Ticks of other niced programs that they would yield to a recording. */
+  private yieldedTotal = 0;
   private readonly cores = os.availableParallelism();
 
   constructor(private readonly windowMs = 10_000) {}
@@ -59,12 +63,10 @@ export class MachineLoad {
       const b = this.samples[i];
       const total = b.total - a.total;
       if (total <= 0 || b.at <= a.at) continue;
-      const seconds = (b.at - a.at) / 1000;
-      const yielding = (b.ownYielding - a.ownYielding) / TICKS_PER_SECOND / seconds;
-      const busy = ((total - (b.idle - a.idle)) / total) * this.cores - yielding;
-      const own = (b.own - a.own) / TICKS_PER_SECOND / seconds;
-      owns.push(own);
-      others.push(Math.max(0, busy - own));
+      const cores = (ticks: number) => ticks / TICKS_PER_SECOND / ((b.at - a.at) / 1000);
+      const busy = ((total - (b.idle - a.idle)) / total) * this.cores;
+      owns.push(cores(b.own - a.own));
+      others.push(Math.max(0, busy - cores(b.ownRaw - a.ownRaw) - cores(b.yielded - a.yielded)));
     }
     if (others.length === 0) return undefined;
     const span = this.samples[this.samples.length - 1].at - this.samples[0].at;
@@ -80,16 +82,24 @@ export class MachineLoad {
     }
     const now = Date.now();
     // per process: a child that exits must not take its past with it (a long recording's page)
-    const ticks = treeTicks();
-    for (const [pid, t] of ticks) {
-      const grown = t.ticks - (this.lastTicks.get(pid)?.ticks ?? 0);
-      if (t.yielding) this.ownYieldingTotal += grown;
-      else this.ownTotal += grown;
+    const table = processTable();
+    const ours = new Set(processTree(process.pid, table));
+    const ticks = new Map<number, number>();
+    for (const p of table) {
+      ticks.set(p.pid, p.ticks);
+      if (!this.lastTicks) continue; // the first sample only sets the baseline
+      const grown = p.ticks - (this.lastTicks.get(p.pid) ?? 0);
+      if (ours.has(p.pid)) {
+        this.ownRawTotal += grown;
+        this.ownTotal += grown * yieldShare(p.nice);
+      } else {
+        this.yieldedTotal += grown * (1 - yieldShare(p.nice));
+      }
     }
     this.lastTicks = ticks;
     // idle + iowait: time no task wanted the CPU
     const idle = fields[3] + (fields[4] ?? 0);
-    this.samples.push({ at: now, idle, total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal, ownYielding: this.ownYieldingTotal });
+    this.samples.push({ at: now, idle, total: fields.reduce((a, b) => a + b, 0), own: this.ownTotal, ownRaw: this.ownRawTotal, yielded: this.yieldedTotal });
     while (this.samples.length > 2 && now - this.samples[1].at >= this.windowMs) this.samples.shift();
   }
 }
@@ -100,26 +110,11 @@ function median(xs: number[]): number {
 }
 
 /**
- * A process of ours niced this far (post-processing's passes, child.ts BACKGROUND) yields
- * the CPU: the kernel gives a nice-10 task a tenth of a nice-0 one's share, so its time is
- * neither the recordings' nor a load that keeps them from the CPU. Other programs count
- * whatever their nice value: /proc/stat does not say how far they are niced (Chromium runs
- * pages it thinks hidden at nice 5, which still takes a quarter share).
+ * The share of a core a process of this nice value keeps against a nice-0 recording that
+ * wants it: the kernel's scheduler weighs each nice step by about 1.25, so a nice-5 page
+ * (Chromium runs pages it thinks hidden so) keeps a third and a nice-19 pass (post-processing,
+ * child.ts BACKGROUND) about 1.4 %. Negative nice values take the core whole.
  */
-const YIELDING_NICE = 10;
-
-/** User + system ticks of this process and each of its living descendants, and whether it yields. */
-function treeTicks(): Map<number, { ticks: number; yielding: boolean }> {
-  const out = new Map<number, { ticks: number; yielding: boolean }>();
-  for (const pid of processTree(process.pid)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields 14, 15 and 19 of proc(5): utime, stime, nice
-      out.set(pid, { ticks: Number(f[11]) + Number(f[12]), yielding: Number(f[16]) >= YIELDING_NICE });
-    } catch {
-      /* exited */
-    }
-  }
-  return out;
+function yieldShare(nice: number): number {
+  return nice > 0 ? 1.25 ** -nice : 1;
 }

@@ -60,12 +60,18 @@ describe('MachineLoad', () => {
     expect(load.measure()!.others - quiet.others).toBeLessThan(0.3);
   });
 
-  it('counts another program niced to 19 as others all the same: how far others are niced is not known', async () => {
+  it('counts another program by the share its nice value keeps: a third at nice 5, next to nothing at 19', async () => {
     await sleep(4500);
     const before = load.measure()!;
+    const five = foreignBusyLoop(5);
+    started.push(five);
+    await sleep(4500);
+    const atFive = load.measure()!.others - before.others;
+    kill(five);
     started.push(foreignBusyLoop(19));
     await sleep(4500);
-    expect(load.measure()!.others - before.others).toBeGreaterThan(0.7);
+    const atNineteen = load.measure()!.others - before.others;
+    expect({ atFive: atFive > 0.2 && atFive < 0.5, atNineteen: atNineteen < 0.15 }).toEqual({ atFive: true, atNineteen: true });
   });
 
   it('counts a niced child (a post-processing pass) as neither own nor others: it yields its CPU', async () => {
