@@ -145,6 +145,19 @@ describe('recorder record: a real recording', () => {
     expect(info.durationMs).toBeLessThan(5000);
   }, 60000);
 
+  it('--output x.webm: records H.264 beside it, then encodes a WebM (VP8, Opus) and removes what it recorded', async () => {
+    const output = path.join(dir, 'call.webm');
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'cli', '--output', output, '--duration', '4']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('encoding the webm file');
+    expect(r.stdout).toMatch(/matroska,webm.*video vp8 1280x720.*audio opus/);
+    const info = await probe('ffprobe', output, { countFrames: true });
+    expect(info.streams.map((s) => `${s.type}:${s.codec}`).sort()).toEqual(['audio:opus', 'video:vp8']);
+    expect(info.durationMs).toBeGreaterThan(3500);
+    expect(info.video!.fps!).toBeGreaterThan(29);
+    expect(await fs.readdir(dir)).not.toContain('call.webm.recording.mkv');
+  }, 60000);
+
   it('without --duration records until Ctrl-C, then finishes the file cleanly', async () => {
     const output = path.join(dir, 'interrupted.mp4');
     const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'cli', '--output', output], {
