@@ -18,3 +18,6 @@ await build({ ...common, entryPoints: [join(root, 'recorder-page/src/tab-capture
 mkdirSync(join(out, 'examples'), { recursive: true });
 await build({ ...common, entryPoints: [join(root, 'recorder-page/src/examples/custom-layout.ts')], outfile: join(out, 'examples', 'custom-layout.js') });
 copyFileSync(join(root, 'recorder-page/examples/custom-layout.html'), join(out, 'examples', 'custom-layout.html'));
+// the layout preview: the compositor with synthetic participants (recorder preview-layout)
+await build({ ...common, entryPoints: [join(root, 'recorder-page/src/preview.ts')], outfile: join(out, 'preview.js') });
+copyFileSync(join(root, 'recorder-page/preview.html'), join(out, 'preview.html'));

@@ -1,19 +1,26 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { demoCommand } from './demo/demo';
+import { previewLayoutCommand } from './cli/preview-layout';
 import { recordCommand } from './cli/record';
 import { makeToken, type ProcessKind } from './app';
 import { serveCommand } from './cli/serve';
 import { loadConfig } from './config';
 import { isAppError } from './errors';
 import { DEFAULT_RECORDING_OPTIONS, OPTION_LIMITS, OUTPUT_FORMATS } from './recordings/options';
-import { LAYOUT_NAMES } from '../recorder-page/src/layouts/names';
+import { DEFAULT_PREVIEW_PARTICIPANTS, PREVIEW_LIMITS } from './recordings/preview-options';
+import { DEFAULT_THEME, LAYOUT_NAMES, THEME_NAMES } from '../recorder-page/src/layouts/names';
 
 function int(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
   return n;
 }
+
+const SIZE_HELP = (side: string) =>
+  `output ${side}, even, ${OPTION_LIMITS.minSide} to ${OPTION_LIMITS.maxSide}, at most 1920x1080's pixels (portrait: --width 1080 --height 1920)`;
+const THEME_HELP = `${THEME_NAMES.join(' or ')} (default: the one --layout names, else ${DEFAULT_THEME})`;
+const LAYOUT_HELP = `${LAYOUT_NAMES.join(', ')}; each also as NAME-light or NAME-dark (single: single-speaker)`;
 
 function cliLogger(level: string) {
   // human-facing commands log to stderr so stdout carries only the result
@@ -34,11 +41,12 @@ export function buildProgram(): Command {
     .requiredOption('--room <name>', 'room to record')
     .requiredOption('--output <file>', 'output file (.mp4, .webm or .mkv)')
     .option('--duration <seconds>', 'stop after this many seconds', int)
-    .option('--width <px>', `output width, even, ${OPTION_LIMITS.minWidth} to ${OPTION_LIMITS.maxWidth}`, int, DEFAULT_RECORDING_OPTIONS.width)
-    .option('--height <px>', `output height, even, ${OPTION_LIMITS.minHeight} to ${OPTION_LIMITS.maxHeight}`, int, DEFAULT_RECORDING_OPTIONS.height)
+    .option('--width <px>', SIZE_HELP('width'), int, DEFAULT_RECORDING_OPTIONS.width)
+    .option('--height <px>', SIZE_HELP('height'), int, DEFAULT_RECORDING_OPTIONS.height)
     .option('--fps <n>', `output frame rate: ${OPTION_LIMITS.fps.join(', ')}`, int, DEFAULT_RECORDING_OPTIONS.fps)
     .addOption(new Option('--format <format>', 'output format (default: from --output)').choices(OUTPUT_FORMATS))
-    .addOption(new Option('--layout <layout>', 'layout').choices(LAYOUT_NAMES).default(DEFAULT_RECORDING_OPTIONS.layout))
+    .addOption(new Option('--layout <layout>', LAYOUT_HELP).default(DEFAULT_RECORDING_OPTIONS.layout))
+    .option('--theme <theme>', THEME_HELP)
     .option('--layout-url <url>', 'record this custom layout page (tab capture) instead of a built-in layout; it gets url, token, layout, width, height, fps and says START_RECORDING / END_RECORDING on its console')
     .action(async (opts) => {
       // flags and LIVEKIT_* are read by commander; everything else by the one config loader
@@ -60,6 +68,24 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const config = loadConfig();
       await demoCommand(config, opts, cliLogger('warn'));
+    });
+
+  program
+    .command('preview-layout')
+    .description('render one frame of a layout with synthetic participants to a PNG, drawn by the recorder page\'s own compositor; no call or LiveKit server needed')
+    .requiredOption('--output <file.png>', 'the PNG to write')
+    .addOption(new Option('--layout <layout>', LAYOUT_HELP).default(DEFAULT_RECORDING_OPTIONS.layout))
+    .option('--theme <theme>', THEME_HELP)
+    .option('--participants <n>', `synthetic participants, ${PREVIEW_LIMITS.minParticipants} to ${PREVIEW_LIMITS.maxParticipants}`, int, DEFAULT_PREVIEW_PARTICIPANTS)
+    .option('--width <px>', SIZE_HELP('width'), int, DEFAULT_RECORDING_OPTIONS.width)
+    .option('--height <px>', SIZE_HELP('height'), int, DEFAULT_RECORDING_OPTIONS.height)
+    .option('--screen-share [k]', 'participant k (default 1) shares a screen', int)
+    .option('--speaking <k>', 'participant k speaks (the speaker layouts put them on the stage)', int)
+    .option('--camera-off <k>', 'participant k has no camera (a name tile)', int)
+    .addHelpText('after', '\nExample: recorder preview-layout --layout presentation-light --participants 5 --screen-share --width 1080 --height 1920 --output p.png')
+    .action(async (opts) => {
+      const config = loadConfig();
+      await previewLayoutCommand(config, { ...opts, screenShare: opts.screenShare === true ? 1 : opts.screenShare }, cliLogger('warn'));
     });
 
   const modes: [ProcessKind, string][] = [

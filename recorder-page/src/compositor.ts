@@ -1,4 +1,4 @@
-import { DEFAULT_LAYOUT_OPTIONS, layoutFunction, type LayoutFn, type Tile } from './layouts';
+import { DEFAULT_LAYOUT_OPTIONS, layoutFunction, type LayoutFn, type LayoutName, type Theme, type Tile } from './layouts';
 import { FrameClock } from './frame-clock';
 import { frameSink, type FrameSink } from './frame-sink';
 import { hasFrame, type ParticipantView } from './room';
@@ -7,16 +7,16 @@ export interface CompositorOptions {
   width: number;
   height: number;
   fps: number;
-  /** A built-in layout's name; the constructor throws for any other. */
-  layout: string;
-  background: string;
+  /** A built-in layout; the constructor throws for any other. */
+  layout: LayoutName;
+  /** Read on every frame: a new object changes the picture from the next frame. */
+  theme: Theme;
+  /** The canvas colour behind the tiles, instead of the theme's. */
+  background?: string;
 }
 
 // created when the page loads: starting a Worker can take hundreds of milliseconds
 const frameClock = new FrameClock();
-
-const NAME_TILE_COLOUR = '#2b3040';
-const AVATAR_COLOURS = ['#5b6ee1', '#d95763', '#37946e', '#df7126', '#76428a', '#306082'];
 
 /**
  * Draws the layout on a canvas at a fixed frame rate. Frames are pushed to the video
@@ -99,25 +99,26 @@ export class Compositor {
 
   private draw(): void {
     const { ctx } = this;
-    ctx.fillStyle = this.opts.background;
+    const { theme } = this.opts;
+    ctx.fillStyle = this.opts.background ?? theme.background;
     ctx.fillRect(0, 0, this.opts.width, this.opts.height);
     const byId = new Map(this.participants().map((p) => [p.identity, p]));
     for (const tile of this.tiles) {
       const p = byId.get(tile.identity);
       if (!p) continue;
       if (tile.kind === 'screen' && p.screen && hasFrame(p.screen)) {
-        drawVideo(ctx, p.screen, tile, 'contain');
+        drawVideo(ctx, p.screen, tile, theme.screenBackdrop);
       } else if (tile.kind === 'camera' && p.camera && !p.cameraMuted && hasFrame(p.camera)) {
-        drawVideo(ctx, p.camera, tile, 'cover');
+        drawVideo(ctx, p.camera, tile);
         if (!this.seen.has(p.identity)) {
           this.seen.add(p.identity);
           this.onFirstVideo?.(p.identity);
         }
       } else {
-        drawNameTile(ctx, p, tile);
+        drawNameTile(ctx, p, tile, theme);
       }
       if (p.speaking && tile.kind === 'camera') {
-        ctx.strokeStyle = '#3fb950';
+        ctx.strokeStyle = theme.speakingBorder;
         ctx.lineWidth = 4;
         ctx.strokeRect(tile.x + 2, tile.y + 2, tile.w - 4, tile.h - 4);
       }
@@ -125,10 +126,11 @@ export class Compositor {
   }
 }
 
-function drawVideo(ctx: CanvasRenderingContext2D, v: HTMLVideoElement, t: Tile, fit: 'cover' | 'contain'): void {
+/** Without `letterbox` the picture is cropped to fill the tile; with it, shown whole on that colour. */
+function drawVideo(ctx: CanvasRenderingContext2D, v: HTMLVideoElement, t: Tile, letterbox?: string): void {
   const vr = v.videoWidth / v.videoHeight;
   const tr = t.w / t.h;
-  if (fit === 'cover') {
+  if (letterbox === undefined) {
     // crop the source so it fills the tile without distortion
     let sw = v.videoWidth;
     let sh = v.videoHeight;
@@ -136,7 +138,7 @@ function drawVideo(ctx: CanvasRenderingContext2D, v: HTMLVideoElement, t: Tile, 
     else sh = sw / tr;
     ctx.drawImage(v, (v.videoWidth - sw) / 2, (v.videoHeight - sh) / 2, sw, sh, t.x, t.y, t.w, t.h);
   } else {
-    ctx.fillStyle = '#000';
+    ctx.fillStyle = letterbox;
     ctx.fillRect(t.x, t.y, t.w, t.h);
     let w = t.w;
     let h = t.h;
@@ -146,21 +148,22 @@ function drawVideo(ctx: CanvasRenderingContext2D, v: HTMLVideoElement, t: Tile, 
   }
 }
 
-function drawNameTile(ctx: CanvasRenderingContext2D, p: ParticipantView, t: Tile): void {
-  ctx.fillStyle = NAME_TILE_COLOUR;
+function drawNameTile(ctx: CanvasRenderingContext2D, p: ParticipantView, t: Tile, theme: Theme): void {
+  ctx.fillStyle = theme.nameTile;
   ctx.fillRect(t.x, t.y, t.w, t.h);
   const r = Math.min(t.w, t.h) * 0.18;
   const cx = t.x + t.w / 2;
   const cy = t.y + t.h / 2 - r * 0.35;
-  ctx.fillStyle = AVATAR_COLOURS[hash(p.identity) % AVATAR_COLOURS.length];
+  ctx.fillStyle = theme.avatarColours[hash(p.identity) % theme.avatarColours.length];
   ctx.beginPath();
   ctx.arc(cx, cy, r, 0, Math.PI * 2);
   ctx.fill();
-  ctx.fillStyle = '#ffffff';
+  ctx.fillStyle = theme.avatarText;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   ctx.font = `600 ${Math.round(r * 0.9)}px sans-serif`;
   ctx.fillText(initials(p.name), cx, cy);
+  ctx.fillStyle = theme.nameText;
   ctx.font = `${Math.max(12, Math.round(t.h * 0.07))}px sans-serif`;
   ctx.fillText(p.name, cx, Math.min(t.y + t.h - 12, cy + r + t.h * 0.1), t.w - 16);
 }

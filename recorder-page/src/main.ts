@@ -1,7 +1,7 @@
 import { RoomEvent } from 'livekit-client';
 import type { Capture } from './capture';
 import { Compositor } from './compositor';
-import { DEFAULT_LAYOUT } from './layouts';
+import { chooseStyle, DEFAULT_LAYOUT, THEMES } from './layouts';
 import { Mixer } from './mixer';
 import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
 import { expectedAtJoin, waitForPresence } from './presence';
@@ -12,7 +12,7 @@ import { RoomTracker } from './room';
  * running) and starts it with the launch parameters, so a start pays for none of that:
  *   url, token            LiveKit server and a hidden, subscribe-only recorder token
  *   ingest                ws:// URL of the worker's ingest socket, with its secret
- *   width height fps layout background format vbr abr timeslice
+ *   width height fps layout theme background codec vbr abr timeslice
  * Opened with those parameters in its own URL it starts by itself.
  * The worker calls window.recorder.start(query) / stop() and reads window.recorderState.
  */
@@ -37,8 +37,9 @@ async function start(query: string): Promise<void> {
       if (state.phase === 'recording') capture.sendStats({ type: 'disconnected', reason });
     },
   });
+  const style = chooseStyle(q.get('layout') ?? DEFAULT_LAYOUT, q.get('theme'));
   compositor = new Compositor(
-    { width, height, fps, layout: q.get('layout') ?? DEFAULT_LAYOUT, background: q.get('background') ?? '#101318' },
+    { width, height, fps, layout: style.layout, theme: THEMES[style.theme], background: q.get('background') ?? undefined },
     () => tracker.ordered(),
     (tiles) => tiles.forEach((t) => tracker.setTileSize(t.identity, t.kind, t.w, t.h)),
   );

@@ -31,6 +31,12 @@ export const StartRecordingBody = startOptionsSchema
   .extend({
     format: start.format.meta({ description: 'Output file format (default mp4); m4a and ogg are audio-only (the picture is dropped in post-processing)' }),
     fps: start.fps.meta({ type: 'integer', enum: [...OPTION_LIMITS.fps] }),
+    layout: start.layout.meta({
+      description: 'grid, speaker, single-speaker or presentation, each also with -light or -dark (dark is the default; single is single-speaker). grid is speaker while someone shares a screen; presentation puts the share on a wide stage with the cameras in a row beneath',
+    }),
+    theme: start.theme.meta({ description: 'dark (default) or light; must agree with a theme the layout name carries' }),
+    width: start.width.meta({ minimum: OPTION_LIMITS.minSide, maximum: OPTION_LIMITS.maxSide, description: 'Even; width x height at most 1920x1080 pixels (1080x1920 portrait too)' }),
+    height: start.height.meta({ minimum: OPTION_LIMITS.minSide, maximum: OPTION_LIMITS.maxSide }),
     customLayoutUrl: start.customLayoutUrl.meta({
       description: 'A custom layout page (an origin the operator allowed in RECORDER_CUSTOM_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout',
     }),

@@ -25,6 +25,7 @@ export interface RecordCommandOptions {
   fps: number;
   format?: string;
   layout: string;
+  theme?: string;
   layoutUrl?: string;
 }
 
@@ -42,7 +43,7 @@ const flag = (field: keyof StartOptions) => FLAGS[field] ?? `--${field}`;
 /** The flags as a start request, under the same rules as the API's (recordings/options.ts). */
 export function resolveFlags(o: RecordCommandOptions, format: OutputFormat, maxDurationSeconds: number): ResolvedOptions {
   const input = parseStartOptions(
-    { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout, maxDurationSeconds: o.duration, customLayoutUrl: o.layoutUrl },
+    { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout, theme: o.theme, maxDurationSeconds: o.duration, customLayoutUrl: o.layoutUrl },
     flag,
   );
   // the operator's own command: any layout page it names is allowed

@@ -8,6 +8,7 @@ import { deferred, withDeadline } from './deadline';
 import { isolatedWorld, pinTopFrameOrigin } from './page-guards';
 import { bundledPageDir } from './static-files';
 import type { RecordingOptions } from '../recordings/contract';
+import { layoutSpelling } from '../../recorder-page/src/layouts/names';
 
 /**
  * A custom layout page (LiveKit Egress's template contract): opened with what a layout
@@ -25,7 +26,7 @@ export async function openLayoutPage(
 ): Promise<RecorderPage> {
   const o = launch.options;
   const target = new URL(layoutUrl);
-  const query = { url: launch.livekitUrl, token: launch.token, layout: o.layout, width: String(o.width), height: String(o.height), fps: String(o.fps) };
+  const query = { url: launch.livekitUrl, token: launch.token, layout: layoutSpelling(o.layout, o.theme), width: String(o.width), height: String(o.height), fps: String(o.fps) };
   for (const [k, v] of Object.entries(query)) target.searchParams.set(k, v);
   const ready = deferred<void>();
   const onConsole = (m: ConsoleMessage) => {

@@ -6,6 +6,7 @@ import { openLayoutPage } from './layout-page';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
 import { containerFormat } from '../recordings/formats';
+import { DEFAULT_THEME } from '../../recorder-page/src/layouts/names';
 
 export interface PageEvents {
   /** A custom layout page said END_RECORDING. */
@@ -46,6 +47,7 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
     height: String(o.height),
     fps: String(o.fps),
     layout: o.layout,
+    theme: o.theme ?? DEFAULT_THEME,
     codec: containerFormat(o.format).pageVideoCodec ?? 'h264',
     presenceWaitMs: String(presenceWaitMs),
   });

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { containerFormat } from './formats';
-import { DEFAULT_LAYOUT, LAYOUT_NAMES } from '../../recorder-page/src/layouts/names';
+import {
+  canonicalLayout, DEFAULT_LAYOUT, DEFAULT_THEME, LAYOUT_NAMES, LAYOUT_RULE, LAYOUT_SPELLINGS, parseLayout, THEME_NAMES,
+} from '../../recorder-page/src/layouts/names';
 
 /**
  * Every rule of a recording's options, once: the limits, the defaults, and two schemas.
@@ -10,9 +12,10 @@ import { DEFAULT_LAYOUT, LAYOUT_NAMES } from '../../recorder-page/src/layouts/na
  *   the same object is stored with the recording, sent in the dispatch job and turned into
  *   the page's launch query, and it is parsed with this schema wherever it is read back.
  *
- * The limits are the API's: 160x120 to 1920x1080 at 15, 24, 25 or 30 fps. Compositing and
- * encoding 4K or 60 fps in Chromium does not hold its frame rate on the 2-core machines a
- * worker is sized for, and a recording that drops frames is not recorded right.
+ * The limits are the API's: each side 120 to 1920 pixels, at most as many pixels as 1920x1080
+ * (so 1080x1920 portrait too), at 15, 24, 25 or 30 fps. Compositing and encoding 4K or 60 fps
+ * in Chromium does not hold its frame rate on the 2-core machines a worker is sized for, and
+ * a recording that drops frames is not recorded right.
  */
 
 /** What the live recorder can be asked to write (a start asks for its format's `recordedAs`, recordings/formats.ts). */
@@ -26,14 +29,19 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const RECORDING_FORMATS = [...OUTPUT_FORMATS, 'm4a', 'ogg'] as const;
 export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
 
-export const RESOLUTION_PRESETS = { '720p': { width: 1280, height: 720 }, '1080p': { width: 1920, height: 1080 } } as const;
+export const RESOLUTION_PRESETS = {
+  '720p': { width: 1280, height: 720 },
+  '1080p': { width: 1920, height: 1080 },
+  '720p-portrait': { width: 720, height: 1280 },
+  '1080p-portrait': { width: 1080, height: 1920 },
+} as const;
 export type ResolutionPreset = keyof typeof RESOLUTION_PRESETS;
 
 export const OPTION_LIMITS = {
-  minWidth: 160,
-  maxWidth: 1920,
-  minHeight: 120,
-  maxHeight: 1080,
+  /** Of either side, in pixels. */
+  minSide: 120,
+  maxSide: 1920,
+  maxPixels: 1920 * 1080,
   fps: [15, 24, 25, 30] as readonly number[],
   minVideoBitrate: 100_000,
   maxVideoBitrate: 20_000_000,
@@ -48,36 +56,46 @@ const integer = (min: number, max: number, unit = '') => {
 };
 const even = (s: z.ZodNumber) => s.multipleOf(2, { error: 'must be even (H.264 needs it)' });
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const SIZE_RULE = `must be an integer from ${L.minSide} to ${L.maxSide}`;
+const PIXELS_RULE = `at most ${L.maxPixels} pixels (1920x1080 or 1080x1920)`;
 
 /** The options of a live recording: what the recorder is asked for. */
-export const recordingOptionsSchema = z.object({
-  width: even(integer(L.minWidth, L.maxWidth)),
-  height: even(integer(L.minHeight, L.maxHeight)),
-  fps: z.literal(L.fps, { error: `must be one of ${L.fps.join(', ')}` }),
-  format: oneOf(OUTPUT_FORMATS),
-  layout: oneOf(LAYOUT_NAMES),
-  /** bits per second; undefined lets the browser choose */
-  videoBitrate: integer(L.minVideoBitrate, L.maxVideoBitrate, ' bits per second').optional(),
-  audioBitrate: integer(L.minAudioBitrate, L.maxAudioBitrate, ' bits per second').optional(),
-  /** An operator-allowed custom layout page, recorded by tab capture. */
-  customLayoutUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** The canvas colour behind the tiles. */
-  background: z
-    .string()
-    .regex(/^#[0-9a-fA-F]{6}$/)
-    .optional(),
-});
+export const recordingOptionsSchema = z
+  .object({
+    width: even(integer(L.minSide, L.maxSide)),
+    height: even(integer(L.minSide, L.maxSide)),
+    fps: z.literal(L.fps, { error: `must be one of ${L.fps.join(', ')}` }),
+    format: oneOf(OUTPUT_FORMATS),
+    /** A built-in layout's name (stored before `single` became `single-speaker`: read as that). */
+    layout: z.preprocess((v) => canonicalLayout(v) ?? v, oneOf(LAYOUT_NAMES)),
+    /** Absent (stored before themes): dark. */
+    theme: oneOf(THEME_NAMES).optional(),
+    /** bits per second; undefined lets the browser choose */
+    videoBitrate: integer(L.minVideoBitrate, L.maxVideoBitrate, ' bits per second').optional(),
+    audioBitrate: integer(L.minAudioBitrate, L.maxAudioBitrate, ' bits per second').optional(),
+    /** An operator-allowed custom layout page, recorded by tab capture. */
+    customLayoutUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** The canvas colour behind the tiles. */
+    background: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/)
+      .optional(),
+  })
+  .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
 
-export const DEFAULT_RECORDING_OPTIONS = { width: 1280, height: 720, fps: 30, format: 'mp4', layout: DEFAULT_LAYOUT } as const satisfies RecordingOptions;
+export const DEFAULT_RECORDING_OPTIONS = { width: 1280, height: 720, fps: 30, format: 'mp4', layout: DEFAULT_LAYOUT, theme: DEFAULT_THEME } as const satisfies RecordingOptions;
 
 /** What a caller may ask for when starting a recording; every field is optional. */
 export const startOptionsSchema = z.strictObject({
-  layout: oneOf(LAYOUT_NAMES).optional(),
+  /** Any spelling of layouts/names.ts (`speaker-light`, `single`). */
+  layout: z.enum(LAYOUT_SPELLINGS, { error: LAYOUT_RULE }).optional(),
+  theme: oneOf(THEME_NAMES).optional(),
   format: oneOf(RECORDING_FORMATS).optional(),
   resolution: oneOf(Object.keys(RESOLUTION_PRESETS) as [ResolutionPreset, ...ResolutionPreset[]]).optional(),
-  width: integer(L.minWidth, L.maxWidth).optional(),
-  height: integer(L.minHeight, L.maxHeight).optional(),
+  // which sizes: resolveRecordingOptions (the rule is between both sides)
+  width: z.number().int({ error: SIZE_RULE }).optional(),
+  height: z.number().int({ error: SIZE_RULE }).optional(),
   // which rates: resolveRecordingOptions, after the caller's permission was checked
   fps: z.number().int().optional(),
   videoBitrate: integer(L.minVideoBitrate, L.maxVideoBitrate, ' bits per second').optional(),
@@ -143,7 +161,15 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   let { width, height }: { width: number; height: number } = DEFAULT_RECORDING_OPTIONS;
   if (input.resolution !== undefined) ({ width, height } = RESOLUTION_PRESETS[input.resolution]);
   else if (input.width !== undefined && input.height !== undefined) ({ width, height } = input);
+  for (const side of ['width', 'height'] as const) {
+    const v = side === 'width' ? width : height;
+    if (v < L.minSide || v > L.maxSide) bad(`${name(side)} ${SIZE_RULE}`);
+  }
+  if (width * height > L.maxPixels) bad(`${name('width')} x ${name('height')} must be ${PIXELS_RULE}`);
   if (width % 2 !== 0 || height % 2 !== 0) bad(`${name('width')} and ${name('height')} must be even (H.264 needs it)`);
+
+  const { layout, theme: named } = parseLayout(input.layout ?? DEFAULT_RECORDING_OPTIONS.layout)!;
+  if (named && input.theme && named !== input.theme) bad(`${name('layout')} ${input.layout} is ${named} but ${name('theme')} is ${input.theme}`);
 
   const rate = input.fps ?? DEFAULT_RECORDING_OPTIONS.fps;
   if (!L.fps.includes(rate)) bad(`${name('fps')} must be one of ${L.fps.join(', ')}`);
@@ -156,7 +182,8 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
     height,
     fps: rate,
     format: recorderFormatFor(outputFormat),
-    layout: input.layout ?? DEFAULT_RECORDING_OPTIONS.layout,
+    layout,
+    theme: input.theme ?? named ?? DEFAULT_THEME,
   };
   if (input.videoBitrate !== undefined) options.videoBitrate = input.videoBitrate;
   if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;

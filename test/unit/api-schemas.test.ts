@@ -47,7 +47,10 @@ describe('OpenAPI document', () => {
     expect(s.additionalProperties).toBe(false);
     expect(s.properties.format.enum).toEqual(['mp4', 'webm', 'mkv', 'm4a', 'ogg']);
     expect(StartRecordingBody.safeParse({ format: 'ogg' }).success).toBe(true);
-    expect(s.properties.resolution.enum).toEqual(['720p', '1080p']);
+    expect(s.properties.resolution.enum).toEqual(['720p', '1080p', '720p-portrait', '1080p-portrait']);
+    expect(s.properties.layout.enum).toEqual(expect.arrayContaining(['grid', 'speaker-light', 'single-speaker-dark', 'presentation', 'single']));
+    expect(s.properties.theme.enum).toEqual(['dark', 'light']);
+    expect(s.properties.width).toMatchObject({ minimum: 120, maximum: 1920 });
     expect(doc.paths['/api/video-calls/{callId}/recording/start']!.post.responses['201']).toBeDefined();
   });
 });

@@ -1,4 +1,4 @@
-import { bestGrid, grid, gridRects, LAYOUT_NAMES, layoutFunction, single, speaker, type LayoutParticipant, type Rect } from '../../recorder-page/src/layouts';
+import { bestGrid, grid, gridRects, LAYOUT_NAMES, layoutFunction, presentation, singleSpeaker as single, speaker, type LayoutParticipant, type Rect } from '../../recorder-page/src/layouts';
 
 const people = (n: number, extra: Partial<LayoutParticipant> = {}): LayoutParticipant[] =>
   Array.from({ length: n }, (_, i) => ({ identity: `p${i}`, screenShare: false, speaking: false, ...extra }));
@@ -90,7 +90,9 @@ describe('grid maths', () => {
 
 describe('layout names', () => {
   test('every name of the one list has a function; any other name is refused, not drawn as grid', () => {
-    expect(LAYOUT_NAMES.map(layoutFunction)).toEqual([grid, speaker, single]);
-    for (const name of ['mosaic', 'Grid', '', 'toString', '__proto__']) expect(() => layoutFunction(name)).toThrow(`unknown layout "${name}"`);
+    expect(LAYOUT_NAMES.map(layoutFunction)).toEqual([grid, speaker, single, presentation]);
+    expect(layoutFunction('single')).toBe(single);
+    expect(layoutFunction('speaker-light')).toBe(speaker);
+    for (const name of ['mosaic', 'Grid', '', 'toString', '__proto__', 'grid-', '-light', 'grid-blue', 'grid-light-dark', 'light']) expect(() => layoutFunction(name)).toThrow(`unknown layout "${name}"`);
   });
 });

@@ -31,15 +31,18 @@ describe('state machine', () => {
 describe('recording options', () => {
   const limits = { maxDurationSeconds: 3600 };
   test('defaults and presets', () => {
-    expect(resolveRecordingOptions({}, limits)).toEqual({ options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' }, outputFormat: 'mp4', maxDurationSeconds: 3600 });
+    expect(resolveRecordingOptions({}, limits)).toEqual({ options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', theme: 'dark' }, outputFormat: 'mp4', maxDurationSeconds: 3600 });
     expect(resolveRecordingOptions({ resolution: '1080p', format: 'webm', layout: 'speaker', fps: 25, videoBitrate: 2_000_000 }, limits).options).toEqual({
       width: 1920,
       height: 1080,
       fps: 25,
       format: 'mkv',
       layout: 'speaker',
+      theme: 'dark',
       videoBitrate: 2_000_000,
     });
+    expect(resolveRecordingOptions({ resolution: '1080p-portrait', layout: 'single-light' }, limits).options).toMatchObject({ width: 1080, height: 1920, layout: 'single-speaker', theme: 'light' });
+    expect(resolveRecordingOptions({ width: 720, height: 1280, layout: 'presentation', theme: 'light' }, limits).options).toMatchObject({ width: 720, height: 1280, theme: 'light' });
     expect(resolveRecordingOptions({ width: 640, height: 360 }, limits).options).toMatchObject({ width: 640, height: 360 });
   });
   test.each([
@@ -51,6 +54,11 @@ describe('recording options', () => {
     [{ audioBitrate: 1 }],
     [{ width: 3840, height: 2160 }],
     [{ width: 1920, height: 1081 }],
+    [{ width: 1920, height: 1920 }],
+    [{ width: 1082, height: 1920 }],
+    [{ width: 100, height: 720 }],
+    [{ layout: 'speaker-light', theme: 'dark' }],
+    [{ theme: 'sepia' }],
     [{ maxDurationSeconds: 3601 }],
     [{ maxDurationSeconds: 0 }],
     [{ format: 'avi' }],
@@ -61,16 +69,26 @@ describe('recording options', () => {
   });
   test('messages name the field as the caller knows it (the CLI its flags)', () => {
     const flag = (f: string) => `--${f}`;
-    expect(() => parseStartOptions({ layout: 'mosaic' }, flag)).toThrow('--layout must be one of grid, speaker, single');
-    expect(() => parseStartOptions({ width: 3840, height: 2160 }, flag)).toThrow('--width must be an integer from 160 to 1920; --height must be an integer from 120 to 1080');
+    expect(() => parseStartOptions({ layout: 'mosaic' }, flag)).toThrow(
+      '--layout must be one of grid, speaker, single-speaker, presentation, optionally ending in -dark or -light (single is single-speaker)',
+    );
+    const resolve = (input: object) => () => resolveRecordingOptions(parseStartOptions(input, flag), { ...limits, name: flag });
+    expect(resolve({ width: 3840, height: 2160 })).toThrow('--width must be an integer from 120 to 1920');
+    expect(resolve({ width: 1920, height: 1920 })).toThrow('--width x --height must be at most 2073600 pixels (1920x1080 or 1080x1920)');
+    expect(resolve({ layout: 'grid-light', theme: 'dark' })).toThrow('--layout grid-light is light but --theme is dark');
     expect(() => resolveRecordingOptions(parseStartOptions({ fps: 60 }, flag), { ...limits, name: flag })).toThrow('--fps must be one of 15, 24, 25, 30');
   });
   test('the resolved options are what the stored-options schema accepts', () => {
-    for (const input of [{}, { resolution: '1080p', fps: 15, layout: 'single', format: 'ogg', audioBitrate: 64_000 }]) {
+    for (const input of [{}, { resolution: '1080p', fps: 15, layout: 'single', format: 'ogg', audioBitrate: 64_000 }, { resolution: '720p-portrait', layout: 'presentation-light' }]) {
       const { options } = resolveRecordingOptions(parseStartOptions(input), limits);
       expect(recordingOptionsSchema.parse(options)).toEqual(options);
     }
     expect(recordingOptionsSchema.safeParse({ ...DEFAULT_RECORDING_OPTIONS, layout: 'mosaic' }).success).toBe(false);
+    expect(recordingOptionsSchema.safeParse({ ...DEFAULT_RECORDING_OPTIONS, width: 1920, height: 1920 }).success).toBe(false);
+  });
+  test('options stored before themes and single-speaker read as they were recorded', () => {
+    const { theme: _theme, ...old } = { ...DEFAULT_RECORDING_OPTIONS, layout: 'single' };
+    expect(recordingOptionsSchema.parse(old)).toEqual({ ...old, layout: 'single-speaker' });
   });
   test('a custom layout page only from an origin the operator allowed', () => {
     const allowed = { ...limits, layoutOrigins: ['https://layouts.example.com', 'http://127.0.0.1:3000'] };

@@ -1,18 +1,14 @@
-import { isLayoutName, LAYOUT_NAMES, type LayoutName } from './names';
+import { gridRects, inset, lineRects, type Rect } from './geometry';
+import { DEFAULT_THEME, isThemeName, LAYOUT_RULE, parseLayout, THEME_NAMES, type LayoutName, type ThemeName } from './names';
 
 /**
  * Layouts are pure functions: (participants, canvas size, options) -> tiles.
  * They know nothing of the DOM, so they run in the page and in jest alike.
  */
 
-export { DEFAULT_LAYOUT, isLayoutName, LAYOUT_NAMES, type LayoutName } from './names';
-
-export interface Rect {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+export { bestGrid, gridRects, type Rect } from './geometry';
+export * from './names';
+export { THEMES, type Theme } from './themes';
 
 export interface LayoutParticipant {
   identity: string;
@@ -40,82 +36,48 @@ export const DEFAULT_LAYOUT_OPTIONS: LayoutOptions = { gap: 8, aspect: 16 / 9 };
 
 export type LayoutFn = (participants: LayoutParticipant[], width: number, height: number, options?: LayoutOptions) => Tile[];
 
-/**
- * The columns x rows split of `count` equal tiles that makes each tile largest while
- * keeping `aspect`: tries every column count and keeps the best.
- */
-export function bestGrid(count: number, width: number, height: number, aspect: number, gap: number): { cols: number; rows: number; tileW: number; tileH: number } {
-  let best = { cols: 1, rows: 1, tileW: 0, tileH: 0 };
-  for (let cols = 1; cols <= Math.max(1, count); cols++) {
-    const rows = Math.ceil(count / cols);
-    const cellW = (width - gap * (cols + 1)) / cols;
-    const cellH = (height - gap * (rows + 1)) / rows;
-    if (cellW <= 0 || cellH <= 0) continue;
-    const tileW = Math.min(cellW, cellH * aspect);
-    const tileH = tileW / aspect;
-    if (tileW * tileH > best.tileW * best.tileH) best = { cols, rows, tileW, tileH };
-  }
-  return best;
-}
+type Stage = Pick<Tile, 'identity' | 'kind'>;
 
-/** Lays `count` equal tiles in `area`, centred, the last row centred too. */
-export function gridRects(count: number, area: Rect, aspect: number, gap: number): Rect[] {
-  if (count <= 0) return [];
-  const { cols, rows, tileW, tileH } = bestGrid(count, area.w, area.h, aspect, gap);
-  const rects: Rect[] = [];
-  const totalH = rows * tileH + (rows - 1) * gap;
-  const top = area.y + (area.h - totalH) / 2;
-  for (let i = 0; i < count; i++) {
-    const row = Math.floor(i / cols);
-    const inRow = row === rows - 1 ? count - cols * (rows - 1) : cols;
-    const rowW = inRow * tileW + (inRow - 1) * gap;
-    const left = area.x + (area.w - rowW) / 2;
-    const col = i - row * cols;
-    rects.push(roundRect({ x: left + col * (tileW + gap), y: top + row * (tileH + gap), w: tileW, h: tileH }));
-  }
-  return rects;
-}
+/** Share of a landscape canvas's width a strip on the right takes. */
+const COLUMN_STRIP_SHARE = 0.2;
+/** Share of a landscape canvas's height a strip below takes: still six 16:9 cameras across, and a wider stage than the column leaves. */
+const ROW_STRIP_SHARE = 0.16;
+/** Share of a portrait canvas's height the stage takes; the strip gets the rest. */
+const PORTRAIT_STAGE_SHARE = 0.6;
 
-function roundRect(r: Rect): Rect {
-  const x = Math.round(r.x);
-  const y = Math.round(r.y);
-  return { x, y, w: Math.round(r.x + r.w) - x, h: Math.round(r.y + r.h) - y };
-}
+const portrait = (width: number, height: number) => height > width;
 
-/** A big stage for `main` and a strip of small tiles on the right for the rest. */
-function stageWithStrip(main: Pick<Tile, 'identity' | 'kind'>, others: LayoutParticipant[], width: number, height: number, o: LayoutOptions): Tile[] {
+/** The one tile of a layout that shows one thing: 16:9 on a wide canvas, the whole canvas on a tall one. */
+function soloTile(main: Stage, width: number, height: number, o: LayoutOptions): Tile {
   const area: Rect = { x: 0, y: 0, w: width, h: height };
-  if (others.length === 0) {
-    const [rect] = gridRects(1, area, o.aspect, o.gap);
-    return [{ ...rect, ...main }];
+  const rect = portrait(width, height) ? inset(area, o.gap) : gridRects(1, area, o.aspect, o.gap)[0];
+  return { ...rect, ...main };
+}
+
+/**
+ * A big stage for `main` and a strip of small tiles for `others`: on a wide canvas the strip
+ * is a column on the right, or a row below for `landscapeStrip: 'row'`; on a tall canvas the
+ * stage is on top and the others share the space below it as a grid.
+ */
+function stageWithStrip(main: Stage, others: LayoutParticipant[], width: number, height: number, o: LayoutOptions, landscapeStrip: 'column' | 'row'): Tile[] {
+  if (others.length === 0) return [soloTile(main, width, height, o)];
+  let stage: Rect;
+  let strip: Rect[];
+  if (portrait(width, height)) {
+    const stageH = Math.round(height * PORTRAIT_STAGE_SHARE);
+    stage = inset({ x: 0, y: 0, w: width, h: stageH + o.gap / 2 }, o.gap);
+    strip = gridRects(others.length, { x: 0, y: stageH - o.gap / 2, w: width, h: height - stageH + o.gap / 2 }, o.aspect, o.gap);
+  } else if (landscapeStrip === 'column') {
+    const stripW = Math.round(width * COLUMN_STRIP_SHARE);
+    [stage] = gridRects(1, { x: 0, y: 0, w: width - stripW + o.gap / 2, h: height }, o.aspect, o.gap);
+    strip = lineRects(others.length, { x: width - stripW - o.gap / 2, y: 0, w: stripW + o.gap / 2, h: height }, o.aspect, o.gap, 'column');
+  } else {
+    const stripH = Math.round(height * ROW_STRIP_SHARE);
+    [stage] = gridRects(1, { x: 0, y: 0, w: width, h: height - stripH + o.gap / 2 }, o.aspect, o.gap);
+    strip = lineRects(others.length, { x: 0, y: height - stripH - o.gap / 2, w: width, h: stripH + o.gap / 2 }, o.aspect, o.gap, 'row');
   }
-  const stripW = Math.round(width * 0.2);
-  const stage: Rect = { x: 0, y: 0, w: width - stripW + o.gap / 2, h: height };
-  const strip: Rect = { x: width - stripW - o.gap / 2, y: 0, w: stripW + o.gap / 2, h: height };
-  const [stageRect] = gridRects(1, stage, o.aspect, o.gap);
-  const stripRects = stackRects(others.length, strip, o.aspect, o.gap);
-  return [
-    { ...stageRect, ...main },
-    ...others.map((p, i) => ({ ...stripRects[i], identity: p.identity, kind: 'camera' as const })),
-  ];
+  return [{ ...stage, ...main }, ...others.map((p, i) => ({ ...strip[i], identity: p.identity, kind: 'camera' as const }))];
 }
-
-function stackRects(count: number, area: Rect, aspect: number, gap: number): Rect[] {
-  const tileW = Math.min(area.w - 2 * gap, ((area.h - gap * (count + 1)) / count) * aspect);
-  const tileH = tileW / aspect;
-  const totalH = count * tileH + (count - 1) * gap;
-  const top = area.y + (area.h - totalH) / 2;
-  const left = area.x + (area.w - tileW) / 2;
-  return Array.from({ length: count }, (_, i) => roundRect({ x: left, y: top + i * (tileH + gap), w: tileW, h: tileH }));
-}
-
-/** Everyone equal; a screen share, when there is one, takes the stage and cameras go to the strip. */
-export const grid: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
-  const sharer = participants.find((p) => p.screenShare);
-  if (sharer) return stageWithStrip({ identity: sharer.identity, kind: 'screen' }, participants, width, height, o);
-  const rects = gridRects(participants.length, { x: 0, y: 0, w: width, h: height }, o.aspect, o.gap);
-  return participants.map((p, i) => ({ ...rects[i], identity: p.identity, kind: 'camera' as const }));
-};
 
 /**
  * Who takes the stage: whoever speaks now, else whoever spoke last (a pause between words
@@ -130,28 +92,58 @@ function stageParticipant(participants: LayoutParticipant[]): LayoutParticipant 
   return last ?? participants[0];
 }
 
-/** The active speaker (or a screen share) on the stage, everyone else in the strip. */
-export const speaker: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
+/** The screen share on the stage and every camera in the strip, or the active speaker on the stage and the rest in the strip. */
+function speakerOrShare(participants: LayoutParticipant[], width: number, height: number, o: LayoutOptions, landscapeStrip: 'column' | 'row'): Tile[] {
   if (participants.length === 0) return [];
   const sharer = participants.find((p) => p.screenShare);
-  if (sharer) return stageWithStrip({ identity: sharer.identity, kind: 'screen' }, participants, width, height, o);
+  if (sharer) return stageWithStrip({ identity: sharer.identity, kind: 'screen' }, participants, width, height, o, landscapeStrip);
   const main = stageParticipant(participants);
-  return stageWithStrip({ identity: main.identity, kind: 'camera' }, participants.filter((p) => p !== main), width, height, o);
+  return stageWithStrip({ identity: main.identity, kind: 'camera' }, participants.filter((p) => p !== main), width, height, o, landscapeStrip);
+}
+
+/** Everyone equal; while someone shares a screen it is the speaker layout (as in Egress). */
+export const grid: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
+  if (participants.some((p) => p.screenShare)) return speaker(participants, width, height, o);
+  const rects = gridRects(participants.length, { x: 0, y: 0, w: width, h: height }, o.aspect, o.gap);
+  return participants.map((p, i) => ({ ...rects[i], identity: p.identity, kind: 'camera' as const }));
 };
 
+/** The active speaker (or a screen share) on the stage, everyone else in a strip on the right (below on a tall canvas). */
+export const speaker: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => speakerOrShare(participants, width, height, o, 'column');
+
+/**
+ * For talks: the screen share on a stage as wide as the canvas, the cameras in a row beneath
+ * it. Nobody sharing: the active speaker takes that stage, as in speaker (Egress has no
+ * presentation layout; its users pick speaker for this), so a share starting or ending only
+ * changes what the stage shows.
+ */
+export const presentation: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => speakerOrShare(participants, width, height, o, 'row');
+
 /** Only the screen share, else the active speaker, else the first participant. */
-export const single: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
+export const singleSpeaker: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
   if (participants.length === 0) return [];
   const sharer = participants.find((p) => p.screenShare);
   const main = sharer ?? stageParticipant(participants);
-  const [rect] = gridRects(1, { x: 0, y: 0, w: width, h: height }, o.aspect, o.gap);
-  return [{ ...rect, identity: main.identity, kind: sharer ? 'screen' : 'camera' }];
+  return [soloTile({ identity: main.identity, kind: sharer ? 'screen' : 'camera' }, width, height, o)];
 };
 
-const LAYOUT_FUNCTIONS: Record<LayoutName, LayoutFn> = { grid, speaker, single };
+const LAYOUT_FUNCTIONS: Record<LayoutName, LayoutFn> = { grid, speaker, 'single-speaker': singleSpeaker, presentation };
 
-/** The function of a built-in layout; throws for a name that is not one (no silent fallback to grid). */
-export function layoutFunction(name: string): LayoutFn {
-  if (!isLayoutName(name)) throw new Error(`unknown layout "${name}": use one of ${LAYOUT_NAMES.join(', ')}`);
-  return LAYOUT_FUNCTIONS[name];
+/** The function of a built-in layout's spelling (`single`, `grid-light`); throws for any other (no silent fallback to grid). */
+export function layoutFunction(spelling: string): LayoutFn {
+  const choice = parseLayout(spelling);
+  if (!choice) throw new Error(`unknown layout "${spelling}": it ${LAYOUT_RULE}`);
+  return LAYOUT_FUNCTIONS[choice.layout];
+}
+
+/**
+ * The layout and theme a page is launched with: `layout` in any spelling, `theme` when given
+ * (a theme the spelling names too must agree). Throws for what is not ours.
+ */
+export function chooseStyle(layout: string, theme?: string | null): { layout: LayoutName; theme: ThemeName } {
+  const choice = parseLayout(layout);
+  if (!choice) throw new Error(`unknown layout "${layout}": it ${LAYOUT_RULE}`);
+  if (theme != null && !isThemeName(theme)) throw new Error(`unknown theme "${theme}": use ${THEME_NAMES.join(' or ')}`);
+  if (theme != null && choice.theme && theme !== choice.theme) throw new Error(`layout "${layout}" is ${choice.theme}, theme says ${theme}`);
+  return { layout: choice.layout, theme: theme ?? choice.theme ?? DEFAULT_THEME };
 }

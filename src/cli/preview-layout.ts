@@ -1,0 +1,67 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Config } from '../config';
+import { AppError } from '../errors';
+import { BrowserPool } from '../recorder/browser-pool';
+import type { Logger } from '../recorder/logger';
+import { bundledPageDir, serveBundledPage } from '../recorder/static-files';
+import { resolvePreview, type PreviewInput } from '../recordings/preview-options';
+import { layoutSpelling } from '../../recorder-page/src/layouts/names';
+import { previewQuery, type PreviewRequest } from '../../recorder-page/src/preview-scene';
+
+export interface PreviewCommandOptions extends PreviewInput {
+  output: string;
+  /** --screen-share without a number: the first participant shares. */
+  screenShare?: number;
+}
+
+/** How each field is named in messages: its flag. */
+const FLAGS: Partial<Record<keyof PreviewInput, string>> = { screenShare: '--screen-share', cameraOff: '--camera-off' };
+const flag = (field: keyof PreviewInput) => FLAGS[field] ?? `--${field}`;
+
+/** The flags as a preview request, under the API's rules for layout, theme and size. */
+export function resolvePreviewFlags(o: PreviewCommandOptions): PreviewRequest {
+  if (path.extname(o.output).toLowerCase() !== '.png') throw new AppError('UNSUPPORTED_OPTION', '--output must name a .png file');
+  return resolvePreview(o, flag);
+}
+
+/**
+ * One frame of `request` as a PNG, drawn by the recorder page's compositor (the preview
+ * entry of the page bundle) in a Chromium launched as a worker launches its own.
+ */
+export async function renderPreview(recorder: Config['recorder'], request: PreviewRequest, log: Logger): Promise<Buffer> {
+  const dir = bundledPageDir();
+  const server = http.createServer((req, res) => {
+    if (!serveBundledPage(dir, req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/recorder/preview.html`;
+  const pool = new BrowserPool({ chromiumPath: recorder.chromiumPath, extraArgs: recorder.chromiumExtraArgs, warmBrowsers: 0 }, log);
+  try {
+    await pool.start(url);
+    const page = await pool.openUrlPage(url, { width: request.width, height: request.height });
+    try {
+      await page.page.waitForFunction('window.preview', { timeout: 15000 });
+      const { png } = (await page.run(`window.preview.render(${JSON.stringify(previewQuery(request))})`)) as { png: string };
+      return Buffer.from(png.slice(png.indexOf(',') + 1), 'base64');
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await pool.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** `recorder preview-layout`: writes the PNG and says what it shows. */
+export async function previewLayoutCommand(config: Config, o: PreviewCommandOptions, log: Logger): Promise<void> {
+  const request = resolvePreviewFlags(o);
+  const png = await renderPreview(config.recorder, request, log);
+  const output = path.resolve(o.output);
+  await fs.writeFile(output, png);
+  const name = layoutSpelling(request.layout, request.theme);
+  process.stdout.write(`${output}\n${request.width}x${request.height} ${name}, ${request.participants} participant(s)\n`);
+}

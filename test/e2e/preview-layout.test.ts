@@ -1,0 +1,142 @@
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { LAYOUT_RULE, layoutFunction, THEMES, type Tile } from '../../recorder-page/src/layouts';
+import { PREVIEW_SCREEN_COLOUR, previewParticipants, type PreviewRequest } from '../../recorder-page/src/preview-scene';
+import { parseStartOptions, resolveRecordingOptions } from '../../src/recordings/options';
+import { hexToRgb } from '../helpers/media';
+
+/**
+ * `recorder preview-layout` as an operator runs it (the built command): a PNG of the right
+ * size whose pixels show each synthetic participant where the layout function puts them,
+ * drawn by the recorder page's compositor in the theme's colours; bad input refused with
+ * the API's code and rule before any browser starts.
+ */
+const BIN = path.join(__dirname, '..', '..', 'bin', 'recorder');
+const run = promisify(execFile);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-preview-'));
+});
+afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'preview-layout', ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME! }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.on('exit', (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The PNG's size from its header, and its pixels decoded at that size (RGB). */
+async function decode(file: string): Promise<{ width: number; height: number; rgb: Buffer }> {
+  const png = await fs.readFile(file);
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 26 });
+  return { width, height, rgb: stdout };
+}
+
+function pixel(img: { width: number; rgb: Buffer }, x: number, y: number): string {
+  const i = (Math.round(y) * img.width + Math.round(x)) * 3;
+  return `#${[img.rgb[i], img.rgb[i + 1], img.rgb[i + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
+const close = (a: string, b: string) => hexToRgb(a).reduce((d, v, i) => d + Math.abs(v - hexToRgb(b)[i]), 0) <= 12;
+
+/** What each tile of the layout function must show at a point clear of the picture's drawings. */
+function expectedPixels(r: PreviewRequest): { tile: Tile; x: number; y: number; colour: string }[] {
+  const people = previewParticipants(r);
+  const tiles = layoutFunction(r.layout)(
+    people.map((p) => ({ identity: p.identity, screenShare: Boolean(p.screen), speaking: p.speaking })),
+    r.width,
+    r.height,
+  );
+  return tiles.map((tile) => {
+    const p = people.find((q) => q.identity === tile.identity)!;
+    // a camera at a corner of its picture; a share and a name tile at their middle
+    if (tile.kind === 'screen') return { tile, x: tile.x + tile.w / 2, y: tile.y + tile.h / 2, colour: PREVIEW_SCREEN_COLOUR };
+    if (!p.camera) return { tile, x: tile.x + tile.w * 0.1, y: tile.y + tile.h * 0.1, colour: THEMES[r.theme].nameTile };
+    return { tile, x: tile.x + tile.w * 0.15, y: tile.y + tile.h * 0.15, colour: p.camera };
+  });
+}
+
+const CASES: { args: string[]; request: PreviewRequest }[] = [
+  { args: ['--layout', 'grid', '--participants', '4', '--camera-off', '3'], request: { width: 1280, height: 720, layout: 'grid', theme: 'dark', participants: 4, cameraOff: 3 } },
+  {
+    args: ['--layout', 'speaker-light', '--participants', '3', '--speaking', '2'],
+    request: { width: 1280, height: 720, layout: 'speaker', theme: 'light', participants: 3, speaking: 2 },
+  },
+  {
+    args: ['--layout', 'presentation', '--theme', 'light', '--participants', '5', '--screen-share', '--width', '1080', '--height', '1920'],
+    request: { width: 1080, height: 1920, layout: 'presentation', theme: 'light', participants: 5, screenShare: 1 },
+  },
+  { args: ['--layout', 'single', '--participants', '2', '--speaking', '2'], request: { width: 1280, height: 720, layout: 'single-speaker', theme: 'dark', participants: 2, speaking: 2 } },
+];
+
+describe('recorder preview-layout', () => {
+  it.each(CASES.map((c) => [c.args.join(' '), c]))('%s: each participant where the layout puts them, in the theme', async (_name, { args, request }) => {
+    const out = path.join(dir, `${request.layout}-${request.theme}-${request.width}.png`);
+    const r = await cli([...args, '--output', out]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toContain(out);
+    const img = await decode(out);
+    expect({ width: img.width, height: img.height }).toEqual({ width: request.width, height: request.height });
+    const wrong = expectedPixels(request)
+      .map((e) => ({ identity: e.tile.identity, kind: e.tile.kind, want: e.colour, got: pixel(img, e.x, e.y) }))
+      .filter((e) => !close(e.got, e.want));
+    expect(wrong).toEqual([]);
+    // the gap above the tiles is the theme's background
+    expect(close(pixel(img, 2, 2), THEMES[request.theme].background)).toBe(true);
+  }, 60000);
+
+  it('draws the speaking border in the theme colour', async () => {
+    const speaking = CASES[1].request;
+    const stage = expectedPixels(speaking)[0].tile;
+    const img = await decode(path.join(dir, `speaker-light-1280.png`));
+    expect(close(pixel(img, stage.x + 2, stage.y + stage.h / 2), THEMES.light.speakingBorder)).toBe(true);
+  });
+
+  it.each([
+    [['--layout', 'mosaic'], { layout: 'mosaic' }, 'layout', '--layout', LAYOUT_RULE],
+    [['--width', '4000', '--height', '720'], { width: 4000, height: 720 }, 'width', '--width', 'must be an integer from 120 to 1920'],
+    [['--width', '1920', '--height', '1920'], { width: 1920, height: 1920 }, 'width x height', '--width x --height', 'must be at most 2073600 pixels'],
+    [['--layout', 'grid-light', '--theme', 'dark'], { layout: 'grid-light', theme: 'dark' }, 'layout grid-light', '--layout grid-light', 'is light but'],
+    [['--theme', 'sepia'], { theme: 'sepia' }, 'theme', '--theme', 'must be one of dark, light'],
+  ] as const)("refuses %j with the API's code and rule", async (args, body, apiField, flag, rule) => {
+    // the domain's refusal of the same start body, as the API gives it
+    expect(() => resolveRecordingOptions(parseStartOptions(body), { maxDurationSeconds: 60 })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_OPTION', message: expect.stringContaining(`${apiField} ${rule}`) }),
+    );
+    const r = await cli([...args, '--output', path.join(dir, 'bad.png')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error [UNSUPPORTED_OPTION]: ${flag} ${rule}`);
+    await expect(fs.stat(path.join(dir, 'bad.png'))).rejects.toThrow();
+  }, 30000);
+
+  it.each([
+    [['--participants', '0'], '--participants must be an integer from 1 to 25'],
+    [['--participants', '26'], '--participants must be an integer from 1 to 25'],
+    [['--participants', '3', '--speaking', '4'], "--speaking must be a participant's number, from 1 to 3"],
+    [['--output', path.join(os.tmpdir(), 'x.jpg')], '--output must name a .png file'],
+  ])('refuses %j', async (args, message) => {
+    const r = await cli(args.includes('--output') ? args : [...args, '--output', path.join(dir, 'bad.png')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error [UNSUPPORTED_OPTION]: ${message}`);
+  }, 30000);
+
+  it('is in the help', async () => {
+    const r = await run(process.execPath, [BIN, '--help']);
+    expect(r.stdout).toContain('preview-layout');
+  });
+});
