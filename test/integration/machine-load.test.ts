@@ -60,7 +60,7 @@ describe('MachineLoad', () => {
     expect(load.measure()!.others - quiet.others).toBeLessThan(0.3);
   });
 
-  it('counts another program by the share its nice value keeps: a third at nice 5, next to nothing at 19', async () => {
+  it('counts another program at nice 5 whole, at nice 19 by the next to nothing it keeps', async () => {
     await sleep(4500);
     const before = load.measure()!;
     const five = foreignBusyLoop(5);
@@ -71,7 +71,7 @@ describe('MachineLoad', () => {
     started.push(foreignBusyLoop(19));
     await sleep(4500);
     const atNineteen = load.measure()!.others - before.others;
-    expect({ atFive: atFive > 0.2 && atFive < 0.5, atNineteen: atNineteen < 0.15 }).toEqual({ atFive: true, atNineteen: true });
+    expect({ atFive: atFive > 0.7, atNineteen: atNineteen < 0.15 }).toEqual({ atFive: true, atNineteen: true });
   });
 
   it('counts a niced child (a post-processing pass) as neither own nor others: it yields its CPU', async () => {
