@@ -37,9 +37,11 @@ async function syntheticVideo(colour: string, label: string, kind: 'camera' | 's
       ctx.fill();
       ctx.fillRect(220, 230, 200, 130);
     }
+    // centred at the bottom: what a tall tile crops off the sides keeps it
     ctx.fillStyle = '#ffffff';
     ctx.font = '600 26px sans-serif';
-    ctx.fillText(label, 24, 336);
+    ctx.textAlign = 'center';
+    ctx.fillText(label, 320, 336);
   };
   paint();
   const video = document.createElement('video');

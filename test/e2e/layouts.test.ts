@@ -140,9 +140,10 @@ describe('layouts and themes on recorded files', () => {
       const info = await probe('ffprobe', file);
       expect(info.streams.find((s) => s.type === 'video')).toMatchObject({ width: 720, height: 1280 });
       const r = regions(frame);
-      expect({ r: summary(r), share: r.screen.share > 0.15, top: r.screen.cy < 0.45 }).toEqual({ r: summary(r), share: true, top: true });
-      for (const p of PEOPLE) expect({ id: p.identity, below: r[p.identity].cy > 0.6 }).toEqual({ id: p.identity, below: true });
-      expect(near(corner(frame), THEMES.light.background)).toBe(true);
+      expect({ r: summary(r), share: r.screen.share > 0.2, top: r.screen.cy < 0.25 }).toEqual({ r: summary(r), share: true, top: true });
+      for (const p of PEOPLE) expect({ r: summary(r), id: p.identity, below: r[p.identity].cy > r.screen.cy + 0.2 }).toEqual({ r: summary(r), id: p.identity, below: true });
+      // the share reaches the top row here: the background shows beside the cameras
+      expect(colourRegion(frame, THEMES.light.background, 30).share).toBeGreaterThan(0.1);
       // frames are scaled to FRAME_W x FRAME_H whatever the file's shape: positions are fractions
       expect(frame.length).toBe(FRAME_W * FRAME_H * 3);
     }, 30000);

@@ -99,6 +99,21 @@ describe('where the strip goes', () => {
     expect(rows).toBeGreaterThan(cols);
   });
 
+  it('a portrait grid of six fills the width with two columns of square-ish tiles, not one column of thin 16:9 ones', () => {
+    const tiles = layoutFunction('grid')(people(6), 720, 1280);
+    expect(new Set(tiles.map((t) => t.x)).size).toBe(2);
+    for (const t of tiles) expect(t.w / t.h).toBeGreaterThanOrEqual(0.99);
+    for (const t of tiles) expect(t.w / t.h).toBeLessThanOrEqual(16 / 9 + 0.02);
+  });
+
+  it('a share on a portrait stage keeps its 16:9 at the full width, at the top, the cameras below it', () => {
+    for (const [w, h] of [[720, 1280], [1080, 1920]]) {
+      const [share, ...cams] = layoutFunction('presentation')(people(5, 0), w, h);
+      expect({ w, top: share.y, wide: share.w >= w - 16, aspect: Math.abs(share.w / share.h - 16 / 9) < 0.03 }).toEqual({ w, top: 8, wide: true, aspect: true });
+      for (const c of cams) expect(c.y).toBeGreaterThanOrEqual(share.y + share.h);
+    }
+  });
+
   it('single-speaker on a portrait canvas fills it; on a landscape one it is 16:9', () => {
     expect(layoutFunction('single-speaker')(people(2), 720, 1280)).toEqual([{ identity: 'p0', kind: 'camera', x: 8, y: 8, w: 704, h: 1264 }]);
     const [t] = layoutFunction('single-speaker')(people(2), 1280, 720);

@@ -10,26 +10,35 @@ export interface Rect {
 /**
  * The columns x rows split of `count` equal tiles that makes each tile largest while
  * keeping `aspect`: tries every column count and keeps the best, so a tall canvas gets
- * fewer columns and more rows than a wide one.
+ * fewer columns and more rows than a wide one. With `minAspect` below `aspect` a tile may
+ * be narrower, down to that, where its cell is (cameras are cropped to fill their tile).
  */
-export function bestGrid(count: number, width: number, height: number, aspect: number, gap: number): { cols: number; rows: number; tileW: number; tileH: number } {
+export function bestGrid(
+  count: number,
+  width: number,
+  height: number,
+  aspect: number,
+  gap: number,
+  minAspect = aspect,
+): { cols: number; rows: number; tileW: number; tileH: number } {
   let best = { cols: 1, rows: 1, tileW: 0, tileH: 0 };
   for (let cols = 1; cols <= Math.max(1, count); cols++) {
     const rows = Math.ceil(count / cols);
     const cellW = (width - gap * (cols + 1)) / cols;
     const cellH = (height - gap * (rows + 1)) / rows;
     if (cellW <= 0 || cellH <= 0) continue;
-    const tileW = Math.min(cellW, cellH * aspect);
-    const tileH = tileW / aspect;
+    const shape = Math.min(aspect, Math.max(minAspect, cellW / cellH));
+    const tileW = Math.min(cellW, cellH * shape);
+    const tileH = tileW / shape;
     if (tileW * tileH > best.tileW * best.tileH) best = { cols, rows, tileW, tileH };
   }
   return best;
 }
 
-/** Lays `count` equal tiles in `area`, centred, the last row centred too. */
-export function gridRects(count: number, area: Rect, aspect: number, gap: number): Rect[] {
+/** Lays `count` equal tiles in `area`, centred, the last row centred too (`minAspect`: see bestGrid). */
+export function gridRects(count: number, area: Rect, aspect: number, gap: number, minAspect = aspect): Rect[] {
   if (count <= 0) return [];
-  const { cols, rows, tileW, tileH } = bestGrid(count, area.w, area.h, aspect, gap);
+  const { cols, rows, tileW, tileH } = bestGrid(count, area.w, area.h, aspect, gap, minAspect);
   const rects: Rect[] = [];
   const totalH = rows * tileH + (rows - 1) * gap;
   const top = area.y + (area.h - totalH) / 2;

@@ -42,10 +42,15 @@ type Stage = Pick<Tile, 'identity' | 'kind'>;
 const COLUMN_STRIP_SHARE = 0.2;
 /** Share of a landscape canvas's height a strip below takes: still six 16:9 cameras across, and a wider stage than the column leaves. */
 const ROW_STRIP_SHARE = 0.16;
-/** Share of a portrait canvas's height the stage takes; the strip gets the rest. */
+/** Share of a portrait canvas's height a camera's stage takes (a share's: its 16:9 at full width); the strip gets the rest. */
 const PORTRAIT_STAGE_SHARE = 0.6;
 
+/** On a tall canvas camera tiles may be as narrow as square: a column of thin 16:9 tiles would leave its sides empty. */
+const PORTRAIT_MIN_ASPECT = 1;
+
 const portrait = (width: number, height: number) => height > width;
+/** The narrowest a camera tile of a grid may be on this canvas. */
+const minAspect = (width: number, height: number, o: LayoutOptions) => (portrait(width, height) ? Math.min(PORTRAIT_MIN_ASPECT, o.aspect) : o.aspect);
 
 /** The one tile of a layout that shows one thing: 16:9 on a wide canvas, the whole canvas on a tall one. */
 function soloTile(main: Stage, width: number, height: number, o: LayoutOptions): Tile {
@@ -64,9 +69,11 @@ function stageWithStrip(main: Stage, others: LayoutParticipant[], width: number,
   let stage: Rect;
   let strip: Rect[];
   if (portrait(width, height)) {
-    const stageH = Math.round(height * PORTRAIT_STAGE_SHARE);
+    // a share keeps its own shape (a letterbox would waste the height); a camera is cropped to fill
+    const shareH = Math.round(width / o.aspect + o.gap);
+    const stageH = Math.round(main.kind === 'screen' ? Math.min(shareH, height * PORTRAIT_STAGE_SHARE) : height * PORTRAIT_STAGE_SHARE);
     stage = inset({ x: 0, y: 0, w: width, h: stageH + o.gap / 2 }, o.gap);
-    strip = gridRects(others.length, { x: 0, y: stageH - o.gap / 2, w: width, h: height - stageH + o.gap / 2 }, o.aspect, o.gap);
+    strip = gridRects(others.length, { x: 0, y: stageH - o.gap / 2, w: width, h: height - stageH + o.gap / 2 }, o.aspect, o.gap, minAspect(width, height, o));
   } else if (landscapeStrip === 'column') {
     const stripW = Math.round(width * COLUMN_STRIP_SHARE);
     [stage] = gridRects(1, { x: 0, y: 0, w: width - stripW + o.gap / 2, h: height }, o.aspect, o.gap);
@@ -104,7 +111,7 @@ function speakerOrShare(participants: LayoutParticipant[], width: number, height
 /** Everyone equal; while someone shares a screen it is the speaker layout (as in Egress). */
 export const grid: LayoutFn = (participants, width, height, o = DEFAULT_LAYOUT_OPTIONS) => {
   if (participants.some((p) => p.screenShare)) return speaker(participants, width, height, o);
-  const rects = gridRects(participants.length, { x: 0, y: 0, w: width, h: height }, o.aspect, o.gap);
+  const rects = gridRects(participants.length, { x: 0, y: 0, w: width, h: height }, o.aspect, o.gap, minAspect(width, height, o));
   return participants.map((p, i) => ({ ...rects[i], identity: p.identity, kind: 'camera' as const }));
 };
 
