@@ -1,5 +1,5 @@
 import { Compositor } from './compositor';
-import { THEMES, type Tile } from './layouts';
+import { THEMES } from './layouts';
 import { parsePreviewQuery, previewParticipants, type PreviewParticipant } from './preview-scene';
 import { hasFrame, type ParticipantView } from './room';
 
@@ -7,12 +7,12 @@ import { hasFrame, type ParticipantView } from './room';
  * The layout preview page: the recorder's own compositor and layouts drawing synthetic
  * participants (preview-scene.ts), no room and no server. Each camera and share is a real
  * <video> playing a canvas stream, so the compositor draws exactly what it draws in a call.
- * window.preview.render(query) resolves to one frame as a PNG data URL and its tiles.
+ * window.preview.render(query) resolves to one frame as a PNG data URL.
  */
 
 declare global {
   interface Window {
-    preview: { render(query: string): Promise<{ png: string; tiles: Tile[] }> };
+    preview: { render(query: string): Promise<string> };
   }
 }
 
@@ -70,16 +70,15 @@ async function view(p: PreviewParticipant, at: number): Promise<ParticipantView>
   };
 }
 
-async function render(query: string): Promise<{ png: string; tiles: Tile[] }> {
+async function render(query: string): Promise<string> {
   const request = parsePreviewQuery(query);
   const views = await Promise.all(previewParticipants(request).map((p, i) => view(p, i)));
-  let tiles: Tile[] = [];
   // the compositor draws its first frame when it is made
-  const compositor = new Compositor({ width: request.width, height: request.height, fps: 30, layout: request.layout, theme: THEMES[request.theme] }, () => views, (t) => (tiles = t));
+  const compositor = new Compositor({ width: request.width, height: request.height, fps: 30, layout: request.layout, theme: THEMES[request.theme] }, () => views, () => undefined);
   compositor.stop();
   for (const v of views) for (const el of [v.camera, v.screen]) (el?.srcObject as MediaStream | null)?.getTracks().forEach((t) => t.stop());
   compositor.track.stop();
-  return { png: compositor.canvas.toDataURL('image/png'), tiles };
+  return compositor.canvas.toDataURL('image/png');
 }
 
 window.preview = { render };

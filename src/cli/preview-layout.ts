@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { BrowserPool } from '../recorder/browser-pool';
@@ -16,6 +17,9 @@ export interface PreviewCommandOptions extends PreviewInput {
   /** --screen-share without a number: the first participant shares. */
   screenShare?: number;
 }
+
+/** What the preview page answers: checked, it comes from a browser. */
+const PNG_DATA_URL = z.string().startsWith('data:image/png;base64,');
 
 /** How each field is named in messages: its flag. */
 const FLAGS: Partial<Record<keyof PreviewInput, string>> = { screenShare: '--screen-share', cameraOff: '--camera-off' };
@@ -44,7 +48,7 @@ export async function renderPreview(recorder: Config['recorder'], request: Previ
     const page = await pool.openUrlPage(url, { width: request.width, height: request.height });
     try {
       await page.page.waitForFunction('window.preview', { timeout: 15000 });
-      const { png } = (await page.run(`window.preview.render(${JSON.stringify(previewQuery(request))})`)) as { png: string };
+      const png = PNG_DATA_URL.parse(await page.run(`window.preview.render(${JSON.stringify(previewQuery(request))})`));
       return Buffer.from(png.slice(png.indexOf(',') + 1), 'base64');
     } finally {
       await page.close();
