@@ -103,6 +103,8 @@ export class Compositor {
     ctx.fillStyle = this.opts.background ?? theme.background;
     ctx.fillRect(0, 0, this.opts.width, this.opts.height);
     const byId = new Map(this.participants().map((p) => [p.identity, p]));
+    // the border tells who of several speaks: on a canvas of one camera it would only frame it
+    const cameras = this.tiles.filter((t) => t.kind === 'camera').length;
     for (const tile of this.tiles) {
       const p = byId.get(tile.identity);
       if (!p) continue;
@@ -117,7 +119,7 @@ export class Compositor {
       } else {
         drawNameTile(ctx, p, tile, theme);
       }
-      if (p.speaking && tile.kind === 'camera') {
+      if (p.speaking && tile.kind === 'camera' && cameras > 1) {
         ctx.strokeStyle = theme.speakingBorder;
         ctx.lineWidth = 4;
         ctx.strokeRect(tile.x + 2, tile.y + 2, tile.w - 4, tile.h - 4);

@@ -47,6 +47,9 @@ async function start(query: string): Promise<void> {
   state.mimeType = capture.mimeType;
   compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
 
+  const speakerSeed = setInterval(() => {
+    if (!tracker.seedSpeakers(mixer.loudness())) clearInterval(speakerSeed);
+  }, 200);
   const statsTimer = setInterval(() => {
     capture.sendStats({
       type: 'stats',
@@ -62,6 +65,7 @@ async function start(query: string): Promise<void> {
     if (state.phase !== 'recording' && state.phase !== 'starting') return;
     state.phase = 'stopping';
     clearInterval(statsTimer);
+    clearInterval(speakerSeed);
     await capture.stop();
     compositor.stop();
     state.phase = 'stopped';
@@ -77,6 +81,7 @@ async function start(query: string): Promise<void> {
   const presence = await waitForPresence(tracker, expectedAtJoin(tracker.room), queryNumber(q, 'presenceWaitMs', 2500));
   mark('present');
   if (state.phase !== 'starting') return; // given up meanwhile (stopped before it began)
+  tracker.seedSpeakers(mixer.loudness()); // the first frame's stage already shows who talks
   compositor.start();
   capture.start();
   mark('capture');

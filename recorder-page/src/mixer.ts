@@ -7,7 +7,8 @@ export class Mixer {
   readonly context: AudioContext;
   readonly track: MediaStreamTrack;
   private readonly destination: MediaStreamAudioDestinationNode;
-  private readonly inputs = new Map<string, { source: MediaStreamAudioSourceNode; sink: HTMLAudioElement }>();
+  private readonly inputs = new Map<string, { source: MediaStreamAudioSourceNode; sink: HTMLAudioElement; meter: AnalyserNode }>();
+  private readonly samples = new Float32Array(1024);
 
   constructor() {
     // sinkId 'none': the mix is only recorded, never played, so no audio output device
@@ -37,7 +38,11 @@ export class Mixer {
     void sink.play().catch(() => undefined);
     const source = this.context.createMediaStreamSource(stream);
     source.connect(this.destination);
-    this.inputs.set(id, { source, sink });
+    // read by loudness(); an analyser is pulled by the graph without an output of its own
+    const meter = this.context.createAnalyser();
+    meter.fftSize = this.samples.length;
+    source.connect(meter);
+    this.inputs.set(id, { source, sink, meter });
   }
 
   remove(id: string): void {
@@ -46,6 +51,18 @@ export class Mixer {
     input.source.disconnect();
     input.sink.srcObject = null;
     this.inputs.delete(id);
+  }
+
+  /** Each input's loudness now (RMS over the last 21 ms, 0 to 1), by the id it was added with. */
+  loudness(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, { meter }] of this.inputs) {
+      meter.getFloatTimeDomainData(this.samples);
+      let sum = 0;
+      for (const x of this.samples) sum += x * x;
+      out.set(id, Math.sqrt(sum / this.samples.length));
+    }
+    return out;
   }
 
   get size(): number {

@@ -27,6 +27,9 @@ export interface ParticipantView {
   spokeAt?: number;
 }
 
+/** Loudness (RMS of the samples) above which the page's own meter counts someone as speaking: -40 dBFS. */
+const SPEAKING_RMS = 0.01;
+
 /** A <video> that has decoded a picture the canvas can draw. */
 export function hasFrame(v: HTMLVideoElement): boolean {
   return v.readyState >= 2 && v.videoWidth > 0;
@@ -48,6 +51,9 @@ export class RoomTracker {
   readonly participants = new Map<string, ParticipantView>();
   private joinCounter = 0;
   private readonly requestedSizes = new Map<string, { width: number; height: number }>();
+  /** Whose each subscribed audio track is (by the id the mixer knows it by). */
+  private readonly audioOwners = new Map<string, string>();
+  private serverNamedSpeakers = false;
 
   constructor(private readonly callbacks: RoomCallbacks) {
     // We choose layers ourselves from each tile's size (see setTileSize), so the SDK's
@@ -68,15 +74,36 @@ export class RoomTracker {
       callbacks.onChange();
     });
     r.on(RoomEvent.ActiveSpeakersChanged, (speakers) => {
-      const ids = new Set(speakers.map((s) => s.identity));
-      const now = performance.now();
-      for (const v of this.participants.values()) {
-        v.speaking = ids.has(v.identity);
-        if (v.speaking) v.spokeAt = now;
-      }
-      callbacks.onChange();
+      this.serverNamedSpeakers = true;
+      this.setSpeakers(new Set(speakers.map((s) => s.identity)));
     });
     r.on(RoomEvent.Disconnected, (reason) => callbacks.onDisconnected(String(reason ?? 'unknown')));
+  }
+
+  /**
+   * Who speaks, from the mix's own meters, until the server first names the active
+   * speakers: it does so only when that set changes, so someone already talking when the
+   * recorder joined would otherwise wait off the stage. False once the server has spoken.
+   */
+  seedSpeakers(loudness: Map<string, number>): boolean {
+    if (this.serverNamedSpeakers) return false;
+    const ids = new Set<string>();
+    for (const [id, level] of loudness) {
+      const owner = this.audioOwners.get(id);
+      if (owner && level > SPEAKING_RMS) ids.add(owner);
+    }
+    const now = [...this.participants.values()].filter((v) => v.speaking).map((v) => v.identity);
+    if (now.length !== ids.size || now.some((id) => !ids.has(id))) this.setSpeakers(ids);
+    return true;
+  }
+
+  private setSpeakers(ids: Set<string>): void {
+    const now = performance.now();
+    for (const v of this.participants.values()) {
+      v.speaking = ids.has(v.identity);
+      if (v.speaking) v.spokeAt = now;
+    }
+    this.callbacks.onChange();
   }
 
   async connect(url: string, token: string): Promise<void> {
@@ -149,6 +176,7 @@ export class RoomTracker {
     const v = this.ensure(p);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack);
+      this.audioOwners.set(track.sid ?? pub.trackSid, p.identity);
       v.audio = true;
       return;
     }
@@ -174,6 +202,7 @@ export class RoomTracker {
     const v = this.participants.get(p.identity);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrackGone(track.sid ?? pub.trackSid);
+      this.audioOwners.delete(track.sid ?? pub.trackSid);
       if (v) v.audio = false;
       return;
     }

@@ -19,9 +19,9 @@ const livekit = { url: process.env.TEST_LIVEKIT_URL!, apiKey: process.env.TEST_L
 const config = loadConfig({});
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-// Who is on the stage is the layout functions' business (unit tests): here, whoever it is, the
-// stage holds one camera and the strip the others. (A participant already speaking when the
-// recorder joins may not be named an active speaker until their speaking changes.)
+// Who is on the stage is the layout functions' business (unit tests) and the page's speaker
+// detection's (recording.test.ts, 'speaker layout'): here, whoever it is, the stage holds one
+// camera and the strip the others.
 const PEOPLE = [
   { identity: 'red', colour: '#ff0000', tone: 500 },
   { identity: 'green', colour: '#00ff00', tone: 0 },

@@ -176,6 +176,34 @@ describe('simulcast layers', () => {
   }, 90000);
 });
 
+describe('speaker layout', () => {
+  it('puts someone already talking when the recording starts on the stage from the first second', async () => {
+    // 'quiet' joined first, the stage's pick while nobody speaks; 'talker' talks throughout, so
+    // the server names no new speaker after the recorder joins
+    const quiet = await publishers.add({ room: 'talking', identity: 'quiet', colour: '#ff00ff', tone: 0 });
+    const talker = await publishers.add({ room: 'talking', identity: 'talker', colour: '#00ff00', tone: 700 });
+    await sleep(3000);
+    let result: RecordingResult;
+    try {
+      const live = await recorder.start({
+        id: `talking-${Date.now()}`,
+        roomName: 'talking',
+        outputPath: path.join(dir, 'talking.mkv'),
+        options: { width: 1280, height: 720, fps: 30, format: 'mkv', layout: 'speaker' },
+      });
+      await sleep(4000);
+      result = await live.stop();
+    } finally {
+      await Promise.all([quiet.leave(), talker.leave()]);
+    }
+    for (const t of [0.5, 1, 3]) {
+      const frame = await frameAt(result.path, t);
+      const [talking, silent] = [colourRegion(frame, '#00ff00').share, colourRegion(frame, '#ff00ff').share];
+      expect({ t, talkerOnStage: talking > 0.4, quietInStrip: silent > 0.01 && silent < 0.1 }).toEqual({ t, talkerOnStage: true, quietInStrip: true });
+    }
+  }, 60000);
+});
+
 describe('participants coming, going and muting', () => {
   it('shows a late joiner, drops a leaver and draws a name tile for a muted camera (MKV)', async () => {
     const yellow = await publishers.add({ room: 'dyn', identity: 'yellow', name: 'Yolanda', colour: '#ffff00', tone: 600 });
