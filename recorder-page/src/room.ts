@@ -92,8 +92,8 @@ export class RoomTracker {
       const owner = this.audioOwners.get(id);
       if (owner && level > SPEAKING_RMS) ids.add(owner);
     }
-    const now = [...this.participants.values()].filter((v) => v.speaking).map((v) => v.identity);
-    if (now.length !== ids.size || now.some((id) => !ids.has(id))) this.setSpeakers(ids);
+    const speakingNow = [...this.participants.values()].filter((v) => v.speaking).map((v) => v.identity);
+    if (speakingNow.length !== ids.size || speakingNow.some((id) => !ids.has(id))) this.setSpeakers(ids);
     return true;
   }
 
