@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { AppError } from '../errors';
-import type { OutputFormat } from '../recordings/contract';
+import type { OutputFormat, RecordingOptions } from '../recordings/contract';
 import { codecArgs, containerFormat, muxerArgs, streamMode, videoBitrate, type PictureRate } from '../recordings/formats';
 
 export type VideoCodec = 'h264' | 'vp8' | 'vp9' | 'unknown';
@@ -23,6 +23,11 @@ export interface OutputSpec {
   audioBitrate?: number;
   /** Moves audio later (positive) or earlier (negative) to cancel the encoder's constant A/V offset. */
   audioShiftMs?: number;
+}
+
+/** The output of a recording with `o` whose page records `videoCodec`: for the live sink and for salvage alike. */
+export function outputSpecOf(o: RecordingOptions, videoCodec: VideoCodec, audioShiftMs: number): OutputSpec {
+  return { format: o.format, videoCodec, picture: o, videoBitrate: o.videoBitrate, audioBitrate: o.audioBitrate, audioShiftMs };
 }
 
 /**

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { SalvagedFile } from '../recordings/ports';
-import { remuxFile, type VideoCodec } from './ffmpeg-sink';
+import { outputSpecOf, remuxFile, type VideoCodec } from './ffmpeg-sink';
 import { probe } from './probe';
 import { spoolPathOf } from './spool';
 import type { RecordingRequest } from '../recordings/contract';
@@ -38,14 +38,7 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
   await fs.mkdir(path.dirname(req.outputPath), { recursive: true });
   const partial = salvagePathOf(req.outputPath);
   try {
-    await remuxFile(settings.ffmpegPath, spool, partial, {
-      format: req.options.format,
-      videoCodec,
-      picture: req.options,
-      ...(req.options.videoBitrate ? { videoBitrate: req.options.videoBitrate } : {}),
-      ...(req.options.audioBitrate ? { audioBitrate: req.options.audioBitrate } : {}),
-      audioShiftMs: -(settings.avOffsetMs ?? 0),
-    });
+    await remuxFile(settings.ffmpegPath, spool, partial, outputSpecOf(req.options, videoCodec, -(settings.avOffsetMs ?? 0)));
     const out = await probe(settings.ffprobePath, partial);
     if (out.size === 0 || (!out.video && !out.audio)) {
       await fs.rm(partial, { force: true });

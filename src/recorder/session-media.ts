@@ -5,7 +5,7 @@ import { AppError, toAppError } from '../errors';
 import type { RecordingRequest, RecordingStart } from '../recordings/contract';
 import { ChunkSequencer } from './chunk-sequencer';
 import { deferred } from './deadline';
-import { FfmpegSink, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
+import { FfmpegSink, outputSpecOf, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
 import { finishFile, type FinishedFile } from './final-file';
 import type { Logger } from './logger';
 import { SpoolFile } from './spool';
@@ -86,8 +86,7 @@ export class SessionMedia {
     switch (msg.type) {
       case 'hello':
         if (!this.sink) {
-          const o = this.req.options;
-          this.spec = { format: o.format, videoCodec: videoCodecOf(msg.mimeType), picture: o, videoBitrate: o.videoBitrate, audioBitrate: o.audioBitrate, audioShiftMs: this.deps.audioShiftMs };
+          this.spec = outputSpecOf(this.req.options, videoCodecOf(msg.mimeType), this.deps.audioShiftMs);
           this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec);
         }
         return true;
