@@ -10,6 +10,7 @@ import type {
   StoredRecording,
 } from '../recordings/repository';
 import { ACTIVE_STATUSES, assertTransition, STATUS_TIMESTAMP, type RecordingStatus } from '../recordings/status';
+import { claimLeases } from './leases';
 import type { PrismaClient } from './prisma';
 import { guardWhere, LAST_COMPLETED_FIRST, lockCall, parsedRow, parsedWithRoom, rowUpdate, syncCallMirror, uniqueViolation, withParticipants, withRoom } from './recording-rows';
 
@@ -129,14 +130,16 @@ export class PrismaRecordingRepository implements RecordingRepository {
     return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: withRoom })).map(parsedWithRoom);
   }
 
-  async findDuePostprocess(now: Date, limit: number): Promise<RecordingWithRoom[]> {
+  async claimDuePostprocess(now: Date, leaseUntil: Date, limit: number): Promise<RecordingWithRoom[]> {
     const rows = await this.prisma.callRecording.findMany({
       where: { status: { in: ['PROCESSING', 'UPLOADING'] }, nextAttemptAt: { lte: now } },
       include: withRoom,
       orderBy: { nextAttemptAt: 'asc' },
       take: limit,
     });
-    return rows.map(parsedWithRoom);
+    return claimLeases(rows.map(parsedWithRoom), leaseUntil, (rec, claim) =>
+      this.updateIf(rec.id, { status: rec.status, nextAttemptAt: rec.nextAttemptAt, attempts: rec.attempts }, claim),
+    );
   }
 
   async findExpired(cutoff: Date, limit: number): Promise<RecordingWithRoom[]> {

@@ -1,11 +1,10 @@
 import type { NewWebhookDelivery, WebhookDeliveryRow, WebhookOutbox } from '../recordings/webhook-outbox';
+import { claimLeases } from './leases';
 import type { PrismaClient } from './prisma';
 
 /**
- * The webhook outbox on the WebhookDelivery table. Claims are conditional updates on (id,
- * attempts, nextAttemptAt), so two processes polling the same table never send the same
- * attempt twice; a claim holds a lease (nextAttemptAt in the future) that a dead process
- * simply lets run out.
+ * The webhook outbox on the WebhookDelivery table, its rows claimed as every durable job is
+ * (leases.ts).
  */
 export class PrismaWebhookOutbox implements WebhookOutbox {
   constructor(private readonly prisma: PrismaClient) {}
@@ -22,15 +21,14 @@ export class PrismaWebhookOutbox implements WebhookOutbox {
       orderBy: { createdAt: 'asc' },
       take: limit,
     });
-    const claimed: WebhookDeliveryRow[] = [];
-    for (const d of due) {
+    const claimed = await claimLeases(due, leaseUntil, async (d, claim) => {
       const res = await this.prisma.webhookDelivery.updateMany({
         where: { id: d.id, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt, deliveredAt: null, failedAt: null },
-        data: { attempts: { increment: 1 }, nextAttemptAt: leaseUntil },
+        data: claim,
       });
-      if (res.count === 1) claimed.push({ id: d.id, eventId: d.eventId, url: d.url, event: d.event, body: d.body, attempts: d.attempts + 1 });
-    }
-    return claimed;
+      return res.count === 1;
+    });
+    return claimed.map((d) => ({ id: d.id, eventId: d.eventId, url: d.url, event: d.event, body: d.body, attempts: d.attempts }));
   }
 
   async delivered(id: string): Promise<void> {

@@ -8,7 +8,8 @@ import type { RecordingWithRoom } from './repository';
  * The durable post-processing job. Its state is on the recording row: status PROCESSING or
  * UPLOADING, `attempts`, `nextAttemptAt` (a lease while an attempt runs, the retry time after
  * a retryable failure) and `lastError`. A job whose lease ran out (its worker died) becomes
- * due again and any worker polling claims it with a conditional update.
+ * due again and any worker polling claims it, as every durable job is claimed
+ * (RecordingRepository.claimDuePostprocess; the database's way: db/leases.ts).
  */
 export interface PostprocessQueueOptions {
   /**
@@ -130,22 +131,13 @@ export class PostprocessQueue implements PostprocessSink {
     }
     let claimed = 0;
     this.polling = (async () => {
-      const due = await this.lifecycle.repo.findDuePostprocess(new Date(), limit);
-      for (const rec of due) {
-        if (this.closed) break;
-        const ok = await this.lifecycle.repo.updateIf(
-          rec.id,
-          { status: rec.status, nextAttemptAt: rec.nextAttemptAt, attempts: rec.attempts },
-          { nextAttemptAt: this.leaseUntil(), attempts: rec.attempts + 1 },
-        );
-        if (!ok) continue; // another worker took it
-        claimed++;
-        const gaveUp = exhausted(rec.attempts + 1, this.opts.retry, rec.lastError);
-        if (gaveUp) {
-          await this.lifecycle.failed(rec.id, gaveUp);
-          continue;
-        }
-        await this.handOff({ ...rec, attempts: rec.attempts + 1 });
+      const jobs = await this.lifecycle.repo.claimDuePostprocess(new Date(), this.leaseUntil(), limit);
+      claimed = jobs.length;
+      for (const rec of jobs) {
+        const gaveUp = exhausted(rec.attempts, this.opts.retry, rec.lastError);
+        if (gaveUp) await this.lifecycle.failed(rec.id, gaveUp);
+        // closing: the lease runs out and the next process takes the job
+        else if (!this.closed) await this.handOff(rec);
       }
     })()
       .catch((err) => this.opts.onError?.(err))

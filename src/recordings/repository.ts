@@ -115,8 +115,12 @@ export interface RecordingRepository {
   findActiveForCall(callId: string): Promise<StoredRecording | null>;
   findActiveForRoom(roomName: string): Promise<StoredRecording[]>;
   findAllActive(): Promise<RecordingWithRoom[]>;
-  /** Post-processing jobs whose lease has run out or whose retry time has come, the longest due first. */
-  findDuePostprocess(now: Date, limit: number): Promise<RecordingWithRoom[]>;
+  /**
+   * Claims up to `limit` post-processing jobs whose lease has run out or whose retry time has
+   * come, the longest due first, each leased until `leaseUntil` with one attempt more (the
+   * rows as claimed); a job another process claimed first is left out.
+   */
+  claimDuePostprocess(now: Date, leaseUntil: Date, limit: number): Promise<RecordingWithRoom[]>;
   /** Finished recordings (COMPLETED or FAILED) that ended before `cutoff`, oldest first. */
   findExpired(cutoff: Date, limit: number): Promise<RecordingWithRoom[]>;
   /** Ids of recordings whose local files are still in use (live or being post-processed). */

@@ -222,6 +222,24 @@ describe('recordings lifecycle', () => {
     expect((await svc2.db.prisma.callRecording.findUniqueOrThrow({ where: { id: r2.recording.id } })).errorCode).toBe('RECORDING_CORRUPT');
   });
 
+  test('post-processing: of two processes polling at once, one takes a due job', async () => {
+    const ppA = new ScriptedPostprocess(async () => undefined);
+    const ppB = new ScriptedPostprocess(async () => undefined);
+    const { svc: a } = await make({ postprocess: ppA, presence: false });
+    const { svc: b } = await make({ postprocess: ppB, presence: false });
+    const callId = await newCall(a);
+    const { recording } = await a.recordings.startRecording(host, callId, {});
+    await waitStatus(a, recording.id, 'RECORDING');
+    await a.recordings.stopRecording(host, callId);
+    await waitStatus(a, recording.id, 'PROCESSING');
+    for (let round = 2; round <= 4; round++) {
+      await a.db.prisma.callRecording.update({ where: { id: recording.id }, data: { nextAttemptAt: new Date(Date.now() - 1000) } });
+      const taken = await Promise.all([a.postprocess.pollOnce(), b.postprocess.pollOnce()]);
+      expect(taken[0] + taken[1]).toBe(1);
+      expect([...ppA.jobs, ...ppB.jobs].map((j) => j.attempt).sort()).toEqual(Array.from({ length: round }, (_, i) => i + 1));
+    }
+  });
+
   test('NO_CAPACITY when every slot is busy: the refused recording is FAILED, not left active', async () => {
     const { svc } = await make({ env: { RECORDER_MAX_CONCURRENT: '1' }, presence: false });
     const [a, b] = [await newCall(svc), await newCall(svc)];
