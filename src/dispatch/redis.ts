@@ -7,6 +7,7 @@ import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import { parseRecordingJob } from '../recordings/stored-data';
 import type { RecordingRunner } from '../recordings/runner';
 import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
+import { BEAT, CLAIM, OWNER_LEASE, RELEASE } from './redis-scripts';
 
 /** What goes over the control channel: a stop for whichever worker owns the recording. */
 const controlMessage = z.object({ type: z.literal('stop'), id: z.string(), reason: z.enum(RECORDING_END_REASONS) });
@@ -30,6 +31,9 @@ type ControlMessage = z.infer<typeof controlMessage>;
  *   `<p>:epoch:settling` for one owner TTL after that: meanwhile a missing owner key proves
  *   nothing, since its live owner may not have beaten yet.
  * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes.
+ * - `<p>:wake:<workerId>`: a job was handed to that worker (it pops at once rather than at its
+ *   next poll); `<p>:claimed`: a worker claimed the recording named (dispatch waits on that,
+ *   checking the owner key now and then in case a message was missed).
  * A process with a runner is a worker; one without only dispatches.
  */
 export interface RedisPoolOptions {
@@ -48,32 +52,6 @@ export interface RedisPoolOptions {
   onError?: (err: unknown) => void;
 }
 
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-// ownership and the record that counts the job, in one step (KEYS: owner, workers; ARGV: id, ttl, record)
-const CLAIM = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('hset', KEYS[2], ARGV[1], ARGV[3]) return 1 else return 0 end`;
-// Both scripts below start so: KEYS[1] epoch, KEYS[2] settling, ARGV[1] the owner TTL. The
-// first write after Redis lost its keys starts the epoch, and one TTL of settling with it.
-const EPOCH = `if redis.call('set', KEYS[1], '1', 'NX') then redis.call('set', KEYS[2], '1', 'PX', ARGV[1]) end`;
-// The heartbeat: the worker's record, and every claim of its recordings renewed, or written
-// again when Redis lost it; one that another worker holds is left alone.
-// KEYS[3] workers, KEYS[4..] owner keys; ARGV[2] worker id, ARGV[3] its record
-const BEAT = `${EPOCH}
-redis.call('hset', KEYS[3], ARGV[2], ARGV[3])
-for i = 4, #KEYS do
-  local v = redis.call('get', KEYS[i])
-  if not v or v == ARGV[2] then redis.call('set', KEYS[i], ARGV[2], 'PX', ARGV[1]) end
-end
-return 1`;
-// How long the owner of KEYS[3] still counts as alive (ms; 0: dead): what its claim has left,
-// else what is left of the settling (a missing claim then proves nothing).
-const OWNER_LEASE = `local left = redis.call('pttl', KEYS[3])
-if left == -1 then return tonumber(ARGV[1]) end
-if left > 0 then return left end
-${EPOCH}
-local settling = redis.call('pttl', KEYS[2])
-if settling > 0 then return settling end
-return 0`;
-
 export class RedisDispatcher implements DispatchPort {
   readonly redis: Redis;
   private readonly sub: Redis;
@@ -83,11 +61,15 @@ export class RedisDispatcher implements DispatchPort {
   private pollTimer?: NodeJS.Timeout;
   private beatTimer?: NodeJS.Timeout;
   private polling = false;
+  /** A wake-up came while polling: the poll may have looked before that job arrived. */
+  private pollAgain = false;
   private closed = false;
   /** Jobs this process handed to a worker and not yet seen claimed: worker id -> their costs. */
   private readonly inFlight: InFlight = new Map();
   private publishedWarm = -1;
   private unsubscribeBus?: () => void;
+  /** Dispatches in this process waiting for a worker to claim the recording: id -> wake-ups. */
+  private readonly claimWaiters = new Map<string, Set<() => void>>();
 
   constructor(private readonly opts: RedisPoolOptions) {
     const common = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
@@ -110,8 +92,11 @@ export class RedisDispatcher implements DispatchPort {
 
   async start(): Promise<void> {
     await Promise.all([this.redis.connect(), this.sub.connect()]);
-    await this.sub.subscribe(this.k('control'));
-    this.sub.on('message', (_channel: string, message: string) => {
+    const wake = this.k('wake', this.opts.workerId);
+    await this.sub.subscribe(this.k('control'), this.k('claimed'), ...(this.opts.runner ? [wake] : []));
+    this.sub.on('message', (channel: string, message: string) => {
+      if (channel === this.k('claimed')) return this.claimWaiters.get(message)?.forEach((wakeUp) => wakeUp());
+      if (channel === wake) return void this.poll();
       try {
         const msg = controlMessage.parse(JSON.parse(message));
         if (this.opts.runner?.has(msg.id)) void this.opts.runner.stop(msg.id, msg.reason);
@@ -142,7 +127,7 @@ export class RedisDispatcher implements DispatchPort {
       const release = this.hold(worker, cost);
       try {
         // a list nobody pops any more (its worker died) must not outlive its jobs
-        await this.redis.multi().lpush(list, payload).pexpire(list, Math.max(60_000, 2 * claimTimeout)).exec();
+        await this.redis.multi().lpush(list, payload).pexpire(list, Math.max(60_000, 2 * claimTimeout)).publish(this.k('wake', worker), '').exec();
         if (await this.claimed(job.id, Math.min(deadline, Date.now() + (this.opts.handoffMs ?? 1000)))) return;
         if ((await this.redis.lrem(list, 1, payload)) === 1) continue; // never taken: offer it to the next
       } finally {
@@ -174,8 +159,24 @@ export class RedisDispatcher implements DispatchPort {
       if (await this.redis.exists(this.k('owner', recordingId))) return true;
       const left = until - Date.now();
       if (left <= 0) return false;
-      await sleep(Math.min(50, left));
+      await this.claimNews(recordingId, Math.min(250, left));
     }
+  }
+
+  /** Resolves when a worker says it claimed `recordingId`, or after `ms`. */
+  private claimNews(recordingId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.claimWaiters.get(recordingId) ?? new Set();
+      this.claimWaiters.set(recordingId, waiters);
+      const wakeUp = () => {
+        clearTimeout(timer);
+        waiters.delete(wakeUp);
+        if (waiters.size === 0) this.claimWaiters.delete(recordingId);
+        resolve();
+      };
+      const timer = setTimeout(wakeUp, ms);
+      waiters.add(wakeUp);
+    });
   }
 
   async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
@@ -192,8 +193,13 @@ export class RedisDispatcher implements DispatchPort {
 
   private async poll(): Promise<void> {
     const runner = this.opts.runner;
-    if (!runner || this.polling || this.closed) return;
+    if (!runner || this.closed) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
     this.polling = true;
+    this.pollAgain = false;
     try {
       // a standby page became ready (or was taken): dispatch should know now, not at the next beat
       if ((await this.warmPages()) !== this.publishedWarm) await this.beat();
@@ -224,6 +230,7 @@ export class RedisDispatcher implements DispatchPort {
         const record = withJob(runner.limits, runner.load(), await this.warmPages(), job);
         const ok = await this.redis.eval(CLAIM, 2, owner, this.k('workers'), this.opts.workerId, String(this.ttl), JSON.stringify(record));
         if (ok !== 1) continue;
+        void this.redis.publish(this.k('claimed'), job.id).catch((e) => this.opts.onError?.(e));
         this.publishedWarm = record.warmPages;
         this.owned.add(job.id);
         const { finished } = runner.run(job);
@@ -238,6 +245,7 @@ export class RedisDispatcher implements DispatchPort {
     } finally {
       this.polling = false;
     }
+    if (this.pollAgain) void this.poll();
   }
 
   private async warmPages(): Promise<number> {
