@@ -264,7 +264,7 @@ export class RedisDispatcher implements DispatchPort {
 
   // ---- status channel -------------------------------------------------------------------
 
-  /** Publishes every status change (reads are cached by view-cache.ts, invalidated on write). */
+  /** Publishes every status change on `<p>:status`, for whoever listens (a UI push, say). */
   attach(bus: RecordingEventBus): this {
     this.unsubscribeBus = bus.onAny((name, payload) => {
       if (name === 'recordingProgress' || this.closed) return;
@@ -274,16 +274,6 @@ export class RedisDispatcher implements DispatchPort {
         .catch((e) => this.opts.onError?.(e));
     });
     return this;
-  }
-
-  /** Subscribes to status changes of every recording (for a UI push, say). */
-  async onStatus(listener: (msg: { id: string; status: string; event: string; at: string }) => void): Promise<() => Promise<void>> {
-    const sub = this.redis.duplicate();
-    await sub.subscribe(this.k('status'));
-    sub.on('message', (_c: string, m: string) => listener(JSON.parse(m)));
-    return async () => {
-      await sub.quit().catch(() => sub.disconnect());
-    };
   }
 
   async ping(): Promise<void> {
