@@ -103,6 +103,10 @@ export const RecordingViewSchema = z
     storageKey: z.string().nullable().openapi({ description: "The video's key in the configured storage" }),
     url: z.string().nullable().openapi({ description: 'A signed URL of the video, made afresh for each read (valid RECORDING_SIGNED_URL_SECONDS)' }),
     thumbnails: z.array(thumbnailSchema),
+    manifest: z
+      .object({ key: z.string(), url: z.string().nullable() })
+      .nullable()
+      .openapi({ description: 'manifest.json, uploaded last: every file of the recording (video, thumbnails, poster) with its key, size, content type and time, and the quality report; url signed afresh for each read' }),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
     quality: qualityReportSchema.nullable().openapi({

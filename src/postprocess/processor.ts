@@ -4,10 +4,11 @@ import path from 'node:path';
 import { AppError, toAppError } from '../errors';
 import { containerFormat, contentTypeOf, type StreamMode } from '../recordings/formats';
 import type { RecordingFormat } from '../recordings/options';
-import { posterKey, recordingKey, thumbnailKey } from '../storage/keys';
+import { manifestKey, posterKey, recordingKey, thumbnailKey } from '../storage/keys';
 import type { Storage } from '../storage/types';
 import { checkFreeSpace } from './disk';
 import { inspectRecording, type MediaInfo } from './inspect';
+import { buildManifest, type ManifestContext } from './manifest';
 import { planConversion } from './plan';
 import { DEFAULT_THUMBNAIL_COUNT, generateThumbnails } from './thumbnails';
 import { convertRecording } from './transcode';
@@ -20,6 +21,8 @@ export interface PostprocessInput {
   format: RecordingFormat;
   /** The video bit rate the caller asked for: a pass that encodes the picture aims at it. */
   videoBitrate?: number;
+  /** What manifest.json says of the recording beyond its files; no manifest without it. */
+  manifest?: ManifestContext;
 }
 
 export interface PostprocessOptions {
@@ -65,6 +68,8 @@ export interface ProcessedRecording {
   video: UploadedObject;
   thumbnails: UploadedImage[];
   poster: UploadedImage | null;
+  /** Uploaded last, so a manifest in the storage means every file it names is there. */
+  manifest: UploadedObject | null;
   timings: { processingMs: number; uploadMs: number; totalMs: number };
 }
 
@@ -184,6 +189,14 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         const up = await put(posterKey(prefix, callId, recordingId), images.poster.path, contentTypeOf(images.poster.path));
         poster = { ...up, index: 0, atMs: images.poster.atMs, width: images.poster.width, height: images.poster.height };
       }
+      const conversion = { video: plan.video, audio: plan.audio, rewritten: !plan.keep };
+      let manifest: UploadedObject | null = null;
+      if (input.manifest) {
+        const file = path.join(work, 'manifest.json');
+        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster });
+        await fsp.writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+        manifest = await put(manifestKey(prefix, callId, recordingId), file, contentTypeOf(file));
+      }
       const uploadMs = Date.now() - t1;
 
       return {
@@ -191,10 +204,11 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         callId,
         format: input.format,
         durationMs: out.durationMs,
-        conversion: { video: plan.video, audio: plan.audio, rewritten: !plan.keep },
+        conversion,
         video,
         thumbnails,
         poster,
+        manifest,
         timings: { processingMs, uploadMs, totalMs: Date.now() - t0 },
       };
     } finally {

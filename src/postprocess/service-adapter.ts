@@ -116,7 +116,14 @@ export class PostprocessAdapter implements PostprocessPort {
     let result: ProcessedRecording;
     try {
       result = await processor.process(
-        { recordingId: job.recordingId, callId: job.callId, inputPath: job.filePath, format: job.format, videoBitrate: job.options.videoBitrate },
+        {
+          recordingId: job.recordingId,
+          callId: job.callId,
+          inputPath: job.filePath,
+          format: job.format,
+          videoBitrate: job.options.videoBitrate,
+          manifest: { roomName: job.roomName, quality: job.quality, ...(job.recordingAt ? { recordingAt: job.recordingAt } : {}) },
+        },
         { signal },
       );
       const uploadErr = await uploading;
@@ -137,6 +144,7 @@ export class PostprocessAdapter implements PostprocessPort {
         fileSize: result.video.size,
         durationMs: result.durationMs,
         ...(thumbnails.length ? { thumbnails } : {}),
+        ...(result.manifest ? { manifestKey: result.manifest.key } : {}),
       });
     } catch (err) {
       // Uploaded, but the database did not take it: a service fault, retried (the local file is still there).

@@ -84,6 +84,7 @@ export class RecordingLifecycle {
     if (result.fileSize !== undefined) data.fileSize = BigInt(result.fileSize);
     if (result.durationMs !== undefined) data.durationMs = Math.round(result.durationMs);
     if (result.thumbnails) data.thumbnails = result.thumbnails;
+    if (result.manifestKey) data.manifestKey = result.manifestKey;
     const rec = await this.repo.transition(id, ['PROCESSING', 'UPLOADING'], 'COMPLETED', data);
     const base = this.base(rec);
     if (result.thumbnails?.length) this.bus.emit('thumbnailsGenerated', { ...base, thumbnails: result.thumbnails });

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RecordingFormat } from './options';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
+import type { QualityReport } from './quality';
 import type { RecordingThumbnail } from './stored-data';
 
 /**
@@ -42,6 +43,9 @@ export interface PostprocessJob {
   fileSize: number;
   durationMs?: number;
   options: RecordingOptions;
+  /** The file's time 0 (wall clock), and the report kept with the recording: both go into its manifest. */
+  recordingAt?: Date;
+  quality: QualityReport | null;
   /** 1 for the first attempt; the job is durable and retried after crashes and retryable failures. */
   attempt: number;
 }
@@ -54,6 +58,8 @@ export interface PostprocessResult {
   fileSize?: number;
   durationMs?: number;
   thumbnails?: RecordingThumbnail[];
+  /** manifest.json's key, when one was uploaded. */
+  manifestKey?: string;
 }
 
 /** How the post-processor reports back; every call is a checked status transition. */

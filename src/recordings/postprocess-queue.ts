@@ -80,8 +80,10 @@ export class PostprocessQueue implements PostprocessSink {
       format: rec.outputFormat,
       fileSize: rec.fileSize === null ? 0 : Number(rec.fileSize),
       options: rec.options,
+      quality: rec.quality,
       attempt: rec.attempts,
     };
+    if (rec.recordingAt) job.recordingAt = rec.recordingAt;
     if (rec.durationMs !== null) job.durationMs = rec.durationMs;
     this.running.set(rec.id, { id: rec.id, callId: rec.callId, roomName: rec.call.roomName, status: rec.status === 'UPLOADING' ? 'UPLOADING' : 'PROCESSING' });
     try {

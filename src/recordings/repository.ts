@@ -40,6 +40,8 @@ export interface StoredRecording {
   storageProvider: string | null;
   storageKey: string | null;
   storageUrl: string | null;
+  /** manifest.json in the storage, uploaded last (null before COMPLETED, or for a recording older than manifests). */
+  manifestKey: string | null;
   stopReason: string | null;
   errorCode: string | null;
   errorMessage: string | null;

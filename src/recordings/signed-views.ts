@@ -19,8 +19,14 @@ export async function withFreshUrls(view: RecordingView, storage: RecordingStora
   const sign = signerOf(storage);
   if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
   try {
-    const [url, ...thumbs] = await Promise.all([sign(view.storageKey), ...view.thumbnails.map((t) => sign(t.key))]);
-    return { ...view, url, thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })) };
+    const manifest = view.manifest;
+    const [url, manifestUrl, ...thumbs] = await Promise.all([sign(view.storageKey), manifest ? sign(manifest.key) : null, ...view.thumbnails.map((t) => sign(t.key))]);
+    return {
+      ...view,
+      url,
+      thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })),
+      manifest: manifest ? { key: manifest.key, url: manifestUrl } : null,
+    };
   } catch {
     // a store that cannot sign (GCS without a service-account key) must not break reads
     return view;

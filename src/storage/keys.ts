@@ -6,6 +6,7 @@ import { checkIdentifier } from '../recordings/identifiers';
  *   <prefix><callId>/<recordingId>/recording.<ext>
  *   <prefix><callId>/<recordingId>/thumbnails/thumb-1.jpg .. thumb-5.jpg
  *   <prefix><callId>/<recordingId>/poster.jpg
+ *   <prefix><callId>/<recordingId>/manifest.json
  * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
  */
 
@@ -32,6 +33,10 @@ export function thumbnailKey(prefix: string, callId: string, recordingId: string
 
 export function posterKey(prefix: string, callId: string, recordingId: string): string {
   return `${recordingPrefix(prefix, callId, recordingId)}poster.jpg`;
+}
+
+export function manifestKey(prefix: string, callId: string, recordingId: string): string {
+  return `${recordingPrefix(prefix, callId, recordingId)}manifest.json`;
 }
 
 /** Rejects keys that could escape a directory or address nothing. */

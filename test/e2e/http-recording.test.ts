@@ -146,6 +146,18 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
     expect(done.durationMs).toBeGreaterThan(7000);
   });
 
+  it('has a manifest.json naming every stored file with its size, the file\'s time 0 and the quality report', async () => {
+    // local storage signs URLs the API itself serves (/files/...)
+    expect(done.manifest).toEqual({ key: `call-http/${done.id}/manifest.json`, url: expect.stringMatching(/^\/files\/.*signature=/) });
+    const manifest: any = await (await fetch(`${base}${done.manifest.url}`)).json();
+    expect(manifest).toMatchObject({ version: 1, recordingId: done.id, callId: 'call-http', roomName: 'http-room', format: 'mp4', recordingAt: done.recordingAt, durationMs: done.durationMs, quality: done.quality });
+    const stored = [{ key: done.storageKey, size: done.fileSize }, ...done.thumbnails.map((t: { key: string; size?: number }) => ({ key: t.key }))];
+    expect(manifest.files.map((f: { key: string }) => f.key).sort()).toEqual(stored.map((s) => s.key).sort());
+    const video = manifest.files.find((f: { kind: string }) => f.kind === 'recording');
+    expect(video).toEqual({ kind: 'recording', key: done.storageKey, size: fs.statSync(filePath).size, contentType: 'video/mp4', offsetMs: 0, durationMs: done.durationMs });
+    for (const f of manifest.files) expect(fs.statSync(path.join(dir, f.key)).size).toBe(f.size);
+  });
+
   it('is H.264 1280x720 with audio, as long as the recording', async () => {
     const info = await probe('ffprobe', filePath);
     expect(info.streams.filter((s) => s.type === 'video')).toEqual([expect.objectContaining({ codec: 'h264', width: 1280, height: 720 })]);

@@ -126,7 +126,13 @@ describe.each([
     expect(thumbs.filter((t) => t.kind === 'poster')).toHaveLength(1);
     for (const t of thumbs) expect(t).toMatchObject({ key: expect.stringMatching(new RegExp(`^${prefix}`)), width: expect.any(Number), height: expect.any(Number), atMs: expect.any(Number) });
     const objects = (await e.pp.storage.list(prefix)).map((o) => o.key).sort();
-    expect(objects).toEqual([done.storageKey!, ...thumbs.map((t) => t.key)].sort());
+    expect(objects).toEqual([done.storageKey!, `${prefix}manifest.json`, ...thumbs.map((t) => t.key)].sort());
+    // the manifest, uploaded last, names every other object with its stored size
+    const manifest = JSON.parse((await readObject(e.pp, `${prefix}manifest.json`)).toString());
+    expect(done.manifestKey).toBe(`${prefix}manifest.json`);
+    expect(manifest).toMatchObject({ version: 1, recordingId: id, callId, format: 'mp4', durationMs: done.durationMs, recordingAt: done.recordingAt!.toISOString() });
+    for (const f of manifest.files) expect({ key: f.key, size: f.size }).toEqual({ key: f.key, size: (await e.pp.storage.head(f.key))!.size });
+    expect(manifest.files.map((f: { key: string }) => f.key).sort()).toEqual(objects.filter((k) => !k.endsWith('manifest.json')));
     expect((await e.pp.storage.head(done.storageKey!))!.size).toBe(Number(done.fileSize));
     expect(progress.at(-1)).toBe(100);
     // the recorder's local file is removed once COMPLETED is recorded

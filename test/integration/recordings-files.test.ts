@@ -111,7 +111,7 @@ async function recordOne(e: Env): Promise<{ callId: string; id: string; spoolWhi
   return { ...r, spoolWhileRecording };
 }
 
-const storedNames = ['poster.jpg', 'recording.mp4', ...[1, 2, 3, 4, 5].map((i) => `thumbnails/thumb-${i}.jpg`)];
+const storedNames = ['manifest.json', 'poster.jpg', 'recording.mp4', ...[1, 2, 3, 4, 5].map((i) => `thumbnails/thumb-${i}.jpg`)];
 
 test('local storage: a COMPLETED recording leaves only its stored objects; DELETE and retention leave nothing', async () => {
   const e = await make({});

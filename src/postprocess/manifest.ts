@@ -1,0 +1,68 @@
+import type { QualityReport } from '../recordings/quality';
+import type { RecordingFormat } from '../recordings/options';
+import type { StreamMode } from '../recordings/formats';
+
+/**
+ * manifest.json, uploaded beside a recording once its other files are stored: what an editor
+ * or an archive needs to use them without asking the API. Times are on the file's clock (ms
+ * from its first frame); `recordingAt` is that first frame's wall-clock time.
+ */
+export interface RecordingManifest {
+  version: 1;
+  recordingId: string;
+  callId: string;
+  roomName: string;
+  format: RecordingFormat;
+  recordingAt: string | null;
+  durationMs: number;
+  /** How the picture and sound got into the file ('copy': not re-encoded). */
+  conversion: { video: StreamMode; audio: StreamMode };
+  files: ManifestFile[];
+  quality: QualityReport | null;
+}
+
+export type ManifestFile =
+  | { kind: 'recording'; key: string; size: number; contentType: string; offsetMs: 0; durationMs: number }
+  | { kind: 'thumbnail' | 'poster'; key: string; size: number; contentType: string; atMs: number; width: number; height: number };
+
+/** What the manifest says of the recording itself, beside what post-processing made. */
+export interface ManifestContext {
+  roomName: string;
+  recordingAt?: Date;
+  quality: QualityReport | null;
+}
+
+interface Stored {
+  key: string;
+  size: number;
+  contentType: string;
+}
+interface StoredImage extends Stored {
+  atMs: number;
+  width: number;
+  height: number;
+}
+
+export function buildManifest(
+  r: { recordingId: string; callId: string; format: RecordingFormat; durationMs: number; conversion: { video: StreamMode; audio: StreamMode } },
+  context: ManifestContext,
+  files: { video: Stored; thumbnails: StoredImage[]; poster: StoredImage | null },
+): RecordingManifest {
+  const image = (kind: 'thumbnail' | 'poster', i: StoredImage): ManifestFile => ({ kind, key: i.key, size: i.size, contentType: i.contentType, atMs: i.atMs, width: i.width, height: i.height });
+  return {
+    version: 1,
+    recordingId: r.recordingId,
+    callId: r.callId,
+    roomName: context.roomName,
+    format: r.format,
+    recordingAt: context.recordingAt ? context.recordingAt.toISOString() : null,
+    durationMs: r.durationMs,
+    conversion: { video: r.conversion.video, audio: r.conversion.audio },
+    files: [
+      { kind: 'recording', key: files.video.key, size: files.video.size, contentType: files.video.contentType, offsetMs: 0, durationMs: r.durationMs },
+      ...files.thumbnails.map((t) => image('thumbnail', t)),
+      ...(files.poster ? [image('poster', files.poster)] : []),
+    ],
+    quality: context.quality,
+  };
+}
