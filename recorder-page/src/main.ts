@@ -12,7 +12,7 @@ import { RoomTracker } from './room';
  * running) and starts it with the launch parameters, so a start pays for none of that:
  *   url, token            LiveKit server and a hidden, subscribe-only recorder token
  *   ingest                ws:// URL of the worker's ingest socket, with its secret
- *   width height fps layout theme background codec vbr abr timeslice
+ *   width height fps layout theme background codec vbr abr timeslice presenceWaitMs
  * Opened with those parameters in its own URL it starts by itself.
  * The worker calls window.recorder.start(query) / stop() and reads window.recorderState.
  */

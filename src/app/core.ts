@@ -27,7 +27,7 @@ import { RecoverySchedule } from './recovery';
  * The parts every process of the service has, without HTTP: database (migrated), event bus,
  * webhooks, metrics, the post-processing queue, dispatch (Redis or in-process), the worker
  * side when a recorder is given, retention and recovery. A worker runs this alone; the API
- * processes add the express app on top (service.ts).
+ * processes add the express app on top (http.ts).
  */
 export interface CoreDeps {
   /** The live recorder (src/recorder). Given: this process is a worker. */

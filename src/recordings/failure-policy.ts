@@ -4,13 +4,13 @@ import type { RecordingUpdate } from './repository';
 
 /**
  * How a recording ends, and how anything that failed is tried again: the one place that
- * decides. Callers (runner.ts, postprocess-queue.ts, service.ts's recovery, webhooks.ts) ask
+ * decides. Callers (runner.ts, postprocess-queue.ts, restart-recovery.ts, webhooks.ts) ask
  * here and write what they are told through lifecycle.ts.
  *
  * A recording ends COMPLETED when a file with media was captured and post-processed, even if
  * a fault cut it short (it keeps that error's code and fault: `endedEarly` in its view). It
  * ends FAILED, with the error's code and whose fault it is (src/errors.ts), when nothing was
- * captured, when no worker admitted its start (the dispatcher's error, NO_CAPACITY: service.ts),
+ * captured, when no worker admitted its start (the dispatcher's error, NO_CAPACITY: start.ts),
  * or when post-processing failed in a way another attempt cannot mend, or ran out of attempts.
  *
  * Retries: one decision (`shouldRetry`) and one backoff (`exponentialBackoff`), with the
