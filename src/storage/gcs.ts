@@ -133,10 +133,6 @@ export class GcsStorage implements Storage {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.head(key)) !== null;
-  }
-
   async head(key: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
     try {

@@ -151,10 +151,6 @@ export class LocalStorage implements Storage {
     return expected.length === given.length && crypto.timingSafeEqual(expected, given);
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.head(key)) !== null;
-  }
-
   async head(key: string): Promise<ObjectInfo | null> {
     try {
       const st = await fsp.stat(this.pathOf(key));

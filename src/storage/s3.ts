@@ -199,10 +199,6 @@ export class S3Storage implements Storage {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.head(key)) !== null;
-  }
-
   async head(key: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
     try {

@@ -64,7 +64,6 @@ export interface Storage {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** A time-limited URL that reads the object without other credentials. */
   signedUrl(key: string, seconds?: number): Promise<string>;
-  exists(key: string): Promise<boolean>;
   /** Size and type of one object, or null when it does not exist. */
   head(key: string): Promise<ObjectInfo | null>;
   /** Reads an object (or a byte range of it). NOT_FOUND when missing. */
