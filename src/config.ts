@@ -75,6 +75,10 @@ const envSchema = z.object({
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  // A worker's status listener (/healthz, /readyz: it could take one more recording, /metrics)
+  // for probes and scrapes; unset: a worker opens no listener.
+  WORKER_STATUS_HOST: z.string().default('127.0.0.1'),
+  WORKER_STATUS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   // How late the browser's audio lands after its video (ms), measured by `npm run bench`;
   // the remux moves audio this much earlier.
   RECORDER_AV_OFFSET_MS: z.coerce.number().int().min(-1000).max(1000).default(100),
@@ -131,6 +135,9 @@ const envSchema = z.object({
   // While an upload waits on a storage that failed, the storage's health is checked this often;
   // a check that passes after one that failed retries the upload at once (0: the backoff only).
   POSTPROCESS_STORAGE_PROBE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
+  // At shutdown (SIGTERM), after its live recordings are stopped, how long a process waits for
+  // their post-processing (uploads) before it exits; another worker resumes what is left.
+  POSTPROCESS_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(86_400).default(60),
 
   // Outgoing webhooks
   WEBHOOK_URLS: csv.default([]),
@@ -147,6 +154,8 @@ export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   api: { host: string; port: number; logLevel: Env['LOG_LEVEL']; metricsToken?: string };
+  /** A worker's status listener; statusPort undefined: none. */
+  worker: { statusHost: string; statusPort?: number };
   auth: { jwtSecret?: string; jwtPublicKey?: string; serviceApiKeyHashes: string[] };
   livekit: { url: string; apiKey: string; apiSecret: string; webhookEnabled: boolean };
   recorder: {
@@ -188,6 +197,8 @@ export interface Config {
   };
   webhooks: { urls: string[]; secret?: string; retry: RetryPolicy };
   postprocess: { retry: RetryPolicy; storageProbeMs: number };
+  /** How long shutdown waits for the post-processing of the recordings it stopped. */
+  shutdown: { postprocessGraceMs: number };
 }
 
 function retryPolicy(maxAttempts: number, baseSeconds: number, maxSeconds: number): RetryPolicy {
@@ -215,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     api: { host: e.HOST, port: e.PORT, logLevel: e.LOG_LEVEL, ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}) },
+    worker: { statusHost: e.WORKER_STATUS_HOST, ...(e.WORKER_STATUS_PORT !== undefined ? { statusPort: e.WORKER_STATUS_PORT } : {}) },
     auth: { jwtSecret: e.AUTH_JWT_SECRET, jwtPublicKey: e.AUTH_JWT_PUBLIC_KEY, serviceApiKeyHashes: e.AUTH_SERVICE_API_KEY_HASHES },
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, webhookEnabled: e.LIVEKIT_WEBHOOK_ENABLED },
     recorder: {
@@ -268,5 +280,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retry: retryPolicy(e.POSTPROCESS_MAX_ATTEMPTS, e.POSTPROCESS_RETRY_BASE_SECONDS, e.POSTPROCESS_RETRY_MAX_SECONDS),
       storageProbeMs: e.POSTPROCESS_STORAGE_PROBE_SECONDS * 1000,
     },
+    shutdown: { postprocessGraceMs: e.POSTPROCESS_SHUTDOWN_GRACE_SECONDS * 1000 },
   };
 }

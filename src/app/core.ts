@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../observability/logger';
 import { MachineLoad } from '../observability/machine-load';
 import { Metrics } from '../observability/metrics';
 import { checkFreeSpace } from '../postprocess/disk';
+import { headroom } from '../recordings/capacity';
 import { RecordingEventBus } from '../recordings/events';
 import { RecordingLifecycle } from '../recordings/lifecycle';
 import { KeepLocalFile } from '../recordings/local-postprocess';
@@ -191,7 +192,13 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
         ? {
             cpu: () => {
               const load = runner.load();
-              return { budget: runner.limits.cpuBudget, committed: load.committed, ...(load.machine ? { others: load.machine.others } : {}) };
+              return {
+                budget: runner.limits.cpuBudget,
+                committed: load.committed,
+                // none left when it would not admit another (its readiness says so too)
+                headroom: runner.hasRoomForAnother() ? headroom(load, runner.limits) : 0,
+                ...(load.machine ? { others: load.machine.others } : {}),
+              };
             },
           }
         : {}),

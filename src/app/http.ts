@@ -44,23 +44,36 @@ export function buildHttpApp(config: Config, core: Core, signedFiles?: SignedFil
   });
 }
 
+/** Where a listener binds, and the settings that name it (for the error when it cannot). */
+export interface ListenAt {
+  host: string;
+  port: number;
+  /** The env vars of host and port, e.g. HOST and PORT. */
+  settings: { host: string; port: string };
+}
+
 /** The API's listener on config.api.host/port, and its http:// URL. */
-export async function listen(app: express.Express, config: Config): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer(app);
+export function listen(app: express.Express, config: Config): Promise<{ server: http.Server; url: string }> {
+  return listenOn(app, { host: config.api.host, port: config.api.port, settings: { host: 'HOST', port: 'PORT' } });
+}
+
+/** An HTTP listener for `handler` (the API's express app, a worker's status handler) and its http:// URL. */
+export async function listenOn(handler: http.RequestListener, at: ListenAt): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer(handler);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.api.port, config.api.host, () => {
+      server.listen(at.port, at.host, () => {
         server.off('error', reject);
         resolve();
       });
     });
   } catch (err) {
     server.close();
-    throw listenError(err, config);
+    throw listenError(err, at);
   }
   const address = server.address();
-  const url = address && typeof address === 'object' ? `http://${hostForUrl(address.address)}:${address.port}` : `http://${config.api.host}:${config.api.port}`;
+  const url = address && typeof address === 'object' ? `http://${hostForUrl(address.address)}:${address.port}` : `http://${at.host}:${at.port}`;
   return { server, url };
 }
 
@@ -68,9 +81,10 @@ function hostForUrl(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-function listenError(err: unknown, config: Config): unknown {
+function listenError(err: unknown, at: ListenAt): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new AppError('CONFIG_INVALID', `port ${config.api.port} on ${config.api.host} is in use: set PORT (or HOST)`, { cause: err });
-  if (code === 'EADDRNOTAVAIL' || code === 'EACCES') return new AppError('CONFIG_INVALID', `cannot listen on ${config.api.host}:${config.api.port} (${code}): set HOST/PORT`, { cause: err });
+  const names = `${at.settings.port} (or ${at.settings.host})`;
+  if (code === 'EADDRINUSE') return new AppError('CONFIG_INVALID', `port ${at.port} on ${at.host} is in use: set ${names}`, { cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'EACCES') return new AppError('CONFIG_INVALID', `cannot listen on ${at.host}:${at.port} (${code}): set ${at.settings.host}/${at.settings.port}`, { cause: err });
   return err;
 }

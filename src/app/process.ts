@@ -8,17 +8,17 @@ import { Recorder } from '../recorder/recorder';
 import type { Core, CoreDeps } from './core';
 import { PostprocessDrain } from './drain';
 import { listen } from './http';
+import { startWorkerStatus, type WorkerStatus } from './worker-status';
 
 export type ProcessKind = 'all' | 'serve' | 'worker';
-
-/** How long shutdown waits for this process's post-processing (uploads) to finish. */
-const SHUTDOWN_POSTPROCESS_GRACE_MS = 60_000;
 
 export interface RunningService {
   svc: Core;
   recorder?: Recorder;
   /** http://host:port of the API (all, serve). */
   url?: string;
+  /** http://host:port of a worker's status listener (WORKER_STATUS_PORT). */
+  statusUrl?: string;
   /** Idempotent graceful shutdown. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -88,7 +88,8 @@ export async function closeOnFailure<T>(parts: ProcessParts, build: Promise<T>):
 }
 
 /**
- * Starts a built process: recovery and pollers, then the API listener when it has an app.
+ * Starts a built process: recovery and pollers, then the API listener when it has an app, or
+ * a worker's status listener when one is configured.
  * Its shutdown stops taking work, finishes live recordings (their media is kept and handed
  * to post-processing, which gets a bounded moment), then closes everything in reverse.
  */
@@ -100,11 +101,21 @@ export async function runProcess(kind: ProcessKind, config: Config, logger: Logg
   const drain = recorder ? new PostprocessDrain(core.bus, (id) => Boolean(recorder.get(id)), core.lifecycle.repo, (id) => core.postprocess.isRunning(id), logger) : undefined;
   let server: http.Server | undefined;
   let url: string | undefined;
+  let status: WorkerStatus | undefined;
   try {
     const report = await core.start();
     if (app) ({ server, url } = await listen(app, config));
-    logger.info({ mode: kind, workerId: core.workerId, database: core.db.kind, redis: Boolean(config.redis.url), recovery: report }, 'service started');
+    else if (runner) {
+      status = await startWorkerStatus(config, {
+        readiness: core.readiness,
+        hasRoom: () => runner.hasRoomForAnother(),
+        metrics: core.metrics,
+        ...(config.api.metricsToken ? { metricsToken: config.api.metricsToken } : {}),
+      });
+    }
+    logger.info({ mode: kind, workerId: core.workerId, database: core.db.kind, redis: Boolean(config.redis.url), recovery: report, ...(status ? { status: status.url } : {}) }, 'service started');
   } catch (err) {
+    await status?.close();
     await core.close();
     await parts.close();
     throw err;
@@ -115,20 +126,24 @@ export async function runProcess(kind: ProcessKind, config: Config, logger: Logg
     svc: core,
     ...(recorder ? { recorder } : {}),
     ...(url ? { url } : {}),
+    ...(status ? { statusUrl: status.url } : {}),
     shutdown(reason = 'shutdown') {
       closing ??= (async () => {
         logger.info({ reason, live: recorder?.activeCount ?? 0 }, 'shutting down: finishing live recordings');
+        // not ready from now on, but alive and scraped until it exits
+        status?.markStopping();
         // no new HTTP requests; requests in flight may finish
         const serverClosed = server ? new Promise<void>((r) => server!.close(() => r())) : Promise.resolve();
         server?.closeIdleConnections();
         // live recordings are stopped ('shutdown'), their files handed to post-processing,
         // which gets a moment to finish; then the dispatcher, pollers, webhooks, Redis, database
         await core.runner?.close();
-        await drain?.wait(SHUTDOWN_POSTPROCESS_GRACE_MS);
+        await drain?.wait(config.shutdown.postprocessGraceMs);
         await core.close();
         await parts.close();
         server?.closeAllConnections();
         await serverClosed;
+        await status?.close();
         logger.info('stopped');
       })();
       return closing;

@@ -27,7 +27,7 @@ export async function serveCommand(kind: ProcessKind, config: Config): Promise<v
   try {
     running = await startProcess(kind, config, logger);
     if (running.url) process.stderr.write(`recorder ${kind}: API on ${running.url} (GET /readyz, /api/openapi.json)\n`);
-    else process.stderr.write(`recorder ${kind}: worker ${running.svc.workerId} taking recordings from Redis\n`);
+    else process.stderr.write(`recorder ${kind}: worker ${running.svc.workerId} taking recordings from Redis${running.statusUrl ? ` (GET ${running.statusUrl}/readyz, /metrics)` : ''}\n`);
     const sig = await requested;
     await running.shutdown(sig);
   } finally {

@@ -11,8 +11,17 @@ export interface MetricsSources {
   statusCounts?: () => Promise<Record<string, number>>;
   /** Live recordings this process runs. */
   activeRecordings?: () => number;
-  /** This worker's CPU budget and the cores its recordings committed (recordings/capacity.ts). */
-  cpu?: () => { budget: number; committed: number; others?: number };
+  /**
+   * This worker's CPU budget, the cores its recordings committed and the cores it can still
+   * commit (headroom, recordings/capacity.ts: 0 when it would not admit another recording).
+   */
+  cpu?: () => { budget: number; committed: number; headroom: number; others?: number };
+}
+
+/** committed / (committed + headroom), in [0, 1]; a worker with no headroom is full (1), even an idle one on a machine other programs fill. */
+export function loadRatio(committed: number, headroom: number): number {
+  if (headroom <= 0) return 1;
+  return Math.min(1, Math.max(0, committed) / (Math.max(0, committed) + headroom));
 }
 
 export class Metrics {
@@ -63,6 +72,17 @@ export class Metrics {
       collect() {
         const cpu = self.sources.cpu?.();
         if (cpu) this.set(cpu.committed);
+      },
+    });
+    new Gauge({
+      // what autoscaling follows, like Egress's livekit_load_ratio: the average over the
+      // workers says how full the pool is, whatever limits each one (slots, budget, machine)
+      name: 'recorder_load_ratio',
+      help: 'Share of what this worker can take that is in use: committed cores / (committed + headroom); 1 when it cannot take another recording',
+      registers,
+      collect() {
+        const cpu = self.sources.cpu?.();
+        if (cpu) this.set(loadRatio(cpu.committed, cpu.headroom));
       },
     });
     new Gauge({
