@@ -13,8 +13,8 @@ import { createService } from './http';
  *           without REDIS_URL dispatch is in-process, without DATABASE_URL the database
  *           is embedded PGlite)
  *   serve   API only, no recorder; recordings go to workers through Redis
- *   worker  recorder + post-processing, no HTTP app (its one listener is the recorder's
- *           ingest server); takes jobs from Redis
+ *   worker  recorder + post-processing, no HTTP app (its listeners: the recorder's ingest
+ *           server, and its status for probes with WORKER_STATUS_PORT); takes jobs from Redis
  */
 export async function startAll(config: Config, logger: Logger = createLogger(config.api.logLevel)): Promise<RunningService> {
   return startWithApi('all', config, logger, { recorder: true });
