@@ -35,7 +35,8 @@ RUN useradd --create-home --uid 10001 recorder && mkdir -p /data/recordings && c
 USER 10001
 VOLUME ["/data"]
 EXPOSE 8080
+# a worker serves no API: set WORKER_STATUS_PORT for it (docker-compose.yml does), the check asks that port
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WORKER_STATUS_PORT||process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/recorder"]
 CMD ["all"]
