@@ -22,6 +22,7 @@ import {
   RecordingParams,
   StartRecordingBody,
   StopRecordingBody,
+  UpdateRecordingBody,
 } from './schemas';
 
 export interface AppDeps {
@@ -211,6 +212,11 @@ export function createApp(deps: AppDeps): express.Express {
   api.get('/video-calls/:callId/recording/:recordingId', async (req, res) => {
     const { callId, recordingId } = parse(RecordingParams, req.params, 'path');
     send(res, 200, await deps.service.getRecording(user(req), callId, recordingId), 'ok');
+  });
+  api.patch('/video-calls/:callId/recording/:recordingId', async (req, res) => {
+    const { callId, recordingId } = parse(RecordingParams, req.params, 'path');
+    const change = parse(UpdateRecordingBody, req.body ?? {}, 'body');
+    send(res, 200, await deps.service.updateRecording(user(req), callId, recordingId, change), 'recording changed');
   });
   api.delete('/video-calls/:callId/recording/:recordingId', async (req, res) => {
     const { callId, recordingId } = parse(RecordingParams, req.params, 'path');

@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { LIVE_CHANGE_FIELDS } from '../recordings/live-change';
 import { OPTION_LIMITS, recordingOptionsSchema, startOptionsSchema } from '../recordings/options';
 import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
@@ -40,8 +41,15 @@ export const StartRecordingBody = startOptionsSchema
     customLayoutUrl: start.customLayoutUrl.meta({
       description: 'A custom layout page (an origin the operator allowed in RECORDER_CUSTOM_LAYOUT_ORIGINS), recorded by tab capture instead of a built-in layout',
     }),
+    participants: start.participants.meta({
+      description:
+        'Who is seen and heard, by LiveKit identity: {"include": [...]} records only those (a consent list: whoever joins later unlisted is never recorded), {"exclude": [...]} everyone but those. Exactly one of the two (400 PARTICIPANTS_FILTER_INVALID); not with customLayoutUrl',
+    }),
   })
   .openapi('StartRecordingBody');
+
+/** A live change: the start body's own fields (recordings/live-change.ts). */
+export const UpdateRecordingBody = StartRecordingBody.pick(LIVE_CHANGE_FIELDS).openapi('UpdateRecordingBody');
 
 export const StopRecordingBody = z.strictObject({ recordingId: RecordingId.optional() }).openapi('StopRecordingBody');
 
@@ -215,6 +223,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     security,
     request: { params: RecordingParams, headers: UserHeader },
     responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'The recording'), ...errors },
+  });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/video-calls/{callId}/recording/{recordingId}',
+    summary: 'Change a recording while it records: layout, theme, who is recorded (host)',
+    description:
+      'The file shows the change within a second of the response. 400 CHANGE_EMPTY (nothing named), VALIDATION_ERROR (an unknown field), PARTICIPANTS_FILTER_INVALID (not exactly one of include and exclude); 409 RECORDING_NOT_LIVE unless the recording is RECORDING. A refused change changes nothing.',
+    security,
+    request: { params: RecordingParams, headers: UserHeader, ...body(UpdateRecordingBody, true) },
+    responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'The recording with its new options'), ...errors },
   });
   registry.registerPath({
     method: 'delete',

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { RecordingEndReason } from '../recordings/contract';
+import type { RecordingEndReason, RecordingOptions } from '../recordings/contract';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import type { RecordingRunner } from '../recordings/runner';
 
@@ -17,6 +17,10 @@ export class LocalDispatcher implements DispatchPort {
 
   async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
     await this.runner?.stop(recordingId, reason);
+  }
+
+  async requestUpdate(recordingId: string, options: RecordingOptions): Promise<void> {
+    await this.runner?.update(recordingId, options);
   }
 
   /** Single process: only this runner can own a recording. */

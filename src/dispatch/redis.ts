@@ -1,17 +1,14 @@
 import Redis from 'ioredis';
 import { AppError } from '../errors';
-import { z } from 'zod';
-import { RECORDING_END_REASONS, type RecordingEndReason } from '../recordings/contract';
+import type { RecordingEndReason, RecordingOptions } from '../recordings/contract';
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import { parseRecordingJob } from '../recordings/stored-data';
 import type { RecordingRunner } from '../recordings/runner';
+import { deliverControl, type ControlMessage } from './control-messages';
 import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
 import { BEAT, CLAIM, OWNER_LEASE, RELEASE } from './redis-scripts';
 
-/** What goes over the control channel: a stop for whichever worker owns the recording. */
-const controlMessage = z.object({ type: z.literal('stop'), id: z.string(), reason: z.enum(RECORDING_END_REASONS) });
-type ControlMessage = z.infer<typeof controlMessage>;
 
 /**
  * Dispatch across processes through Redis.
@@ -30,7 +27,7 @@ type ControlMessage = z.infer<typeof controlMessage>;
  * - `<p>:epoch`: exists since the first write after Redis last lost its keys (or ever), and
  *   `<p>:epoch:settling` for one owner TTL after that: meanwhile a missing owner key proves
  *   nothing, since its live owner may not have beaten yet.
- * - `<p>:control`: pub/sub channel for stop requests; `<p>:status`: status changes.
+ * - `<p>:control`: pub/sub channel for stop requests and live changes (control-messages.ts); `<p>:status`: status changes.
  * - `<p>:wake:<workerId>`: a job was handed to that worker (it pops at once rather than at its
  *   next poll); `<p>:claimed`: a worker claimed the recording named (dispatch waits on that,
  *   checking the owner key now and then in case a message was missed).
@@ -97,12 +94,7 @@ export class RedisDispatcher implements DispatchPort {
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.k('claimed')) return this.claimWaiters.get(message)?.forEach((wakeUp) => wakeUp());
       if (channel === wake) return void this.poll();
-      try {
-        const msg = controlMessage.parse(JSON.parse(message));
-        if (this.opts.runner?.has(msg.id)) void this.opts.runner.stop(msg.id, msg.reason);
-      } catch (err) {
-        this.opts.onError?.(err);
-      }
+      deliverControl(message, this.opts.runner).catch((err) => this.opts.onError?.(err));
     });
     if (this.opts.runner) {
       await this.beat();
@@ -182,6 +174,11 @@ export class RedisDispatcher implements DispatchPort {
   async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
     if (this.opts.runner?.has(recordingId)) await this.opts.runner.stop(recordingId, reason);
     else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'stop', id: recordingId, reason } satisfies ControlMessage));
+  }
+
+  async requestUpdate(recordingId: string, options: RecordingOptions): Promise<void> {
+    if (this.opts.runner?.has(recordingId)) await this.opts.runner.update(recordingId, options);
+    else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'update', id: recordingId, options } satisfies ControlMessage));
   }
 
   async ownerLeaseMs(recordingId: string): Promise<number> {

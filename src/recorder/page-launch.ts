@@ -3,6 +3,7 @@ import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
 import type { RecorderPage } from './browser-pages';
 import type { BrowserPool } from './browser-pool';
 import { openLayoutPage } from './layout-page';
+import { recorderIdentity } from './session-live-change';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
 import { containerFormat } from '../recordings/formats';
@@ -28,7 +29,7 @@ export async function openRecordingPage(
   launch: { ingestUrl: string; readyTimeoutMs: number },
   events: PageEvents,
 ): Promise<{ page: RecorderPage; params: URLSearchParams; detach: () => void }> {
-  const token = await recorderToken(deps.livekit, req.roomName, `recorder-${req.id}`);
+  const token = await recorderToken(deps.livekit, req.roomName, recorderIdentity(req.id));
   const o = req.options;
   const page = o.customLayoutUrl
     ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: launch.readyTimeoutMs }, events)
@@ -54,6 +55,7 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   if (o.videoBitrate) params.set('vbr', String(o.videoBitrate));
   if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
   if (o.background) params.set('background', o.background);
+  if (o.participants) params.set('participants', JSON.stringify(o.participants));
   return params;
 }
 

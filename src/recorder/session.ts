@@ -8,9 +8,10 @@ import type { IngestServer } from './ingest-server';
 import type { Logger } from './logger';
 import { openRecordingPage } from './page-launch';
 import { SessionClocks } from './session-clocks';
+import { applyToPage } from './session-live-change';
 import { SessionMedia } from './session-media';
 import { SessionStats } from './session-stats';
-import type { LiveRecording, RecordingEndReason, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
+import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
 
 export interface SessionDeps {
   livekit: LivekitCredentials;
@@ -260,5 +261,13 @@ export class RecordingSession implements LiveRecording {
 
   ffmpegPid(): number | undefined {
     return this.media.ffmpegPid();
+  }
+
+  /** A live change (session-live-change.ts); one asked for while the page is still starting waits for it. */
+  async update(options: RecordingOptions): Promise<void> {
+    if (this.phase === 'starting') await this.begun.promise.catch(() => undefined);
+    if (this.phase !== 'recording' || !this.page) return;
+    await applyToPage(this.deps, this.req, this.page, options);
+    this.deps.log.info({ layout: options.layout, theme: options.theme, participants: options.participants }, 'live change applied');
   }
 }

@@ -86,6 +86,8 @@ export interface LiveRecording {
   onProgress(listener: (p: RecordingProgress) => void): () => void;
   /** The FFmpeg process this recording owns right now, for observability and leak checks. */
   ffmpegPid(): number | undefined;
+  /** Applies a live change (layout, theme, who is recorded) to what is being recorded. */
+  update(options: RecordingOptions): Promise<void>;
   /** Asks the page to flush, waits for the last chunk, closes FFmpeg. Idempotent. */
   stop(reason?: RecordingEndReason): Promise<RecordingResult>;
 }

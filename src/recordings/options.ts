@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { containerFormat } from './formats';
+import { checkParticipantsFilter, participantsFilterInput, participantsFilterSchema } from './participants-filter';
 import {
   canonicalLayout, DEFAULT_LAYOUT, DEFAULT_THEME, LAYOUT_NAMES, LAYOUT_RULE, LAYOUT_SPELLINGS, parseLayout, THEME_NAMES,
 } from '../../recorder-page/src/layouts/names';
@@ -80,6 +81,8 @@ export const recordingOptionsSchema = z
       .string()
       .regex(/^#[0-9a-fA-F]{6}$/)
       .optional(),
+    /** Who is recorded (participants-filter.ts); absent: everyone. */
+    participants: participantsFilterSchema.optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -107,6 +110,8 @@ export const startOptionsSchema = z.strictObject({
     .optional(),
   /** A custom layout page, recorded by tab capture; its origin must be allowed by the operator. */
   customLayoutUrl: z.string().max(2000).optional(),
+  /** `{ include: [...] }` or `{ exclude: [...] }`: who is seen and heard (participants-filter.ts). */
+  participants: participantsFilterInput.optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -188,7 +193,15 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.videoBitrate !== undefined) options.videoBitrate = input.videoBitrate;
   if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;
   if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? [], name('customLayoutUrl'));
+  if (input.participants !== undefined) options.participants = participantsOf(options, input.participants);
   return { options, outputFormat, maxDurationSeconds };
+}
+
+/** The participants filter of `options`: one of include and exclude, and only for a built-in layout (a custom page draws whom it likes). */
+export function participantsOf(options: RecordingOptions, input: NonNullable<StartOptions['participants']>) {
+  const filter = checkParticipantsFilter(input);
+  if (options.customLayoutUrl) throw new AppError('UNSUPPORTED_OPTION', 'participants cannot be chosen for a custom layout page: it draws whom it likes');
+  return filter;
 }
 
 /**

@@ -93,6 +93,8 @@ export interface DispatchPort {
   dispatch(job: RecordingJob): Promise<void>;
   /** Ask the owning worker to stop it; a no-op when nobody owns it. */
   requestStop(recordingId: string, reason: RecordingEndReason): Promise<void>;
+  /** Give the owning worker the recording's new options (a live change); a no-op when nobody owns it. */
+  requestUpdate(recordingId: string, options: RecordingOptions): Promise<void>;
   /**
    * How much longer (ms) a live worker counts as responsible for this recording if it renewed
    * nothing: 0 when none is (its owner died), Infinity when this process runs it.

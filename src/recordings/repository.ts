@@ -84,9 +84,9 @@ export interface NewRecording {
   idempotencyKey?: string;
 }
 
-/** The columns a write may set besides the status (which only transition() changes). */
+/** The columns a write may set besides the status (which only transition() changes); `options` only by a live change (update.ts). */
 export type RecordingUpdate = Partial<
-  Omit<StoredRecording, 'id' | 'callId' | 'requestedBy' | 'status' | 'options' | 'outputFormat' | 'maxDurationSeconds' | 'idempotencyKey' | 'createdAt' | 'updatedAt'>
+  Omit<StoredRecording, 'id' | 'callId' | 'requestedBy' | 'status' | 'outputFormat' | 'maxDurationSeconds' | 'idempotencyKey' | 'createdAt' | 'updatedAt'>
 >;
 
 /** What a guarded write expects the row to still be: each given column equal (a status: one of them). */

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { LiveRecording, RecordingEndReason, RecordingResult } from './contract';
+import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingResult } from './contract';
 import { committedCores, describeRefusal, fits, recordingCost, type CapacityLimits, type OwnMeasurement, type WorkerLoad } from './capacity';
 import { liveRecordingEnd, nothingRecorded, stoppedBeforeStart } from './failure-policy';
 import type { RecordingLifecycle } from './lifecycle';
@@ -121,6 +121,14 @@ export class RecordingRunner {
     if (!entry) return;
     entry.stopReason ??= reason;
     if (entry.live) await entry.live.stop(entry.stopReason).catch(() => undefined);
+  }
+
+  /** A live change of a recording this worker runs: the page shows it before this resolves. */
+  async update(recordingId: string, options: RecordingOptions): Promise<void> {
+    const entry = this.entries.get(recordingId);
+    if (!entry) return;
+    entry.job = { ...entry.job, options };
+    await entry.live?.update(options);
   }
 
   /** A stop decided here (empty room, shutdown): STOPPING first, then the recorder. */

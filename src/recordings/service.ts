@@ -10,6 +10,8 @@ import type { RecordingWithRoom } from './repository';
 import { retryRecording } from './retry';
 import { startRecording, type StartResult } from './start';
 import { handleLivekitEvent, stopRecording, stopSystem } from './stop';
+import type { LiveChange } from './live-change';
+import { updateRecording } from './update';
 import type { CallView, RecordingView } from './views';
 
 export type { RecordingsServiceDeps, RecordingsServiceOptions } from './context';
@@ -57,6 +59,10 @@ export class RecordingsService {
 
   stopSystem(recordingId: string, reason: RecordingEndReason): Promise<RecordingWithRoom | null> {
     return stopSystem(this.ctx, recordingId, reason);
+  }
+
+  updateRecording(actor: Actor, callId: string, recordingId: string, change: LiveChange): Promise<RecordingView> {
+    return updateRecording(this.ctx, actor, callId, recordingId, change);
   }
 
   getRecording(actor: Actor, callId: string, recordingId: string): Promise<RecordingView> {

@@ -125,6 +125,8 @@ export interface FfmpegTestRecorderOptions {
 
 export class FfmpegTestRecorder implements RecorderPort {
   readonly started: RecordingRequest[] = [];
+  /** Every live change a recording of this double was given: its id and the new options. */
+  readonly updates: { id: string; options: RecordingRequest['options'] }[] = [];
   readonly processes = new Set<ChildProcess>();
   constructor(public opts: FfmpegTestRecorderOptions = {}) {}
 
@@ -203,6 +205,7 @@ export class FfmpegTestRecorder implements RecorderPort {
       done,
       progress,
       ffmpegPid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
+      update: async (options) => void this.updates.push({ id: req.id, options }),
       onProgress(l) {
         listeners.add(l);
         return () => listeners.delete(l);

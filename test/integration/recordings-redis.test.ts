@@ -68,6 +68,13 @@ describe('Redis worker pool', () => {
       expect(full.status).toBe(503);
       expect(full.body.error.code).toBe('NO_CAPACITY');
 
+      // a live change crosses the control channel to the worker that owns it
+      const patch = await call(http.url, 'PATCH', `/api/video-calls/rd1/recording/${id}`, { token, body: { layout: 'speaker-light', participants: { exclude: ['bob'] } } });
+      expect(patch.status).toBe(200);
+      expect(patch.body.data.options).toMatchObject({ layout: 'speaker', theme: 'light', participants: { exclude: ['bob'] } });
+      await waitFor(() => recorder.updates.length > 0, 3000, 'the update on the worker');
+      expect(recorder.updates).toEqual([{ id, options: expect.objectContaining({ layout: 'speaker', theme: 'light', participants: { exclude: ['bob'] } }) }]);
+
       const stop = await call(http.url, 'POST', '/api/video-calls/rd1/recording/stop', { token });
       expect(stop.status).toBe(200);
       await waitFor(async () => (await status(api, id)) === 'COMPLETED', 10000, 'COMPLETED');

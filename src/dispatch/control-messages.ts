@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { RECORDING_END_REASONS } from '../recordings/contract';
+import { recordingOptionsSchema } from '../recordings/options';
+import type { RecordingRunner } from '../recordings/runner';
+
+/**
+ * What goes over the Redis control channel, for whichever worker owns the recording: a stop,
+ * or a live change (the recording's new options, whole, so a repeated message does no harm).
+ */
+export const controlMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stop'), id: z.string(), reason: z.enum(RECORDING_END_REASONS) }),
+  z.object({ type: z.literal('update'), id: z.string(), options: recordingOptionsSchema }),
+]);
+export type ControlMessage = z.infer<typeof controlMessage>;
+
+/** Parses a message of the channel (throws on a malformed one) and hands it to the runner when it runs that recording. */
+export async function deliverControl(raw: string, runner: RecordingRunner | undefined): Promise<void> {
+  const msg = controlMessage.parse(JSON.parse(raw));
+  if (!runner?.has(msg.id)) return;
+  if (msg.type === 'stop') await runner.stop(msg.id, msg.reason);
+  else await runner.update(msg.id, msg.options);
+}

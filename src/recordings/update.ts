@@ -1,0 +1,23 @@
+import { AppError } from '../errors';
+import { loadRecording, type RecordingsContext } from './context';
+import { applyLiveChange, type LiveChange } from './live-change';
+import type { Actor } from './permissions';
+import { recordingView, type RecordingView } from './views';
+
+/**
+ * A live change by the host (PATCH .../recording/:recordingId): the new options are written on
+ * the row while it is RECORDING (so the view, a restart and a salvage know them), then sent to
+ * the worker that runs it. Anything refused changes nothing.
+ */
+export async function updateRecording(ctx: RecordingsContext, actor: Actor, callId: string, recordingId: string, change: LiveChange): Promise<RecordingView> {
+  const { rec } = await loadRecording(ctx, actor, callId, recordingId, 'control');
+  const options = applyLiveChange(rec.options, change);
+  if (rec.status !== 'RECORDING') throw notLive(rec.status);
+  if (!(await ctx.deps.repo.updateIf(rec.id, { status: 'RECORDING' }, { options }))) throw notLive('no longer RECORDING');
+  await ctx.deps.dispatcher.requestUpdate(rec.id, options);
+  const updated = await ctx.deps.repo.getRecording(rec.id);
+  if (!updated) throw new AppError('NOT_FOUND', 'recording not found');
+  return recordingView(updated);
+}
+
+const notLive = (status: string) => new AppError('RECORDING_NOT_LIVE', `only a recording that is RECORDING can be changed; this one is ${status}`);
