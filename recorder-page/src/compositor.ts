@@ -27,7 +27,7 @@ export class Compositor {
   readonly canvas: HTMLCanvasElement;
   private readonly sink: FrameSink;
   private readonly ctx: CanvasRenderingContext2D;
-  private readonly layout: LayoutFn;
+  private layout: LayoutFn;
   private tiles: Tile[] = [];
   private framesDrawn = 0;
   private frameTimes: number[] = [];
@@ -36,7 +36,7 @@ export class Compositor {
   onFirstVideo?: (identity: string) => void;
 
   constructor(
-    private readonly opts: CompositorOptions,
+    private opts: CompositorOptions,
     private readonly participants: () => ParticipantView[],
     private readonly onTiles: (tiles: Tile[]) => void,
   ) {
@@ -51,6 +51,13 @@ export class Compositor {
     this.sink = frameSink(this.canvas);
     this.relayout();
     this.draw();
+  }
+
+  /** A live change of layout and theme: both are read every frame, so the next frame shows it. */
+  restyle(style: { layout: LayoutName; theme: Theme }): void {
+    this.layout = layoutFunction(style.layout);
+    this.opts = { ...this.opts, ...style };
+    this.relayout();
   }
 
   /** Called whenever participants or their tracks change. */

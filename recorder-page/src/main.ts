@@ -3,8 +3,9 @@ import type { Capture } from './capture';
 import { Compositor } from './compositor';
 import { chooseStyle, DEFAULT_LAYOUT, THEMES } from './layouts';
 import { Mixer } from './mixer';
-import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber } from './page-api';
+import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber, type LiveChange } from './page-api';
 import { expectedAtJoin, waitForPresence } from './presence';
+import { filterFromQuery, RecordedSet } from './recorded-set';
 import { RoomTracker } from './room';
 
 /**
@@ -13,8 +14,9 @@ import { RoomTracker } from './room';
  *   url, token            LiveKit server and a hidden, subscribe-only recorder token
  *   ingest                ws:// URL of the worker's ingest socket, with its secret
  *   width height fps layout theme background codec vbr abr timeslice presenceWaitMs
+ *   participants          who is recorded (JSON: {"include": [...]} or {"exclude": [...]})
  * Opened with those parameters in its own URL it starts by itself.
- * The worker calls window.recorder.start(query) / stop() and reads window.recorderState.
+ * The worker calls window.recorder.start(query) / update(change) / stop() and reads window.recorderState.
  */
 
 const { state, mark } = newState(false);
@@ -24,14 +26,19 @@ const mixer = new Mixer();
 const audioReady = mixer.resume().then(() => mark('ready'));
 
 let stopRecording: () => Promise<void> = async () => undefined;
+let applyChange: (change: LiveChange) => void = () => {
+  throw new Error('the recorder is not recording');
+};
 
 async function start(query: string): Promise<void> {
   const { q, width, height, fps } = beginStart(state, mark, query);
 
   let compositor: Compositor | undefined;
+  const recorded = new RecordedSet(mixer);
+  recorded.set(filterFromQuery(q.get('participants')));
   const tracker = new RoomTracker({
-    onAudioTrack: (id, track) => mixer.add(id, track),
-    onAudioTrackGone: (id) => mixer.remove(id),
+    onAudioTrack: (id, track, identity) => recorded.addAudio(id, track, identity),
+    onAudioTrackGone: (id) => recorded.removeAudio(id),
     onChange: () => compositor?.relayout(),
     onDisconnected: (reason) => {
       if (state.phase === 'recording') capture.sendStats({ type: 'disconnected', reason });
@@ -40,7 +47,7 @@ async function start(query: string): Promise<void> {
   const style = chooseStyle(q.get('layout') ?? DEFAULT_LAYOUT, q.get('theme'));
   compositor = new Compositor(
     { width, height, fps, layout: style.layout, theme: THEMES[style.theme], background: q.get('background') ?? undefined },
-    () => tracker.ordered(),
+    () => tracker.ordered().filter((v) => recorded.recorded(v.identity)),
     (tiles) => tiles.forEach((t) => tracker.setTileSize(t.identity, t.kind, t.w, t.h)),
   );
   const capture = captureFromQuery(new MediaStream([compositor.track, mixer.track]), q, { width, height, fps });
@@ -61,6 +68,12 @@ async function start(query: string): Promise<void> {
     });
   }, 1000);
 
+  applyChange = (change) => {
+    const next = chooseStyle(change.layout, change.theme);
+    recorded.set(change.participants);
+    compositor.restyle({ layout: next.layout, theme: THEMES[next.theme] });
+  };
+
   stopRecording = async () => {
     if (state.phase !== 'recording' && state.phase !== 'starting') return;
     state.phase = 'stopping';
@@ -78,7 +91,7 @@ async function start(query: string): Promise<void> {
   // wait): the file's first frame shows the call, and its time 0 is that instant.
   capture.open();
   await join(tracker, capture, q);
-  const presence = await waitForPresence(tracker, expectedAtJoin(tracker.room), queryNumber(q, 'presenceWaitMs', 2500));
+  const presence = await waitForPresence(tracker, expectedAtJoin(tracker.room).filter((e) => recorded.recorded(e.identity)), queryNumber(q, 'presenceWaitMs', 2500));
   mark('present');
   if (state.phase !== 'starting') return; // given up meanwhile (stopped before it began)
   tracker.seedSpeakers(mixer.loudness()); // the first frame's stage already shows who talks
@@ -104,6 +117,6 @@ async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams):
   capture.sendStats({ type: 'joined', participants: tracker.participants.size, marks: state.marks });
 }
 
-exposeRecorder(state, start, () => stopRecording());
+exposeRecorder(state, start, () => stopRecording(), (change) => applyChange(change));
 
 if (new URLSearchParams(location.search).has('ingest')) void window.recorder.start(location.search).catch(() => undefined);

@@ -53,6 +53,10 @@ export class Mixer {
     this.inputs.delete(id);
   }
 
+  has(id: string): boolean {
+    return this.inputs.has(id);
+  }
+
   /** Each input's loudness now (RMS over the last 21 ms, 0 to 1), by the id it was added with. */
   loudness(): Map<string, number> {
     const out = new Map<string, number>();

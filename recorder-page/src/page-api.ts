@@ -1,4 +1,5 @@
 import { Capture } from './capture';
+import type { ParticipantsFilter } from './recorded-set';
 
 /**
  * What the worker drives in a recording page (the recorder page, or a custom layout page
@@ -13,10 +14,17 @@ export interface RecorderState {
   marks: Record<string, number>;
 }
 
+/** A live change from the worker (recorder/session-live-change.ts). */
+export interface LiveChange {
+  layout: string;
+  theme: string;
+  participants: ParticipantsFilter;
+}
+
 declare global {
   interface Window {
     recorderState: RecorderState;
-    recorder: { start(query: string): Promise<void>; stop(): Promise<void> };
+    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): void };
   }
 }
 
@@ -26,7 +34,7 @@ export function newState(joined: boolean): { state: RecorderState; mark: (name: 
 }
 
 /** Publishes the page's interface; a start that throws leaves the state 'failed' with its error. */
-export function exposeRecorder(state: RecorderState, start: (query: string) => Promise<void>, stop: () => Promise<void>): void {
+export function exposeRecorder(state: RecorderState, start: (query: string) => Promise<void>, stop: () => Promise<void>, update: (change: LiveChange) => void): void {
   window.recorderState = state;
   window.recorder = {
     start: (query) =>
@@ -36,6 +44,7 @@ export function exposeRecorder(state: RecorderState, start: (query: string) => P
         throw err;
       }),
     stop,
+    update,
   };
 }
 

@@ -36,7 +36,7 @@ export function hasFrame(v: HTMLVideoElement): boolean {
 }
 
 export interface RoomCallbacks {
-  onAudioTrack(id: string, track: MediaStreamTrack): void;
+  onAudioTrack(id: string, track: MediaStreamTrack, identity: string): void;
   onAudioTrackGone(id: string): void;
   onChange(): void;
   onDisconnected(reason: string): void;
@@ -175,7 +175,7 @@ export class RoomTracker {
   private subscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
     const v = this.ensure(p);
     if (track.kind === Track.Kind.Audio) {
-      this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack);
+      this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack, p.identity);
       this.audioOwners.set(track.sid ?? pub.trackSid, p.identity);
       v.audio = true;
       return;

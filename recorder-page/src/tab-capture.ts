@@ -105,4 +105,7 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
   };
 }
 
-exposeRecorder(state, start, () => stopRecording());
+// a layout change reaches this page in the recorder participant's metadata (egress-sdk's onLayoutChanged), not here
+exposeRecorder(state, start, () => stopRecording(), () => {
+  throw new Error('a custom layout page hears layout changes in the recorder participant metadata');
+});

@@ -1,0 +1,46 @@
+import type { Mixer } from './mixer';
+
+/** Who is recorded, as the worker says (launch query `participants`, or a live change): include or exclude by identity; null: everyone. */
+export type ParticipantsFilter = { include: string[] } | { exclude: string[] } | null;
+
+/**
+ * The one rule of who is seen and heard. The compositor draws, the mixer mixes and the start
+ * waits for only those it admits, so an excluded participant is gone from picture and sound
+ * at the same instant, and with `include` someone unlisted who joins later is never recorded.
+ */
+export class RecordedSet {
+  private filter: ParticipantsFilter = null;
+  /** Every remote audio track, mixed or not, so a change can put it in or take it out. */
+  private readonly audio = new Map<string, { identity: string; track: MediaStreamTrack }>();
+
+  constructor(private readonly mixer: Mixer) {}
+
+  recorded(identity: string): boolean {
+    const f = this.filter;
+    if (!f) return true;
+    return 'include' in f ? f.include.includes(identity) : !f.exclude.includes(identity);
+  }
+
+  set(filter: ParticipantsFilter): void {
+    this.filter = filter;
+    for (const [id, { identity, track }] of this.audio) {
+      if (!this.recorded(identity)) this.mixer.remove(id);
+      else if (!this.mixer.has(id)) this.mixer.add(id, track);
+    }
+  }
+
+  addAudio(id: string, track: MediaStreamTrack, identity: string): void {
+    this.audio.set(id, { identity, track });
+    if (this.recorded(identity)) this.mixer.add(id, track);
+  }
+
+  removeAudio(id: string): void {
+    this.audio.delete(id);
+    this.mixer.remove(id);
+  }
+}
+
+/** The launch query's `participants` (JSON), or null. */
+export function filterFromQuery(raw: string | null): ParticipantsFilter {
+  return raw ? (JSON.parse(raw) as ParticipantsFilter) : null;
+}
