@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   INVALID_ROOM_NAME: { status: 400, fault: 'caller' },
   UNSUPPORTED_OPTION: { status: 400, fault: 'caller' },
   LAYOUT_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
+  /** An overlay image from an origin not in RECORDER_ASSET_ORIGINS. */
+  ASSET_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
   PARTICIPANTS_FILTER_INVALID: { status: 400, fault: 'caller' },
   CHANGE_EMPTY: { status: 400, fault: 'caller' },
   UNAUTHORIZED: { status: 401, fault: 'caller' },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { containerFormat } from './formats';
+import { absoluteHttpUrl } from './overlays';
 import { checkParticipantsFilter, participantsFilterInput, participantsFilterSchema } from './participants-filter';
 import {
   canonicalLayout, DEFAULT_LAYOUT, DEFAULT_THEME, LAYOUT_NAMES, LAYOUT_RULE, LAYOUT_SPELLINGS, parseLayout, THEME_NAMES,
@@ -209,14 +210,7 @@ export function participantsOf(options: RecordingOptions, input: NonNullable<Sta
  * (RECORDER_CUSTOM_LAYOUT_ORIGINS) may be one.
  */
 export function allowedLayoutUrl(raw: string, allowedOrigins: string[] | 'any', what = 'customLayoutUrl'): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new AppError('UNSUPPORTED_OPTION', `${what} must be an absolute http(s) URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('UNSUPPORTED_OPTION', `${what} must be an absolute http(s) URL`);
-  if (url.username || url.password) throw new AppError('UNSUPPORTED_OPTION', `${what} must not carry credentials`);
+  const url = absoluteHttpUrl(raw, what);
   if (allowedOrigins !== 'any' && !allowedOrigins.includes(url.origin)) {
     throw new AppError('LAYOUT_URL_NOT_ALLOWED', `custom layouts from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_CUSTOM_LAYOUT_ORIGINS)`);
   }

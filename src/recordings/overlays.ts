@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { AppError } from '../errors';
+
+/**
+ * The overlays a recording may carry (issue 10 item 3): a text and/or an image watermark,
+ * name labels over camera tiles, a clock, and a background colour or image. One rule for the
+ * API, the CLI, the dispatch job and the page; the bounds keep a request's size and the page's
+ * per-frame work small.
+ *
+ * Not yet part of startOptionsSchema: the page does not draw overlays yet, and a start must
+ * not accept an option it ignores. Images come only from origins the operator lists
+ * (RECORDER_ASSET_ORIGINS); a preset's uploaded assets are the later seam (allowedAssetUrl's
+ * `allowedOrigins` is where they join).
+ */
+export const OVERLAY_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center'] as const;
+export type OverlayPosition = (typeof OVERLAY_POSITIONS)[number];
+
+export const OVERLAY_LIMITS = { maxText: 120, maxUrl: 2000, minFraction: 0.02, maxFraction: 1, minTextSize: 0.01, maxTextSize: 0.2 };
+const O = OVERLAY_LIMITS;
+
+const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour like #1a2b3c' });
+const position = z.enum(OVERLAY_POSITIONS, { error: `must be one of ${OVERLAY_POSITIONS.join(', ')}` });
+const fraction = (min: number, max: number) => {
+  const message = `must be a number from ${min} to ${max}`;
+  return z.number({ error: message }).min(min, { error: message }).max(max, { error: message });
+};
+const opacity = fraction(0, 1);
+const assetUrl = z.string().max(O.maxUrl, { error: `must be at most ${O.maxUrl} characters` });
+
+export const overlaysSchema = z.strictObject({
+  textWatermark: z
+    .strictObject({
+      text: z.string().min(1, { error: 'must not be empty' }).max(O.maxText, { error: `must be at most ${O.maxText} characters` }),
+      position: position.default('bottom-right'),
+      /** Text height as a fraction of the canvas height. */
+      size: fraction(O.minTextSize, O.maxTextSize).default(0.04),
+      colour: colour.default('#ffffff'),
+      opacity: opacity.default(0.8),
+    })
+    .optional(),
+  imageWatermark: z
+    .strictObject({
+      url: assetUrl,
+      position: position.default('top-right'),
+      /** Image width as a fraction of the canvas width (height follows the image's aspect). */
+      size: fraction(O.minFraction, O.maxFraction).default(0.15),
+      opacity: opacity.default(1),
+    })
+    .optional(),
+  /** Names over camera tiles too (tiles without a camera always show one). */
+  nameLabels: z.boolean().optional(),
+  clock: z.strictObject({ position: position.default('top-left') }).optional(),
+  background: z
+    .union([z.strictObject({ colour }), z.strictObject({ imageUrl: assetUrl })], { error: 'must be { colour } or { imageUrl }' })
+    .optional(),
+});
+export type Overlays = z.infer<typeof overlaysSchema>;
+
+/** Every image URL `overlays` asks the page to load. */
+export function overlayImageUrls(overlays: Overlays): string[] {
+  const urls: string[] = [];
+  if (overlays.imageWatermark) urls.push(overlays.imageWatermark.url);
+  if (overlays.background && 'imageUrl' in overlays.background) urls.push(overlays.background.imageUrl);
+  return urls;
+}
+
+/**
+ * The page loads an overlay image itself, so only origins the operator allowed may serve one:
+ * ASSET_URL_NOT_ALLOWED otherwise, before anything is created.
+ */
+export function allowedAssetUrl(raw: string, allowedOrigins: readonly string[], what = 'overlays image'): string {
+  const url = absoluteHttpUrl(raw, what);
+  if (!allowedOrigins.includes(url.origin)) {
+    throw new AppError('ASSET_URL_NOT_ALLOWED', `images from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_ASSET_ORIGINS)`);
+  }
+  return url.toString();
+}
+
+/** `raw` as an http(s) URL without credentials, or UNSUPPORTED_OPTION naming `what`. */
+export function absoluteHttpUrl(raw: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AppError('UNSUPPORTED_OPTION', `${what} must be an absolute http(s) URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('UNSUPPORTED_OPTION', `${what} must be an absolute http(s) URL`);
+  if (url.username || url.password) throw new AppError('UNSUPPORTED_OPTION', `${what} must not carry credentials`);
+  return url;
+}
