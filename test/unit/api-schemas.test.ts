@@ -40,7 +40,7 @@ describe('OpenAPI document', () => {
         '/metrics',
       ].sort(),
     );
-    expect(Object.keys(doc.paths['/api/video-calls/{callId}/recording/{recordingId}']!).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(doc.paths['/api/video-calls/{callId}/recording/{recordingId}']!).sort()).toEqual(['delete', 'get', 'patch']);
   });
   test('the start body schema comes from the validator', () => {
     const s = doc.components.schemas.StartRecordingBody;
