@@ -13,10 +13,14 @@ export const controlMessage = z.discriminatedUnion('type', [
 ]);
 export type ControlMessage = z.infer<typeof controlMessage>;
 
-/** Parses a message of the channel (throws on a malformed one) and hands it to the runner when it runs that recording. */
+/** Parses a message of the channel (throws on a malformed one) and applies it when `runner` runs that recording. */
 export async function deliverControl(raw: string, runner: RecordingRunner | undefined): Promise<void> {
   const msg = controlMessage.parse(JSON.parse(raw));
-  if (!runner?.has(msg.id)) return;
+  if (runner?.has(msg.id)) await applyControl(msg, runner);
+}
+
+/** What a control message asks of the runner that has its recording. */
+export async function applyControl(msg: ControlMessage, runner: RecordingRunner): Promise<void> {
   if (msg.type === 'stop') await runner.stop(msg.id, msg.reason);
   else await runner.update(msg.id, msg.options);
 }

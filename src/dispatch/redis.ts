@@ -5,7 +5,7 @@ import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import { parseRecordingJob } from '../recordings/stored-data';
 import type { RecordingRunner } from '../recordings/runner';
-import { deliverControl, type ControlMessage } from './control-messages';
+import { applyControl, deliverControl, type ControlMessage } from './control-messages';
 import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
 import { BEAT, CLAIM, OWNER_LEASE, RELEASE } from './redis-scripts';
 
@@ -171,14 +171,18 @@ export class RedisDispatcher implements DispatchPort {
     });
   }
 
-  async requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
-    if (this.opts.runner?.has(recordingId)) await this.opts.runner.stop(recordingId, reason);
-    else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'stop', id: recordingId, reason } satisfies ControlMessage));
+  requestStop(recordingId: string, reason: RecordingEndReason): Promise<void> {
+    return this.control({ type: 'stop', id: recordingId, reason });
   }
 
-  async requestUpdate(recordingId: string, options: RecordingOptions): Promise<void> {
-    if (this.opts.runner?.has(recordingId)) await this.opts.runner.update(recordingId, options);
-    else await this.redis.publish(this.k('control'), JSON.stringify({ type: 'update', id: recordingId, options } satisfies ControlMessage));
+  requestUpdate(recordingId: string, options: RecordingOptions): Promise<void> {
+    return this.control({ type: 'update', id: recordingId, options });
+  }
+
+  /** Applied here when this process runs the recording, else published for the worker that does. */
+  private async control(msg: ControlMessage): Promise<void> {
+    if (this.opts.runner?.has(msg.id)) await applyControl(msg, this.opts.runner);
+    else await this.redis.publish(this.k('control'), JSON.stringify(msg));
   }
 
   async ownerLeaseMs(recordingId: string): Promise<number> {
