@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Actor } from '../recordings/permissions';
 import type { RecordingsService } from '../recordings/service';
-import { sameSecret, type Authenticator } from './auth';
+import { metricsAllowed, type Authenticator } from './auth';
 import { errorHandler, fromZod, notFound } from './errors';
 import {
   AddParticipantsBody,
@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/metrics', async (req, res) => {
     if (!deps.metrics) throw new AppError('NOT_FOUND', 'metrics are disabled');
-    if (deps.metricsToken && !sameSecret(req.get('authorization') ?? '', `Bearer ${deps.metricsToken}`)) {
+    if (!metricsAllowed(req.get('authorization'), deps.metricsToken)) {
       res.set('WWW-Authenticate', 'Bearer');
       throw new AppError('UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>');
     }

@@ -112,3 +112,8 @@ export function sameSecret(given: string, expected: string): boolean {
   const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
   return timingSafeEqual(digest(given), digest(expected));
 }
+
+/** Whether a request may read /metrics (the API's, a worker's): always without a METRICS_TOKEN, else with `Bearer <token>`. */
+export function metricsAllowed(authorization: string | undefined, token: string | undefined): boolean {
+  return !token || sameSecret(authorization ?? '', `Bearer ${token}`);
+}

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { sameSecret } from '../api/auth';
+import { metricsAllowed } from '../api/auth';
 import type { Config } from '../config';
 import { runChecks, type HealthCheck } from '../observability/health';
 import type { Metrics } from '../observability/metrics';
@@ -88,7 +88,7 @@ async function respond(req: http.IncomingMessage, deps: WorkerStatusDeps, checks
     return json(result.ready ? 200 : 503, result);
   }
   if (path === '/metrics') {
-    if (deps.metricsToken && !sameSecret(req.headers.authorization ?? '', `Bearer ${deps.metricsToken}`)) {
+    if (!metricsAllowed(req.headers.authorization, deps.metricsToken)) {
       return { ...json(401, { error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' }), headers: { 'www-authenticate': 'Bearer' } };
     }
     const { contentType, body } = await deps.metrics.render();
