@@ -55,7 +55,7 @@ async function start(query: string): Promise<void> {
   compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
 
   const speakerSeed = setInterval(() => {
-    if (!tracker.seedSpeakers(mixer.loudness())) clearInterval(speakerSeed);
+    if (!tracker.seedSpeakers(recorded.loudness())) clearInterval(speakerSeed);
   }, 200);
   const statsTimer = setInterval(() => {
     capture.sendStats({
@@ -94,7 +94,7 @@ async function start(query: string): Promise<void> {
   const presence = await waitForPresence(tracker, expectedAtJoin(tracker.room).filter((e) => recorded.recorded(e.identity)), queryNumber(q, 'presenceWaitMs', 2500));
   mark('present');
   if (state.phase !== 'starting') return; // given up meanwhile (stopped before it began)
-  tracker.seedSpeakers(mixer.loudness()); // the first frame's stage already shows who talks
+  tracker.seedSpeakers(recorded.loudness()); // the first frame's stage already shows who talks
   compositor.start();
   capture.start();
   mark('capture');

@@ -38,6 +38,16 @@ export class RecordedSet {
     this.audio.delete(id);
     this.mixer.remove(id);
   }
+
+  /** How loud each recorded participant is now (the loudest of their tracks in the mix), by identity. */
+  loudness(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, level] of this.mixer.loudness()) {
+      const identity = this.audio.get(id)?.identity;
+      if (identity !== undefined) out.set(identity, Math.max(level, out.get(identity) ?? 0));
+    }
+    return out;
+  }
 }
 
 /** The launch query's `participants` (JSON), or null. */

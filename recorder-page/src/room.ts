@@ -51,8 +51,6 @@ export class RoomTracker {
   readonly participants = new Map<string, ParticipantView>();
   private joinCounter = 0;
   private readonly requestedSizes = new Map<string, { width: number; height: number }>();
-  /** Whose each subscribed audio track is (by the id the mixer knows it by). */
-  private readonly audioOwners = new Map<string, string>();
   private serverNamedSpeakers = false;
 
   constructor(private readonly callbacks: RoomCallbacks) {
@@ -83,15 +81,13 @@ export class RoomTracker {
   /**
    * Who speaks, from the mix's own meters, until the server first names the active
    * speakers: it does so only when that set changes, so someone already talking when the
-   * recorder joined would otherwise wait off the stage. False once the server has spoken.
+   * recorder joined would otherwise wait off the stage. `loudness` is by identity (RecordedSet:
+   * only those recorded). False once the server has spoken.
    */
   seedSpeakers(loudness: Map<string, number>): boolean {
     if (this.serverNamedSpeakers) return false;
     const ids = new Set<string>();
-    for (const [id, level] of loudness) {
-      const owner = this.audioOwners.get(id);
-      if (owner && level > SPEAKING_RMS) ids.add(owner);
-    }
+    for (const [identity, level] of loudness) if (level > SPEAKING_RMS) ids.add(identity);
     const speakingNow = [...this.participants.values()].filter((v) => v.speaking).map((v) => v.identity);
     if (speakingNow.length !== ids.size || speakingNow.some((id) => !ids.has(id))) this.setSpeakers(ids);
     return true;
@@ -176,7 +172,6 @@ export class RoomTracker {
     const v = this.ensure(p);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack, p.identity);
-      this.audioOwners.set(track.sid ?? pub.trackSid, p.identity);
       v.audio = true;
       return;
     }
@@ -202,7 +197,6 @@ export class RoomTracker {
     const v = this.participants.get(p.identity);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrackGone(track.sid ?? pub.trackSid);
-      this.audioOwners.delete(track.sid ?? pub.trackSid);
       if (v) v.audio = false;
       return;
     }
