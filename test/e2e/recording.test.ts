@@ -322,6 +322,8 @@ describe('custom layout pages (tab capture)', () => {
   let elsewhereOrigin: string;
   const elsewhereHits: string[] = [];
   const spyReports: string[] = [];
+  /** leave.html's request for its cue to navigate away, answered once its recording has started. */
+  const leaveCues: http.ServerResponse[] = [];
   const page = (body: string) => `<!doctype html><title>test layout</title><body></body><script src="/${body}"></script>`;
   const scripts: Record<string, string> = {
     // watches for anything of the recorder in its own world: globals, sockets, the DOM
@@ -330,7 +332,8 @@ describe('custom layout pages (tab capture)', () => {
       console.log('START_RECORDING');
       setTimeout(() => fetch('/report', { method: 'POST', body: JSON.stringify({ seen, recorder: typeof window.recorder, state: typeof window.recorderState, dom: document.documentElement.outerHTML.includes('secret') }) }), 3000);`,
     // leaves once a few 1 s chunks were sent (the chunks sent before it left are what is kept)
-    'leave.js': `console.log('START_RECORDING'); setTimeout(() => { location.href = ELSEWHERE + '/steal' + location.search; }, 3500);`,
+    // navigates away on the test's cue, so the navigation comes after the start however slow the machine
+    'leave.js': `console.log('START_RECORDING'); fetch('/leave-cue').then(() => { location.href = ELSEWHERE + '/steal' + location.search; });`,
   };
   beforeAll(async () => {
     elsewhere = http.createServer((req, res) => {
@@ -348,6 +351,7 @@ describe('custom layout pages (tab capture)', () => {
         req.on('end', () => (spyReports.push(body), res.writeHead(204).end()));
         return;
       }
+      if (name === 'leave-cue') return void leaveCues.push(res);
       if (name === 'bounce.html') return void res.writeHead(302, { location: `${elsewhereOrigin}/steal${new URL(req.url ?? '/', 'http://x').search}` }).end();
       if (name === 'spy.html' || name === 'leave.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end(page(name.replace('.html', '.js')));
       if (scripts[name]) return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(scripts[name].replace('ELSEWHERE', JSON.stringify(elsewhereOrigin)));
@@ -432,6 +436,8 @@ describe('custom layout pages (tab capture)', () => {
       recorder.start({ id: `custom-bounce-${Date.now()}`, roomName: 'custom-bounce', outputPath: path.join(dir, 'bounce.mp4'), options: customOptions('bounce.html') }),
     ).rejects.toMatchObject({ code: 'LAYOUT_PAGE_FAILED' });
     const live = await recorder.start({ id: `custom-leave-${Date.now()}`, roomName: 'custom-leave', outputPath: path.join(dir, 'leave.mkv'), options: customOptions('leave.html', 'mkv') });
+    await sleep(2000); // a recording with seconds in it
+    leaveCues.splice(0).forEach((res) => res.writeHead(204).end());
     const result = await Promise.race([live.done, sleep(15000).then(() => null)]);
     expect(result).toMatchObject({ endReason: 'failed', error: { code: 'LAYOUT_PAGE_FAILED' } });
     expect((await probe('ffprobe', result!.path)).durationMs).toBeGreaterThan(1000);
