@@ -3,6 +3,7 @@ import type { RecordingFormat } from './options';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
 import type { QualityReport } from './quality';
 import type { RecordingThumbnail } from './stored-data';
+import type { PausedSpan } from './timeline';
 
 /**
  * What the recordings domain needs from the outside, as interfaces it owns. The real
@@ -46,6 +47,8 @@ export interface PostprocessJob {
   /** The file's time 0 (wall clock), and the report kept with the recording: both go into its manifest. */
   recordingAt?: Date;
   quality: QualityReport | null;
+  /** The spans cut out of the file's clock (timeline.ts); sidecars and chapters are placed through them. */
+  pauses: PausedSpan[];
   /** 1 for the first attempt; the job is durable and retried after crashes and retryable failures. */
   attempt: number;
 }
