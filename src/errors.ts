@@ -34,6 +34,11 @@ export const ERROR_CODES = {
   RECORDING_ALREADY_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_LIVE: { status: 409, fault: 'caller' },
+  RECORDING_ALREADY_PAUSED: { status: 409, fault: 'caller' },
+  RECORDING_NOT_PAUSED: { status: 409, fault: 'caller' },
+  /** A marker's `at` outside the recording (before its time 0, or not yet come). */
+  MARKER_OUT_OF_RANGE: { status: 400, fault: 'caller' },
+  TOO_MANY_MARKERS: { status: 409, fault: 'caller' },
   INVALID_TRANSITION: { status: 409, fault: 'service' },
   RECORDING_NOT_RETRYABLE: { status: 409, fault: 'caller' },
   RECORDING_FILE_MISSING: { status: 409, fault: 'service' },

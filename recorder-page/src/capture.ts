@@ -62,6 +62,22 @@ export class Capture {
     }, 50);
   }
 
+  /**
+   * Pauses the encoder: nothing is encoded until resume(), and Chromium's muxer takes the
+   * paused time out of the timestamps, so the file continues at the seam without a gap or a
+   * frozen frame (measured on the file: no frame and no sample of the pause). What was encoded
+   * before goes to the worker now rather than with the next timeslice.
+   */
+  pause(): void {
+    if (this.recorder.state !== 'recording') return;
+    this.recorder.pause();
+    this.recorder.requestData();
+  }
+
+  resume(): void {
+    if (this.recorder.state === 'paused') this.recorder.resume();
+  }
+
   /** Flushes the last chunk, tells the worker which one was last, and waits for its ack. */
   stop(): Promise<void> {
     if (this.finished) return Promise.resolve();

@@ -26,6 +26,7 @@ const mixer = new Mixer();
 const audioReady = mixer.resume().then(() => mark('ready'));
 
 let stopRecording: () => Promise<void> = async () => undefined;
+let recordingCapture: Capture | undefined;
 let applyChange: (change: LiveChange) => void = () => {
   throw new Error('the recorder is not recording');
 };
@@ -52,6 +53,7 @@ async function start(query: string): Promise<void> {
   );
   const capture = captureFromQuery(new MediaStream([compositor.track, mixer.track]), q, { width, height, fps });
   state.mimeType = capture.mimeType;
+  recordingCapture = capture;
   compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
 
   const speakerSeed = setInterval(() => {
@@ -117,6 +119,6 @@ async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams):
   capture.sendStats({ type: 'joined', participants: tracker.participants.size, marks: state.marks });
 }
 
-exposeRecorder(state, start, () => stopRecording(), (change) => applyChange(change));
+exposeRecorder(state, start, () => stopRecording(), (change) => applyChange(change), () => recordingCapture);
 
 if (new URLSearchParams(location.search).has('ingest')) void window.recorder.start(location.search).catch(() => undefined);

@@ -24,7 +24,7 @@ export interface LiveChange {
 declare global {
   interface Window {
     recorderState: RecorderState;
-    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): void };
+    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): void; pause(): void; resume(): void };
   }
 }
 
@@ -33,8 +33,22 @@ export function newState(joined: boolean): { state: RecorderState; mark: (name: 
   return { state, mark: (name) => void (state.marks[name] = performance.now()) };
 }
 
-/** Publishes the page's interface; a start that throws leaves the state 'failed' with its error. */
-export function exposeRecorder(state: RecorderState, start: (query: string) => Promise<void>, stop: () => Promise<void>, update: (change: LiveChange) => void): void {
+/**
+ * Publishes the page's interface; a start that throws leaves the state 'failed' with its error.
+ * Pause and resume are the encoder's (`capture()`: the recording's, once it started), whichever the picture source.
+ */
+export function exposeRecorder(
+  state: RecorderState,
+  start: (query: string) => Promise<void>,
+  stop: () => Promise<void>,
+  update: (change: LiveChange) => void,
+  capture: () => Capture | undefined,
+): void {
+  const recording = () => {
+    const c = capture();
+    if (!c || state.phase !== 'recording') throw new Error(`the recorder is ${state.phase}, not recording`);
+    return c;
+  };
   window.recorderState = state;
   window.recorder = {
     start: (query) =>
@@ -45,6 +59,8 @@ export function exposeRecorder(state: RecorderState, start: (query: string) => P
       }),
     stop,
     update,
+    pause: () => recording().pause(),
+    resume: () => recording().resume(),
   };
 }
 

@@ -11,7 +11,7 @@ const q = new URLSearchParams(location.search);
 const width = Number(q.get('width') ?? 320);
 const height = Number(q.get('height') ?? 180);
 const fps = Number(q.get('fps') ?? 15);
-const colour = q.get('colour') ?? '#ff0000';
+let colour = q.get('colour') ?? '#ff0000';
 const tone = Number(q.get('tone') ?? 440);
 const flash = q.get('flash') === '1';
 
@@ -21,6 +21,8 @@ declare global {
       ready: boolean;
       error?: string;
       setCameraMuted(muted: boolean): Promise<void>;
+      /** Paints the camera another colour from the next frame. */
+      setColour(colour: string): void;
       shareScreen(colour: string): Promise<void>;
       stopScreenShare(): Promise<void>;
       leave(): Promise<void>;
@@ -65,6 +67,9 @@ let screen: { track: MediaStreamTrack; local?: LocalVideoTrack } | undefined;
 window.publisher = {
   ready: false,
   flashes: [],
+  setColour(fill) {
+    colour = fill;
+  },
   async setCameraMuted(muted) {
     const pub = room.localParticipant.getTrackPublication(Track.Source.Camera);
     if (muted) await pub?.mute();

@@ -1,5 +1,6 @@
 import { FrameClock } from './frame-clock';
 import { Mixer } from './mixer';
+import type { Capture } from './capture';
 import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-api';
 
 /**
@@ -19,6 +20,7 @@ import { beginStart, captureFromQuery, exposeRecorder, newState } from './page-a
 const { state, mark } = newState(true);
 mark('ready');
 let stopRecording: () => Promise<void> = async () => undefined;
+let recordingCapture: Capture | undefined;
 const clock = new FrameClock();
 
 async function start(query: string): Promise<void> {
@@ -44,6 +46,7 @@ async function start(query: string): Promise<void> {
 
   const capture = captureFromQuery(new MediaStream([picture.track, mixer.track]), q, { width, height, fps });
   state.mimeType = capture.mimeType;
+  recordingCapture = capture;
   const statsTimer = setInterval(() => {
     capture.sendStats({ type: 'stats', fps: picture.fps(), participants: 0, frames: picture.frames(), audioInputs: tabAudio ? 1 : 0 });
   }, 1000);
@@ -106,6 +109,12 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
 }
 
 // a layout change reaches this page in the recorder participant's metadata (egress-sdk's onLayoutChanged), not here
-exposeRecorder(state, start, () => stopRecording(), () => {
-  throw new Error('a custom layout page hears layout changes in the recorder participant metadata');
-});
+exposeRecorder(
+  state,
+  start,
+  () => stopRecording(),
+  () => {
+    throw new Error('a custom layout page hears layout changes in the recorder participant metadata');
+  },
+  () => recordingCapture,
+);

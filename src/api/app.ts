@@ -13,6 +13,7 @@ import type { RecordingsService } from '../recordings/service';
 import { metricsAllowed, type Authenticator } from './auth';
 import { errorHandler, fromZod, notFound } from './errors';
 import {
+  AddMarkerBody,
   AddParticipantsBody,
   buildOpenApiDocument,
   CallParams,
@@ -208,6 +209,21 @@ export function createApp(deps: AppDeps): express.Express {
     const { callId } = parse(CallParams, req.params, 'path');
     const { recordingId } = parse(StopRecordingBody, req.body ?? {}, 'body');
     send(res, 200, await deps.service.stopRecording(user(req), callId, recordingId), 'recording stopping');
+  });
+  api.post('/video-calls/:callId/recording/pause', async (req, res) => {
+    const { callId } = parse(CallParams, req.params, 'path');
+    const { recordingId } = parse(StopRecordingBody, req.body ?? {}, 'body');
+    send(res, 200, await deps.service.pauseRecording(user(req), callId, recordingId), 'recording paused');
+  });
+  api.post('/video-calls/:callId/recording/resume', async (req, res) => {
+    const { callId } = parse(CallParams, req.params, 'path');
+    const { recordingId } = parse(StopRecordingBody, req.body ?? {}, 'body');
+    send(res, 200, await deps.service.resumeRecording(user(req), callId, recordingId), 'recording resumed');
+  });
+  api.post('/video-calls/:callId/recording/markers', async (req, res) => {
+    const { callId } = parse(CallParams, req.params, 'path');
+    const marker = parse(AddMarkerBody, req.body ?? {}, 'body');
+    send(res, 201, await deps.service.addMarker(user(req), callId, marker), 'marker added');
   });
   api.get('/video-calls/:callId/recording/:recordingId', async (req, res) => {
     const { callId, recordingId } = parse(RecordingParams, req.params, 'path');

@@ -5,7 +5,7 @@ import { OPTION_LIMITS, recordingOptionsSchema, startOptionsSchema } from '../re
 import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
 import { qualityReportSchema } from '../recordings/quality';
-import { thumbnailSchema } from '../recordings/stored-data';
+import { MARKER_LABEL_MAX, thumbnailSchema } from '../recordings/stored-data';
 
 extendZodWithOpenApi(z);
 
@@ -53,6 +53,14 @@ export const UpdateRecordingBody = StartRecordingBody.pick(LIVE_CHANGE_FIELDS).o
 
 export const StopRecordingBody = z.strictObject({ recordingId: RecordingId.optional() }).openapi('StopRecordingBody');
 
+export const AddMarkerBody = z
+  .strictObject({
+    label: z.string().min(1).max(MARKER_LABEL_MAX).openapi({ description: `The chapter's title, 1 to ${MARKER_LABEL_MAX} characters`, example: 'Q&A' }),
+    at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'The instant it marks (ISO 8601, default now): within the recording, else 400 MARKER_OUT_OF_RANGE; inside a pause it lands at the seam' }),
+    recordingId: RecordingId.optional().openapi({ description: "Default: the call's active recording" }),
+  })
+  .openapi('AddMarkerBody');
+
 export const ListRecordingsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   includeDeleted: z.enum(['true', 'false']).optional(),
@@ -97,7 +105,12 @@ export const RecordingViewSchema = z
     options: recordingOptionsSchema,
     requestedBy: z.string(),
     startedAt: z.string(),
-    recordingAt: z.string().nullable(),
+    recordingAt: z.string().nullable().openapi({ description: "The file's time 0" }),
+    pausedAt: z.string().nullable().openapi({ description: 'The latest pause (status PAUSED until it is resumed)' }),
+    pausedMs: z.number().openapi({ description: 'Time paused in total: cut out of the file' }),
+    markers: z
+      .array(z.object({ label: z.string(), at: z.string(), offsetMs: z.number() }))
+      .openapi({ description: "The host's markers: each at its instant and its place on the file's clock, chapters of the file" }),
     stoppingAt: z.string().nullable(),
     processingAt: z.string().nullable(),
     uploadingAt: z.string().nullable(),
@@ -122,6 +135,10 @@ export const RecordingViewSchema = z
     }),
   })
   .openapi('Recording');
+
+export const MarkerSchema = z
+  .object({ recordingId: z.string(), label: z.string(), at: z.string(), offsetMs: z.number().openapi({ description: "Its place on the file's clock, the pauses before it cut out" }) })
+  .openapi('Marker');
 
 export const StartedSchema = z.object({ id: z.string(), callId: z.string(), status: Status, startedAt: z.string() }).openapi('RecordingStarted');
 
@@ -150,7 +167,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       [401, 'Missing, expired or forged credentials'],
       [403, 'Not allowed (only the host controls recordings)'],
       [404, 'No such call or recording, or not visible to the caller'],
-      [409, 'Conflict (RECORDING_ALREADY_ACTIVE, RECORDING_NOT_ACTIVE, CONFLICT)'],
+      [409, 'Conflict (RECORDING_ALREADY_ACTIVE, RECORDING_NOT_ACTIVE, RECORDING_NOT_LIVE, RECORDING_ALREADY_PAUSED, RECORDING_NOT_PAUSED, CONFLICT)'],
       [413, 'Body larger than 64 KiB'],
     ].map(([code, description]) => [code, { description: description as string, content: { 'application/json': { schema: ErrorEnvelope } } }]),
   );
@@ -215,6 +232,33 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     security,
     request: { params: CallParams, headers: UserHeader, ...body(StopRecordingBody, false) },
     responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Stopping'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/recording/pause',
+    summary: 'Pause the active (or the given) recording (host)',
+    description: 'Nothing is recorded until it is resumed, and the file has the paused span cut out (status PAUSED, pausedMs in total; the maximum duration and the idle-room stop count recorded time). 409 RECORDING_ALREADY_PAUSED, RECORDING_NOT_LIVE unless it is RECORDING.',
+    security,
+    request: { params: CallParams, headers: UserHeader, ...body(StopRecordingBody, false) },
+    responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Paused'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/recording/resume',
+    summary: 'Resume a paused recording (host)',
+    description: 'The file goes on from where it paused, with a chapter at the seam. 409 RECORDING_NOT_PAUSED unless it is PAUSED.',
+    security,
+    request: { params: CallParams, headers: UserHeader, ...body(StopRecordingBody, false) },
+    responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'Recording again'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/video-calls/{callId}/recording/markers',
+    summary: 'Mark an instant of the active (or the given) recording: a chapter of the file (host)',
+    description: 'Chapters of the delivered file (and chapters.json) are one at 0, one at each resume and one per marker. 400 MARKER_OUT_OF_RANGE, VALIDATION_ERROR (label 1 to 200 characters); 409 RECORDING_NOT_LIVE unless it is RECORDING or PAUSED, TOO_MANY_MARKERS.',
+    security,
+    request: { params: CallParams, headers: UserHeader, ...body(AddMarkerBody, true) },
+    responses: { 201: json(envelope(MarkerSchema, 'MarkerResponse'), 'The marker, with its place on the file'), ...errors },
   });
   registry.registerPath({
     method: 'get',

@@ -9,10 +9,18 @@ import type {
   RecordingWithRoom,
   StoredRecording,
 } from '../recordings/repository';
-import { ACTIVE_STATUSES, assertTransition, STATUS_TIMESTAMP, type RecordingStatus } from '../recordings/status';
+import { ACTIVE_STATUSES, assertTransition, stampedColumn, type RecordingStatus } from '../recordings/status';
 import { claimLeases } from './leases';
 import type { PrismaClient } from './prisma';
 import { guardWhere, LAST_COMPLETED_FIRST, lockCall, parsedRow, parsedWithRoom, rowUpdate, syncCallMirror, uniqueViolation, withParticipants, withRoom } from './recording-rows';
+
+type RowGuard = Omit<RecordingGuard, 'status'>;
+
+/** The status's timestamp column, stamped now (status.ts stampedColumn: a resume stamps none). */
+function stampOf(from: readonly RecordingStatus[], to: RecordingStatus): Record<string, Date> {
+  const column = stampedColumn(from, to);
+  return column ? { [column]: new Date() } : {};
+}
 
 /** What a write touched; awaited after the write so a shared read cache can drop it. */
 export type RepositoryChangeListener = (change: { callId?: string; recordingId?: string }) => Promise<void>;
@@ -172,7 +180,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
     return res.count === 1;
   }
 
-  async transition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}): Promise<RecordingWithRoom> {
+  async transition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}, guard: RowGuard = {}): Promise<RecordingWithRoom> {
     for (const f of from) assertTransition(f, to);
     const owner = await this.prisma.callRecording.findUnique({ where: { id }, select: { callId: true } });
     if (!owner) throw new AppError('NOT_FOUND', 'recording not found');
@@ -181,9 +189,9 @@ export class PrismaRecordingRepository implements RecordingRepository {
       // deadlocks with a concurrent start, which holds the call and waits on the unique index.)
       await lockCall(tx, owner.callId);
       const res = await tx.callRecording.updateMany({
-        where: { id, status: { in: [...from] } },
+        where: guardWhere(id, { ...guard, status: from }),
         // a timestamp the caller knows better (the file's time 0 for RECORDING) wins
-        data: { status: to, [STATUS_TIMESTAMP[to]]: new Date(), ...rowUpdate(data) },
+        data: { status: to, ...stampOf(from, to), ...rowUpdate(data) },
       });
       if (res.count === 0) {
         const current = await tx.callRecording.findUnique({ where: { id }, select: { status: true } });
@@ -202,9 +210,9 @@ export class PrismaRecordingRepository implements RecordingRepository {
     return parsedWithRoom(rec);
   }
 
-  async tryTransition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}): Promise<RecordingWithRoom | null> {
+  async tryTransition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}, guard: RowGuard = {}): Promise<RecordingWithRoom | null> {
     try {
-      return await this.transition(id, from, to, data);
+      return await this.transition(id, from, to, data, guard);
     } catch (err) {
       if (err instanceof AppError && (err.code === 'INVALID_TRANSITION' || err.code === 'NOT_FOUND')) return null;
       throw err;

@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { RecordingGuard, RecordingUpdate, RecordingWithRoom, StoredRecording } from '../recordings/repository';
 import { parseQuality } from '../recordings/quality';
-import { storedFormat, storedOptions, storedThumbnails } from '../recordings/stored-data';
+import { markersJson, pausesJson, storedFormat, storedMarkers, storedOptions, storedPauses, storedThumbnails } from '../recordings/stored-data';
 import { Prisma, type CallRecording } from './prisma';
 
 /**
@@ -25,6 +25,8 @@ export function parsedRow(row: CallRecording): StoredRecording {
     outputFormat: storedFormat(row.outputFormat, row.id),
     thumbnails: storedThumbnails(row.thumbnails, row.id),
     quality: parseQuality(row.quality),
+    pauses: storedPauses(row.pauses, row.id),
+    markers: storedMarkers(row.markers, row.id),
   };
 }
 
@@ -32,9 +34,14 @@ export function parsedWithRoom(row: CallRecording & { call: { roomName: string }
   return { ...parsedRow(row), call: { roomName: row.call.roomName } };
 }
 
-/** A domain update as Prisma writes it: a JSON column set to null is SQL NULL. */
-export function rowUpdate({ quality, ...rest }: RecordingUpdate): Prisma.CallRecordingUpdateManyMutationInput {
-  return { ...rest, ...(quality !== undefined ? { quality: quality ?? Prisma.DbNull } : {}) };
+/** A domain update as Prisma writes it: a JSON column set to null is SQL NULL; pauses and markers as stored-data.ts stores them. */
+export function rowUpdate({ quality, pauses, markers, ...rest }: RecordingUpdate): Prisma.CallRecordingUpdateManyMutationInput {
+  return {
+    ...rest,
+    ...(quality !== undefined ? { quality: quality ?? Prisma.DbNull } : {}),
+    ...(pauses !== undefined ? { pauses: pausesJson(pauses) } : {}),
+    ...(markers !== undefined ? { markers: markersJson(markers) } : {}),
+  };
 }
 
 /** A guard as a WHERE: each given column equal; a list of statuses is `status IN (...)`. */

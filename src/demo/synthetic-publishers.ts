@@ -25,6 +25,7 @@ export interface Publisher {
   identity: string;
   page: Page;
   setCameraMuted(muted: boolean): Promise<void>;
+  setColour(colour: string): Promise<void>;
   shareScreen(colour: string): Promise<void>;
   stopScreenShare(): Promise<void>;
   /** Leaves the room and closes the page. */
@@ -98,6 +99,7 @@ export class SyntheticPublishers {
       identity: spec.identity,
       page,
       setCameraMuted: (muted) => page.evaluate(`window.publisher.setCameraMuted(${muted})`).then(() => undefined),
+      setColour: (colour) => page.evaluate(`window.publisher.setColour(${JSON.stringify(colour)})`).then(() => undefined),
       shareScreen: (colour) => page.evaluate(`window.publisher.shareScreen(${JSON.stringify(colour)})`).then(() => undefined),
       stopScreenShare: () => page.evaluate('window.publisher.stopScreenShare()').then(() => undefined),
       leave: async () => {

@@ -23,6 +23,10 @@ export class LocalDispatcher implements DispatchPort {
     await this.runner?.update(recordingId, options);
   }
 
+  async requestPause(recordingId: string, paused: boolean): Promise<void> {
+    await this.runner?.setPaused(recordingId, paused);
+  }
+
   /** Single process: only this runner can own a recording. */
   async ownerLeaseMs(recordingId: string): Promise<number> {
     return this.runner?.has(recordingId) ? Infinity : 0;

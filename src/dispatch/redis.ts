@@ -27,7 +27,7 @@ import { BEAT, CLAIM, OWNER_LEASE, RELEASE } from './redis-scripts';
  * - `<p>:epoch`: exists since the first write after Redis last lost its keys (or ever), and
  *   `<p>:epoch:settling` for one owner TTL after that: meanwhile a missing owner key proves
  *   nothing, since its live owner may not have beaten yet.
- * - `<p>:control`: pub/sub channel for stop requests and live changes (control-messages.ts); `<p>:status`: status changes.
+ * - `<p>:control`: pub/sub channel for stop requests, live changes, pauses and resumes (control-messages.ts); `<p>:status`: status changes.
  * - `<p>:wake:<workerId>`: a job was handed to that worker (it pops at once rather than at its
  *   next poll); `<p>:claimed`: a worker claimed the recording named (dispatch waits on that,
  *   checking the owner key now and then in case a message was missed).
@@ -177,6 +177,10 @@ export class RedisDispatcher implements DispatchPort {
 
   requestUpdate(recordingId: string, options: RecordingOptions): Promise<void> {
     return this.control({ type: 'update', id: recordingId, options });
+  }
+
+  requestPause(recordingId: string, paused: boolean): Promise<void> {
+    return this.control({ type: 'pause', id: recordingId, paused });
   }
 
   /** Applied here when this process runs the recording, else published for the worker that does. */

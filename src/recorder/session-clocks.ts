@@ -1,16 +1,27 @@
 /**
  * The clocks that end a live recording by themselves: the stall watchdog (chunks must keep
- * arriving) and the maximum duration, counted from the file's time 0 so that the file is
- * as long as asked. Both stop with clear().
+ * arriving) and the maximum duration. Both count recorded time: the maximum is the file's
+ * length (from its time 0, less the pauses), and a paused encoder sends nothing, so the
+ * watchdog waits while paused and counts its silence from the resume. All stop with clear().
  */
 export class SessionClocks {
   private readonly timers: NodeJS.Timeout[] = [];
+  private maxTimer?: NodeJS.Timeout;
+  private limit?: { recordingAt: number; maxMs: number; onReached: () => void };
+  private pausedSince?: number;
+  private pausedTotalMs = 0;
+  private resumedAt = 0;
 
-  /** Calls `onStall` with the silence so far once no chunk arrived for `stallMs`. */
+  get paused(): boolean {
+    return this.pausedSince !== undefined;
+  }
+
+  /** Calls `onStall` with the silence so far once no chunk arrived for `stallMs` of recording. */
   watchStall(lastChunkAt: () => number, stallMs: number, onStall: (silentMs: number) => void): void {
     this.timers.push(
       setInterval(() => {
-        const silentMs = Date.now() - lastChunkAt();
+        if (this.paused) return;
+        const silentMs = Date.now() - Math.max(lastChunkAt(), this.resumedAt);
         if (silentMs > stallMs) onStall(silentMs);
       }, 500),
     );
@@ -18,11 +29,42 @@ export class SessionClocks {
 
   /** Calls `onReached` once the file starting at `recordingAt` is `maxDurationSeconds` long. */
   endAfter(recordingAt: Date, maxDurationSeconds: number, onReached: () => void): void {
-    const left = maxDurationSeconds * 1000 - (Date.now() - recordingAt.getTime());
-    this.timers.push(setTimeout(onReached, Math.max(0, left)));
+    this.limit = { recordingAt: recordingAt.getTime(), maxMs: maxDurationSeconds * 1000, onReached };
+    this.armLimit();
+  }
+
+  /** Ms recorded since `recordingAt` (wall time less the pauses, the open one too). */
+  recordedMs(recordingAt: Date, now = Date.now()): number {
+    const openPause = this.pausedSince === undefined ? 0 : now - this.pausedSince;
+    return Math.max(0, now - recordingAt.getTime() - this.pausedTotalMs - openPause);
+  }
+
+  pause(now = Date.now()): void {
+    if (this.paused) return;
+    this.pausedSince = now;
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.maxTimer = undefined;
+  }
+
+  resume(now = Date.now()): void {
+    if (this.pausedSince === undefined) return;
+    this.pausedTotalMs += now - this.pausedSince;
+    this.pausedSince = undefined;
+    this.resumedAt = now;
+    this.armLimit();
   }
 
   clear(): void {
     for (const t of this.timers.splice(0)) clearInterval(t);
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.maxTimer = undefined;
+    this.limit = undefined;
+  }
+
+  private armLimit(): void {
+    if (!this.limit) return;
+    const { recordingAt, maxMs, onReached } = this.limit;
+    const left = maxMs - this.recordedMs(new Date(recordingAt));
+    this.maxTimer = setTimeout(onReached, Math.max(0, left));
   }
 }

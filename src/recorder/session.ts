@@ -132,7 +132,7 @@ export class RecordingSession implements LiveRecording {
   progress(): RecordingProgress {
     const start = this.media.start;
     return {
-      elapsedMs: start ? Date.now() - start.recordingAt.getTime() : 0,
+      elapsedMs: start ? this.clocks.recordedMs(start.recordingAt) : 0,
       bytes: this.media.bytes,
       chunks: this.media.chunks,
       ...this.stats.live(),
@@ -261,6 +261,26 @@ export class RecordingSession implements LiveRecording {
 
   ffmpegPid(): number | undefined {
     return this.media.ffmpegPid();
+  }
+
+  /**
+   * Pauses or resumes the page's encoder (window.recorder.pause/resume, both picture sources):
+   * the clocks stop counting first. A page that does not do it within 5 s ends the recording
+   * (PAGE_FAILED), keeping what it recorded: its file would no longer match its pauses.
+   */
+  async setPaused(paused: boolean): Promise<void> {
+    if (this.phase === 'starting') await this.begun.promise.catch(() => undefined);
+    if (this.phase !== 'recording' || !this.page || this.clocks.paused === paused) return;
+    if (paused) this.clocks.pause();
+    const verb = paused ? 'pause' : 'resume';
+    try {
+      await withDeadline(this.page.run(`window.recorder.${verb}()`), 5000, () => new Error(`no answer within 5 s`));
+    } catch (err) {
+      this.fail(new AppError('PAGE_FAILED', `the recorder page did not ${verb}: ${(err as Error).message}`));
+      return;
+    }
+    if (!paused) this.clocks.resume();
+    this.deps.log.info({ recordedMs: this.progress().elapsedMs }, paused ? 'paused' : 'resumed');
   }
 
   /** A live change (session-live-change.ts); one asked for while the page is still starting waits for it. */

@@ -88,6 +88,11 @@ export interface LiveRecording {
   ffmpegPid(): number | undefined;
   /** Applies a live change (layout, theme, who is recorded) to what is being recorded. */
   update(options: RecordingOptions): Promise<void>;
+  /**
+   * Pauses (true) or resumes (false) the encoder: nothing of a pause is in the file, and the
+   * maximum duration counts recorded time. Resolves once the page did it.
+   */
+  setPaused(paused: boolean): Promise<void>;
   /** Asks the page to flush, waits for the last chunk, closes FFmpeg. Idempotent. */
   stop(reason?: RecordingEndReason): Promise<RecordingResult>;
 }

@@ -16,6 +16,9 @@ export interface RecordingEventBase {
 export interface RecordingEventMap {
   /** The first media reached the spool (status RECORDING). */
   recordingStarted: RecordingEventBase & { startedAt: string };
+  /** The host paused it (status PAUSED): nothing is recorded until recordingResumed. `pausedMs`: paused in total so far. */
+  recordingPaused: RecordingEventBase & { pausedMs: number };
+  recordingResumed: RecordingEventBase & { pausedMs: number };
   recordingStopping: RecordingEventBase & { reason: string };
   recordingProcessing: RecordingEventBase & { fileSize: number | null; durationMs: number | null };
   /** While recording: the recorder's counters; while post-processing: phase and percent. */
@@ -36,6 +39,8 @@ export interface PostprocessProgressInfo {
 export type RecordingEventName = keyof RecordingEventMap;
 export const RECORDING_EVENT_NAMES: readonly RecordingEventName[] = [
   'recordingStarted',
+  'recordingPaused',
+  'recordingResumed',
   'recordingStopping',
   'recordingProcessing',
   'recordingProgress',

@@ -5,12 +5,16 @@ import { failureRecord } from './failure-policy';
 import type { PostprocessResult, RecordingThumbnail } from './ports';
 import type { RecordingRepository, RecordingUpdate, RecordingWithRoom } from './repository';
 import type { RecordingStatus } from './status';
+import { pausedMsUntil } from './timeline';
 
 /**
  * Every status change of a recording, each a checked transition followed by its event.
  * The runner, the post-processing queue, recovery and the API service all go through here.
  */
-export const FAILABLE: readonly RecordingStatus[] = ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING'];
+export const FAILABLE: readonly RecordingStatus[] = ['STARTING', 'RECORDING', 'PAUSED', 'STOPPING', 'PROCESSING', 'UPLOADING'];
+
+/** What a stop moves to STOPPING: a paused recording stops as it is (its open pause runs to the end). */
+const STOPPABLE: readonly RecordingStatus[] = ['STARTING', 'RECORDING', 'PAUSED'];
 
 export class RecordingLifecycle {
   constructor(
@@ -32,11 +36,21 @@ export class RecordingLifecycle {
     return rec;
   }
 
+  /**
+   * RECORDING -> PAUSED or back, writing the pauses `data` holds, only while the row is as read
+   * (`updatedAt`); null when it is not any more.
+   */
+  async pauseOrResume(id: string, to: 'PAUSED' | 'RECORDING', data: RecordingUpdate, updatedAt: Date): Promise<RecordingWithRoom | null> {
+    const rec = await this.repo.tryTransition(id, [to === 'PAUSED' ? 'RECORDING' : 'PAUSED'], to, data, { updatedAt });
+    if (rec) this.bus.emit(to === 'PAUSED' ? 'recordingPaused' : 'recordingResumed', { ...this.base(rec), pausedMs: pausedMsUntil(rec.pauses, new Date()) });
+    return rec;
+  }
+
   async stopping(id: string, reason: string, strict = false): Promise<RecordingWithRoom | null> {
     const data = { stopReason: reason };
     const rec = strict
-      ? await this.repo.transition(id, ['STARTING', 'RECORDING'], 'STOPPING', data)
-      : await this.repo.tryTransition(id, ['STARTING', 'RECORDING'], 'STOPPING', data);
+      ? await this.repo.transition(id, STOPPABLE, 'STOPPING', data)
+      : await this.repo.tryTransition(id, STOPPABLE, 'STOPPING', data);
     if (rec) this.bus.emit('recordingStopping', { ...this.base(rec), reason });
     return rec;
   }

@@ -98,6 +98,8 @@ export interface DispatchPort {
   requestStop(recordingId: string, reason: RecordingEndReason): Promise<void>;
   /** Give the owning worker the recording's new options (a live change); a no-op when nobody owns it. */
   requestUpdate(recordingId: string, options: RecordingOptions): Promise<void>;
+  /** Tell the owning worker to pause (true) or resume (false) its encoder; a no-op when nobody owns it. */
+  requestPause(recordingId: string, paused: boolean): Promise<void>;
   /**
    * How much longer (ms) a live worker counts as responsible for this recording if it renewed
    * nothing: 0 when none is (its owner died), Infinity when this process runs it.

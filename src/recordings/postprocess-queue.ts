@@ -81,7 +81,7 @@ export class PostprocessQueue implements PostprocessSink {
       fileSize: rec.fileSize === null ? 0 : Number(rec.fileSize),
       options: rec.options,
       quality: rec.quality,
-      pauses: [],
+      pauses: rec.pauses,
       attempt: rec.attempts,
     };
     if (rec.recordingAt) job.recordingAt = rec.recordingAt;

@@ -1,7 +1,8 @@
 import type { RecordingFormat, RecordingOptions } from './options';
 import type { QualityReport } from './quality';
 import type { RecordingStatus } from './status';
-import type { RecordingThumbnail } from './stored-data';
+import type { RecordingMarker, RecordingThumbnail } from './stored-data';
+import type { PausedSpan } from './timeline';
 
 /**
  * The repository port: what the domain reads and writes of calls and recordings, in its own
@@ -48,6 +49,12 @@ export interface StoredRecording {
   errorFault: string | null;
   startingAt: Date;
   recordingAt: Date | null;
+  /** The latest pause; every pause and resume is in `pauses`. */
+  pausedAt: Date | null;
+  /** The spans cut out of the file, wall clock, in order (the last one open while PAUSED). */
+  pauses: PausedSpan[];
+  /** The host's markers, wall clock, in the order added: chapters of the file. */
+  markers: RecordingMarker[];
   stoppingAt: Date | null;
   processingAt: Date | null;
   uploadingAt: Date | null;
@@ -95,6 +102,8 @@ export interface RecordingGuard {
   workerId?: string | null;
   attempts?: number;
   nextAttemptAt?: Date | null;
+  /** The row unchanged since it was read (a read-modify-write of its JSON columns). */
+  updatedAt?: Date;
 }
 
 export interface RecordingRepository {
@@ -138,12 +147,12 @@ export interface RecordingRepository {
    * Moves a recording from one of `from` to `to`, stamping the status's timestamp column
    * (a timestamp in `data` wins), in one conditional write: a move the table forbids throws
    * before any write, and one whose `from` is stale (a concurrent change won) writes nothing
-   * and throws INVALID_TRANSITION; NOT_FOUND for no such recording. The call's mirror of its
-   * recordings is rewritten with it.
+   * and throws INVALID_TRANSITION (so does a row that no longer matches `guard`); NOT_FOUND for
+   * no such recording. The call's mirror of its recordings is rewritten with it.
    */
-  transition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data?: RecordingUpdate): Promise<RecordingWithRoom>;
-  /** transition(), or null when the recording is no longer in a `from` status (or gone). */
-  tryTransition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data?: RecordingUpdate): Promise<RecordingWithRoom | null>;
+  transition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data?: RecordingUpdate, guard?: Omit<RecordingGuard, 'status'>): Promise<RecordingWithRoom>;
+  /** transition(), or null when the recording is no longer in a `from` status, no longer matches `guard` (or is gone). */
+  tryTransition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data?: RecordingUpdate, guard?: Omit<RecordingGuard, 'status'>): Promise<RecordingWithRoom | null>;
   /** How many recordings are in each status. */
   statusCounts(): Promise<Record<string, number>>;
 }

@@ -3,6 +3,7 @@ import type { RecordingsContext } from './context';
 import { workerLost } from './failure-policy';
 import type { SalvagedFile } from './ports';
 import type { RecordingWithRoom } from './repository';
+import { ACTIVE_STATUSES } from './status';
 
 /** After a restart: recordings a dead worker left behind get a true status. */
 
@@ -49,7 +50,7 @@ export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
         continue;
       }
     }
-    const failed = await ctx.deps.lifecycle.failed(rec.id, workerLost.nothing(), ['STARTING', 'RECORDING', 'STOPPING']);
+    const failed = await ctx.deps.lifecycle.failed(rec.id, workerLost.nothing(), ACTIVE_STATUSES);
     if (failed) report.failed.push(rec.id);
   }
   return report;

@@ -10,7 +10,7 @@ import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
 /**
  * The worker side of a recording: claims the STARTING row, drives the recorder, writes
  * RECORDING on the first chunk, STOPPING/PROCESSING when it ends (or FAILED), stops it
- * after the room stayed empty, and hands the file to post-processing. The maximum duration
+ * after the room stayed empty while recording (paused time does not count), and hands the file to post-processing. The maximum duration
  * is the recorder's to keep (RecordingRequest.maxDurationSeconds): its result then says
  * 'max_duration'.
  */
@@ -34,6 +34,8 @@ interface Entry {
   live?: LiveRecording;
   stopReason?: RecordingEndReason;
   emptySince?: number;
+  /** While paused (Date.now()), the empty room is not counted: the idle stop counts recorded time. */
+  pausedSince?: number;
   recording: boolean;
   finished: Promise<void>;
 }
@@ -129,6 +131,20 @@ export class RecordingRunner {
     if (!entry) return;
     entry.job = { ...entry.job, options };
     await entry.live?.update(options);
+  }
+
+  /** Pauses or resumes a recording this worker runs (the row's status was written by the caller). */
+  async setPaused(recordingId: string, paused: boolean): Promise<void> {
+    const entry = this.entries.get(recordingId);
+    if (!entry) return;
+    const now = Date.now();
+    if (paused) entry.pausedSince ??= now;
+    else if (entry.pausedSince !== undefined) {
+      // the room's empty time before the pause still counts, the pause itself does not
+      if (entry.emptySince !== undefined) entry.emptySince += now - entry.pausedSince;
+      entry.pausedSince = undefined;
+    }
+    await entry.live?.setPaused(paused);
   }
 
   /** A stop decided here (empty room, shutdown): STOPPING first, then the recorder. */
@@ -228,7 +244,7 @@ export class RecordingRunner {
     try {
       const byRoom = new Map<string, Entry[]>();
       for (const e of this.entries.values()) {
-        if (!e.recording || e.stopReason) continue;
+        if (!e.recording || e.stopReason || e.pausedSince !== undefined) continue;
         byRoom.set(e.job.roomName, [...(byRoom.get(e.job.roomName) ?? []), e]);
       }
       const now = Date.now();

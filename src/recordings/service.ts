@@ -12,6 +12,8 @@ import { startRecording, type StartResult } from './start';
 import { handleLivekitEvent, stopRecording, stopSystem } from './stop';
 import type { LiveChange } from './live-change';
 import { updateRecording } from './update';
+import { addMarker, type MarkerView } from './markers';
+import { pauseRecording, resumeRecording } from './pause';
 import type { CallView, RecordingView } from './views';
 
 export type { RecordingsServiceDeps, RecordingsServiceOptions } from './context';
@@ -59,6 +61,18 @@ export class RecordingsService {
 
   stopSystem(recordingId: string, reason: RecordingEndReason): Promise<RecordingWithRoom | null> {
     return stopSystem(this.ctx, recordingId, reason);
+  }
+
+  pauseRecording(actor: Actor, callId: string, recordingId?: string): Promise<RecordingView> {
+    return pauseRecording(this.ctx, actor, callId, recordingId);
+  }
+
+  resumeRecording(actor: Actor, callId: string, recordingId?: string): Promise<RecordingView> {
+    return resumeRecording(this.ctx, actor, callId, recordingId);
+  }
+
+  addMarker(actor: Actor, callId: string, input: { label: string; at?: string; recordingId?: string }): Promise<MarkerView> {
+    return addMarker(this.ctx, actor, callId, input);
   }
 
   updateRecording(actor: Actor, callId: string, recordingId: string, change: LiveChange): Promise<RecordingView> {

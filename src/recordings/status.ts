@@ -1,11 +1,11 @@
 import { AppError } from '../errors';
 
 /** The one status enum of a recording (the same values as the database enum). */
-export const RECORDING_STATUSES = ['STARTING', 'RECORDING', 'STOPPING', 'PROCESSING', 'UPLOADING', 'COMPLETED', 'FAILED', 'DELETED'] as const;
+export const RECORDING_STATUSES = ['STARTING', 'RECORDING', 'PAUSED', 'STOPPING', 'PROCESSING', 'UPLOADING', 'COMPLETED', 'FAILED', 'DELETED'] as const;
 export type RecordingStatus = (typeof RECORDING_STATUSES)[number];
 
-/** Statuses during which a worker owns live media; at most one per call (a DB partial unique index). */
-export const ACTIVE_STATUSES = ['STARTING', 'RECORDING', 'STOPPING'] as const satisfies readonly RecordingStatus[];
+/** Statuses during which a worker owns live media (a paused one too); at most one per call (a DB partial unique index). */
+export const ACTIVE_STATUSES = ['STARTING', 'RECORDING', 'PAUSED', 'STOPPING'] as const satisfies readonly RecordingStatus[];
 /** Statuses of the durable post-processing job. */
 export const POSTPROCESS_STATUSES = ['PROCESSING', 'UPLOADING'] as const satisfies readonly RecordingStatus[];
 export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'DELETED'] as const satisfies readonly RecordingStatus[];
@@ -13,7 +13,9 @@ export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'DELETED'] as const sat
 /** The transition table: the only moves a recording can make. */
 export const TRANSITIONS: Readonly<Record<RecordingStatus, readonly RecordingStatus[]>> = {
   STARTING: ['RECORDING', 'STOPPING', 'FAILED'],
-  RECORDING: ['STOPPING', 'FAILED'],
+  /** RECORDING <-> PAUSED: the host's pause and resume (recordings/pause.ts). */
+  RECORDING: ['PAUSED', 'STOPPING', 'FAILED'],
+  PAUSED: ['RECORDING', 'STOPPING', 'FAILED'],
   STOPPING: ['PROCESSING', 'FAILED'],
   PROCESSING: ['UPLOADING', 'COMPLETED', 'FAILED'],
   UPLOADING: ['COMPLETED', 'FAILED'],
@@ -23,10 +25,14 @@ export const TRANSITIONS: Readonly<Record<RecordingStatus, readonly RecordingSta
   DELETED: [],
 };
 
-/** The column that records when a recording entered each status. */
+/**
+ * The column that records when a recording entered each status. RECORDING's is the file's
+ * time 0, written once: a resume stamps its pause span's resumedAt instead (stampedColumn).
+ */
 export const STATUS_TIMESTAMP = {
   STARTING: 'startingAt',
   RECORDING: 'recordingAt',
+  PAUSED: 'pausedAt',
   STOPPING: 'stoppingAt',
   PROCESSING: 'processingAt',
   UPLOADING: 'uploadingAt',
@@ -34,6 +40,11 @@ export const STATUS_TIMESTAMP = {
   FAILED: 'failedAt',
   DELETED: 'deletedAt',
 } as const satisfies Record<RecordingStatus, string>;
+
+/** The timestamp column a move from `from` to `to` stamps: none for a resume (PAUSED -> RECORDING). */
+export function stampedColumn(from: readonly RecordingStatus[], to: RecordingStatus): (typeof STATUS_TIMESTAMP)[RecordingStatus] | undefined {
+  return to === 'RECORDING' && from.length > 0 && from.every((f) => f === 'PAUSED') ? undefined : STATUS_TIMESTAMP[to];
+}
 
 export function canTransition(from: RecordingStatus, to: RecordingStatus): boolean {
   return TRANSITIONS[from].includes(to);

@@ -3,11 +3,12 @@ import { AppError } from '../errors';
 import { ID_PATTERNS } from './identifiers';
 import { RECORDING_FORMATS, recordingOptionsSchema, type RecordingFormat, type RecordingOptions } from './options';
 import type { RecordingJob } from './ports';
+import type { PausedSpan } from './timeline';
 
 /**
  * What the domain reads back of what it wrote, parsed with the rules that wrote it (never
- * cast): the JSON columns of a recording (options, thumbnails; the quality report is
- * quality.ts's), its format and the job a dispatcher carried to a worker. Data that does not parse is
+ * cast): the JSON columns of a recording (options, thumbnails, pauses, markers; the quality
+ * report is quality.ts's), its format and the job a dispatcher carried to a worker. Data that does not parse is
  * not ours to guess at: INTERNAL, naming what and where.
  */
 
@@ -23,6 +24,19 @@ export const thumbnailSchema = z.object({
   kind: z.enum(['thumbnail', 'poster']).optional(),
 });
 export type RecordingThumbnail = z.infer<typeof thumbnailSchema>;
+
+/** A pause as stored: ISO instants, `resumedAt` null while still paused (timeline.ts's PausedSpan). */
+const pausedSpanSchema = z.object({ pausedAt: z.iso.datetime(), resumedAt: z.iso.datetime().nullable() });
+
+/** The longest marker label (MARKER_LABEL_MAX characters). */
+export const MARKER_LABEL_MAX = 200;
+
+/** A marker the host set: a label at a wall-clock instant of the recording (a chapter of the file). */
+export const markerSchema = z.object({ label: z.string().min(1).max(MARKER_LABEL_MAX), at: z.iso.datetime() });
+export interface RecordingMarker {
+  label: string;
+  at: Date;
+}
 
 export const recordingJobSchema = z.object({
   id: z.string().regex(ID_PATTERNS.recordingId),
@@ -54,6 +68,25 @@ export function storedFormat(value: string, recordingId: string): RecordingForma
 export function storedThumbnails(json: unknown, recordingId: string): RecordingThumbnail[] {
   return json === null ? [] : parseOrThrow(z.array(thumbnailSchema), json, `the stored thumbnails of recording ${recordingId}`);
 }
+
+/** A recording's pauses, in order (none before its first pause). */
+export function storedPauses(json: unknown, recordingId: string): PausedSpan[] {
+  if (json === null) return [];
+  return parseOrThrow(z.array(pausedSpanSchema), json, `the stored pauses of recording ${recordingId}`).map((p) => ({
+    pausedAt: new Date(p.pausedAt),
+    resumedAt: p.resumedAt === null ? null : new Date(p.resumedAt),
+  }));
+}
+
+/** A recording's markers, in the order they were added. */
+export function storedMarkers(json: unknown, recordingId: string): RecordingMarker[] {
+  if (json === null) return [];
+  return parseOrThrow(z.array(markerSchema), json, `the stored markers of recording ${recordingId}`).map((m) => ({ label: m.label, at: new Date(m.at) }));
+}
+
+/** Pauses and markers as their columns store them (JSON: instants as ISO strings). */
+export const pausesJson = (pauses: readonly PausedSpan[]) => pauses.map((p) => ({ pausedAt: p.pausedAt.toISOString(), resumedAt: p.resumedAt?.toISOString() ?? null }));
+export const markersJson = (markers: readonly RecordingMarker[]) => markers.map((m) => ({ label: m.label, at: m.at.toISOString() }));
 
 /** A dispatched job as a worker takes it off the queue (a JSON string). */
 export function parseRecordingJob(payload: string): RecordingJob {

@@ -3,6 +3,7 @@ import type { QualityReport } from './quality';
 import type { CallWithParticipants, StoredRecording } from './repository';
 import type { RecordingThumbnail } from './stored-data';
 import type { RecordingStatus } from './status';
+import { pausedMsUntil, toFileMs } from './timeline';
 
 /** What the API shows of calls and recordings (no file paths or job internals). */
 export interface CallView {
@@ -26,6 +27,12 @@ export interface RecordingView {
   requestedBy: string;
   startedAt: string;
   recordingAt: string | null;
+  /** The latest pause (the status is PAUSED until it is resumed). */
+  pausedAt: string | null;
+  /** Time paused in total: cut out of the file. */
+  pausedMs: number;
+  /** The host's markers: each at its instant and its place on the file's clock (chapters of the file). */
+  markers: { label: string; at: string; offsetMs: number }[];
   stoppingAt: string | null;
   processingAt: string | null;
   uploadingAt: string | null;
@@ -77,6 +84,10 @@ export function recordingView(r: StoredRecording): RecordingView {
     requestedBy: r.requestedBy,
     startedAt: r.startingAt.toISOString(),
     recordingAt: iso(r.recordingAt),
+    pausedAt: iso(r.pausedAt),
+    // a pause still open when the recording ended counts up to its end
+    pausedMs: pausedMsUntil(r.pauses, r.stoppingAt ?? r.failedAt ?? new Date()),
+    markers: r.markers.map((m) => ({ label: m.label, at: m.at.toISOString(), offsetMs: r.recordingAt ? toFileMs(m.at, r.recordingAt, r.pauses) : 0 })),
     stoppingAt: iso(r.stoppingAt),
     processingAt: iso(r.processingAt),
     uploadingAt: iso(r.uploadingAt),

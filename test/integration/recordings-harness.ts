@@ -127,6 +127,8 @@ export class FfmpegTestRecorder implements RecorderPort {
   readonly started: RecordingRequest[] = [];
   /** Every live change a recording of this double was given: its id and the new options. */
   readonly updates: { id: string; options: RecordingRequest['options'] }[] = [];
+  /** Each pause (true) and resume (false) a live recording was asked for. */
+  readonly pauses: { id: string; paused: boolean }[] = [];
   readonly processes = new Set<ChildProcess>();
   constructor(public opts: FfmpegTestRecorderOptions = {}) {}
 
@@ -206,6 +208,7 @@ export class FfmpegTestRecorder implements RecorderPort {
       progress,
       ffmpegPid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
       update: async (options) => void this.updates.push({ id: req.id, options }),
+      setPaused: async (paused) => void this.pauses.push({ id: req.id, paused }),
       onProgress(l) {
         listeners.add(l);
         return () => listeners.delete(l);

@@ -28,7 +28,7 @@ describe('migrations', () => {
         expect(r.rolled_back_at).toBeNull();
       }
       const idx = await clients[0]!.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'CallRecording_one_active_per_call'`);
-      expect(idx.rows[0].indexdef).toMatch(/UNIQUE INDEX .* WHERE .*STARTING.*RECORDING.*STOPPING/);
+      expect(idx.rows[0].indexdef).toMatch(/UNIQUE INDEX .* WHERE .*STARTING.*RECORDING.*PAUSED.*STOPPING/);
       // a failing migration leaves nothing behind
       const broken = [...readMigrations(), { name: '99999999999999_broken', sql: 'CREATE TABLE ok_table (id int); SELECT nope FROM missing;', checksum: 'x'.repeat(64) }];
       await expect(applyMigrations(pgSession(clients[0]!), broken)).rejects.toThrow(/99999999999999_broken/);

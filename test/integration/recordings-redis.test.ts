@@ -75,13 +75,22 @@ describe('Redis worker pool', () => {
       await waitFor(() => recorder.updates.length > 0, 3000, 'the update on the worker');
       expect(recorder.updates).toEqual([{ id, options: expect.objectContaining({ layout: 'speaker', theme: 'light', participants: { exclude: ['bob'] } }) }]);
 
+      // so do a pause and a resume: the worker that owns it pauses its encoder
+      const pause = await call(http.url, 'POST', '/api/video-calls/rd1/recording/pause', { token });
+      expect([pause.status, pause.body.data.status]).toEqual([200, 'PAUSED']);
+      await waitFor(() => recorder.pauses.length > 0, 3000, 'the pause on the worker');
+      const resume = await call(http.url, 'POST', '/api/video-calls/rd1/recording/resume', { token });
+      expect([resume.status, resume.body.data.status]).toEqual([200, 'RECORDING']);
+      await waitFor(() => recorder.pauses.length > 1, 3000, 'the resume on the worker');
+      expect(recorder.pauses).toEqual([{ id, paused: true }, { id, paused: false }]);
+
       const stop = await call(http.url, 'POST', '/api/video-calls/rd1/recording/stop', { token });
       expect(stop.status).toBe(200);
       await waitFor(async () => (await status(api, id)) === 'COMPLETED', 10000, 'COMPLETED');
       await waitFor(async () => (await redis.exists(`${prefix}:owner:${id}`)) === 0, 3000, 'ownership released');
       expect(recorder.allExited()).toBe(true);
       await waitFor(() => heard.includes('COMPLETED'), 3000, 'COMPLETED over pub/sub');
-      expect(heard).toEqual(expect.arrayContaining(['RECORDING', 'STOPPING', 'PROCESSING', 'COMPLETED']));
+      expect(heard).toEqual(expect.arrayContaining(['RECORDING', 'PAUSED', 'STOPPING', 'PROCESSING', 'COMPLETED']));
     } finally {
       await statusSub.quit();
       await http.close();

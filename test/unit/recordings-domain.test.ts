@@ -3,7 +3,7 @@ import { RecordingEventBus } from '../../src/recordings/events';
 import { DEFAULT_RECORDING_OPTIONS, parseStartOptions, recordingOptionsSchema, resolveRecordingOptions, sameResolvedOptions } from '../../src/recordings/options';
 import { parseRecordingJob, storedOptions, storedThumbnails } from '../../src/recordings/stored-data';
 import { authorize } from '../../src/recordings/permissions';
-import { ACTIVE_STATUSES, assertTransition, canTransition, RECORDING_STATUSES, STATUS_TIMESTAMP, TRANSITIONS } from '../../src/recordings/status';
+import { ACTIVE_STATUSES, assertTransition, canTransition, RECORDING_STATUSES, stampedColumn, STATUS_TIMESTAMP, TRANSITIONS } from '../../src/recordings/status';
 import { signWebhook, verifyWebhookSignature } from '../../src/recordings/webhooks';
 
 describe('state machine', () => {
@@ -24,7 +24,20 @@ describe('state machine', () => {
   });
   test('every status has a timestamp column; active statuses are those of the unique index', () => {
     expect(new Set(Object.values(STATUS_TIMESTAMP)).size).toBe(RECORDING_STATUSES.length);
-    expect(ACTIVE_STATUSES).toEqual(['STARTING', 'RECORDING', 'STOPPING']);
+    expect(ACTIVE_STATUSES).toEqual(['STARTING', 'RECORDING', 'PAUSED', 'STOPPING']);
+  });
+  test('pause and resume: RECORDING <-> PAUSED, a paused recording stops or fails, nothing else', () => {
+    expect(canTransition('RECORDING', 'PAUSED')).toBe(true);
+    expect(canTransition('PAUSED', 'RECORDING')).toBe(true);
+    expect(TRANSITIONS.PAUSED).toEqual(['RECORDING', 'STOPPING', 'FAILED']);
+    for (const s of ['STARTING', 'STOPPING', 'PROCESSING', 'UPLOADING', 'COMPLETED', 'FAILED', 'DELETED'] as const) expect(canTransition(s, 'PAUSED')).toBe(false);
+    expect(canTransition('PAUSED', 'PROCESSING')).toBe(false);
+  });
+  test("a pause stamps pausedAt; a resume stamps nothing (recordingAt stays the file's time 0)", () => {
+    expect(stampedColumn(['RECORDING'], 'PAUSED')).toBe('pausedAt');
+    expect(stampedColumn(['PAUSED'], 'RECORDING')).toBeUndefined();
+    expect(stampedColumn(['STARTING'], 'RECORDING')).toBe('recordingAt');
+    expect(stampedColumn(['STARTING', 'RECORDING', 'PAUSED'], 'STOPPING')).toBe('stoppingAt');
   });
 });
 

@@ -1,0 +1,131 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../src/config';
+import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
+import { probe } from '../../src/recorder/probe';
+import { audioSamples, hexToRgb } from '../helpers/media';
+import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
+import { sleep, waitFor } from '../helpers/recorder-process';
+
+/**
+ * Pause and resume on the real recorder, judged by the file: 6 s recorded, 4 s paused while
+ * the publisher turns green then blue, 6 s recorded. The file lasts 12 s, no frame is green,
+ * red turns to blue at the seam, and the tone goes on through it without a silent gap.
+ */
+const RED = '#ff0000';
+const GREEN = '#00ff00';
+const BLUE = '#0000ff';
+const config = loadConfig({});
+const run = promisify(execFile);
+
+let svc: TestService;
+let publishers: SyntheticPublishers;
+const joined: Publisher[] = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-pause-'));
+
+beforeAll(async () => {
+  svc = await startTestService('pause');
+  publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit: testLivekit });
+}, 60000);
+afterAll(async () => {
+  await Promise.all(joined.map((p) => p.leave()));
+  await publishers?.close();
+  await svc?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Each stored frame (passthrough: one picture per frame) as its time and which of the colours fills most of it. */
+async function framesByColour(file: string, colours: string[]): Promise<{ t: number; colour: string | null }[]> {
+  const [{ stdout: rgb }, { stdout: times }] = await Promise.all([
+    run('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=16:9', '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 }),
+    run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]),
+  ]);
+  const targets = colours.map((c) => ({ c, rgb: hexToRgb(c) }));
+  return times
+    .trim()
+    .split('\n')
+    .map((line, k) => {
+      const px = rgb.subarray(k * 144 * 3, (k + 1) * 144 * 3);
+      const shares = targets.map(({ c, rgb: [r, g, b] }) => {
+        let n = 0;
+        for (let i = 0; i < 144; i++) if (Math.abs(px[i * 3] - r) + Math.abs(px[i * 3 + 1] - g) + Math.abs(px[i * 3 + 2] - b) < 120) n++;
+        return { c, share: n / 144 };
+      });
+      const best = shares.reduce((a, b) => (b.share > a.share ? b : a));
+      return { t: Number(line), colour: best.share > 0.1 ? best.c : null };
+    });
+}
+
+/** The longest run (ms) of 5 ms windows whose level is under a tenth of the median one, between `from` and `to` s of the file. */
+async function longestSilenceMs(file: string, from: number, to: number): Promise<number> {
+  const samples = await audioSamples(file, from, to - from);
+  const rms: number[] = [];
+  for (let i = 0; i + 80 <= samples.length; i += 80) rms.push(Math.sqrt(samples.subarray(i, i + 80).reduce((a, x) => a + x * x, 0) / 80));
+  const median = [...rms].sort((a, b) => a - b)[Math.floor(rms.length / 2)]!;
+  let longest = 0;
+  for (let i = 0, n = 0; i < rms.length; i++) {
+    n = rms[i]! < median / 10 ? n + 1 : 0;
+    longest = Math.max(longest, n * 5);
+  }
+  return longest;
+}
+
+test('6 s, a 4 s pause, 6 s: a 12 s file with the pause cut out, never its colour, the tone unbroken at the seam', async () => {
+  const callId = 'pause-e2e';
+  const room = `room-${callId}`;
+  const publisher = await publishers.add({ room, identity: 'red', colour: RED, tone: 500 });
+  joined.push(publisher);
+  await sleep(1500);
+  expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
+  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' });
+  expect(start.status).toBe(201);
+  const id = start.body.data.id as string;
+  const viewPath = `/api/video-calls/${callId}/recording/${id}`;
+  const rec = await waitFor(async () => {
+    const r = (await svc.api('GET', viewPath)).body.data;
+    return r.status === 'RECORDING' ? r : null;
+  }, 30000, 'RECORDING');
+  const recordingAt = Date.parse(rec.recordingAt);
+
+  await sleep(recordingAt + 6000 - Date.now());
+  const paused = await svc.api('POST', `/api/video-calls/${callId}/recording/pause`);
+  expect([paused.status, paused.body.data.status]).toEqual([200, 'PAUSED']);
+  await publisher.setColour(GREEN);
+  await sleep(3000);
+  // blue well before the resume, so the first frame after it is blue whatever the SFU's delay
+  await publisher.setColour(BLUE);
+  await sleep(Date.parse(paused.body.data.pausedAt) + 4000 - Date.now());
+  const resumed = await svc.api('POST', `/api/video-calls/${callId}/recording/resume`);
+  expect([resumed.status, resumed.body.data.status]).toEqual([200, 'RECORDING']);
+  expect(Math.abs(resumed.body.data.pausedMs - 4000)).toBeLessThan(200);
+  await sleep(6000);
+  await svc.api('POST', `/api/video-calls/${callId}/recording/stop`);
+  const done = await waitFor(async () => {
+    const r = (await svc.api('GET', viewPath)).body.data;
+    return r.status === 'COMPLETED' ? r : null;
+  }, 60000, 'COMPLETED');
+  const res = await svc.fetchAsHost(`${viewPath}/download`);
+  const file = path.join(tmp, `${callId}.mp4`);
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+
+  const seam = (Date.parse(paused.body.data.pausedAt) - recordingAt) / 1000;
+  const info = await probe('ffprobe', file);
+  const frames = await framesByColour(file, [RED, GREEN, BLUE]);
+  const firstBlue = frames.find((f) => f.colour === BLUE)?.t ?? -1;
+  const lastRed = [...frames].reverse().find((f) => f.colour === RED)?.t ?? -1;
+  const gaps = frames.slice(1).map((f, i) => f.t - frames[i]!.t);
+  const silenceMs = await longestSilenceMs(file, seam - 1, seam + 1);
+  // one line, so that a failure's diff prints it whole
+  const seen = JSON.stringify({ durationMs: info.durationMs, seam, firstBlue, lastRed, maxFrameGap: Math.max(...gaps), silenceMs, greens: frames.filter((f) => f.colour === GREEN).length, pausedMs: done.pausedMs });
+  console.log(`pause e2e: ${seen}`);
+  expect({ seen, duration: Math.abs(info.durationMs - 12000) <= 300 }).toEqual({ seen, duration: true });
+  expect({ seen, green: frames.some((f) => f.colour === GREEN) }).toEqual({ seen, green: false });
+  // red up to the seam, blue from it: nothing frozen or black in between
+  expect({ seen, seamAt: Math.abs(firstBlue - seam) < 0.25 && firstBlue > lastRed && firstBlue - lastRed < 0.1 }).toEqual({ seen, seamAt: true });
+  expect({ seen, noGap: Math.max(...gaps) < 0.1 }).toEqual({ seen, noGap: true });
+  expect({ seen, sound: silenceMs <= 50 }).toEqual({ seen, sound: true });
+  expect(Math.abs(done.pausedMs - 4000)).toBeLessThan(200);
+}, 120000);

@@ -1,0 +1,75 @@
+import { SessionClocks } from '../../src/recorder/session-clocks';
+import { markersJson, pausesJson, storedMarkers, storedPauses } from '../../src/recordings/stored-data';
+
+/** The recorder's clocks count recorded time: pauses do not bring the maximum duration or a stall nearer. */
+describe('session clocks while paused', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  test('the maximum duration is reached after that much recorded time, pauses not counted', () => {
+    const clocks = new SessionClocks();
+    const reached = jest.fn();
+    const recordingAt = new Date(Date.now());
+    clocks.endAfter(recordingAt, 10, reached);
+    jest.advanceTimersByTime(4000);
+    clocks.pause();
+    jest.advanceTimersByTime(60_000);
+    expect(reached).not.toHaveBeenCalled();
+    expect(clocks.recordedMs(recordingAt)).toBe(4000);
+    clocks.resume();
+    jest.advanceTimersByTime(5999);
+    expect(reached).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(reached).toHaveBeenCalledTimes(1);
+    expect(clocks.recordedMs(recordingAt)).toBe(10_000);
+    clocks.clear();
+  });
+
+  test('no stall while paused; after the resume the silence counts from the resume', () => {
+    const clocks = new SessionClocks();
+    const stalled = jest.fn();
+    const lastChunkAt = Date.now();
+    clocks.watchStall(() => lastChunkAt, 3000, stalled);
+    clocks.pause();
+    jest.advanceTimersByTime(20_000);
+    expect(stalled).not.toHaveBeenCalled();
+    clocks.resume();
+    jest.advanceTimersByTime(2500);
+    expect(stalled).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1000);
+    expect(stalled).toHaveBeenCalled();
+    clocks.clear();
+  });
+
+  test('pausing twice and resuming when not paused change nothing', () => {
+    const clocks = new SessionClocks();
+    const recordingAt = new Date(Date.now());
+    clocks.resume();
+    jest.advanceTimersByTime(1000);
+    clocks.pause();
+    jest.advanceTimersByTime(1000);
+    clocks.pause();
+    jest.advanceTimersByTime(1000);
+    clocks.resume();
+    expect(clocks.recordedMs(recordingAt)).toBe(1000);
+  });
+});
+
+describe('stored pauses and markers', () => {
+  const id = '00000000-0000-4000-8000-000000000000';
+  test('read back as written; none before the first', () => {
+    const pauses = [
+      { pausedAt: new Date('2026-12-02T01:00:06Z'), resumedAt: new Date('2026-12-02T01:00:10Z') },
+      { pausedAt: new Date('2026-12-02T01:00:20Z'), resumedAt: null },
+    ];
+    expect(storedPauses(JSON.parse(JSON.stringify(pausesJson(pauses))), id)).toEqual(pauses);
+    const markers = [{ label: 'Q&A', at: new Date('2026-12-02T01:00:03.250Z') }];
+    expect(storedMarkers(JSON.parse(JSON.stringify(markersJson(markers))), id)).toEqual(markers);
+    expect(storedPauses(null, id)).toEqual([]);
+    expect(storedMarkers(null, id)).toEqual([]);
+  });
+  test('what does not parse is INTERNAL, never guessed at', () => {
+    expect(() => storedPauses([{ pausedAt: 'soon', resumedAt: null }], id)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => storedMarkers([{ label: '', at: '2026-12-02T01:00:00Z' }], id)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+});
