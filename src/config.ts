@@ -72,6 +72,11 @@ const envSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
     .transform((list) => list.map((o) => new URL(o).origin))
     .default([]),
+  /** Origins overlay images (watermark, background) may come from; none by default. */
+  RECORDER_ASSET_ORIGINS: csv
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
+    .transform((list) => list.map((o) => new URL(o).origin))
+    .default([]),
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -171,6 +176,7 @@ export interface Config {
     cpuReserve: number;
     measuredAdmission: boolean;
     customLayoutOrigins: string[];
+    assetOrigins: string[];
     ingestHost: string;
     ingestPort: number;
     ingestStallSeconds: number;
@@ -242,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cpuReserve: e.RECORDER_CPU_RESERVE,
       measuredAdmission: e.RECORDER_ADMISSION_MEASURED,
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,
+      assetOrigins: e.RECORDER_ASSET_ORIGINS,
       ingestHost: e.RECORDER_INGEST_HOST,
       ingestPort: e.RECORDER_INGEST_PORT,
       ingestStallSeconds: e.RECORDER_INGEST_STALL_SECONDS,

@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   PAGE_FAILED: { status: 500, fault: 'service' },
   /** The operator's custom layout page did not load or never said START_RECORDING. */
   LAYOUT_PAGE_FAILED: { status: 502, fault: 'caller' },
+  /** An overlay image could not be fetched from its (allowed) origin, or is not an image we draw. */
+  OVERLAY_IMAGE_FAILED: { status: 502, fault: 'caller' },
   INGEST_UNAUTHORIZED: { status: 401, fault: 'caller' },
   INGEST_STALLED: { status: 500, fault: 'service' },
   FFMPEG_FAILED: { status: 500, fault: 'service' },

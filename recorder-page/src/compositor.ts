@@ -1,6 +1,7 @@
 import { DEFAULT_LAYOUT_OPTIONS, layoutFunction, type LayoutFn, type LayoutName, type Theme, type Tile } from './layouts';
 import { FrameClock } from './frame-clock';
 import { frameSink, type FrameSink } from './frame-sink';
+import type { OverlayPainter } from './overlays';
 import { hasFrame, type ParticipantView } from './room';
 
 export interface CompositorOptions {
@@ -13,6 +14,8 @@ export interface CompositorOptions {
   theme: Theme;
   /** The canvas colour behind the tiles, instead of the theme's. */
   background?: string;
+  /** Watermarks, labels, clock and background (overlays.ts), already loaded. */
+  overlays?: OverlayPainter;
 }
 
 // created when the page loads: starting a Worker can take hundreds of milliseconds
@@ -53,8 +56,8 @@ export class Compositor {
     this.draw();
   }
 
-  /** A live change of layout and theme: both are read every frame, so the next frame shows it. */
-  restyle(style: { layout: LayoutName; theme: Theme }): void {
+  /** A live change of layout, theme and overlays: each is read every frame, so the next frame shows it. */
+  restyle(style: { layout: LayoutName; theme: Theme; overlays?: OverlayPainter | undefined }): void {
     this.layout = layoutFunction(style.layout);
     this.opts = { ...this.opts, ...style };
     this.relayout();
@@ -106,9 +109,11 @@ export class Compositor {
 
   private draw(): void {
     const { ctx } = this;
-    const { theme } = this.opts;
-    ctx.fillStyle = this.opts.background ?? theme.background;
-    ctx.fillRect(0, 0, this.opts.width, this.opts.height);
+    const { theme, overlays } = this.opts;
+    if (!overlays?.background(ctx)) {
+      ctx.fillStyle = this.opts.background ?? theme.background;
+      ctx.fillRect(0, 0, this.opts.width, this.opts.height);
+    }
     const byId = new Map(this.participants().map((p) => [p.identity, p]));
     // the border tells who of several speaks: on a canvas of one camera it would only frame it
     const cameras = this.tiles.filter((t) => t.kind === 'camera').length;
@@ -119,6 +124,7 @@ export class Compositor {
         drawVideo(ctx, p.screen, tile, theme.screenBackdrop);
       } else if (tile.kind === 'camera' && p.camera && !p.cameraMuted && hasFrame(p.camera)) {
         drawVideo(ctx, p.camera, tile);
+        if (overlays?.nameLabels) overlays.label(ctx, tile, p.name);
         if (!this.seen.has(p.identity)) {
           this.seen.add(p.identity);
           this.onFirstVideo?.(p.identity);
@@ -132,6 +138,7 @@ export class Compositor {
         ctx.strokeRect(tile.x + 2, tile.y + 2, tile.w - 4, tile.h - 4);
       }
     }
+    overlays?.front(ctx);
   }
 }
 

@@ -3,6 +3,8 @@ import type { Capture } from './capture';
 import { Compositor } from './compositor';
 import { chooseStyle, DEFAULT_LAYOUT, THEMES } from './layouts';
 import { Mixer } from './mixer';
+import type { PageOverlays } from './overlay-spec';
+import { OverlayPainter } from './overlays';
 import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber, type LiveChange } from './page-api';
 import { expectedAtJoin, waitForPresence } from './presence';
 import { filterFromQuery, RecordedSet } from './recorded-set';
@@ -15,6 +17,7 @@ import { RoomTracker } from './room';
  *   ingest                ws:// URL of the worker's ingest socket, with its secret
  *   width height fps layout theme background codec vbr abr timeslice presenceWaitMs
  *   participants          who is recorded (JSON: {"include": [...]} or {"exclude": [...]})
+ *   overlays              watermarks, labels, clock, background (JSON, images as data: URLs)
  * Opened with those parameters in its own URL it starts by itself.
  * The worker calls window.recorder.start(query) / update(change) / stop() and reads window.recorderState.
  */
@@ -27,12 +30,20 @@ const audioReady = mixer.resume().then(() => mark('ready'));
 
 let stopRecording: () => Promise<void> = async () => undefined;
 let recordingCapture: Capture | undefined;
-let applyChange: (change: LiveChange) => void = () => {
+let applyChange: (change: LiveChange) => Promise<void> = async () => {
   throw new Error('the recorder is not recording');
 };
 
+/** The overlays' painter, its images decoded; undefined for none. */
+async function loadOverlays(spec: PageOverlays | null, size: { width: number; height: number }): Promise<OverlayPainter | undefined> {
+  return spec && Object.keys(spec).length > 0 ? OverlayPainter.load(spec, size) : undefined;
+}
+
 async function start(query: string): Promise<void> {
   const { q, width, height, fps } = beginStart(state, mark, query);
+  // decoded while the page joins; on the canvas from the first frame recorded
+  const overlaysLoaded = loadOverlays(JSON.parse(q.get('overlays') ?? 'null') as PageOverlays | null, { width, height });
+  overlaysLoaded.catch(() => undefined);
 
   let compositor: Compositor | undefined;
   const recorded = new RecordedSet(mixer);
@@ -70,10 +81,11 @@ async function start(query: string): Promise<void> {
     });
   }, 1000);
 
-  applyChange = (change) => {
+  applyChange = async (change) => {
+    const overlays = await loadOverlays(change.overlays, { width, height });
     const next = chooseStyle(change.layout, change.theme);
     recorded.set(change.participants);
-    compositor.restyle({ layout: next.layout, theme: THEMES[next.theme] });
+    compositor.restyle({ layout: next.layout, theme: THEMES[next.theme], overlays });
   };
 
   stopRecording = async () => {
@@ -97,6 +109,7 @@ async function start(query: string): Promise<void> {
   mark('present');
   if (state.phase !== 'starting') return; // given up meanwhile (stopped before it began)
   tracker.seedSpeakers(recorded.loudness()); // the first frame's stage already shows who talks
+  compositor.restyle({ layout: style.layout, theme: THEMES[style.theme], overlays: await overlaysLoaded });
   compositor.start();
   capture.start();
   mark('capture');

@@ -1,4 +1,5 @@
 import { Capture } from './capture';
+import type { PageOverlays } from './overlay-spec';
 import type { ParticipantsFilter } from './recorded-set';
 
 /**
@@ -19,12 +20,14 @@ export interface LiveChange {
   layout: string;
   theme: string;
   participants: ParticipantsFilter;
+  /** The whole set, images as data: URLs; null: none. */
+  overlays: PageOverlays | null;
 }
 
 declare global {
   interface Window {
     recorderState: RecorderState;
-    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): void; pause(): void; resume(): void };
+    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): Promise<void>; pause(): void; resume(): void };
   }
 }
 
@@ -41,7 +44,7 @@ export function exposeRecorder(
   state: RecorderState,
   start: (query: string) => Promise<void>,
   stop: () => Promise<void>,
-  update: (change: LiveChange) => void,
+  update: (change: LiveChange) => Promise<void>,
   capture: () => Capture | undefined,
 ): void {
   const recording = () => {

@@ -168,6 +168,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
         outputDir: config.recorder.outputDir,
         maxDurationSeconds: config.recordings.maxDurationSeconds,
         layoutOrigins: config.recorder.customLayoutOrigins,
+        assetOrigins: config.recorder.assetOrigins,
         ...(config.recorder.minFreeDiskMb > 0
           ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) }
           : {}),

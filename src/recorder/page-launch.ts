@@ -3,6 +3,7 @@ import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
 import type { RecorderPage } from './browser-pages';
 import type { BrowserPool } from './browser-pool';
 import { openLayoutPage } from './layout-page';
+import { pageOverlays } from './overlay-assets';
 import { recorderIdentity } from './session-live-change';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
@@ -29,13 +30,15 @@ export async function openRecordingPage(
   launch: { ingestUrl: string; readyTimeoutMs: number },
   events: PageEvents,
 ): Promise<{ page: RecorderPage; params: URLSearchParams; detach: () => void }> {
-  const token = await recorderToken(deps.livekit, req.roomName, recorderIdentity(req.id));
   const o = req.options;
+  const [token, overlays] = await Promise.all([recorderToken(deps.livekit, req.roomName, recorderIdentity(req.id)), pageOverlays(o.overlays)]);
   const page = o.customLayoutUrl
     ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: launch.readyTimeoutMs }, events)
     : await deps.pool.openPage();
   const detach = watchPage(page, deps.log, events.onCrash);
-  return { page, params: launchQuery(deps.livekit.url, token, launch.ingestUrl, o, deps.presenceWaitMs), detach };
+  const params = launchQuery(deps.livekit.url, token, launch.ingestUrl, o, deps.presenceWaitMs);
+  if (overlays) params.set('overlays', JSON.stringify(overlays));
+  return { page, params, detach };
 }
 
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */

@@ -3,13 +3,15 @@ import type { RecordingOptions, RecordingRequest } from '../recordings/contract'
 import { DEFAULT_THEME, layoutSpelling } from '../../recorder-page/src/layouts/names';
 import type { RecorderPage } from './browser-pages';
 import { withDeadline } from './deadline';
+import { pageOverlays } from './overlay-assets';
 
 /** The recorder's participant identity in the room (page-launch.ts mints its token with it). */
 export const recorderIdentity = (recordingId: string) => `recorder-${recordingId}`;
 
 /**
- * A live change reaching what is recorded. The recorder page is told the new layout, theme and
- * participants filter (window.recorder.update) and draws them from its next frame; a custom
+ * A live change reaching what is recorded. The recorder page is told the new layout, theme,
+ * participants filter and overlays (window.recorder.update; their images fetched first) and
+ * draws them from its next frame once the images are decoded; a custom
  * layout page hears a layout the way @livekit/egress-sdk's onLayoutChanged does: in the
  * recorder participant's metadata, `{"layout": "speaker-light"}`, set by the server (its token
  * cannot update its own metadata).
@@ -21,6 +23,6 @@ export async function applyToPage(deps: { livekit: LivekitCredentials }, req: Re
     await roomService(deps.livekit).updateParticipant(req.roomName, recorderIdentity(req.id), { metadata });
     return;
   }
-  const change = { layout: options.layout, theme, participants: options.participants ?? null };
+  const change = { layout: options.layout, theme, participants: options.participants ?? null, overlays: await pageOverlays(options.overlays) };
   await withDeadline(page.run(`window.recorder.update(${JSON.stringify(change)})`), 5000, () => new Error('the recorder page did not apply the change within 5 s'));
 }

@@ -17,6 +17,8 @@ export interface RecordingsServiceOptions {
   maxDurationSeconds: number;
   /** Origins allowed for custom layout pages. */
   layoutOrigins?: string[];
+  /** Origins allowed for overlay images. */
+  assetOrigins?: string[];
   /** Recovery leaves alone a STARTING row no worker claimed yet if it is younger than this (default 60 s). */
   unclaimedGraceMs?: number;
   /** Throws DISK_FULL when the recorder's disk is too full to start (checked before anything is written). */

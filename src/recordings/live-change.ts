@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 import { parseLayout } from '../../recorder-page/src/layouts/names';
 import { participantsOf, startOptionsSchema, type RecordingOptions } from './options';
+import { checkOverlays } from './overlays';
 
 /**
  * What a live recording may change (PATCH .../recording/:recordingId): the start request's
  * own fields, so each has one rule. A field added here is one more `pick` and one more line
  * in applyLiveChange.
  */
-export const LIVE_CHANGE_FIELDS = { layout: true, theme: true, participants: true } as const;
+export const LIVE_CHANGE_FIELDS = { layout: true, theme: true, participants: true, overlays: true } as const;
 export const liveChangeSchema = startOptionsSchema.pick(LIVE_CHANGE_FIELDS);
 export type LiveChange = z.infer<typeof liveChangeSchema>;
 
@@ -17,8 +18,8 @@ export type LiveChange = z.infer<typeof liveChangeSchema>;
  * layout spelling and the theme disagree, PARTICIPANTS_FILTER_INVALID for a filter that is not
  * exactly one of include and exclude. A layout alone keeps the theme unless it spells one.
  */
-export function applyLiveChange(current: RecordingOptions, change: LiveChange): RecordingOptions {
-  if (Object.values(change).every((v) => v === undefined)) throw new AppError('CHANGE_EMPTY', 'the change names nothing to change (layout, theme, participants)');
+export function applyLiveChange(current: RecordingOptions, change: LiveChange, limits: { assetOrigins: readonly string[] }): RecordingOptions {
+  if (Object.values(change).every((v) => v === undefined)) throw new AppError('CHANGE_EMPTY', 'the change names nothing to change (layout, theme, participants, overlays)');
   const next: RecordingOptions = { ...current };
   if (change.layout !== undefined) {
     const { layout, theme: named } = parseLayout(change.layout)!;
@@ -28,5 +29,7 @@ export function applyLiveChange(current: RecordingOptions, change: LiveChange): 
   }
   if (change.theme !== undefined) next.theme = change.theme;
   if (change.participants !== undefined) next.participants = participantsOf(current, change.participants);
+  // the whole set is replaced: `{}` takes every overlay away
+  if (change.overlays !== undefined) next.overlays = checkOverlays(change.overlays, current, limits.assetOrigins);
   return next;
 }

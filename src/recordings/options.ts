@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { containerFormat } from './formats';
-import { absoluteHttpUrl } from './overlays';
+import { absoluteHttpUrl, checkOverlays, overlaysSchema } from './overlays';
 import { checkParticipantsFilter, participantsFilterInput, participantsFilterSchema } from './participants-filter';
 import {
   canonicalLayout, DEFAULT_LAYOUT, DEFAULT_THEME, LAYOUT_NAMES, LAYOUT_RULE, LAYOUT_SPELLINGS, parseLayout, THEME_NAMES,
@@ -84,6 +84,8 @@ export const recordingOptionsSchema = z
       .optional(),
     /** Who is recorded (participants-filter.ts); absent: everyone. */
     participants: participantsFilterSchema.optional(),
+    /** Watermarks, name labels, a clock, a background (overlays.ts); absent: none. */
+    overlays: overlaysSchema.optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -113,6 +115,8 @@ export const startOptionsSchema = z.strictObject({
   customLayoutUrl: z.string().max(2000).optional(),
   /** `{ include: [...] }` or `{ exclude: [...] }`: who is seen and heard (participants-filter.ts). */
   participants: participantsFilterInput.optional(),
+  /** Watermarks, name labels, a clock, a background (overlays.ts); images only from RECORDER_ASSET_ORIGINS. */
+  overlays: overlaysSchema.optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -135,6 +139,8 @@ export interface ResolveLimits {
   maxDurationSeconds: number;
   /** Origins a custom layout page may come from; 'any' for the operator's own CLI. */
   layoutOrigins?: string[] | 'any';
+  /** Origins overlay images may come from; 'any' for the operator's own CLI. */
+  assetOrigins?: readonly string[] | 'any';
   /** How a field is named in messages (the CLI names its flags). */
   name?: (field: StartField) => string;
 }
@@ -195,6 +201,7 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.audioBitrate !== undefined) options.audioBitrate = input.audioBitrate;
   if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? [], name('customLayoutUrl'));
   if (input.participants !== undefined) options.participants = participantsOf(options, input.participants);
+  if (input.overlays !== undefined) options.overlays = checkOverlays(input.overlays, options, limits.assetOrigins ?? []);
   return { options, outputFormat, maxDurationSeconds };
 }
 

@@ -7,9 +7,9 @@ import { AppError } from '../errors';
  * API, the CLI, the dispatch job and the page; the bounds keep a request's size and the page's
  * per-frame work small.
  *
- * Not yet part of startOptionsSchema: the page does not draw overlays yet, and a start must
- * not accept an option it ignores. Images come only from origins the operator lists
- * (RECORDER_ASSET_ORIGINS); a preset's uploaded assets are the later seam (allowedAssetUrl's
+ * Images come only from origins the operator lists (RECORDER_ASSET_ORIGINS); the worker
+ * fetches them (recorder/overlay-assets.ts) and hands the page their bytes, so the page
+ * itself fetches nothing. A preset's uploaded assets are the later seam (allowedAssetUrl's
  * `allowedOrigins` is where they join).
  */
 export const OVERLAY_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center'] as const;
@@ -49,12 +49,22 @@ export const overlaysSchema = z.strictObject({
     .optional(),
   /** Names over camera tiles too (tiles without a camera always show one). */
   nameLabels: z.boolean().optional(),
-  clock: z.strictObject({ position: position.default('top-left') }).optional(),
+  /** The wall-clock time (HH:MM:SS) in `timeZone` (an IANA name, default UTC). */
+  clock: z.strictObject({ position: position.default('top-left'), timeZone: z.string().max(64).refine(knownTimeZone, { error: 'must be an IANA time zone such as Europe/Berlin' }).default('UTC') }).optional(),
   background: z
     .union([z.strictObject({ colour }), z.strictObject({ imageUrl: assetUrl })], { error: 'must be { colour } or { imageUrl }' })
     .optional(),
 });
 export type Overlays = z.infer<typeof overlaysSchema>;
+
+function knownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Every image URL `overlays` asks the page to load. */
 export function overlayImageUrls(overlays: Overlays): string[] {
@@ -65,7 +75,18 @@ export function overlayImageUrls(overlays: Overlays): string[] {
 }
 
 /**
- * The page loads an overlay image itself, so only origins the operator allowed may serve one:
+ * `overlays` for a recording: every image from an allowed origin (ASSET_URL_NOT_ALLOWED), and
+ * only on a built-in layout (a custom page draws its own picture: UNSUPPORTED_OPTION).
+ */
+export function checkOverlays(overlays: Overlays, target: { customLayoutUrl?: string | undefined }, allowedOrigins: readonly string[] | 'any'): Overlays {
+  if (target.customLayoutUrl) throw new AppError('UNSUPPORTED_OPTION', 'overlays cannot be drawn over a custom layout page: it draws its own picture');
+  if (allowedOrigins !== 'any') for (const url of overlayImageUrls(overlays)) allowedAssetUrl(url, allowedOrigins);
+  else for (const url of overlayImageUrls(overlays)) absoluteHttpUrl(url, 'overlays image');
+  return overlays;
+}
+
+/**
+ * An overlay image is fetched for the page, so only origins the operator allowed may serve one:
  * ASSET_URL_NOT_ALLOWED otherwise, before anything is created.
  */
 export function allowedAssetUrl(raw: string, allowedOrigins: readonly string[], what = 'overlays image'): string {

@@ -20,7 +20,7 @@ export interface StartResult {
 export async function startRecording(ctx: RecordingsContext, actor: Actor, callId: string, input: StartOptions, idempotencyKey?: string): Promise<StartResult> {
   if (idempotencyKey !== undefined) checkIdentifier('idempotencyKey', idempotencyKey, 'Idempotency-Key');
   const call = await loadCall(ctx, actor, callId, 'control');
-  const resolved = resolveRecordingOptions(input, { maxDurationSeconds: ctx.opts.maxDurationSeconds, layoutOrigins: ctx.opts.layoutOrigins ?? [] });
+  const resolved = resolveRecordingOptions(input, { maxDurationSeconds: ctx.opts.maxDurationSeconds, layoutOrigins: ctx.opts.layoutOrigins ?? [], assetOrigins: ctx.opts.assetOrigins ?? [] });
 
   if (idempotencyKey) {
     const earlier = await ctx.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);

@@ -7,14 +7,21 @@ import { recordingView, type RecordingView } from './views';
 /**
  * A live change by the host (PATCH .../recording/:recordingId): the new options are written on
  * the row while it is RECORDING (so the view, a restart and a salvage know them), then sent to
- * the worker that runs it. Anything refused changes nothing.
+ * the worker that runs it. Anything refused changes nothing, and a change the worker could not
+ * apply is taken back off the row.
  */
 export async function updateRecording(ctx: RecordingsContext, actor: Actor, callId: string, recordingId: string, change: LiveChange): Promise<RecordingView> {
   const { rec } = await loadRecording(ctx, actor, callId, recordingId, 'control');
-  const options = applyLiveChange(rec.options, change);
+  const options = applyLiveChange(rec.options, change, { assetOrigins: ctx.opts.assetOrigins ?? [] });
   if (rec.status !== 'RECORDING') throw notLive(rec.status);
   if (!(await ctx.deps.repo.updateIf(rec.id, { status: 'RECORDING' }, { options }))) throw notLive('no longer RECORDING');
-  await ctx.deps.dispatcher.requestUpdate(rec.id, options);
+  try {
+    await ctx.deps.dispatcher.requestUpdate(rec.id, options);
+  } catch (err) {
+    // the worker could not apply it (an overlay image it cannot fetch, a page that did not answer): the row keeps what is recorded
+    await ctx.deps.repo.updateIf(rec.id, { status: 'RECORDING' }, { options: rec.options });
+    throw err;
+  }
   const updated = await ctx.deps.repo.getRecording(rec.id);
   if (!updated) throw new AppError('NOT_FOUND', 'recording not found');
   return recordingView(updated);
