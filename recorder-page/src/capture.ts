@@ -6,6 +6,8 @@ export interface CaptureOptions {
   timesliceMs: number;
   videoBitsPerSecond?: number;
   audioBitsPerSecond?: number;
+  /** A keyframe at least this often (an HLS output cuts its segments at keyframes). */
+  keyframeIntervalMs?: number;
 }
 
 /**
@@ -36,11 +38,14 @@ export class Capture {
     const mimeType = opts.mimeTypes.find((t) => MediaRecorder.isTypeSupported(t));
     if (!mimeType) throw new Error(`none of ${opts.mimeTypes.join(', ')} is supported by MediaRecorder`);
     this.mimeType = mimeType;
-    this.recorder = new MediaRecorder(stream, {
+    // videoKeyFrameIntervalDuration: Chromium's MediaRecorder option (not yet in TypeScript's DOM types)
+    const options: MediaRecorderOptions & { videoKeyFrameIntervalDuration?: number } = {
       mimeType,
       videoBitsPerSecond: opts.videoBitsPerSecond,
       audioBitsPerSecond: opts.audioBitsPerSecond,
-    });
+      ...(opts.keyframeIntervalMs ? { videoKeyFrameIntervalDuration: opts.keyframeIntervalMs } : {}),
+    };
+    this.recorder = new MediaRecorder(stream, options);
     this.recorder.ondataavailable = (e) => this.enqueue(e.data);
     this.recorder.onerror = (e) => this.send({ type: 'error', message: `MediaRecorder: ${String((e as ErrorEvent).message ?? e)}` });
   }

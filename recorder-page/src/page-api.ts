@@ -85,7 +85,7 @@ export function queryNumber(q: URLSearchParams, key: string, fallback: number): 
   return q.get(key) ? Number(q.get(key)) : fallback;
 }
 
-/** MediaRecorder -> ingest for `stream`, configured by the launch query (ingest codec timeslice vbr abr). */
+/** MediaRecorder -> ingest for `stream`, configured by the launch query (ingest codec timeslice vbr abr keyframeMs). */
 export function captureFromQuery(stream: MediaStream, q: URLSearchParams, size: { width: number; height: number; fps: number }): Capture {
   const capture: Capture = new Capture(
     stream,
@@ -95,6 +95,7 @@ export function captureFromQuery(stream: MediaStream, q: URLSearchParams, size: 
       timesliceMs: queryNumber(q, 'timeslice', 1000),
       videoBitsPerSecond: q.get('vbr') ? Number(q.get('vbr')) : undefined,
       audioBitsPerSecond: q.get('abr') ? Number(q.get('abr')) : undefined,
+      keyframeIntervalMs: q.get('keyframeMs') ? Number(q.get('keyframeMs')) : undefined,
     },
     () => ({ type: 'hello', mimeType: capture.mimeType, ...size }),
   );

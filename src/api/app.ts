@@ -3,12 +3,14 @@ import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { z } from 'zod';
+import { buffer } from 'node:stream/consumers';
 import { AppError } from '../errors';
 import type { LivekitEvent } from '../livekit/webhook';
 import { runChecks, type HealthCheck } from '../observability/health';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Actor } from '../recordings/permissions';
+import { withSignedSegmentUrls } from '../storage/playlist-urls';
 import type { RecordingsService } from '../recordings/service';
 import { metricsAllowed, type Authenticator } from './auth';
 import { errorHandler, fromZod, notFound } from './errors';
@@ -47,6 +49,8 @@ export interface SignedFiles {
   verifySignedUrl(key: string, expires: string, signature: string): boolean;
   head(key: string): Promise<{ size: number; contentType?: string } | null>;
   createReadStream(key: string, range?: { start: number; end?: number }): Promise<NodeJS.ReadableStream>;
+  /** Signs the segments of an HLS playlist it serves. */
+  signedUrl(key: string): Promise<string>;
 }
 
 interface StreamableFile {
@@ -269,6 +273,12 @@ export function createApp(deps: AppDeps): express.Express {
       const info = expires && signature && files.verifySignedUrl(key, expires, signature) ? await files.head(key) : null;
       if (!info) throw new AppError('NOT_FOUND', 'no such file, or the link has expired');
       res.setHeader('cache-control', 'private, no-store');
+      if (key.endsWith('.m3u8')) {
+        // an HLS playlist: its segments signed too, so the playlist's link is all a player needs
+        const text = (await buffer(await files.createReadStream(key))).toString('utf8');
+        res.type(info.contentType ?? 'application/vnd.apple.mpegurl').send(await withSignedSegmentUrls(text, key, (k) => files.signedUrl(k)));
+        return;
+      }
       await streamFile(req, res, {
         size: info.size,
         contentType: info.contentType ?? 'application/octet-stream',

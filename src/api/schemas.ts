@@ -49,6 +49,10 @@ export const StartRecordingBody = startOptionsSchema
       description:
         'Drawn over the built-in layout: textWatermark {text, position, size, colour, opacity}, imageWatermark {url, position, size, opacity}, nameLabels, clock {position, timeZone}, background {colour} or {imageUrl}. Images only from origins in RECORDER_ASSET_ORIGINS (else 400 ASSET_URL_NOT_ALLOWED); the worker fetches them, the page fetches nothing. In a PATCH the whole set is replaced ({} removes them all). Not with customLayoutUrl',
     }),
+    outputs: start.outputs.meta({
+      description:
+        'What is made: [{"type": "hls", "segmentSeconds": 4, "live": true}, {"type": "file"}]. Omitted: the file alone. hls: fMP4 segments of segmentSeconds (2 to 10, default 4) and a playlist stored under the recording\'s hls/ prefix as the call goes on (live, default true) or at its end; the file is made either way. A non-empty list of distinct types, else 400 UNSUPPORTED_OPTION',
+    }),
   })
   .openapi('StartRecordingBody');
 
@@ -132,10 +136,17 @@ export const RecordingViewSchema = z
       .object({ key: z.string(), url: z.string().nullable() })
       .nullable()
       .openapi({ description: 'manifest.json, uploaded last: every file of the recording (video, thumbnails, poster) with its key, size, content type and time, and the quality report; url signed afresh for each read' }),
+    hls: z
+      .object({ playlistKey: z.string(), url: z.string().nullable() })
+      .nullable()
+      .openapi({
+        description:
+          'With an HLS output: the playlist in the storage (<recording prefix>hls/index.m3u8), listing only segments already stored, EXT-X-ENDLIST once the recording ended; url signed afresh for each read. The playlist names its segments relative to itself (see the README for what a player needs)',
+      }),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
     quality: qualityReportSchema.nullable().openapi({
-      description: "Once the file is finished: its frame rate, the time from the start request to its first frame, who was in the room but not yet on screen then, and warnings (LOW_FPS, LATE_PARTICIPANTS, SLOW_START)",
+      description: "Once the file is finished: its frame rate, the time from the start request to its first frame, who was in the room but not yet on screen then, the HLS output's segments and any missing, and warnings (LOW_FPS, LATE_PARTICIPANTS, SLOW_START, HLS_SEGMENTS_MISSING)",
     }),
   })
   .openapi('Recording');

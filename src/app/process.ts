@@ -39,7 +39,8 @@ export async function openParts(config: Config, logger: Logger, opts: { recorder
   const pp = createPostprocessing(config, logger);
   let recorder: Recorder | undefined;
   if (opts.recorder) {
-    recorder = await Recorder.create(config.recorder, config.livekit, logger.child({ component: 'recorder' })).catch(async (err: unknown) => {
+    const hls = { storage: pp.storage, prefix: config.storage.prefix };
+    recorder = await Recorder.create(config.recorder, config.livekit, logger.child({ component: 'recorder' }), hls).catch(async (err: unknown) => {
       await pp.close();
       await database.close();
       throw err;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { hlsDirOf } from '../recorder/hls-output';
 import { salvagePathOf } from '../recorder/salvage';
 import { spoolPathOf } from '../recorder/spool';
 import { jobWorkDir } from './processor';
@@ -17,7 +18,7 @@ export interface LocalRecordingDirs {
  * not here: they are the storage's, under the recording's key prefix.
  */
 export function localPathsOf(dirs: LocalRecordingDirs, rec: { id: string; filePath: string | null }): string[] {
-  const paths = [spoolPathOf(dirs.spoolDir, rec.id), jobWorkDir(dirs.workDir, rec.id)];
+  const paths = [spoolPathOf(dirs.spoolDir, rec.id), hlsDirOf(dirs.spoolDir, rec.id), jobWorkDir(dirs.workDir, rec.id)];
   if (rec.filePath) paths.push(rec.filePath, salvagePathOf(rec.filePath));
   return paths.map((p) => path.resolve(p));
 }

@@ -1,6 +1,6 @@
 import type { QualityReport } from '../recordings/quality';
 import type { RecordingFormat } from '../recordings/options';
-import type { StreamMode } from '../recordings/formats';
+import { contentTypeOf, type StreamMode } from '../recordings/formats';
 
 /**
  * manifest.json, uploaded beside a recording once its other files are stored: what an editor
@@ -23,7 +23,9 @@ export interface RecordingManifest {
 
 export type ManifestFile =
   | { kind: 'recording'; key: string; size: number; contentType: string; offsetMs: 0; durationMs: number }
-  | { kind: 'thumbnail' | 'poster'; key: string; size: number; contentType: string; atMs: number; width: number; height: number };
+  | { kind: 'thumbnail' | 'poster'; key: string; size: number; contentType: string; atMs: number; width: number; height: number }
+  /** The HLS playlist (its segments beside it, named by it), stored during the call. */
+  | { kind: 'hls-playlist'; key: string; contentType: string; offsetMs: 0; durationMs: number; segments: number; missingSegments: number };
 
 /** What the manifest says of the recording itself, beside what post-processing made. */
 export interface ManifestContext {
@@ -62,7 +64,14 @@ export function buildManifest(
       { kind: 'recording', key: files.video.key, size: files.video.size, contentType: files.video.contentType, offsetMs: 0, durationMs: r.durationMs },
       ...files.thumbnails.map((t) => image('thumbnail', t)),
       ...(files.poster ? [image('poster', files.poster)] : []),
+      ...hlsEntry(context.quality),
     ],
     quality: context.quality,
   };
+}
+
+function hlsEntry(quality: QualityReport | null): ManifestFile[] {
+  const hls = quality?.hls;
+  if (!hls) return [];
+  return [{ kind: 'hls-playlist', key: hls.playlistKey, contentType: contentTypeOf(hls.playlistKey), offsetMs: 0, durationMs: hls.durationMs, segments: hls.segments, missingSegments: hls.missing.length }];
 }

@@ -10,7 +10,7 @@ import { localFileReader } from '../recordings/service';
 import { createStorage, type StorageTuning } from '../storage';
 import { spoolPathOf } from '../recorder/spool';
 import { LocalStorage } from '../storage/local';
-import { recordingPrefix } from '../storage/keys';
+import { hlsPlaylistKey, recordingPrefix } from '../storage/keys';
 import type { Storage } from '../storage/types';
 import { localPathsOf, type LocalRecordingDirs } from './local-files';
 import { PostProcessor, type PostprocessOptions, type ProcessedRecording, type UploadedImage } from './processor';
@@ -213,6 +213,10 @@ export class StorageRecordingFiles implements RecordingStoragePort {
 
   signedUrl(key: string): Promise<string> {
     return this.storage.signedUrl(key, this.signedUrlSeconds);
+  }
+
+  hlsPlaylistKey(callId: string, recordingId: string): string {
+    return hlsPlaylistKey(this.prefix, callId, recordingId);
   }
 
   async download(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader> {

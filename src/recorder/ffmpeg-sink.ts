@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { AppError } from '../errors';
 import type { OutputFormat, RecordingOptions } from '../recordings/contract';
-import { codecArgs, containerFormat, muxerArgs, streamMode, videoBitrate, type PictureRate } from '../recordings/formats';
+import { codecArgs, containerFormat, muxerArgs, streamMode, videoBitrate, type ContainerFormat, type PictureRate } from '../recordings/formats';
+import { HLS_INIT, HLS_LOCAL_PLAYLIST, HLS_SEGMENT_PATTERN } from './hls-uploader';
 
 export type VideoCodec = 'h264' | 'vp8' | 'vp9' | 'unknown';
 
@@ -38,13 +40,45 @@ export function outputSpecOf(o: RecordingOptions, videoCodec: VideoCodec, audioS
  */
 export function outputOptions(spec: OutputSpec): string[] {
   const f = containerFormat(spec.format);
+  return [...streamArgs(f, spec), ...muxerArgs(f)];
+}
+
+/** The streams of `spec` going into `f`: mapped, then copied or encoded. */
+function streamArgs(f: ContainerFormat, spec: OutputSpec): string[] {
   const mode = spec.videoCodec === 'unknown' ? 'transcode' : streamMode(f, 'video', spec.videoCodec);
   const video = codecArgs(f, 'video', mode, spec.picture && videoBitrate(f, spec.picture, spec.videoBitrate));
   const shift = spec.audioShiftMs ?? 0;
   // a bitstream filter moves the audio packets' timestamps, so copied audio stays copied
   const audioShift = shift !== 0 ? ['-bsf:a', `setts=ts=TS${shift > 0 ? '+' : '-'}${Math.abs(shift) / 1000}/TB`] : [];
   const audio = [...codecArgs(f, 'audio', streamMode(f, 'audio', 'opus'), spec.audioBitrate), ...audioShift];
-  return ['-map', '0:v:0?', '-map', '0:a:0?', ...video, ...audio, ...muxerArgs(f)];
+  return ['-map', '0:v:0?', '-map', '0:a:0?', ...video, ...audio];
+}
+
+/** A live HLS output beside the file: fMP4 segments and FFmpeg's playlist in `dir` (hls-uploader.ts reads both). */
+export interface HlsSpec {
+  dir: string;
+  segmentSeconds: number;
+}
+
+/**
+ * FFmpeg's second output: the streams as MP4 takes them (the page's H.264 copied, Opus made
+ * AAC), cut into fMP4 segments. The page asks its encoder for a keyframe every
+ * `segmentSeconds`; cutting at 90% of that makes every keyframe a cut, so a keyframe that
+ * comes a few milliseconds early does not double a segment. The playlist is written to a
+ * temporary name and renamed, and a segment is listed only once it is closed.
+ */
+export function hlsOutputOptions(spec: OutputSpec, hls: HlsSpec): string[] {
+  return [
+    ...streamArgs(containerFormat('mp4'), spec),
+    '-f', 'hls',
+    '-hls_time', (hls.segmentSeconds * 0.9).toFixed(2),
+    '-hls_segment_type', 'fmp4',
+    '-hls_fmp4_init_filename', HLS_INIT,
+    '-hls_segment_filename', path.join(hls.dir, HLS_SEGMENT_PATTERN),
+    '-hls_playlist_type', 'event',
+    '-hls_list_size', '0',
+    '-hls_flags', 'independent_segments+temp_file',
+  ];
 }
 
 /**
@@ -58,14 +92,16 @@ export class FfmpegSink {
   failure?: AppError;
   private stderrTail = '';
 
-  constructor(ffmpegPath: string, readonly outputPath: string, spec: OutputSpec) {
+  constructor(ffmpegPath: string, readonly outputPath: string, spec: OutputSpec, hls?: HlsSpec) {
     this.command = ffmpeg({ stdoutLines: 0 })
       .setFfmpegPath(ffmpegPath)
       .input(this.input)
       .inputFormat('webm')
       .inputOptions(['-fflags', '+genpts'])
-      .outputOptions(['-y', ...outputOptions(spec)])
-      .output(outputPath);
+      .output(outputPath)
+      .outputOptions(['-y', ...outputOptions(spec)]);
+    // the same process writes the HLS output: the input is parsed once, the video copied twice
+    if (hls) this.command.output(path.join(hls.dir, HLS_LOCAL_PLAYLIST)).outputOptions(['-y', ...hlsOutputOptions(spec, hls)]);
     this.exit = new Promise<void>((resolve) => {
       this.command.on('stderr', (line: string) => {
         this.stderrTail = (this.stderrTail + line + '\n').slice(-2000);

@@ -8,6 +8,7 @@ import { recorderIdentity } from './session-live-change';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
 import { containerFormat } from '../recordings/formats';
+import { hlsOutputOf } from '../recordings/outputs';
 import { DEFAULT_THEME } from '../../recorder-page/src/layouts/names';
 
 export interface PageEvents {
@@ -59,6 +60,9 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
   if (o.background) params.set('background', o.background);
   if (o.participants) params.set('participants', JSON.stringify(o.participants));
+  // HLS cuts at keyframes: one per segment (Chromium's own interval is longer than a segment)
+  const hls = hlsOutputOf(o.outputs);
+  if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));
   return params;
 }
 

@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import { assertValidRoomName, checkLivekit, type LivekitCredentials } from '../livekit/tokens';
 import { checkIdentifier } from '../recordings/identifiers';
 import { BrowserPool } from './browser-pool';
+import type { HlsOutputTarget } from './hls-output';
 import { IngestServer } from './ingest-server';
 import { silentLogger, type Logger } from './logger';
 import { salvageRecording } from './salvage';
@@ -52,9 +53,11 @@ export class Recorder {
     readonly pool: BrowserPool,
     readonly ingest: IngestServer,
     private readonly log: Logger,
+    private readonly hls?: HlsOutputTarget,
   ) {}
 
-  static async create(settings: RecorderSettings, livekit: LivekitCredentials, log: Logger = silentLogger): Promise<Recorder> {
+  /** `hls`: the storage HLS outputs go to during the call (the one post-processing stores the file in). */
+  static async create(settings: RecorderSettings, livekit: LivekitCredentials, log: Logger = silentLogger, hls?: HlsOutputTarget): Promise<Recorder> {
     await assertFfmpeg(settings.ffmpegPath, settings.ffprobePath);
     const pool = new BrowserPool(
       { chromiumPath: settings.chromiumPath, extraArgs: settings.chromiumExtraArgs, warmBrowsers: settings.warmBrowsers, standbyPages: settings.standbyPages },
@@ -68,7 +71,7 @@ export class Recorder {
       await ingest.close();
       throw err;
     }
-    return new Recorder(settings, livekit, pool, ingest, log);
+    return new Recorder(settings, livekit, pool, ingest, log, hls);
   }
 
   get activeCount(): number {
@@ -112,6 +115,7 @@ export class Recorder {
         stallSeconds: this.settings.ingestStallSeconds,
         audioShiftMs: -(this.settings.avOffsetMs ?? 0),
         presenceWaitMs: this.settings.presenceWaitMs,
+        ...(this.hls ? { hls: this.hls } : {}),
       },
       req,
     );

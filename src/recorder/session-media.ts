@@ -2,11 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PageMessage } from '../../recorder-page/src/protocol';
 import { AppError, toAppError } from '../errors';
-import type { RecordingRequest, RecordingStart } from '../recordings/contract';
+import type { HlsReport, RecordingRequest, RecordingStart } from '../recordings/contract';
 import { ChunkSequencer } from './chunk-sequencer';
 import { deferred } from './deadline';
 import { FfmpegSink, outputSpecOf, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
 import { finishFile, type FinishedFile } from './final-file';
+import { openHlsOutput, type HlsOutputTarget, type HlsSession } from './hls-output';
 import type { Logger } from './logger';
 import { SpoolFile } from './spool';
 
@@ -17,6 +18,8 @@ export interface MediaDeps {
   spoolDir: string;
   /** Constant A/V offset of the browser's encoder to cancel at the remux, in ms. */
   audioShiftMs: number;
+  /** Where an HLS output is stored; without it a recording cannot have one. */
+  hls?: HlsOutputTarget;
 }
 
 /**
@@ -30,6 +33,7 @@ export class SessionMedia {
   private spool?: SpoolFile;
   private sink?: FfmpegSink;
   private spec?: OutputSpec;
+  private hls?: HlsSession;
   private lastSeq = -1;
   private readonly endSeen = deferred<void>();
   /** The file's time 0 and who was on the canvas then; set by "started" (or the first chunk). */
@@ -46,6 +50,7 @@ export class SessionMedia {
   async open(): Promise<void> {
     this.spool = await SpoolFile.create(this.deps.spoolDir, this.req.id);
     await fs.mkdir(path.dirname(this.req.outputPath), { recursive: true });
+    this.hls = await openHlsOutput(this.deps, this.req);
   }
 
   get bytes(): number {
@@ -87,7 +92,8 @@ export class SessionMedia {
       case 'hello':
         if (!this.sink) {
           this.spec = outputSpecOf(this.req.options, videoCodecOf(msg.mimeType), this.deps.audioShiftMs);
-          this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec);
+          this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec, this.hls?.spec);
+          this.hls?.uploader.start();
         }
         return true;
       case 'started':
@@ -116,22 +122,26 @@ export class SessionMedia {
   }
 
   /** Closes the spool and finishes the file; RECORDING_EMPTY when no media arrived. */
-  async finish(): Promise<FinishedFile & { spoolPath: string }> {
+  async finish(): Promise<FinishedFile & { spoolPath: string; hls?: HlsReport }> {
     await this.spool?.close();
     if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
     const spoolPath = this.spool.path;
     const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec: this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' } });
-    return { ...file, spoolPath };
+    // FFmpeg has exited: its last segment is closed and its playlist ended
+    const hls = this.hls && (await this.hls.uploader.finish(this.start?.recordingAt));
+    return { ...file, spoolPath, ...(hls ? { hls } : {}) };
   }
 
-  /** Ends FFmpeg whatever state it is in (after finish(), or when finishing failed). */
+  /** Ends FFmpeg and the HLS uploads whatever state they are in (after finish(), or when finishing failed). */
   kill(): void {
     this.sink?.kill();
+    this.hls?.uploader.kill();
   }
 
-  /** A start that never recorded: its spool goes. */
+  /** A start that never recorded: its spool and HLS directory go. */
   async discard(): Promise<void> {
     await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
+    if (this.hls) await fs.rm(this.hls.spec.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   ffmpegPid(): number | undefined {

@@ -4,6 +4,7 @@ import type { LivekitCredentials } from '../livekit/tokens';
 import type { RecorderPage } from './browser-pages';
 import type { BrowserPool } from './browser-pool';
 import { deferred, withDeadline } from './deadline';
+import type { HlsOutputTarget } from './hls-output';
 import type { IngestServer } from './ingest-server';
 import type { Logger } from './logger';
 import { openRecordingPage } from './page-launch';
@@ -28,6 +29,8 @@ export interface SessionDeps {
   presenceWaitMs: number;
   /** From the start until media flows (join and presence wait included). */
   firstChunkTimeoutMs?: number;
+  /** Where an HLS output is stored (hls-output.ts). */
+  hls?: HlsOutputTarget;
 }
 
 type Phase = 'starting' | 'recording' | 'stopping' | 'done';
@@ -204,7 +207,7 @@ export class RecordingSession implements LiveRecording {
         endedAt,
         endReason: reason,
         error: this.failure ? { code: this.failure.code, message: this.failure.message } : undefined,
-        quality: this.stats.quality(start, output.fps),
+        quality: { ...this.stats.quality(start, output.fps), ...(output.hls ? { hls: output.hls } : {}) },
       };
       this.phase = 'done';
       this.finished.resolve(result);

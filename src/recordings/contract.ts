@@ -11,6 +11,8 @@ export type { LayoutName } from '../../recorder-page/src/layouts/names';
 export interface RecordingRequest {
   /** Unique id, used in file names and the ingest URL. */
   id: string;
+  /** The call's id, which names the recording's storage prefix (HLS is stored during the call); absent for the CLI's record. */
+  callId?: string;
   roomName: string;
   outputPath: string;
   options: RecordingOptions;
@@ -41,6 +43,24 @@ export interface RecordingQuality {
   /** The lowest frame rate the page drew over any 2 s after the first 2 s. */
   minDrawnFps?: number;
   start: { sinceRequestMs?: number; waitedMs: number; present: number; late: string[] };
+  /** The HLS output, when one was asked for. */
+  hls?: HlsReport;
+}
+
+/** What reached the storage of a recording's HLS output (recorder/hls-uploader.ts). */
+export interface HlsReport {
+  playlistKey: string;
+  /** Segments stored and listed by the playlist, and their summed duration. */
+  segments: number;
+  durationMs: number;
+  /** Segments FFmpeg cut that never reached the storage (left out of the playlist). */
+  missing: string[];
+  /**
+   * Median, over the segments uploaded live, from a segment's first (and last) frame to it
+   * being readable in the storage; a frame's wall time is taken as recordingAt plus its place
+   * in the file, so after a pause these include the paused time (the figure is an unpaused call's).
+   */
+  readableAfterMs?: { firstFrame: number; lastFrame: number };
 }
 
 export interface RecordingProgress {

@@ -107,7 +107,9 @@ export function codecArgs(f: ContainerFormat, kind: 'video' | 'audio', mode: Str
   return [...f.videoEncoder, ...(bitrate ? ['-b:v', String(bitrate)] : [])];
 }
 
-const OTHER_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', json: 'application/json' };
+const OTHER_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg', jpeg: 'image/jpeg', json: 'application/json', m3u8: 'application/vnd.apple.mpegurl', m4s: 'video/iso.segment',
+};
 
 /** The content type of a stored object or file, by its extension. */
 export function contentTypeOf(name: string): string {

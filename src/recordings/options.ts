@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 import { containerFormat } from './formats';
 import { absoluteHttpUrl, checkOverlays, overlaysSchema } from './overlays';
+import { outputSchema, resolveOutputs, startOutputSchema } from './outputs';
 import { checkParticipantsFilter, participantsFilterInput, participantsFilterSchema } from './participants-filter';
 import {
   canonicalLayout, DEFAULT_LAYOUT, DEFAULT_THEME, LAYOUT_NAMES, LAYOUT_RULE, LAYOUT_SPELLINGS, parseLayout, THEME_NAMES,
@@ -86,6 +87,8 @@ export const recordingOptionsSchema = z
     participants: participantsFilterSchema.optional(),
     /** Watermarks, name labels, a clock, a background (overlays.ts); absent: none. */
     overlays: overlaysSchema.optional(),
+    /** What is made beside the file (outputs.ts); absent: the file alone. */
+    outputs: z.array(outputSchema).optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -117,6 +120,8 @@ export const startOptionsSchema = z.strictObject({
   participants: participantsFilterInput.optional(),
   /** Watermarks, name labels, a clock, a background (overlays.ts); images only from RECORDER_ASSET_ORIGINS. */
   overlays: overlaysSchema.optional(),
+  /** `[{ type: 'hls', segmentSeconds, live }, { type: 'file' }]`: the rules are resolveOutputs' (outputs.ts). */
+  outputs: z.array(startOutputSchema).optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -202,6 +207,7 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? [], name('customLayoutUrl'));
   if (input.participants !== undefined) options.participants = participantsOf(options, input.participants);
   if (input.overlays !== undefined) options.overlays = checkOverlays(input.overlays, options, limits.assetOrigins ?? []);
+  if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'));
   return { options, outputFormat, maxDurationSeconds };
 }
 

@@ -141,6 +141,8 @@ export interface RecordingStoragePort {
   download?(ref: StoredRecordingRef): Promise<{ url: string; expiresAt: string } | StoredObjectReader>;
   /** A short-lived signed URL of a stored object, made when a view is read so it never shows a stale one. */
   signedUrl?(key: string): Promise<string>;
+  /** The storage key of a recording's HLS playlist (written during the call when its options ask for HLS). */
+  hlsPlaylistKey?(callId: string, recordingId: string): string;
 }
 
 /**

@@ -10,7 +10,16 @@ export const qualityReportSchema = z.object({
   fps: z.number().optional(),
   minDrawnFps: z.number().optional(),
   start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()) }),
-  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'LATE_PARTICIPANTS', 'SLOW_START']), message: z.string() })),
+  hls: z
+    .object({
+      playlistKey: z.string(),
+      segments: z.number(),
+      durationMs: z.number(),
+      missing: z.array(z.string()),
+      readableAfterMs: z.object({ firstFrame: z.number(), lastFrame: z.number() }).optional(),
+    })
+    .optional(),
+  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING']), message: z.string() })),
 });
 
 /** The report kept with a recording (stored as JSON, parsed back with the schema above). */
@@ -38,6 +47,12 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
   }
   if (q.start.sinceRequestMs !== undefined && q.start.sinceRequestMs > SLOW_START_MS) {
     warnings.push({ code: 'SLOW_START', message: `the recording began ${(q.start.sinceRequestMs / 1000).toFixed(1)} s after it was asked for` });
+  }
+  if (q.hls && q.hls.missing.length > 0) {
+    warnings.push({
+      code: 'HLS_SEGMENTS_MISSING',
+      message: `${q.hls.missing.length} HLS segment${q.hls.missing.length === 1 ? '' : 's'} did not reach the storage and ${q.hls.missing.length === 1 ? 'is' : 'are'} left out of the playlist (${q.hls.missing.join(', ')}); the file has everything`,
+    });
   }
   return { ...q, warnings };
 }

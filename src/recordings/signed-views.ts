@@ -1,3 +1,4 @@
+import { hlsOutputOf } from './outputs';
 import type { RecordingStoragePort } from './ports';
 import type { CallView, RecordingView } from './views';
 
@@ -15,7 +16,8 @@ function signerOf(storage: RecordingStoragePort | undefined): Signer {
   return storage?.signedUrl?.bind(storage);
 }
 
-export async function withFreshUrls(view: RecordingView, storage: RecordingStoragePort | undefined): Promise<RecordingView> {
+export async function withFreshUrls(stored: RecordingView, storage: RecordingStoragePort | undefined): Promise<RecordingView> {
+  const view = await withHls(stored, storage);
   const sign = signerOf(storage);
   if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
   try {
@@ -31,6 +33,17 @@ export async function withFreshUrls(view: RecordingView, storage: RecordingStora
     // a store that cannot sign (GCS without a service-account key) must not break reads
     return view;
   }
+}
+
+/**
+ * The HLS playlist of a recording whose options ask for HLS, once it records: its key (the
+ * storage names it) and a URL signed now. The playlist names its segments relative to itself.
+ */
+async function withHls(view: RecordingView, storage: RecordingStoragePort | undefined): Promise<RecordingView> {
+  if (!hlsOutputOf(view.options.outputs) || !storage?.hlsPlaylistKey || !view.recordingAt || view.status === 'DELETED') return view;
+  const playlistKey = storage.hlsPlaylistKey(view.callId, view.id);
+  const url = await signerOf(storage)?.(playlistKey).catch(() => null);
+  return { ...view, hls: { playlistKey, url: url ?? null } };
 }
 
 /** The call's view as the API shows it: recordingUrl signed now, the storage key left out. */

@@ -50,6 +50,8 @@ export interface RecordingView {
   thumbnails: RecordingThumbnail[];
   /** manifest.json: the recording's files with keys, sizes and offsets, and the quality report; `url` signed at each read. */
   manifest: { key: string; url: string | null } | null;
+  /** The HLS playlist, when the options ask for HLS: from the first segment on during the call, complete after it; `url` signed at each read (signed-views.ts). */
+  hls: { playlistKey: string; url: string | null } | null;
   error: { code: string; message: string; fault: string | null } | null;
   /** The recording stopped because of a fault (`error` says which) but kept what it captured. */
   endedEarly: boolean;
@@ -102,6 +104,7 @@ export function recordingView(r: StoredRecording): RecordingView {
     url: r.status === 'DELETED' ? null : r.storageUrl,
     thumbnails: r.status === 'DELETED' ? [] : r.thumbnails,
     manifest: r.status === 'DELETED' || !r.manifestKey ? null : { key: r.manifestKey, url: null },
+    hls: null,
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
     endedEarly: r.errorCode !== null && r.failedAt === null,
     quality: r.quality,

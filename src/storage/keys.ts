@@ -7,6 +7,7 @@ import { checkIdentifier } from '../recordings/identifiers';
  *   <prefix><callId>/<recordingId>/thumbnails/thumb-1.jpg .. thumb-5.jpg
  *   <prefix><callId>/<recordingId>/poster.jpg
  *   <prefix><callId>/<recordingId>/manifest.json
+ *   <prefix><callId>/<recordingId>/hls/index.m3u8, init.mp4, seg-00000.m4s ..  (HLS output, stored during the call)
  * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
  */
 
@@ -37,6 +38,17 @@ export function posterKey(prefix: string, callId: string, recordingId: string): 
 
 export function manifestKey(prefix: string, callId: string, recordingId: string): string {
   return `${recordingPrefix(prefix, callId, recordingId)}manifest.json`;
+}
+
+/** The prefix of a recording's HLS playlist and segments (the playlist names them relative to itself). */
+export function hlsPrefix(prefix: string, callId: string, recordingId: string): string {
+  return `${recordingPrefix(prefix, callId, recordingId)}hls/`;
+}
+
+export const HLS_PLAYLIST_NAME = 'index.m3u8';
+
+export function hlsPlaylistKey(prefix: string, callId: string, recordingId: string): string {
+  return `${hlsPrefix(prefix, callId, recordingId)}${HLS_PLAYLIST_NAME}`;
 }
 
 /** Rejects keys that could escape a directory or address nothing. */

@@ -1,0 +1,107 @@
+/**
+ * What an HLS output costs and how far behind it is (issue 12 item 1's figures): recordings of
+ * BENCH_SECONDS at 1280x720 30 fps with 3 synthetic publishers, alternately the file alone and
+ * the file with HLS (BENCH_HLS_SEGMENT seconds, live, to local storage), BENCH_RUNS of each.
+ * Prints, as medians: the recorder's CPU seconds per recorded second (its browser tree, its
+ * FFmpeg, this process) and FFmpeg's alone; the keyframe spacing in the file; and for HLS the
+ * time from a segment's first and last frame to it being readable in the storage.
+ * Run: node dist/scripts/bench-hls.js (after npm run build).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig } from '../src/config';
+import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
+import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
+import { processTree } from '../src/observability/process-tree';
+import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
+import type { RecordingRequest } from '../src/recordings/contract';
+import { LocalStorage } from '../src/storage/local';
+import { cpuSeconds, median, sleep } from './bench-lib';
+
+const run = promisify(execFile);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SEGMENT = Number(process.env.BENCH_HLS_SEGMENT ?? 4);
+
+/** Seconds between the keyframes of the file's video. */
+async function keyframeGaps(file: string): Promise<number[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file], { maxBuffer: 1 << 26 });
+  const keys = stdout.trim().split('\n').filter((l) => l.split(',')[1]?.startsWith('K')).map((l) => Number(l.split(',')[0]));
+  return keys.slice(1).map((t, i) => Math.round((t - keys[i]) * 1000) / 1000);
+}
+
+async function main(): Promise<void> {
+  const server = await startDevServer({ port: await findFreeDevServerPort(7990) });
+  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hls-'));
+  const config = loadConfig();
+  const settings: RecorderSettings = { ...config.recorder, warmBrowsers: 1, spoolDir: path.join(dir, 'spool') };
+  const storage = new LocalStorage({ dir: path.join(dir, 'store') });
+  const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
+  const rows: Record<'file' | 'hls', { cpuPerSecond: number; ffmpegCpuPerSecond: number; keyframeGapMedian: number; readableAfterFirst?: number; readableAfterLast?: number }[]> = { file: [], hls: [] };
+  try {
+    for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench-hls', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
+    await sleep(3000);
+    const recorder = await Recorder.create(settings, livekit, undefined, { storage, prefix: '' });
+    try {
+      for (let r = 0; r < RUNS * 2; r++) {
+        const kind = r % 2 === 0 ? 'file' : 'hls';
+        const id = `run${r}`;
+        const req: RecordingRequest = {
+          id,
+          callId: 'bench',
+          roomName: 'bench-hls',
+          outputPath: path.join(dir, `${id}.mp4`),
+          options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'hls' ? { outputs: [{ type: 'hls', segmentSeconds: SEGMENT, live: true }] } : {}) },
+        };
+        const browserPid = recorder.pool.pids()[0];
+        const cpu0 = cpuSeconds(processTree(browserPid));
+        const self0 = process.cpuUsage();
+        const live = await recorder.start(req);
+        const ffmpegPid = live.ffmpegPid();
+        await sleep(SECONDS * 1000);
+        // FFmpeg's last second (the trailer) is not counted: it exits at the stop
+        const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
+        const result = await live.stop();
+        const self = process.cpuUsage(self0);
+        const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
+        const seconds = result.durationMs / 1000;
+        const gaps = await keyframeGaps(result.path);
+        const hls = result.quality?.hls;
+        rows[kind].push({
+          cpuPerSecond: (browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds,
+          ffmpegCpuPerSecond: ffCpu / seconds,
+          keyframeGapMedian: median(gaps),
+          ...(hls?.readableAfterMs ? { readableAfterFirst: hls.readableAfterMs.firstFrame, readableAfterLast: hls.readableAfterMs.lastFrame } : {}),
+        });
+        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), gaps, hls })}\n`);
+        await sleep(2000);
+      }
+    } finally {
+      await recorder.close();
+    }
+  } finally {
+    await publishers.close();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const med = (kind: 'file' | 'hls', k: keyof (typeof rows)['file'][number]) => median(rows[kind].map((x) => x[k] ?? NaN));
+  const summary = {
+    runs: RUNS,
+    seconds: SECONDS,
+    segmentSeconds: SEGMENT,
+    cpuPerSecond: { file: med('file', 'cpuPerSecond'), hls: med('hls', 'cpuPerSecond') },
+    ffmpegCpuPerSecond: { file: med('file', 'ffmpegCpuPerSecond'), hls: med('hls', 'ffmpegCpuPerSecond') },
+    keyframeGapSeconds: { file: med('file', 'keyframeGapMedian'), hls: med('hls', 'keyframeGapMedian') },
+    readableAfterMs: { firstFrame: med('hls', 'readableAfterFirst'), lastFrame: med('hls', 'readableAfterLast') },
+  };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
