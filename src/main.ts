@@ -82,6 +82,7 @@ export function buildProgram(): Command {
     .option('--screen-share [k]', 'participant k (default 1) shares a screen', int)
     .option('--speaking <k>', 'participant k speaks (the speaker layouts put them on the stage)', int)
     .option('--camera-off <k>', 'participant k has no camera (a name tile)', int)
+    .option('--overlays <json>', 'overlays as in the start request, e.g. \'{"textWatermark": {"text": "ACME"}, "clock": {}}\' (images from any http(s) origin)')
     .addHelpText('after', '\nExample: recorder preview-layout --layout presentation-light --participants 5 --screen-share --width 1080 --height 1920 --output p.png')
     .action(async (opts) => {
       const config = loadConfig();

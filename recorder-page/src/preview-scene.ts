@@ -1,4 +1,5 @@
 import { chooseStyle, type LayoutName, type ThemeName } from './layouts';
+import type { PageOverlays } from './overlay-spec';
 
 /**
  * The synthetic participants of a layout preview: who is in it, their colours and names,
@@ -17,6 +18,8 @@ export interface PreviewRequest {
   speaking?: number;
   /** 1-based: the participant without a camera (drawn as a name tile). */
   cameraOff?: number;
+  /** Drawn as a recording draws them (images as data: URLs by the time the page has them). */
+  overlays?: PageOverlays;
 }
 
 export interface PreviewParticipant {
@@ -51,7 +54,7 @@ export function previewParticipants(r: PreviewRequest): PreviewParticipant[] {
 /** The preview page's query for a request, and back. */
 export function previewQuery(r: PreviewRequest): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(r)) if (v !== undefined) q.set(k, String(v));
+  for (const [k, v] of Object.entries(r)) if (v !== undefined) q.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
   return q.toString();
 }
 
@@ -67,5 +70,6 @@ export function parsePreviewQuery(query: string): PreviewRequest {
     screenShare: num('screenShare'),
     speaking: num('speaking'),
     cameraOff: num('cameraOff'),
+    overlays: q.get('overlays') ? (JSON.parse(q.get('overlays')!) as PageOverlays) : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import { Compositor } from './compositor';
 import { THEMES } from './layouts';
+import { OverlayPainter } from './overlays';
 import { parsePreviewQuery, previewParticipants, type PreviewParticipant } from './preview-scene';
 import { hasFrame, type ParticipantView } from './room';
 
@@ -72,9 +73,13 @@ async function view(p: PreviewParticipant, at: number): Promise<ParticipantView>
 
 async function render(query: string): Promise<string> {
   const request = parsePreviewQuery(query);
-  const views = await Promise.all(previewParticipants(request).map((p, i) => view(p, i)));
+  const size = { width: request.width, height: request.height };
+  const [views, overlays] = await Promise.all([
+    Promise.all(previewParticipants(request).map((p, i) => view(p, i))),
+    request.overlays ? OverlayPainter.load(request.overlays, size) : undefined,
+  ]);
   // the compositor draws its first frame when it is made
-  const compositor = new Compositor({ width: request.width, height: request.height, fps: 30, layout: request.layout, theme: THEMES[request.theme] }, () => views, () => undefined);
+  const compositor = new Compositor({ ...size, fps: 30, layout: request.layout, theme: THEMES[request.theme], overlays }, () => views, () => undefined);
   compositor.stop();
   for (const v of views) for (const el of [v.camera, v.screen]) (el?.srcObject as MediaStream | null)?.getTracks().forEach((t) => t.stop());
   compositor.track.stop();

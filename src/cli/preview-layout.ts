@@ -6,14 +6,17 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { BrowserPool } from '../recorder/browser-pool';
+import { pageOverlays } from '../recorder/overlay-assets';
 import type { Logger } from '../recorder/logger';
 import { bundledPageDir, serveBundledPage } from '../recorder/static-files';
 import { resolvePreview, type PreviewInput } from '../recordings/preview-options';
 import { layoutSpelling } from '../../recorder-page/src/layouts/names';
 import { previewQuery, type PreviewRequest } from '../../recorder-page/src/preview-scene';
 
-export interface PreviewCommandOptions extends PreviewInput {
+export interface PreviewCommandOptions extends Omit<PreviewInput, 'overlays'> {
   output: string;
+  /** --overlays: the start request's `overlays` as JSON text. */
+  overlays?: string;
   /** --screen-share without a number: the first participant shares. */
   screenShare?: number;
 }
@@ -28,7 +31,15 @@ const flag = (field: keyof PreviewInput) => FLAGS[field] ?? `--${field}`;
 /** The flags as a preview request, under the API's rules for layout, theme and size. */
 export function resolvePreviewFlags(o: PreviewCommandOptions): PreviewRequest {
   if (path.extname(o.output).toLowerCase() !== '.png') throw new AppError('UNSUPPORTED_OPTION', '--output must name a .png file');
-  return resolvePreview(o, flag);
+  let overlays: unknown;
+  if (o.overlays !== undefined) {
+    try {
+      overlays = JSON.parse(o.overlays);
+    } catch {
+      throw new AppError('UNSUPPORTED_OPTION', '--overlays must be JSON, e.g. \'{"textWatermark": {"text": "ACME"}}\'');
+    }
+  }
+  return resolvePreview({ ...o, overlays }, flag);
 }
 
 /**
@@ -36,6 +47,8 @@ export function resolvePreviewFlags(o: PreviewCommandOptions): PreviewRequest {
  * entry of the page bundle) in a Chromium launched as a worker launches its own.
  */
 export async function renderPreview(recorder: Config['recorder'], request: PreviewRequest, log: Logger): Promise<Buffer> {
+  const overlays = await pageOverlays(request.overlays);
+  const drawn: PreviewRequest = { ...request, overlays: overlays ?? undefined };
   const dir = bundledPageDir();
   const server = http.createServer((req, res) => {
     if (!serveBundledPage(dir, req, res)) res.writeHead(404).end();
@@ -48,7 +61,7 @@ export async function renderPreview(recorder: Config['recorder'], request: Previ
     const page = await pool.openUrlPage(url, { width: request.width, height: request.height });
     try {
       await page.page.waitForFunction('window.preview', { timeout: 15000 });
-      const png = PNG_DATA_URL.parse(await page.run(`window.preview.render(${JSON.stringify(previewQuery(request))})`));
+      const png = PNG_DATA_URL.parse(await page.run(`window.preview.render(${JSON.stringify(previewQuery(drawn))})`));
       return Buffer.from(png.slice(png.indexOf(',') + 1), 'base64');
     } finally {
       await page.close();

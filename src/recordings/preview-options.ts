@@ -20,6 +20,8 @@ export interface PreviewInput {
   screenShare?: number;
   speaking?: number;
   cameraOff?: number;
+  /** The start request's overlays (any image origin: the preview is the operator's). */
+  overlays?: unknown;
 }
 type PreviewField = keyof PreviewInput;
 
@@ -27,14 +29,15 @@ export const DEFAULT_PREVIEW_PARTICIPANTS = 4;
 
 /** UNSUPPORTED_OPTION for what a recording would refuse, or a participant count or number out of range. */
 export function resolvePreview(input: PreviewInput, name: (field: PreviewField) => string = (f) => f): PreviewRequest {
-  const start = parseStartOptions({ layout: input.layout, theme: input.theme, width: input.width, height: input.height }, (f: keyof StartOptions) => name(f as PreviewField));
-  const { options } = resolveRecordingOptions(start, { maxDurationSeconds: 1, name: (f) => name(f as PreviewField) });
+  const start = parseStartOptions({ layout: input.layout, theme: input.theme, width: input.width, height: input.height, overlays: input.overlays }, (f: keyof StartOptions) => name(f as PreviewField));
+  const { options } = resolveRecordingOptions(start, { maxDurationSeconds: 1, assetOrigins: 'any', name: (f) => name(f as PreviewField) });
   const { minParticipants: min, maxParticipants: max } = PREVIEW_LIMITS;
   const participants = input.participants ?? DEFAULT_PREVIEW_PARTICIPANTS;
   if (!Number.isInteger(participants) || participants < min || participants > max) {
     throw new AppError('UNSUPPORTED_OPTION', `${name('participants')} must be an integer from ${min} to ${max}`);
   }
   const request: PreviewRequest = { width: options.width, height: options.height, layout: options.layout, theme: options.theme ?? DEFAULT_THEME, participants };
+  if (options.overlays) request.overlays = options.overlays;
   for (const field of ['screenShare', 'speaking', 'cameraOff'] as const) {
     const n = input[field];
     if (n === undefined) continue;

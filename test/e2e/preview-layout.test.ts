@@ -107,6 +107,20 @@ describe('recorder preview-layout', () => {
     expect(close(pixel(img, stage.x + 2, stage.y + stage.h / 2), THEMES.light.speakingBorder)).toBe(true);
   });
 
+  it('draws overlays as a recording does', async () => {
+    const out = path.join(dir, 'overlays.png');
+    const overlays = { background: { colour: '#00c000' }, textWatermark: { text: 'ACME', colour: '#ffff00', size: 0.1, opacity: 1, position: 'bottom-left' }, clock: {} };
+    const r = await cli(['--layout', 'grid', '--participants', '2', '--overlays', JSON.stringify(overlays), '--output', out]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const img = await decode(out);
+    expect(pixel(img, 640, 700)).toBe('#00c000');
+    const yellowAt: number[] = [];
+    for (let y = 600; y < 720; y += 2) for (let x = 0; x < 640; x += 2) if (close(pixel(img, x, y), '#ffff00')) yellowAt.push(x);
+    expect(yellowAt.length).toBeGreaterThan(50);
+    // the clock's band, top left, over the background
+    expect(close(pixel(img, 30, 30), '#005600')).toBe(true);
+  }, 60000);
+
   it.each([
     [['--layout', 'mosaic'], { layout: 'mosaic' }, 'layout', '--layout', LAYOUT_RULE],
     [['--width', '4000', '--height', '720'], { width: 4000, height: 720 }, 'width', '--width', 'must be an integer from 120 to 1920'],
@@ -129,6 +143,8 @@ describe('recorder preview-layout', () => {
     [['--participants', '26'], '--participants must be an integer from 1 to 25'],
     [['--participants', '3', '--speaking', '4'], "--speaking must be a participant's number, from 1 to 3"],
     [['--output', path.join(os.tmpdir(), 'x.jpg')], '--output must name a .png file'],
+    [['--overlays', '{textWatermark'], '--overlays must be JSON'],
+    [['--overlays', '{"sparkles": true}'], '--overlays Unrecognized key'],
   ])('refuses %j', async (args, message) => {
     const r = await cli(args.includes('--output') ? args : [...args, '--output', path.join(dir, 'bad.png')]);
     expect(r.code).toBe(2);
