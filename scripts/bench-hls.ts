@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../src/config';
 import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
 import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
+import { createLogger } from '../src/observability/logger';
 import { processTree } from '../src/observability/process-tree';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { RecordingRequest } from '../src/recordings/contract';
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
   try {
     for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench-hls', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
     await sleep(3000);
-    const recorder = await Recorder.create(settings, livekit, undefined, { storage, prefix: '' });
+    // BENCH_LOG=warn shows an upload given up or FFmpeg failing
+    const recorder = await Recorder.create(settings, livekit, createLogger(process.env.BENCH_LOG ?? 'silent'), { storage, prefix: '' });
     try {
       for (let r = 0; r < RUNS * 2; r++) {
         const kind = r % 2 === 0 ? 'file' : 'hls';
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
           keyframeGapMedian: median(gaps),
           ...(hls?.readableAfterMs ? { readableAfterFirst: hls.readableAfterMs.firstFrame, readableAfterLast: hls.readableAfterMs.lastFrame } : {}),
         });
-        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), gaps, hls })}\n`);
+        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs, gaps, hls })}\n`);
         await sleep(2000);
       }
     } finally {

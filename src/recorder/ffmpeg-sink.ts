@@ -66,10 +66,14 @@ export interface HlsSpec {
  * `segmentSeconds`; cutting at 90% of that makes every keyframe a cut, so a keyframe that
  * comes a few milliseconds early does not double a segment. The playlist is written to a
  * temporary name and renamed, and a segment is listed only once it is closed.
+ * MediaRecorder's WebM gives its video packets no duration (FFmpeg reads 1 ms each), and the
+ * last segment's EXTINF is their sum (0.06 s for 2 s of media): each packet is given the time
+ * to the next one instead.
  */
 export function hlsOutputOptions(spec: OutputSpec, hls: HlsSpec): string[] {
   return [
     ...streamArgs(containerFormat('mp4'), spec),
+    '-bsf:v', 'setts=duration=if(eq(NEXT_PTS\\,NOPTS)\\,DURATION\\,NEXT_PTS-PTS)',
     '-f', 'hls',
     '-hls_time', (hls.segmentSeconds * 0.9).toFixed(2),
     '-hls_segment_type', 'fmp4',

@@ -54,6 +54,8 @@ describe('HLS FFmpeg arguments', () => {
   it('copies the page H.264, makes Opus AAC and cuts fMP4 at every keyframe of the segment length', () => {
     const args = hlsOutputOptions({ format: 'mp4', videoCodec: 'h264' }, { dir: '/spool/r.hls', segmentSeconds: 4 }).join(' ');
     expect(args).toContain('-c:v copy');
+    // packets timed to the next one: MediaRecorder gives them none, and the last EXTINF is their sum
+    expect(args).toContain('-bsf:v setts=duration=if(eq(NEXT_PTS\\,NOPTS)\\,DURATION\\,NEXT_PTS-PTS)');
     expect(args).toContain('-c:a aac');
     expect(args).toContain('-f hls -hls_time 3.60 -hls_segment_type fmp4');
     expect(args).toContain('-hls_segment_filename /spool/r.hls/seg-%05d.m4s');
