@@ -1,4 +1,6 @@
-import { chunkHeader, FLAG_LAST, type PageMessage, type ServerMessage } from './protocol';
+import { chunkHeader, FLAG_LAST, type PageMessage, type ServerMessage, type TimelineMessage } from './protocol';
+
+const MAX_HELD_EVENTS = 1000;
 
 export interface CaptureOptions {
   ingestUrl: string;
@@ -27,6 +29,8 @@ export class Capture {
   private onAllAcked?: () => void;
   private retryMs = 100;
   private started?: PageMessage;
+  /** Timeline events said while the socket was down, sent on the next connection (bounded). */
+  private readonly heldEvents: TimelineMessage[] = [];
   bytes = 0;
   onFirstData?: () => void;
 
@@ -114,6 +118,12 @@ export class Capture {
     this.send(msg);
   }
 
+  /** A timeline event: unlike stats, one said during a reconnect is kept and sent once the socket is back. */
+  sendEvent(msg: TimelineMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(msg));
+    else if (this.heldEvents.length < MAX_HELD_EVENTS) this.heldEvents.push(msg);
+  }
+
   get pending(): number {
     return this.unacked.size;
   }
@@ -137,6 +147,7 @@ export class Capture {
       this.retryMs = 100;
       ws.send(JSON.stringify(this.describe()));
       if (this.started) ws.send(JSON.stringify(this.started));
+      for (const msg of this.heldEvents.splice(0)) ws.send(JSON.stringify(msg));
       // after a reconnect, resend in order whatever the worker has not confirmed
       for (const seq of [...this.unacked.keys()].sort((a, b) => a - b)) ws.send(this.unacked.get(seq)!);
       if (this.finished && this.lastSeq >= 0) ws.send(JSON.stringify({ type: 'end', lastSeq: this.lastSeq } satisfies PageMessage));

@@ -9,6 +9,7 @@ import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber, ty
 import { expectedAtJoin, waitForPresence } from './presence';
 import { filterFromQuery, RecordedSet } from './recorded-set';
 import { RoomTracker } from './room';
+import { ChatRelay, chatTopicsFromQuery, SpeakerTimeline } from './timeline-events';
 
 /**
  * The recorder page. The worker keeps it loaded in standby (bundle parsed, audio
@@ -18,6 +19,7 @@ import { RoomTracker } from './room';
  *   width height fps layout theme background codec vbr abr timeslice presenceWaitMs
  *   participants          who is recorded (JSON: {"include": [...]} or {"exclude": [...]})
  *   overlays              watermarks, labels, clock, background (JSON, images as data: URLs)
+ *   chat                  the data topics relayed as chat (JSON list); absent: no chat
  * Opened with those parameters in its own URL it starts by itself.
  * The worker calls window.recorder.start(query) / update(change) / stop() and reads window.recorderState.
  */
@@ -67,6 +69,10 @@ async function start(query: string): Promise<void> {
   recordingCapture = capture;
   compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
 
+  const isRecorded = (identity: string) => recorded.recorded(identity);
+  const speakers = new SpeakerTimeline(tracker.room, isRecorded, () => recorded.loudness(), (m) => capture.sendEvent(m));
+  let chat: ChatRelay | undefined;
+
   const speakerSeed = setInterval(() => {
     if (!tracker.seedSpeakers(recorded.loudness())) clearInterval(speakerSeed);
   }, 200);
@@ -85,6 +91,7 @@ async function start(query: string): Promise<void> {
     const overlays = await loadOverlays(change.overlays, { width, height });
     const next = chooseStyle(change.layout, change.theme);
     recorded.set(change.participants);
+    speakers.recordedChanged();
     compositor.restyle({ layout: next.layout, theme: THEMES[next.theme], overlays });
   };
 
@@ -93,6 +100,8 @@ async function start(query: string): Promise<void> {
     state.phase = 'stopping';
     clearInterval(statsTimer);
     clearInterval(speakerSeed);
+    speakers.stop();
+    chat?.stop();
     await capture.stop();
     compositor.stop();
     state.phase = 'stopped';
@@ -115,6 +124,10 @@ async function start(query: string): Promise<void> {
   mark('capture');
   state.phase = 'recording';
   capture.announceStart({ type: 'started', at: performance.timeOrigin + state.marks.capture, ...presence, marks: state.marks });
+  // the timeline from time 0: who speaks now, then each change; the chat from now on
+  speakers.start();
+  const chatTopics = chatTopicsFromQuery(q.get('chat'));
+  if (chatTopics) chat = new ChatRelay(tracker.room, chatTopics, isRecorded, (m) => capture.sendEvent(m));
 }
 
 async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams): Promise<void> {

@@ -40,7 +40,28 @@ export interface VideoInput {
   height: number;
 }
 
+/** A participant as the timeline names them. */
+export interface SpeakerRef {
+  identity: string;
+  name: string;
+}
+
+/** How much of one data message the page relays, and how long a name or identity may be (the worker cuts longer ones too). */
+export const TIMELINE_LIMITS = { textBytes: 4096, name: 256, speakers: 64 } as const;
+
+/**
+ * The page's timeline events (timeline-events.ts), wall clock like 'started'. `speakers`: LiveKit
+ * named a new set of active speakers at `at` (recorded participants only). The server decides on
+ * 400 ms windows, so the page's own meter dates each change: `since`, when it heard someone who
+ * starts speaking in this change begin; `ended`, when it last heard those who stopped.
+ * `chat`: a data message on a topic the start asked for (text cut to TIMELINE_LIMITS.textBytes).
+ */
+export type TimelineMessage =
+  | { type: 'speakers'; at: number; speakers: (SpeakerRef & { since?: number })[]; ended?: { identity: string; at: number }[] }
+  | { type: 'chat'; at: number; identity: string; name: string; topic: string; text: string; truncated?: boolean };
+
 export type PageMessage =
+  | TimelineMessage
   | { type: 'hello'; mimeType: string; width: number; height: number; fps: number }
   | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number; videoInputs?: VideoInput[] }
   | { type: 'end'; lastSeq: number }

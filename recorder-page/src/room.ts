@@ -28,7 +28,7 @@ export interface ParticipantView {
 }
 
 /** Loudness (RMS of the samples) above which the page's own meter counts someone as speaking: -40 dBFS. */
-const SPEAKING_RMS = 0.01;
+export const SPEAKING_RMS = 0.01;
 
 /** A <video> that has decoded a picture the canvas can draw. */
 export function hasFrame(v: HTMLVideoElement): boolean {

@@ -5,7 +5,8 @@ import { LocalAudioTrack, LocalVideoTrack, Room, Track } from 'livekit-client';
  * solid colour (a canvas track) and a sine tone (a WebAudio oscillator) of known
  * values, so a recording can be checked frame by frame and by frequency.
  * Query: url token colour tone width height fps; `flash=1` instead flashes white and
- * beeps at the same instant once a second (for measuring A/V offset).
+ * beeps at the same instant once a second (for measuring A/V offset); `silent=1` starts with the
+ * tone off (setTone turns it on and off: someone who speaks in turns).
  */
 const q = new URLSearchParams(location.search);
 const width = Number(q.get('width') ?? 320);
@@ -14,6 +15,9 @@ const fps = Number(q.get('fps') ?? 15);
 let colour = q.get('colour') ?? '#ff0000';
 const tone = Number(q.get('tone') ?? 440);
 const flash = q.get('flash') === '1';
+const silent = q.get('silent') === '1';
+/** Wall clock in ms, the clock the recorder's timeline uses. */
+const wallNow = () => performance.timeOrigin + performance.now();
 
 declare global {
   interface Window {
@@ -28,6 +32,10 @@ declare global {
       leave(): Promise<void>;
       /** performance.now() of each white frame/beep pair (flash mode). */
       flashes: number[];
+      /** Turns the tone on or off at once; resolves with that instant (wall clock, ms). */
+      setTone(on: boolean): number;
+      /** Sends `text` on `topic` as a data packet (publishData) or a text stream (sendText); resolves with the instant it was sent. */
+      sendChat(topic: string, text: string, as: 'packet' | 'stream'): Promise<number>;
     };
   }
 }
@@ -58,7 +66,7 @@ const dest = audio.createMediaStreamDestination();
 const osc = audio.createOscillator();
 osc.frequency.value = tone;
 const gain = audio.createGain();
-gain.gain.value = flash ? 0 : 0.3;
+gain.gain.value = flash || silent ? 0 : 0.3;
 osc.connect(gain).connect(dest);
 osc.start();
 
@@ -91,6 +99,16 @@ window.publisher = {
   },
   async leave() {
     await room.disconnect();
+  },
+  setTone(on) {
+    gain.gain.setValueAtTime(on ? 0.3 : 0, audio.currentTime);
+    return wallNow();
+  },
+  async sendChat(topic, text, as) {
+    const at = wallNow();
+    if (as === 'stream') await room.localParticipant.sendText(text, { topic });
+    else await room.localParticipant.publishData(new TextEncoder().encode(text), { reliable: true, topic });
+    return at;
   },
 };
 

@@ -1,11 +1,12 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { DEFAULT_CHAT_TOPICS } from '../recordings/chat-option';
 import { LIVE_CHANGE_FIELDS } from '../recordings/live-change';
 import { OPTION_LIMITS, recordingOptionsSchema, startOptionsSchema } from '../recordings/options';
 import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
 import { qualityReportSchema } from '../recordings/quality';
-import { MARKER_LABEL_MAX, thumbnailSchema } from '../recordings/stored-data';
+import { MARKER_LABEL_MAX, SIDECAR_NAME, thumbnailSchema } from '../recordings/stored-data';
 
 extendZodWithOpenApi(z);
 
@@ -52,6 +53,10 @@ export const StartRecordingBody = startOptionsSchema
     outputs: start.outputs.meta({
       description:
         'What is made: [{"type": "hls", "segmentSeconds": 4, "live": true}, {"type": "file"}]. Omitted: the file alone. hls: fMP4 segments of segmentSeconds (2 to 10, default 4) and a playlist stored under the recording\'s hls/ prefix as the call goes on (live, default true) or at its end; the file is made either way. A non-empty list of distinct types, else 400 UNSUPPORTED_OPTION',
+    }),
+    chat: start.chat.meta({
+      description: `Record the chat: data messages on these topics (true: ${DEFAULT_CHAT_TOPICS.join(' and ')}) from recorded participants, as chat.jsonl and chat.vtt beside the recording, on its clock. Off unless asked; not with customLayoutUrl (400 UNSUPPORTED_OPTION)`,
+      anyOf: [{ type: 'boolean' }, { type: 'object', properties: { topics: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, minItems: 1, maxItems: 16 } }, required: ['topics'], additionalProperties: false }],
     }),
   })
   .openapi('StartRecordingBody');
@@ -142,6 +147,12 @@ export const RecordingViewSchema = z
       .openapi({
         description:
           'With an HLS output: the playlist in the storage (<recording prefix>hls/index.m3u8), listing only segments already stored, EXT-X-ENDLIST once the recording ended; url signed afresh for each read. The playlist names its segments relative to itself (see the README for what a player needs)',
+      }),
+    sidecars: z
+      .array(z.object({ kind: z.string().regex(SIDECAR_NAME).openapi({ example: 'speakers.vtt' }), key: z.string(), url: z.string().nullable() }))
+      .openapi({
+        description:
+          'Files made from the recording\'s timeline, beside it in the storage, on the file\'s clock (ms from its first frame, paused spans cut out): speakers.vtt (WebVTT, a <v Name> cue per turn) and speakers.json ([{identity, name, startMs, endMs}]) for every built-in layout recording (empty when nobody spoke), chat.jsonl and chat.vtt when the start asked for chat; url signed afresh for each read',
       }),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),

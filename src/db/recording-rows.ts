@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { RecordingGuard, RecordingUpdate, RecordingWithRoom, StoredRecording } from '../recordings/repository';
 import { parseQuality } from '../recordings/quality';
-import { markersJson, pausesJson, storedFormat, storedMarkers, storedOptions, storedPauses, storedThumbnails } from '../recordings/stored-data';
+import { markersJson, pausesJson, storedFormat, storedMarkers, storedOptions, storedPauses, storedSidecars, storedThumbnails } from '../recordings/stored-data';
 import { Prisma, type CallRecording } from './prisma';
 
 /**
@@ -24,6 +24,7 @@ export function parsedRow(row: CallRecording): StoredRecording {
     options: storedOptions(row.options, row.id),
     outputFormat: storedFormat(row.outputFormat, row.id),
     thumbnails: storedThumbnails(row.thumbnails, row.id),
+    sidecars: storedSidecars(row.sidecars, row.id),
     quality: parseQuality(row.quality),
     pauses: storedPauses(row.pauses, row.id),
     markers: storedMarkers(row.markers, row.id),

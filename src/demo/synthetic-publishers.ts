@@ -15,6 +15,8 @@ export interface PublisherSpec {
   tone: number;
   /** Flash white and beep together once a second instead (A/V offset measurement). */
   flash?: boolean;
+  /** Start with the tone off (setTone turns it on). */
+  silent?: boolean;
   simulcast?: boolean;
   width?: number;
   height?: number;
@@ -28,6 +30,10 @@ export interface Publisher {
   setColour(colour: string): Promise<void>;
   shareScreen(colour: string): Promise<void>;
   stopScreenShare(): Promise<void>;
+  /** Tone on or off (someone who speaks, then stops); resolves with the instant in the publisher (wall clock, ms). */
+  setTone(on: boolean): Promise<number>;
+  /** A data message on `topic`: a packet (publishData) or a text stream (sendText); resolves with the instant it was sent (wall clock, ms). */
+  sendChat(topic: string, text: string, as?: 'packet' | 'stream'): Promise<number>;
   /** Leaves the room and closes the page. */
   leave(): Promise<void>;
 }
@@ -86,6 +92,7 @@ export class SyntheticPublishers {
       fps: String(spec.fps ?? 15),
     });
     if (spec.flash) params.set('flash', '1');
+    if (spec.silent) params.set('silent', '1');
     if (spec.simulcast) params.set('simulcast', '1');
     const page = await this.browser.newPage();
     await page.goto(`${this.origin}/recorder/publisher.html?${params}`, { waitUntil: 'load' });
@@ -102,6 +109,8 @@ export class SyntheticPublishers {
       setColour: (colour) => page.evaluate(`window.publisher.setColour(${JSON.stringify(colour)})`).then(() => undefined),
       shareScreen: (colour) => page.evaluate(`window.publisher.shareScreen(${JSON.stringify(colour)})`).then(() => undefined),
       stopScreenShare: () => page.evaluate('window.publisher.stopScreenShare()').then(() => undefined),
+      setTone: (on) => page.evaluate(`window.publisher.setTone(${on})`) as Promise<number>,
+      sendChat: (topic, text, as = 'packet') => page.evaluate(`window.publisher.sendChat(${JSON.stringify(topic)}, ${JSON.stringify(text)}, ${JSON.stringify(as)})`) as Promise<number>,
       leave: async () => {
         if (page.isClosed()) return;
         await page.evaluate('window.publisher.leave()').catch(() => undefined);

@@ -1,6 +1,7 @@
 import type { QualityReport } from '../recordings/quality';
 import type { RecordingFormat } from '../recordings/options';
 import { contentTypeOf, type StreamMode } from '../recordings/formats';
+import type { SidecarName } from '../recordings/stored-data';
 
 /**
  * manifest.json, uploaded beside a recording once its other files are stored: what an editor
@@ -25,7 +26,9 @@ export type ManifestFile =
   | { kind: 'recording'; key: string; size: number; contentType: string; offsetMs: 0; durationMs: number }
   | { kind: 'thumbnail' | 'poster'; key: string; size: number; contentType: string; atMs: number; width: number; height: number }
   /** The HLS playlist (its segments beside it, named by it), stored during the call. */
-  | { kind: 'hls-playlist'; key: string; contentType: string; offsetMs: 0; durationMs: number; segments: number; missingSegments: number };
+  | { kind: 'hls-playlist'; key: string; contentType: string; offsetMs: 0; durationMs: number; segments: number; missingSegments: number }
+  /** A sidecar (postprocess/sidecars.ts), its kind its name; its times are on the file's clock. */
+  | { kind: SidecarName; key: string; size: number; contentType: string };
 
 /** What the manifest says of the recording itself, beside what post-processing made. */
 export interface ManifestContext {
@@ -48,7 +51,7 @@ interface StoredImage extends Stored {
 export function buildManifest(
   r: { recordingId: string; callId: string; format: RecordingFormat; durationMs: number; conversion: { video: StreamMode; audio: StreamMode } },
   context: ManifestContext,
-  files: { video: Stored; thumbnails: StoredImage[]; poster: StoredImage | null },
+  files: { video: Stored; thumbnails: StoredImage[]; poster: StoredImage | null; sidecars: (Stored & { kind: SidecarName })[] },
 ): RecordingManifest {
   const image = (kind: 'thumbnail' | 'poster', i: StoredImage): ManifestFile => ({ kind, key: i.key, size: i.size, contentType: i.contentType, atMs: i.atMs, width: i.width, height: i.height });
   return {
@@ -65,6 +68,7 @@ export function buildManifest(
       ...files.thumbnails.map((t) => image('thumbnail', t)),
       ...(files.poster ? [image('poster', files.poster)] : []),
       ...hlsEntry(context.quality),
+      ...files.sidecars.map((s) => ({ kind: s.kind, key: s.key, size: s.size, contentType: s.contentType })),
     ],
     quality: context.quality,
   };

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { AppError, toAppError } from '../errors';
 import { containerFormat, contentTypeOf, type StreamMode } from '../recordings/formats';
 import type { RecordingFormat } from '../recordings/options';
-import { manifestKey, posterKey, recordingKey, thumbnailKey } from '../storage/keys';
+import { manifestKey, posterKey, recordingKey, sidecarKey, thumbnailKey } from '../storage/keys';
 import type { Storage } from '../storage/types';
 import { checkFreeSpace } from './disk';
 import { inspectRecording, type MediaInfo } from './inspect';
 import { buildManifest, type ManifestContext } from './manifest';
 import { planConversion } from './plan';
+import { prepareSidecars, storeSidecars, type SidecarSource, type StoredSidecar } from './sidecars';
 import { DEFAULT_THUMBNAIL_COUNT, generateThumbnails } from './thumbnails';
 import { convertRecording } from './transcode';
 
@@ -23,6 +24,8 @@ export interface PostprocessInput {
   videoBitrate?: number;
   /** What manifest.json says of the recording beyond its files; no manifest without it. */
   manifest?: ManifestContext;
+  /** What the sidecars (speakers, chat) are made from; none without it. */
+  sidecars?: SidecarSource;
 }
 
 export interface PostprocessOptions {
@@ -68,6 +71,7 @@ export interface ProcessedRecording {
   video: UploadedObject;
   thumbnails: UploadedImage[];
   poster: UploadedImage | null;
+  sidecars: StoredSidecar[];
   /** Uploaded last, so a manifest in the storage means every file it names is there. */
   manifest: UploadedObject | null;
   timings: { processingMs: number; uploadMs: number; totalMs: number };
@@ -165,12 +169,13 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         onImage: () => progress('thumbnails', (++made / (total + 1)) * 100),
       });
       progress('thumbnails', 100);
+      const sidecarFiles = input.sidecars ? await prepareSidecars(input.sidecars, out.durationMs, path.join(work, 'sidecars')) : [];
       const processingMs = Date.now() - t0;
 
-      // --- upload: the video first, then the images; progress by bytes
+      // --- upload: the video first, then the images and the sidecars, the manifest last; progress by bytes
       this.emit('status', { recordingId, status: 'UPLOADING' });
       const t1 = Date.now();
-      const all = out.size + images.thumbnails.reduce((s, i) => s + i.size, 0) + (images.poster?.size ?? 0);
+      const all = out.size + images.thumbnails.reduce((s, i) => s + i.size, 0) + (images.poster?.size ?? 0) + sidecarFiles.reduce((s, f) => s + f.size, 0);
       let done = 0;
       const put = async (key: string, file: string, contentType: string) => {
         const r = await o.storage.put(key, file, contentType, (p) => progress('upload', ((done + p.loaded) / all) * 100), { signal });
@@ -189,11 +194,12 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         const up = await put(posterKey(prefix, callId, recordingId), images.poster.path, contentTypeOf(images.poster.path));
         poster = { ...up, index: 0, atMs: images.poster.atMs, width: images.poster.width, height: images.poster.height };
       }
+      const sidecars = await storeSidecars(sidecarFiles, put, (kind) => sidecarKey(prefix, callId, recordingId, kind));
       const conversion = { video: plan.video, audio: plan.audio, rewritten: !plan.keep };
       let manifest: UploadedObject | null = null;
       if (input.manifest) {
         const file = path.join(work, 'manifest.json');
-        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster });
+        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster, sidecars });
         await fsp.writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
         manifest = await put(manifestKey(prefix, callId, recordingId), file, contentTypeOf(file));
       }
@@ -208,6 +214,7 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         video,
         thumbnails,
         poster,
+        sidecars,
         manifest,
         timings: { processingMs, uploadMs, totalMs: Date.now() - t0 },
       };

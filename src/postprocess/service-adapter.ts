@@ -9,6 +9,7 @@ import type {
 import { localFileReader } from '../recordings/service';
 import { createStorage, type StorageTuning } from '../storage';
 import { spoolPathOf } from '../recorder/spool';
+import { timelinePathOf } from '../recorder/timeline-log';
 import { LocalStorage } from '../storage/local';
 import { hlsPlaylistKey, recordingPrefix } from '../storage/keys';
 import type { Storage } from '../storage/types';
@@ -33,6 +34,8 @@ export interface PostprocessAdapterOptions {
   removeLocalFile?: boolean;
   /** The recorder's spool directory (RECORDING_SPOOL_DIR). */
   spoolDir?: string;
+  /** How far the recorder moves a file's audio (ms, negative: earlier; -RECORDER_AV_OFFSET_MS): the speaker timeline follows it. */
+  audioShiftMs?: number;
   /** Progress events at most this often per recording (default 1 s; 0 and 100 always). */
   progressIntervalMs?: number;
   logger?: Logger;
@@ -123,6 +126,7 @@ export class PostprocessAdapter implements PostprocessPort {
           format: job.format,
           videoBitrate: job.options.videoBitrate,
           manifest: { roomName: job.roomName, quality: job.quality, ...(job.recordingAt ? { recordingAt: job.recordingAt } : {}) },
+          ...(job.recordingAt ? { sidecars: { recordingAt: job.recordingAt, pauses: job.pauses, timelinePath: this.timelinePath(job.recordingId), chat: job.options.chat !== undefined, audioShiftMs: this.opts.audioShiftMs ?? 0 } } : {}),
         },
         { signal },
       );
@@ -145,6 +149,7 @@ export class PostprocessAdapter implements PostprocessPort {
         durationMs: result.durationMs,
         ...(thumbnails.length ? { thumbnails } : {}),
         ...(result.manifest ? { manifestKey: result.manifest.key } : {}),
+        ...(result.sidecars.length ? { sidecars: result.sidecars.map(({ kind, key }) => ({ kind, key })) } : {}),
       });
     } catch (err) {
       // Uploaded, but the database did not take it: a service fault, retried (the local file is still there).
@@ -154,8 +159,16 @@ export class PostprocessAdapter implements PostprocessPort {
     if (this.opts.removeLocalFile ?? true) {
       const stored = this.storage.provider === 'local' ? path.resolve(this.localPathOf(result.video.key)) : '';
       if (path.resolve(job.filePath) !== stored) await fsp.rm(job.filePath, { force: true }).catch(() => undefined);
-      if (this.opts.spoolDir) await fsp.rm(spoolPathOf(this.opts.spoolDir, job.recordingId), { force: true }).catch(() => undefined);
+      if (this.opts.spoolDir) {
+        await fsp.rm(spoolPathOf(this.opts.spoolDir, job.recordingId), { force: true }).catch(() => undefined);
+        await fsp.rm(timelinePathOf(this.opts.spoolDir, job.recordingId), { force: true }).catch(() => undefined);
+      }
     }
+  }
+
+  /** The recorder's timeline events of the recording, beside its spool (a crash keeps them, like the spool). */
+  private timelinePath(recordingId: string): string | null {
+    return this.opts.spoolDir ? timelinePathOf(this.opts.spoolDir, recordingId) : null;
   }
 
   private localPathOf(key: string): string {
@@ -270,7 +283,7 @@ export function createPostprocessing(
       minFreeDiskMb: config.recorder.minFreeDiskMb,
       ...overrides.adapter?.processor,
     },
-    { ...(logger ? { logger } : {}), spoolDir: dirs.spoolDir, ...overrides.adapter },
+    { ...(logger ? { logger } : {}), spoolDir: dirs.spoolDir, audioShiftMs: -config.recorder.avOffsetMs, ...overrides.adapter },
   );
   const recordingStorage = new StorageRecordingFiles(storage, config.storage.prefix, config.storage.signedUrlSeconds, dirs);
   let closing: Promise<void> | undefined;

@@ -63,6 +63,7 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   // HLS cuts at keyframes: one per segment (Chromium's own interval is longer than a segment)
   const hls = hlsOutputOf(o.outputs);
   if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));
+  if (o.chat) params.set('chat', JSON.stringify(o.chat.topics));
   return params;
 }
 

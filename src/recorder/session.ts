@@ -12,6 +12,7 @@ import { SessionClocks } from './session-clocks';
 import { applyToPage } from './session-live-change';
 import { SessionMedia } from './session-media';
 import { SessionStats } from './session-stats';
+import { TimelineLog } from './timeline-log';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
 
 export interface SessionDeps {
@@ -58,6 +59,8 @@ export class RecordingSession implements LiveRecording {
   private failure?: AppError;
   private abortRequested = false;
   private detachBrowser?: () => void;
+  /** The page's speaker and chat events; none for a custom layout page (it does not report them). */
+  private timeline?: TimelineLog;
 
   readonly firstChunk = this.first.promise;
   readonly done = this.finished.promise;
@@ -81,6 +84,7 @@ export class RecordingSession implements LiveRecording {
     const begunAt = Date.now();
     try {
       await media.open();
+      if (!req.options.customLayoutUrl) this.timeline = await TimelineLog.open(deps.spoolDir, req.id, log);
       const ingest = deps.ingest.register(req.id, {
         onChunk: (seq, _flags, payload) => (this.phase === 'done' ? Promise.resolve(media.acked()) : media.onChunk(seq, payload)),
         onMessage: (msg) => this.onMessage(msg),
@@ -127,6 +131,7 @@ export class RecordingSession implements LiveRecording {
       this.phase = 'done';
       await this.release();
       await media.discard();
+      await this.timeline?.discard();
       this.finished.reject(error);
       throw error;
     }
@@ -194,6 +199,7 @@ export class RecordingSession implements LiveRecording {
         await this.flushPage().catch((err: Error) => deps.log.warn({ err: err.message }, 'page flush failed; keeping what arrived'));
       }
       await this.release();
+      await this.timeline?.close();
       const output = await media.finish();
       const start = media.start!;
       const result: RecordingResult = {
@@ -240,7 +246,7 @@ export class RecordingSession implements LiveRecording {
 
   /** The page's events beyond its media: stats, faults, leaving the room, log marks. */
   private onMessage(msg: PageMessage): void {
-    if (this.media.onMessage(msg)) return;
+    if (this.media.onMessage(msg) || this.timeline?.append(msg)) return;
     switch (msg.type) {
       case 'stats':
         this.stats.onStats(msg, this.progress.bind(this));

@@ -108,7 +108,7 @@ export function codecArgs(f: ContainerFormat, kind: 'video' | 'audio', mode: Str
 }
 
 const OTHER_TYPES: Record<string, string> = {
-  jpg: 'image/jpeg', jpeg: 'image/jpeg', json: 'application/json', m3u8: 'application/vnd.apple.mpegurl', m4s: 'video/iso.segment',
+  jpg: 'image/jpeg', jpeg: 'image/jpeg', json: 'application/json', jsonl: 'application/jsonl', vtt: 'text/vtt', m3u8: 'application/vnd.apple.mpegurl', m4s: 'video/iso.segment',
 };
 
 /** The content type of a stored object or file, by its extension. */

@@ -99,6 +99,7 @@ export class RecordingLifecycle {
     if (result.durationMs !== undefined) data.durationMs = Math.round(result.durationMs);
     if (result.thumbnails) data.thumbnails = result.thumbnails;
     if (result.manifestKey) data.manifestKey = result.manifestKey;
+    if (result.sidecars) data.sidecars = result.sidecars;
     const rec = await this.repo.transition(id, ['PROCESSING', 'UPLOADING'], 'COMPLETED', data);
     const base = this.base(rec);
     if (result.thumbnails?.length) this.bus.emit('thumbnailsGenerated', { ...base, thumbnails: result.thumbnails });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { chatOptionSchema, resolveChat } from './chat-option';
 import { containerFormat } from './formats';
 import { absoluteHttpUrl, checkOverlays, overlaysSchema } from './overlays';
 import { outputSchema, resolveOutputs, startOutputSchema } from './outputs';
@@ -89,6 +90,8 @@ export const recordingOptionsSchema = z
     overlays: overlaysSchema.optional(),
     /** What is made beside the file (outputs.ts); absent: the file alone. */
     outputs: z.array(outputSchema).optional(),
+    /** The data topics recorded as the chat sidecars (chat-option.ts); absent: no chat. */
+    chat: chatOptionSchema.optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -122,6 +125,8 @@ export const startOptionsSchema = z.strictObject({
   overlays: overlaysSchema.optional(),
   /** `[{ type: 'hls', segmentSeconds, live }, { type: 'file' }]`: the rules are resolveOutputs' (outputs.ts). */
   outputs: z.array(startOutputSchema).optional(),
+  /** true, or { topics }: the chat as sidecars (chat-option.ts checks it, for UNSUPPORTED_OPTION). */
+  chat: z.unknown().optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -208,6 +213,8 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.participants !== undefined) options.participants = participantsOf(options, input.participants);
   if (input.overlays !== undefined) options.overlays = checkOverlays(input.overlays, options, limits.assetOrigins ?? []);
   if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'));
+  const chat = input.chat === undefined ? undefined : resolveChat(input.chat, { customLayout: options.customLayoutUrl !== undefined, name: name('chat') });
+  if (chat) options.chat = chat;
   return { options, outputFormat, maxDurationSeconds };
 }
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { RecordingFormat } from './options';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
 import type { QualityReport } from './quality';
-import type { RecordingThumbnail } from './stored-data';
+import type { RecordingSidecar, RecordingThumbnail } from './stored-data';
 import type { PausedSpan } from './timeline';
 
 /**
@@ -54,7 +54,7 @@ export interface PostprocessJob {
 }
 
 // its schema: stored-data.ts (the thumbnails are stored as JSON and parsed back)
-export type { RecordingThumbnail };
+export type { RecordingSidecar, RecordingThumbnail };
 
 export interface PostprocessResult {
   storage: { provider: string; key: string; url?: string };
@@ -63,6 +63,8 @@ export interface PostprocessResult {
   thumbnails?: RecordingThumbnail[];
   /** manifest.json's key, when one was uploaded. */
   manifestKey?: string;
+  /** The sidecars stored beside the recording (speakers, chat), by kind. */
+  sidecars?: RecordingSidecar[];
 }
 
 /** How the post-processor reports back; every call is a checked status transition. */

@@ -1,7 +1,7 @@
 import type { RecordingFormat, RecordingOptions } from './options';
 import type { QualityReport } from './quality';
 import type { RecordingStatus } from './status';
-import type { RecordingMarker, RecordingThumbnail } from './stored-data';
+import type { RecordingMarker, RecordingSidecar, RecordingThumbnail } from './stored-data';
 import type { PausedSpan } from './timeline';
 
 /**
@@ -43,6 +43,8 @@ export interface StoredRecording {
   storageUrl: string | null;
   /** manifest.json in the storage, uploaded last (null before COMPLETED, or for a recording older than manifests). */
   manifestKey: string | null;
+  /** Files made from the recording's timeline, stored beside it (none before COMPLETED, or for a recording older than sidecars). */
+  sidecars: RecordingSidecar[];
   stopReason: string | null;
   errorCode: string | null;
   errorMessage: string | null;

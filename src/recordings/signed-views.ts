@@ -22,12 +22,18 @@ export async function withFreshUrls(stored: RecordingView, storage: RecordingSto
   if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
   try {
     const manifest = view.manifest;
-    const [url, manifestUrl, ...thumbs] = await Promise.all([sign(view.storageKey), manifest ? sign(manifest.key) : null, ...view.thumbnails.map((t) => sign(t.key))]);
+    const [url, manifestUrl, thumbs, sidecars] = await Promise.all([
+      sign(view.storageKey),
+      manifest ? sign(manifest.key) : null,
+      Promise.all(view.thumbnails.map((t) => sign(t.key))),
+      Promise.all(view.sidecars.map((s) => sign(s.key))),
+    ]);
     return {
       ...view,
       url,
       thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })),
       manifest: manifest ? { key: manifest.key, url: manifestUrl } : null,
+      sidecars: view.sidecars.map((s, i) => ({ ...s, url: sidecars[i] })),
     };
   } catch {
     // a store that cannot sign (GCS without a service-account key) must not break reads

@@ -7,7 +7,7 @@ import type { PausedSpan } from './timeline';
 
 /**
  * What the domain reads back of what it wrote, parsed with the rules that wrote it (never
- * cast): the JSON columns of a recording (options, thumbnails, pauses, markers; the quality
+ * cast): the JSON columns of a recording (options, thumbnails, pauses, markers, sidecars; the quality
  * report is quality.ts's), its format and the job a dispatcher carried to a worker. Data that does not parse is
  * not ours to guess at: INTERNAL, naming what and where.
  */
@@ -37,6 +37,15 @@ export interface RecordingMarker {
   label: string;
   at: Date;
 }
+
+/** A sidecar's name, which is its kind and the last part of its key: `speakers.vtt`, `chat.jsonl`, `chapters.json`. */
+export const SIDECAR_NAME = /^[a-z][a-z0-9-]*\.(json|jsonl|vtt)$/;
+export type SidecarName = `${string}.${'json' | 'jsonl' | 'vtt'}`;
+export const sidecarNameSchema = z.custom<SidecarName>((v) => typeof v === 'string' && SIDECAR_NAME.test(v), { error: 'must be a sidecar name (speakers.vtt)' });
+
+/** A file made from the recording's timeline, stored beside it (postprocess/sidecars.ts). */
+export const sidecarSchema = z.object({ kind: sidecarNameSchema, key: z.string().min(1) });
+export type RecordingSidecar = z.infer<typeof sidecarSchema>;
 
 export const recordingJobSchema = z.object({
   id: z.string().regex(ID_PATTERNS.recordingId),
@@ -87,6 +96,11 @@ export function storedMarkers(json: unknown, recordingId: string): RecordingMark
 /** Pauses and markers as their columns store them (JSON: instants as ISO strings). */
 export const pausesJson = (pauses: readonly PausedSpan[]) => pauses.map((p) => ({ pausedAt: p.pausedAt.toISOString(), resumedAt: p.resumedAt?.toISOString() ?? null }));
 export const markersJson = (markers: readonly RecordingMarker[]) => markers.map((m) => ({ label: m.label, at: m.at.toISOString() }));
+
+/** A recording's stored sidecars (none before post-processing made them, or for a recording older than sidecars). */
+export function storedSidecars(json: unknown, recordingId: string): RecordingSidecar[] {
+  return json === null ? [] : parseOrThrow(z.array(sidecarSchema), json, `the stored sidecars of recording ${recordingId}`);
+}
 
 /** A dispatched job as a worker takes it off the queue (a JSON string). */
 export function parseRecordingJob(payload: string): RecordingJob {

@@ -1,7 +1,7 @@
 import type { RecordingOptions } from './options';
 import type { QualityReport } from './quality';
 import type { CallWithParticipants, StoredRecording } from './repository';
-import type { RecordingThumbnail } from './stored-data';
+import type { RecordingThumbnail, SidecarName } from './stored-data';
 import type { RecordingStatus } from './status';
 import { pausedMsUntil, toFileMs } from './timeline';
 
@@ -52,6 +52,8 @@ export interface RecordingView {
   manifest: { key: string; url: string | null } | null;
   /** The HLS playlist, when the options ask for HLS: from the first segment on during the call, complete after it; `url` signed at each read (signed-views.ts). */
   hls: { playlistKey: string; url: string | null } | null;
+  /** Files made from the recording's timeline (speakers.vtt, speakers.json, chat.jsonl, chat.vtt), on the file's clock; `url` signed at each read. */
+  sidecars: { kind: SidecarName; key: string; url: string | null }[];
   error: { code: string; message: string; fault: string | null } | null;
   /** The recording stopped because of a fault (`error` says which) but kept what it captured. */
   endedEarly: boolean;
@@ -105,6 +107,7 @@ export function recordingView(r: StoredRecording): RecordingView {
     thumbnails: r.status === 'DELETED' ? [] : r.thumbnails,
     manifest: r.status === 'DELETED' || !r.manifestKey ? null : { key: r.manifestKey, url: null },
     hls: null,
+    sidecars: r.status === 'DELETED' ? [] : r.sidecars.map((s) => ({ kind: s.kind, key: s.key, url: null })),
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
     endedEarly: r.errorCode !== null && r.failedAt === null,
     quality: r.quality,

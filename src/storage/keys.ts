@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import { checkIdentifier } from '../recordings/identifiers';
+import { SIDECAR_NAME } from '../recordings/stored-data';
 
 /**
  * Where the objects of one recording live:
@@ -8,6 +9,7 @@ import { checkIdentifier } from '../recordings/identifiers';
  *   <prefix><callId>/<recordingId>/poster.jpg
  *   <prefix><callId>/<recordingId>/manifest.json
  *   <prefix><callId>/<recordingId>/hls/index.m3u8, init.mp4, seg-00000.m4s ..  (HLS output, stored during the call)
+ *   <prefix><callId>/<recordingId>/speakers.vtt, speakers.json, chat.jsonl, ... (the sidecars, by name)
  * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
  */
 
@@ -49,6 +51,12 @@ export const HLS_PLAYLIST_NAME = 'index.m3u8';
 
 export function hlsPlaylistKey(prefix: string, callId: string, recordingId: string): string {
   return `${hlsPrefix(prefix, callId, recordingId)}${HLS_PLAYLIST_NAME}`;
+}
+
+/** A sidecar beside the recording, by its name (postprocess/sidecars.ts: its kind). */
+export function sidecarKey(prefix: string, callId: string, recordingId: string, name: string): string {
+  if (!SIDECAR_NAME.test(name) || name === 'manifest.json') throw new AppError('VALIDATION_ERROR', `"${name}" is not a sidecar name`);
+  return `${recordingPrefix(prefix, callId, recordingId)}${name}`;
 }
 
 /** Rejects keys that could escape a directory or address nothing. */

@@ -151,7 +151,8 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
     expect(done.manifest).toEqual({ key: `call-http/${done.id}/manifest.json`, url: expect.stringMatching(/^\/files\/.*signature=/) });
     const manifest: any = await (await fetch(`${base}${done.manifest.url}`)).json();
     expect(manifest).toMatchObject({ version: 1, recordingId: done.id, callId: 'call-http', roomName: 'http-room', format: 'mp4', recordingAt: done.recordingAt, durationMs: done.durationMs, quality: done.quality });
-    const stored = [{ key: done.storageKey, size: done.fileSize }, ...done.thumbnails.map((t: { key: string; size?: number }) => ({ key: t.key }))];
+    const stored = [{ key: done.storageKey, size: done.fileSize }, ...[...done.thumbnails, ...done.sidecars].map((t: { key: string }) => ({ key: t.key }))];
+    expect(done.sidecars.map((s: { kind: string }) => s.kind)).toEqual(['speakers.vtt', 'speakers.json']);
     expect(manifest.files.map((f: { key: string }) => f.key).sort()).toEqual(stored.map((s) => s.key).sort());
     const video = manifest.files.find((f: { kind: string }) => f.kind === 'recording');
     expect(video).toEqual({ kind: 'recording', key: done.storageKey, size: fs.statSync(filePath).size, contentType: 'video/mp4', offsetMs: 0, durationMs: done.durationMs });

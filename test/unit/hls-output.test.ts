@@ -79,7 +79,7 @@ describe('the view of a recording with HLS', () => {
   const row = (over: Partial<StoredRecording>): StoredRecording => ({
     id: 'rec-1', callId: 'call-1', requestedBy: 'host', status: 'RECORDING', options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', outputs: [{ type: 'hls', segmentSeconds: 4, live: true }] },
     outputFormat: 'mp4', maxDurationSeconds: null, filePath: null, fileSize: null, durationMs: null, thumbnails: [], quality: null, storageProvider: null, storageKey: null, storageUrl: null,
-    manifestKey: null, stopReason: null, errorCode: null, errorMessage: null, errorFault: null, startingAt: new Date(), recordingAt: new Date(), stoppingAt: null, processingAt: null,
+    manifestKey: null, sidecars: [], stopReason: null, errorCode: null, errorMessage: null, errorFault: null, startingAt: new Date(), recordingAt: new Date(), stoppingAt: null, processingAt: null,
     uploadingAt: null, completedAt: null, failedAt: null, deletedAt: null, pausedAt: null, pauses: [], markers: [], workerId: null, idempotencyKey: null, attempts: 0, nextAttemptAt: null, lastError: null, createdAt: new Date(), updatedAt: new Date(),
     ...over,
   });

@@ -1,0 +1,210 @@
+import { RoomEvent, type Participant, type RemoteParticipant, type Room } from 'livekit-client';
+import { TIMELINE_LIMITS, type SpeakerRef, type TimelineMessage } from './protocol';
+import { SPEAKING_RMS } from './room';
+
+/**
+ * What the recording's sidecars are made of (the worker writes each event down as it comes,
+ * post-processing puts them on the file's clock): who speaks when, and the chat.
+ * Only recorded participants count (RecordedSet's rule): an excluded participant is neither a
+ * speaker nor in the chat. Times are wall clock in ms, the clock of the 'started' message.
+ */
+
+type Send = (msg: TimelineMessage) => void;
+const now = () => performance.timeOrigin + performance.now();
+
+/** The page's meter is read this often for dating speaker changes. */
+const SAMPLE_MS = 50;
+/** How far back a change is dated: LiveKit names a speaker at most ~1 s after the onset (400 ms windows, then its update tick). */
+const LOOKBACK_MS = 1500;
+/** A pause shorter than this inside speech (between words) does not end the run the onset is looked for in. */
+const WORD_GAP_MS = 300;
+
+/**
+ * LiveKit's active speakers, as a change of the set each time. The server decides who speaks
+ * (its level threshold and percentile over a window), but only on its 400 ms windows and update
+ * tick, up to a second late; the page's own meter (the loudness of each recorded participant in
+ * the mix, every 50 ms for the last 1.5 s) dates the change: when the new speaker's sound began,
+ * when the one who stopped was last heard.
+ */
+export class SpeakerTimeline {
+  private readonly history: { t: number; loud: Set<string> }[] = [];
+  /** What the server said last (all of them, recorded or not), null before it said anything. */
+  private serverSpeakers: SpeakerRef[] | null = null;
+  /** The set last reported (recorded participants only). */
+  private reported = new Map<string, SpeakerRef>();
+  private sampler?: ReturnType<typeof setInterval>;
+  private readonly onServer = (speakers: Participant[]) => {
+    const self = this.room.localParticipant.identity;
+    this.serverSpeakers = speakers.filter((p) => p.identity !== self).map(refOf);
+    if (this.sampler) this.report(this.serverSpeakers, true);
+  };
+
+  constructor(
+    private readonly room: Room,
+    private readonly recorded: (identity: string) => boolean,
+    private readonly loudness: () => Map<string, number>,
+    private readonly send: Send,
+  ) {
+    // listening from before the join: a change said while the page waited for the canvas is the state at time 0
+    room.on(RoomEvent.ActiveSpeakersChanged, this.onServer);
+  }
+
+  /** The encoder started: the set at time 0 is the server's, or, before it said anything, whom the meter hears now. */
+  start(): void {
+    if (this.sampler) return;
+    this.sample();
+    this.sampler = setInterval(() => this.sample(), SAMPLE_MS);
+    const initial = this.serverSpeakers ?? this.heardNow();
+    this.report(initial, false);
+  }
+
+  /** Who is recorded changed (a live change): those no longer recorded stop speaking now, those now recorded start now. */
+  recordedChanged(): void {
+    if (this.sampler) this.report(this.serverSpeakers ?? [...this.reported.values()], false);
+  }
+
+  stop(): void {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
+    this.room.off(RoomEvent.ActiveSpeakersChanged, this.onServer);
+  }
+
+  private heardNow(): SpeakerRef[] {
+    const loud = this.history.at(-1)?.loud ?? new Set<string>();
+    return [...loud].flatMap((identity) => {
+      const p = this.room.remoteParticipants.get(identity);
+      return p ? [refOf(p)] : [];
+    });
+  }
+
+  private sample(): void {
+    const loud = new Set<string>();
+    for (const [identity, level] of this.loudness()) if (level > SPEAKING_RMS) loud.add(identity);
+    const t = now();
+    this.history.push({ t, loud });
+    while (this.history.length && this.history[0].t < t - LOOKBACK_MS) this.history.shift();
+  }
+
+  /** Reports `speakers` (those recorded, at most TIMELINE_LIMITS.speakers) if the set changed; `dated`: date the change by the meter. */
+  private report(speakers: SpeakerRef[], dated: boolean): void {
+    const next = new Map(speakers.filter((s) => this.recorded(s.identity)).slice(0, TIMELINE_LIMITS.speakers).map((s) => [s.identity, s]));
+    const started = [...next.keys()].filter((id) => !this.reported.has(id));
+    const ended = [...this.reported.keys()].filter((id) => !next.has(id));
+    if (started.length === 0 && ended.length === 0) return;
+    const at = now();
+    this.reported = next;
+    const since = (id: string) => (dated && started.includes(id) ? this.onsetOf(id) : undefined);
+    this.send({
+      type: 'speakers',
+      at,
+      speakers: [...next.values()].map((s) => {
+        const onset = since(s.identity);
+        return onset === undefined ? s : { ...s, since: onset };
+      }),
+      ...(ended.length ? { ended: ended.map((identity) => ({ identity, at: (dated && this.lastHeard(identity)) || at })) } : {}),
+    });
+  }
+
+  /** When the meter's latest run of `identity`'s sound began (pauses between words kept inside), undefined if it did not hear them lately. */
+  private onsetOf(identity: string): number | undefined {
+    let onset: number | undefined;
+    let lastLoudAt = Infinity;
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const { t, loud } = this.history[i];
+      if (loud.has(identity)) {
+        onset = t;
+        lastLoudAt = t;
+      } else if (onset !== undefined && lastLoudAt - t > WORD_GAP_MS) break;
+    }
+    return onset;
+  }
+
+  /** When the meter last heard `identity` (the middle of the sample gap after it), 0 if not lately. */
+  private lastHeard(identity: string): number {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      if (this.history[i].loud.has(identity)) return this.history[i].t + SAMPLE_MS / 2;
+    }
+    return 0;
+  }
+}
+
+/** At most this many chat messages a second reach the worker (a burst of twice that); the rest are dropped. */
+const CHAT_PER_SECOND = 20;
+
+/**
+ * Data messages on the topics the start asked for, both kinds LiveKit has: packets
+ * (publishData, RoomEvent.DataReceived) and text streams (sendText). Each is relayed with its
+ * sender, topic and text (UTF-8, cut to TIMELINE_LIMITS.textBytes), dated when it arrived.
+ */
+export class ChatRelay {
+  private tokens = CHAT_PER_SECOND * 2;
+  private refilledAt = now();
+  private readonly decoder = new TextDecoder();
+  private readonly onData = (payload: Uint8Array, participant?: RemoteParticipant, _kind?: unknown, topic?: string) => {
+    if (!topic || !this.topics.includes(topic) || !participant) return; // a server-sent packet has no sender to name
+    const truncated = payload.byteLength > TIMELINE_LIMITS.textBytes;
+    this.relay(participant.identity, topic, this.decoder.decode(payload.subarray(0, TIMELINE_LIMITS.textBytes)), truncated);
+  };
+
+  constructor(
+    private readonly room: Room,
+    private readonly topics: string[],
+    private readonly recorded: (identity: string) => boolean,
+    private readonly send: Send,
+  ) {
+    room.on(RoomEvent.DataReceived, this.onData);
+    for (const topic of topics) {
+      room.registerTextStreamHandler(topic, (reader, { identity }) => {
+        const at = now();
+        void readBounded(reader).then(({ text, truncated }) => this.relay(identity, topic, text, truncated, at), () => undefined);
+      });
+    }
+  }
+
+  stop(): void {
+    this.room.off(RoomEvent.DataReceived, this.onData);
+    for (const topic of this.topics) this.room.unregisterTextStreamHandler(topic);
+  }
+
+  private relay(identity: string, topic: string, text: string, truncated: boolean, at = now()): void {
+    if (!this.recorded(identity) || !this.take()) return;
+    const p = this.room.remoteParticipants.get(identity);
+    this.send({ type: 'chat', at, identity, name: p ? refOf(p).name : identity, topic, text, ...(truncated ? { truncated } : {}) });
+  }
+
+  private take(): boolean {
+    const t = now();
+    this.tokens = Math.min(CHAT_PER_SECOND * 2, this.tokens + ((t - this.refilledAt) / 1000) * CHAT_PER_SECOND);
+    this.refilledAt = t;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}
+
+/** A text stream's text up to TIMELINE_LIMITS.textBytes (counted in UTF-8); the rest is not read. */
+async function readBounded(reader: AsyncIterable<string>): Promise<{ text: string; truncated: boolean }> {
+  const encoder = new TextEncoder();
+  let text = '';
+  let bytes = 0;
+  for await (const chunk of reader) {
+    const size = encoder.encode(chunk).byteLength;
+    if (bytes + size > TIMELINE_LIMITS.textBytes) {
+      const room = TIMELINE_LIMITS.textBytes - bytes;
+      text += new TextDecoder().decode(encoder.encode(chunk).subarray(0, room));
+      return { text, truncated: true };
+    }
+    text += chunk;
+    bytes += size;
+  }
+  return { text, truncated: false };
+}
+
+/** The launch query's `chat` (a JSON list of topics), or null: chat is not recorded. */
+export function chatTopicsFromQuery(raw: string | null): string[] | null {
+  return raw ? (JSON.parse(raw) as string[]) : null;
+}
+
+function refOf(p: Participant): SpeakerRef {
+  return { identity: p.identity, name: (p.name || p.identity).slice(0, TIMELINE_LIMITS.name) };
+}

@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { SyntheticPublishers, type Publisher, type PublisherSpec } from '../../src/demo/synthetic-publishers';
+import { audioSamples, tonePower } from '../helpers/media';
+import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
+import { sleep, waitFor } from '../helpers/recorder-process';
+
+/**
+ * The speaker timeline and the chat on the real recorder, checked on the stored files: publishers
+ * whose tone goes on and off in turns, and who send chat (a packet on LiveKit components' topic,
+ * a text stream on `chat`); an excluded participant who speaks and chats is in neither. Each cue
+ * within 0.5 s of the turn (the instant the publisher switched its tone, on the file's clock).
+ * Then the same files in S3 (moto), each read through the URL the view signs.
+ */
+const RED = { identity: 'red', name: 'Red Speaker', colour: '#ff0000', tone: 500, silent: true };
+const BLUE = { identity: 'blue', colour: '#0000ff', tone: 1200, silent: true };
+const GREEN = { identity: 'green', colour: '#00ff00', tone: 800, silent: true };
+const config = loadConfig({});
+const TOLERANCE_MS = 500;
+
+let publishers: SyntheticPublishers;
+const joined: Publisher[] = [];
+
+beforeAll(async () => {
+  publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit: testLivekit });
+}, 60000);
+afterAll(async () => {
+  await Promise.all(joined.map((p) => p.leave()));
+  await publishers?.close();
+});
+
+interface Recorded {
+  view: any;
+  /** The stored sidecars by kind, as the signed URLs read them. */
+  files: Record<string, string>;
+  manifest: any;
+  /** Wall-clock ms -> the file's clock. */
+  fileMs: (wallMs: number) => number;
+}
+
+async function record(svc: TestService, callId: string, people: Omit<PublisherSpec, 'room'>[], body: Record<string, unknown>, during: (p: Publisher[]) => Promise<void>): Promise<Recorded> {
+  const room = `room-${callId}`;
+  const ps: Publisher[] = [];
+  for (const p of people) ps.push(await publishers.add({ ...p, room }));
+  joined.push(...ps);
+  await sleep(1500);
+  expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
+  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, body);
+  expect(start.status).toBe(201);
+  const id = start.body.data.id as string;
+  const live = await waitFor(async () => {
+    const r = (await svc.api('GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
+    return r.status === 'RECORDING' ? r : null;
+  }, 30000, 'RECORDING');
+  await during(ps);
+  await svc.api('POST', `/api/video-calls/${callId}/recording/stop`);
+  const view = await waitFor(async () => {
+    const r = (await svc.api('GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
+    if (r.status === 'FAILED') throw new Error(`FAILED: ${JSON.stringify(r.error)}`);
+    return r.status === 'COMPLETED' ? r : null;
+  }, 60000, 'COMPLETED');
+  await Promise.all(ps.map((p) => p.leave()));
+  const read = async (url: string) => {
+    const res = await fetch(url.startsWith('/') ? svc.base + url : url);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const files: Record<string, string> = {};
+  for (const s of view.sidecars) files[s.kind] = await read(s.url);
+  const recordingAt = Date.parse(live.recordingAt);
+  return { view, files, manifest: JSON.parse(await read(view.manifest.url)), fileMs: (wall) => wall - recordingAt };
+}
+
+/**
+ * Where each tone is heard in the file (20 ms windows): from the first window near `startMs` with
+ * a tenth of the tone's steady power, until the first window after it without.
+ */
+async function toneSpans(file: string, durationMs: number, turns: { hz: number; startMs: number }[]): Promise<{ startMs: number; endMs: number }[]> {
+  const rate = 16000;
+  const win = rate / 50;
+  const samples = await audioSamples(file, 0, durationMs / 1000 + 1);
+  const power = (hz: number, ms: number) => tonePower(samples.subarray(Math.round((ms / 1000) * rate), Math.round((ms / 1000) * rate) + win), hz, rate);
+  return turns.map(({ hz, startMs }) => {
+    const steady = power(hz, startMs + 1000);
+    let t = Math.max(0, startMs - 1000);
+    while (t < durationMs && power(hz, t) < steady / 10) t += 20;
+    const from = t;
+    while (t < durationMs && power(hz, t) >= steady / 10) t += 20;
+    return { startMs: from, endMs: Math.min(t, durationMs) };
+  });
+}
+
+/** Each stored sidecar is in the manifest with its key and its size. */
+function expectListed(r: Recorded): void {
+  for (const s of r.view.sidecars) {
+    const entry = r.manifest.files.find((f: { kind: string }) => f.kind === s.kind);
+    expect(entry).toEqual({ kind: s.kind, key: s.key, size: Buffer.byteLength(r.files[s.kind]), contentType: expect.any(String) });
+  }
+}
+
+describe('local storage', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService('sidecars');
+  }, 60000);
+  afterAll(() => svc?.close());
+
+  test('speakers in turns and the chat, on the file clock; the excluded participant in neither', async () => {
+    const turns: { identity: string; from: number; to?: number }[] = [];
+    const sent: { identity: string; at: number }[] = [];
+    const r = await record(svc, 'sc-local', [RED, BLUE, GREEN], { chat: true, participants: { exclude: ['green'] } }, async ([red, blue, green]) => {
+      await sleep(1000);
+      turns.push({ identity: 'red', from: await red.setTone(true) });
+      await green.setTone(true);
+      await sleep(800);
+      sent.push({ identity: 'red', at: await red.sendChat('lk-chat-topic', JSON.stringify({ id: 'm1', timestamp: Date.now(), message: 'hello from red' })) });
+      await sleep(2200);
+      turns[0].to = await red.setTone(false);
+      turns.push({ identity: 'blue', from: await blue.setTone(true) });
+      await sleep(1000);
+      sent.push({ identity: 'blue', at: await blue.sendChat('chat', 'blue <says> hi\nsecond line', 'stream') });
+      await green.sendChat('chat', 'green is not recorded');
+      await red.sendChat('other-topic', 'not a chat topic');
+      await sleep(2000);
+      turns[1].to = await blue.setTone(false);
+      await green.setTone(false);
+      await sleep(1500);
+      turns.push({ identity: 'red', from: await red.setTone(true) });
+      await sleep(2000);
+    });
+    expect(r.view.sidecars.map((s: { kind: string }) => s.kind)).toEqual(['speakers.vtt', 'speakers.json', 'chat.jsonl', 'chat.vtt']);
+    for (const s of r.view.sidecars) expect(s.key).toBe(`sc-local/${r.view.id}/${s.kind}`);
+    expectListed(r);
+
+    const cues: { identity: string; name: string; startMs: number; endMs: number }[] = JSON.parse(r.files['speakers.json']);
+    const expected = turns.map((t) => ({ identity: t.identity, startMs: r.fileMs(t.from), endMs: t.to ? r.fileMs(t.to) : r.view.durationMs }));
+    const measured = cues.map((c, i) => ({ identity: c.identity, startDiff: c.startMs - (expected[i]?.startMs ?? NaN), endDiff: c.endMs - (expected[i]?.endMs ?? NaN) }));
+    console.log(`speaker cues vs turns (ms): ${JSON.stringify(measured)}`);
+    expect(cues.map((c) => c.identity)).toEqual(['red', 'blue', 'red']);
+    expect(cues[0].name).toBe('Red Speaker');
+    for (const m of measured) {
+      expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+      expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+    }
+    // and against the sound in the file: where each turn's tone begins and ends in the recording's audio
+    const file = path.join(os.tmpdir(), `sc-local-${r.view.id}.mp4`);
+    fs.writeFileSync(file, Buffer.from(await (await svc.fetchAsHost(`/api/video-calls/sc-local/recording/${r.view.id}/download`)).arrayBuffer()));
+    const heard = await toneSpans(file, r.view.durationMs, expected.map((e) => ({ hz: e.identity === 'red' ? RED.tone : BLUE.tone, startMs: e.startMs })));
+    fs.rmSync(file, { force: true });
+    const vsFile = cues.map((c, i) => ({ startDiff: Math.round(c.startMs - heard[i].startMs), endDiff: Math.round(c.endMs - heard[i].endMs) }));
+    console.log(`speaker cues vs the tone in the file (ms): ${JSON.stringify(vsFile)}`);
+    for (const m of vsFile) {
+      expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+      expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+    }
+    expect(r.files['speakers.vtt']).toMatch(/^WEBVTT\n\n\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n<v Red Speaker>Red Speaker\n/);
+    expect(r.files['speakers.vtt'].match(/-->/g)).toHaveLength(3);
+
+    const chat = r.files['chat.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
+    console.log(`chat times vs sends (ms): ${JSON.stringify(chat.map((m, i) => m.atMs - r.fileMs(sent[i]?.at ?? NaN)))}`);
+    expect(chat).toEqual([
+      expect.objectContaining({ identity: 'red', name: 'Red Speaker', topic: 'lk-chat-topic', message: 'hello from red' }),
+      expect.objectContaining({ identity: 'blue', name: 'blue', topic: 'chat', text: 'blue <says> hi\nsecond line' }),
+    ]);
+    chat.forEach((m, i) => expect(Math.abs(m.atMs - r.fileMs(sent[i].at))).toBeLessThanOrEqual(TOLERANCE_MS));
+    expect(r.files['chat.vtt']).toContain('<v Red Speaker>hello from red\n');
+    expect(r.files['chat.vtt']).toContain('<v blue>blue &lt;says&gt; hi\nsecond line\n');
+    expect(Object.values(r.files).join('')).not.toContain('green');
+  }, 120000);
+});
+
+describe('S3 storage', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService('sidecars-s3', {
+      RECORDING_STORAGE_PROVIDER: 'aws',
+      RECORDING_STORAGE_BUCKET: process.env.TEST_S3_BUCKET!,
+      RECORDING_STORAGE_ENDPOINT: process.env.TEST_S3_ENDPOINT!,
+      RECORDING_STORAGE_CREDENTIALS: process.env.TEST_S3_CREDENTIALS!,
+      RECORDING_STORAGE_PREFIX: `sidecars-${Date.now()}`,
+    });
+  }, 60000);
+  afterAll(() => svc?.close());
+
+  test('the view signs a URL for each sidecar, and each reads the stored file', async () => {
+    const turn = { from: 0, to: 0 };
+    const r = await record(svc, 'sc-s3', [RED], {}, async ([red]) => {
+      await sleep(1000);
+      turn.from = await red.setTone(true);
+      await sleep(2000);
+      turn.to = await red.setTone(false);
+      await sleep(1500);
+    });
+    expect(r.view.sidecars.map((s: { kind: string; url: string }) => [s.kind, new URL(s.url).origin])).toEqual([
+      ['speakers.vtt', new URL(process.env.TEST_S3_ENDPOINT!).origin],
+      ['speakers.json', new URL(process.env.TEST_S3_ENDPOINT!).origin],
+    ]);
+    expectListed(r);
+    const cues = JSON.parse(r.files['speakers.json']);
+    expect(cues).toEqual([{ identity: 'red', name: 'Red Speaker', startMs: expect.any(Number), endMs: expect.any(Number) }]);
+    expect(Math.abs(cues[0].startMs - r.fileMs(turn.from))).toBeLessThanOrEqual(TOLERANCE_MS);
+    expect(Math.abs(cues[0].endMs - r.fileMs(turn.to))).toBeLessThanOrEqual(TOLERANCE_MS);
+  }, 120000);
+});
