@@ -117,6 +117,11 @@ describe('`recorder all` on the defaults, SIGKILLed mid-recording', () => {
     expect(info.streams.map((s) => s.type).sort()).toEqual(['audio', 'video']);
     // every second captured before the kill is in the file (the spool holds whole 1 s chunks)
     expect({ fileMs: info.durationMs, capturedMs, close: Math.abs(info.durationMs - capturedMs) < 1500 }).toMatchObject({ close: true });
+    // the timeline events written before the kill reach post-processing too: olive's tone is on throughout
+    expect(done.sidecars.map((c: { kind: string }) => c.kind)).toEqual(['speakers.vtt', 'speakers.json']);
+    const turns = (await (await fetch(`${p.base}${done.sidecars[1].url}`)).json()) as { startMs: number }[];
+    expect(turns).toEqual([{ identity: 'olive', name: 'olive', startMs: expect.any(Number), endMs: done.durationMs }]);
+    expect(turns[0].startMs).toBeLessThan(500);
 
     expect(await p.terminate()).toBe(0);
     expect(browserProcesses(stateDir)).toEqual([]);
