@@ -63,8 +63,9 @@ async function main(): Promise<void> {
         const cpu0 = cpuSeconds(processTree(browserPid));
         const self0 = process.cpuUsage();
         const live = await recorder.start(req);
-        const ffmpegPid = live.ffmpegPid();
         await sleep(SECONDS * 1000);
+        // asked late: FFmpeg's pid is known only once its process is spawned (its CPU is cumulative)
+        const ffmpegPid = live.ffmpegPid();
         // FFmpeg's last second (the trailer) is not counted: it exits at the stop
         const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
         const result = await live.stop();

@@ -212,7 +212,7 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? [], name('customLayoutUrl'));
   if (input.participants !== undefined) options.participants = participantsOf(options, input.participants);
   if (input.overlays !== undefined) options.overlays = checkOverlays(input.overlays, options, limits.assetOrigins ?? []);
-  if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'));
+  if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'), containerFormat(outputFormat).audioOnly);
   const chat = input.chat === undefined ? undefined : resolveChat(input.chat, { customLayout: options.customLayoutUrl !== undefined, name: name('chat') });
   if (chat) options.chat = chat;
   return { options, outputFormat, maxDurationSeconds };

@@ -46,8 +46,11 @@ export type StartOutput = z.infer<typeof startOutputSchema>;
 /** The rules of `outputs` in one sentence, for messages and the API's description. */
 export const OUTPUTS_RULE = `a non-empty list of distinct types, each one of ${OUTPUT_TYPES.join(', ')}`;
 
-/** The caller's `outputs` as stored: defaults filled, UNSUPPORTED_OPTION for a broken rule. */
-export function resolveOutputs(input: StartOutput[], what = 'outputs'): RecordingOutput[] {
+/**
+ * The caller's `outputs` as stored: defaults filled, UNSUPPORTED_OPTION for a broken rule.
+ * `audioOnly`: the delivery has no picture (m4a, ogg), which HLS of the recording would carry.
+ */
+export function resolveOutputs(input: StartOutput[], what = 'outputs', audioOnly = false): RecordingOutput[] {
   const bad = (message: string): never => {
     throw new AppError('UNSUPPORTED_OPTION', `${what} ${message}`);
   };
@@ -57,6 +60,7 @@ export function resolveOutputs(input: StartOutput[], what = 'outputs'): Recordin
     if (!(OUTPUT_TYPES as readonly string[]).includes(raw.type)) bad(`[${i}].type "${raw.type}" is not one of ${OUTPUT_TYPES.join(', ')}`);
     if (seen.has(raw.type)) bad(`[${i}]: ${raw.type} is listed twice; ${what} must be ${OUTPUTS_RULE}`);
     seen.add(raw.type);
+    if (raw.type === 'hls' && audioOnly) bad(`[${i}]: hls carries the picture, which an audio-only format (m4a, ogg) leaves out`);
     const withDefaults = raw.type === 'hls' ? { segmentSeconds: HLS_SEGMENT_SECONDS.default, live: true, ...raw } : raw;
     const parsed = outputSchema.safeParse(withDefaults);
     if (!parsed.success) {

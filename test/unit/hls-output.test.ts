@@ -31,6 +31,10 @@ describe('outputs option', () => {
     expect(resolveRecordingOptions({ outputs: [{ type: 'hls', segmentSeconds: 2, live: false }] }, limits).options.outputs).toEqual([{ type: 'hls', segmentSeconds: 2, live: false }]);
     expect(resolveRecordingOptions({}, limits).options.outputs).toBeUndefined();
   });
+  it('refuses HLS of an audio-only delivery', () => {
+    expect(() => resolveRecordingOptions({ format: 'm4a', outputs: [{ type: 'hls' }] }, limits)).toThrow(/hls carries the picture/);
+    expect(resolveRecordingOptions({ format: 'm4a', outputs: [{ type: 'file' }] }, limits).options.outputs).toEqual([{ type: 'file' }]);
+  });
   it.each([
     [[], /non-empty list of distinct types/],
     [[{ type: 'file' }, { type: 'file' }], /file is listed twice/],
