@@ -25,12 +25,17 @@ export const ERROR_CODES = {
   ASSET_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
   PARTICIPANTS_FILTER_INVALID: { status: 400, fault: 'caller' },
   CHANGE_EMPTY: { status: 400, fault: 'caller' },
+  /** A live change's preset sets a width, height or fps other than the recording's: those are fixed at its start. */
+  PRESET_CANVAS_MISMATCH: { status: 400, fault: 'caller' },
   UNAUTHORIZED: { status: 401, fault: 'caller' },
   FORBIDDEN: { status: 403, fault: 'caller' },
   NOT_FOUND: { status: 404, fault: 'caller' },
+  /** No layout preset of that name (its own routes, and a start or live change that names one). */
+  PRESET_NOT_FOUND: { status: 404, fault: 'caller' },
   PAYLOAD_TOO_LARGE: { status: 413, fault: 'caller' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, fault: 'caller' },
   CONFLICT: { status: 409, fault: 'caller' },
+  PRESET_EXISTS: { status: 409, fault: 'caller' },
   RECORDING_ALREADY_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_LIVE: { status: 409, fault: 'caller' },

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import express, { type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import helmet from 'helmet';
-import type { z } from 'zod';
 import { buffer } from 'node:stream/consumers';
 import { AppError } from '../errors';
 import type { LivekitEvent } from '../livekit/webhook';
@@ -11,9 +10,12 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Actor } from '../recordings/permissions';
 import { withSignedSegmentUrls } from '../storage/playlist-urls';
+import type { LayoutPresetService } from '../recordings/preset-service';
 import type { RecordingsService } from '../recordings/service';
 import { metricsAllowed, type Authenticator } from './auth';
-import { errorHandler, fromZod, notFound } from './errors';
+import { errorHandler, notFound } from './errors';
+import { parse, send } from './io';
+import { layoutPresetRoutes } from './layout-presets';
 import {
   AddMarkerBody,
   AddParticipantsBody,
@@ -30,6 +32,8 @@ import {
 
 export interface AppDeps {
   service: RecordingsService;
+  /** /api/layout-presets; without it those paths are 404. */
+  presets?: LayoutPresetService;
   auth: Authenticator;
   logger: Logger;
   metrics?: Metrics;
@@ -180,7 +184,6 @@ export function createApp(deps: AppDeps): express.Express {
     if (!actor.userId) throw new AppError('UNAUTHORIZED', 'a service key must name the user in X-User-Id');
     return actor;
   };
-  const send = (res: Response, status: number, data: unknown, message: string) => res.status(status).json({ success: true, data, message });
 
   api.post('/video-calls', async (req, res) => {
     const body = parse(CreateCallBody, req.body, 'body');
@@ -262,6 +265,7 @@ export function createApp(deps: AppDeps): express.Express {
     const list = await deps.service.listRecordings(user(req), callId, { limit: q.limit, includeDeleted: q.includeDeleted === 'true' });
     send(res, 200, list, 'ok');
   });
+  if (deps.presets) api.use('/layout-presets', layoutPresetRoutes(deps.presets));
   app.use('/api', api);
 
   const files = deps.signedFiles;
@@ -311,11 +315,5 @@ export function parseRange(header: string | undefined, size: number): { start: n
   const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
   if (start >= size || (b !== '' && Number(b) < start)) return 'unsatisfiable';
   return { start, end };
-}
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw fromZod(r.error, where);
-  return r.data;
 }
 

@@ -10,7 +10,8 @@ import { JwtError, JwtVerifier, type JwtClaims } from './jwt';
  * - a user: `Authorization: Bearer <JWT>` (HS256 with AUTH_JWT_SECRET, or RS256/ES256 with
  *   AUTH_JWT_PUBLIC_KEY); `sub` is the user id, `exp` is required. An X-User-Id that
  *   disagrees with `sub` is refused (403). `room` / `rooms` name the rooms the user may
- *   create calls for (recordings/permissions.ts).
+ *   create calls for (recordings/permissions.ts); `"role": "admin"` makes the user an admin,
+ *   who may change layout presets (recordings/preset-service.ts).
  * - a trusted service: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, matched by its
  *   sha256 (hex) against AUTH_SERVICE_API_KEY_HASHES; it acts for the user in X-User-Id.
  * X-User-Id alone is never trusted.
@@ -56,9 +57,9 @@ export class Authenticator {
     if (!credential) throw new AppError('UNAUTHORIZED', 'authentication required');
 
     if (bearer !== undefined && JWT_SHAPE.test(bearer)) {
-      const { sub, rooms } = await this.verifyJwt(bearer);
+      const { sub, rooms, admin } = await this.verifyJwt(bearer);
       if (xUserId !== undefined && xUserId !== sub) throw new AppError('FORBIDDEN', 'X-User-Id does not match the token');
-      return { kind: 'user', userId: sub, ...(rooms ? { rooms } : {}) };
+      return { kind: 'user', userId: sub, ...(rooms ? { rooms } : {}), ...(admin ? { admin } : {}) };
     }
     if (!this.matchesServiceKey(credential)) throw new AppError('UNAUTHORIZED', 'invalid credentials');
     return { kind: 'service', userId: xUserId ?? null };
@@ -71,7 +72,7 @@ export class Authenticator {
     return found;
   }
 
-  private async verifyJwt(token: string): Promise<{ sub: string; rooms?: string[] }> {
+  private async verifyJwt(token: string): Promise<{ sub: string; rooms?: string[]; admin: boolean }> {
     if (!this.jwt) throw new AppError('UNAUTHORIZED', 'invalid token');
     let claims: JwtClaims;
     try {
@@ -81,8 +82,13 @@ export class Authenticator {
     }
     if (!isValidIdentifier('userId', claims.sub)) throw new AppError('UNAUTHORIZED', 'invalid token subject');
     const rooms = roomsClaim(claims);
-    return { sub: claims.sub, ...(rooms ? { rooms } : {}) };
+    return { sub: claims.sub, ...(rooms ? { rooms } : {}), admin: isAdmin(claims) };
   }
+}
+
+/** `"role": "admin"`. Any other role (call apps' tokens carry roles of their own, of any shape) is no role here. */
+function isAdmin({ role }: JwtClaims): boolean {
+  return role === 'admin';
 }
 
 /**

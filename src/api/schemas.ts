@@ -7,6 +7,7 @@ import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
 import { qualityReportSchema } from '../recordings/quality';
 import { MARKER_LABEL_MAX, SIDECAR_NAME, thumbnailSchema } from '../recordings/stored-data';
+import { registerPresetPaths } from './preset-schemas';
 
 extendZodWithOpenApi(z);
 
@@ -57,6 +58,10 @@ export const StartRecordingBody = startOptionsSchema
     chat: start.chat.meta({
       description: `Record the chat: data messages on these topics (true: ${DEFAULT_CHAT_TOPICS.join(' and ')}) from recorded participants, as chat.jsonl and chat.vtt beside the recording, on its clock. Off unless asked; not with customLayoutUrl (400 UNSUPPORTED_OPTION)`,
       anyOf: [{ type: 'boolean' }, { type: 'object', properties: { topics: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, minItems: 1, maxItems: 16 } }, required: ['topics'], additionalProperties: false }],
+    }),
+    preset: start.preset.meta({
+      description:
+        "A layout preset (/api/layout-presets): its settings are this request's defaults, the request's own fields win (its size and its overlays each as a whole; a layout spelt with a theme replaces the preset's theme). 404 PRESET_NOT_FOUND. In a live change only its layout, theme and overlays apply: a preset whose width, height or fps differ from the recording's is 400 PRESET_CANVAS_MISMATCH",
     }),
   })
   .openapi('StartRecordingBody');
@@ -299,7 +304,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     path: '/api/video-calls/{callId}/recording/{recordingId}',
     summary: 'Change a recording while it records: layout, theme, who is recorded (host)',
     description:
-      'The file shows the change within a second of the response. 400 CHANGE_EMPTY (nothing named), VALIDATION_ERROR (an unknown field), PARTICIPANTS_FILTER_INVALID (not exactly one of include and exclude); 409 RECORDING_NOT_LIVE unless the recording is RECORDING. A refused change changes nothing.',
+      'The file shows the change within a second of the response. 400 CHANGE_EMPTY (nothing named), VALIDATION_ERROR (an unknown field), PARTICIPANTS_FILTER_INVALID (not exactly one of include and exclude), PRESET_CANVAS_MISMATCH (a preset of another size or fps); 404 PRESET_NOT_FOUND; 409 RECORDING_NOT_LIVE unless the recording is RECORDING. A refused change changes nothing.',
     security,
     request: { params: RecordingParams, headers: UserHeader, ...body(UpdateRecordingBody, true) },
     responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'The recording with its new options'), ...errors },
@@ -367,6 +372,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     request: { body: { content: { 'application/webhook+json': { schema: z.object({ event: z.string() }).passthrough() } } } },
     responses: { 200: { description: 'Accepted' }, 401: json(ErrorEnvelope, 'Bad signature') },
   });
+  registerPresetPaths(registry, { security, headers: UserHeader, errors, json, body, envelope });
   registry.registerPath({ method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'Alive' } } });
   registry.registerPath({ method: 'get', path: '/readyz', summary: 'Readiness (database, Redis, recorder)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } });
   registry.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics' } } });

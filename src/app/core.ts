@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config';
 import { openDatabase, type Database } from '../db';
+import { PrismaLayoutPresetRepository } from '../db/preset-repository';
 import { PrismaRecordingRepository } from '../db/recording-repository';
 import { PrismaWebhookOutbox } from '../db/webhook-outbox';
 import type { RedisPoolOptions } from '../dispatch/redis';
@@ -16,6 +17,7 @@ import { RecordingEventBus } from '../recordings/events';
 import { RecordingLifecycle } from '../recordings/lifecycle';
 import { KeepLocalFile } from '../recordings/local-postprocess';
 import { PostprocessQueue, type PostprocessQueueOptions } from '../recordings/postprocess-queue';
+import { LayoutPresetService } from '../recordings/preset-service';
 import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
@@ -68,6 +70,8 @@ export interface Core {
   db: Database;
   bus: RecordingEventBus;
   recordings: RecordingsService;
+  /** The layout presets (/api/layout-presets), which starts and live changes name. */
+  presets: LayoutPresetService;
   lifecycle: RecordingLifecycle;
   postprocess: PostprocessQueue;
   /** Retention and stale spool files; runs periodically after start(). */
@@ -153,9 +157,12 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
       ...(deps.recorderReady ? { recorder: deps.recorderReady } : {}),
     };
 
+    const presetRepo = new PrismaLayoutPresetRepository(db.prisma);
+    const presets = new LayoutPresetService(presetRepo, { assetOrigins: config.recorder.assetOrigins });
     const recordings = new RecordingsService(
       {
         repo,
+        presets: presetRepo,
         lifecycle,
         dispatcher,
         postprocess,
@@ -211,6 +218,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
       db,
       bus,
       recordings,
+      presets,
       lifecycle,
       postprocess,
       maintenance,

@@ -34,6 +34,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
 export function buildHttpApp(config: Config, core: Core, signedFiles?: SignedFiles): express.Express {
   return createApp({
     service: core.recordings,
+    presets: core.presets,
     auth: new Authenticator(config.auth),
     logger: core.logger,
     metrics: core.metrics,

@@ -10,6 +10,7 @@ import { AppError } from '../errors';
  * - recordingId: the UUIDs the service makes.
  * - idempotencyKey: the Idempotency-Key header.
  * - storageSegment: one segment of a storage key; every callId and recordingId is one.
+ * - presetName: a layout preset's name, a URL path segment (/api/layout-presets/:name).
  */
 export const IDENTIFIERS = {
   callId: { pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, rule: '1-64 letters, digits, _ or -, starting with a letter or digit' },
@@ -18,6 +19,7 @@ export const IDENTIFIERS = {
   recordingId: { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i, rule: 'a UUID' },
   idempotencyKey: { pattern: /^[\x21-\x7e]{1,255}$/, rule: '1-255 visible ASCII characters' },
   storageSegment: { pattern: /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, rule: '1-128 letters, digits or . _ -, starting with a letter or digit, without ..' },
+  presetName: { pattern: /^[a-z0-9_-]{1,64}$/, rule: '1-64 lower-case letters, digits, _ or -' },
 } as const;
 
 export type IdentifierKind = keyof typeof IDENTIFIERS;

@@ -9,17 +9,18 @@ import { checkOverlays } from './overlays';
  * own fields, so each has one rule. A field added here is one more `pick` and one more line
  * in applyLiveChange.
  */
-export const LIVE_CHANGE_FIELDS = { layout: true, theme: true, participants: true, overlays: true } as const;
+export const LIVE_CHANGE_FIELDS = { layout: true, theme: true, participants: true, overlays: true, preset: true } as const;
 export const liveChangeSchema = startOptionsSchema.pick(LIVE_CHANGE_FIELDS);
 export type LiveChange = z.infer<typeof liveChangeSchema>;
 
 /**
- * The options after `change`: CHANGE_EMPTY when it names nothing, UNSUPPORTED_OPTION when the
+ * The options after `change` (with a preset's settings already in it: presets.ts
+ * livePresetChange): CHANGE_EMPTY when it names nothing, UNSUPPORTED_OPTION when the
  * layout spelling and the theme disagree, PARTICIPANTS_FILTER_INVALID for a filter that is not
  * exactly one of include and exclude. A layout alone keeps the theme unless it spells one.
  */
 export function applyLiveChange(current: RecordingOptions, change: LiveChange, limits: { assetOrigins: readonly string[] }): RecordingOptions {
-  if (Object.values(change).every((v) => v === undefined)) throw new AppError('CHANGE_EMPTY', 'the change names nothing to change (layout, theme, participants, overlays)');
+  if (Object.values(change).every((v) => v === undefined)) throw new AppError('CHANGE_EMPTY', 'the change names nothing to change (layout, theme, participants, overlays, preset)');
   const next: RecordingOptions = { ...current };
   if (change.layout !== undefined) {
     const { layout, theme: named } = parseLayout(change.layout)!;
@@ -31,5 +32,6 @@ export function applyLiveChange(current: RecordingOptions, change: LiveChange, l
   if (change.participants !== undefined) next.participants = participantsOf(current, change.participants);
   // the whole set is replaced: `{}` takes every overlay away
   if (change.overlays !== undefined) next.overlays = checkOverlays(change.overlays, current, limits.assetOrigins);
+  if (change.preset !== undefined) next.preset = change.preset;
   return next;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 import { chatOptionSchema, resolveChat } from './chat-option';
 import { containerFormat } from './formats';
+import { IDENTIFIERS } from './identifiers';
 import { absoluteHttpUrl, checkOverlays, overlaysSchema } from './overlays';
 import { outputSchema, resolveOutputs, startOutputSchema } from './outputs';
 import { checkParticipantsFilter, participantsFilterInput, participantsFilterSchema } from './participants-filter';
@@ -62,6 +63,7 @@ const even = (s: z.ZodNumber) => s.multipleOf(2, { error: 'must be even (H.264 n
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 const SIZE_RULE = `must be an integer from ${L.minSide} to ${L.maxSide}`;
 const PIXELS_RULE = `at most ${L.maxPixels} pixels (1920x1080 or 1080x1920)`;
+const presetName = z.string().regex(IDENTIFIERS.presetName.pattern, { error: `must be ${IDENTIFIERS.presetName.rule}` });
 
 /** The options of a live recording: what the recorder is asked for. */
 export const recordingOptionsSchema = z
@@ -92,6 +94,8 @@ export const recordingOptionsSchema = z
     outputs: z.array(outputSchema).optional(),
     /** The data topics recorded as the chat sidecars (chat-option.ts); absent: no chat. */
     chat: chatOptionSchema.optional(),
+    /** The layout preset these options were last resolved from (presets.ts); what it set is in the fields above. */
+    preset: presetName.optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -127,6 +131,8 @@ export const startOptionsSchema = z.strictObject({
   outputs: z.array(startOutputSchema).optional(),
   /** true, or { topics }: the chat as sidecars (chat-option.ts checks it, for UNSUPPORTED_OPTION). */
   chat: z.unknown().optional(),
+  /** A layout preset's name: its settings are the defaults of this request's (presets.ts withPreset). */
+  preset: presetName.optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -215,6 +221,7 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'), containerFormat(outputFormat).audioOnly);
   const chat = input.chat === undefined ? undefined : resolveChat(input.chat, { customLayout: options.customLayoutUrl !== undefined, name: name('chat') });
   if (chat) options.chat = chat;
+  if (input.preset !== undefined) options.preset = input.preset;
   return { options, outputFormat, maxDurationSeconds };
 }
 

@@ -8,6 +8,8 @@ export interface Actor {
   userId: string | null;
   /** A user's rooms: its token's `room` / `rooms` claim ('*': any room). Absent: none. */
   rooms?: readonly string[];
+  /** A user whose token says `"role": "admin"`: may change layout presets, as a service key may. */
+  admin?: boolean;
 }
 
 /** Every refusal of a user's create that depends on the room or on what exists: one answer, so it tells nothing. */

@@ -2,6 +2,7 @@ import { AppError } from '../errors';
 import type { PreviewRequest } from '../../recorder-page/src/preview-scene';
 import { DEFAULT_THEME } from '../../recorder-page/src/layouts/names';
 import { parseStartOptions, resolveRecordingOptions, type StartOptions } from './options';
+import { withPreset, type LayoutPreset } from './presets';
 
 /**
  * The rules of a layout preview (`recorder preview-layout`; later the studio): the layout,
@@ -27,9 +28,13 @@ type PreviewField = keyof PreviewInput;
 
 export const DEFAULT_PREVIEW_PARTICIPANTS = 4;
 
-/** UNSUPPORTED_OPTION for what a recording would refuse, or a participant count or number out of range. */
-export function resolvePreview(input: PreviewInput, name: (field: PreviewField) => string = (f) => f): PreviewRequest {
-  const start = parseStartOptions({ layout: input.layout, theme: input.theme, width: input.width, height: input.height, overlays: input.overlays }, (f: keyof StartOptions) => name(f as PreviewField));
+/**
+ * UNSUPPORTED_OPTION for what a recording would refuse, or a participant count or number out
+ * of range. With a preset, its settings are the defaults of `input`'s, as in a start request.
+ */
+export function resolvePreview(input: PreviewInput, name: (field: PreviewField) => string = (f) => f, preset?: LayoutPreset): PreviewRequest {
+  const given = parseStartOptions({ layout: input.layout, theme: input.theme, width: input.width, height: input.height, overlays: input.overlays }, (f: keyof StartOptions) => name(f as PreviewField));
+  const start = preset ? withPreset(given, preset) : given;
   const { options } = resolveRecordingOptions(start, { maxDurationSeconds: 1, assetOrigins: 'any', name: (f) => name(f as PreviewField) });
   const { minParticipants: min, maxParticipants: max } = PREVIEW_LIMITS;
   const participants = input.participants ?? DEFAULT_PREVIEW_PARTICIPANTS;

@@ -6,6 +6,7 @@ import { checkIdentifier } from './identifiers';
 import { resolveRecordingOptions, sameResolvedOptions, type ResolvedOptions, type StartOptions } from './options';
 import type { Actor } from './permissions';
 import type { RecordingJob } from './ports';
+import { findPreset, withPreset } from './presets';
 import type { StoredRecording } from './repository';
 import { recordingView, type RecordingView } from './views';
 
@@ -20,7 +21,8 @@ export interface StartResult {
 export async function startRecording(ctx: RecordingsContext, actor: Actor, callId: string, input: StartOptions, idempotencyKey?: string): Promise<StartResult> {
   if (idempotencyKey !== undefined) checkIdentifier('idempotencyKey', idempotencyKey, 'Idempotency-Key');
   const call = await loadCall(ctx, actor, callId, 'control');
-  const resolved = resolveRecordingOptions(input, { maxDurationSeconds: ctx.opts.maxDurationSeconds, layoutOrigins: ctx.opts.layoutOrigins ?? [], assetOrigins: ctx.opts.assetOrigins ?? [] });
+  const request = input.preset === undefined ? input : withPreset(input, await findPreset(ctx.deps.presets, input.preset));
+  const resolved = resolveRecordingOptions(request, { maxDurationSeconds: ctx.opts.maxDurationSeconds, layoutOrigins: ctx.opts.layoutOrigins ?? [], assetOrigins: ctx.opts.assetOrigins ?? [] });
 
   if (idempotencyKey) {
     const earlier = await ctx.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);

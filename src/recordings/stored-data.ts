@@ -57,7 +57,8 @@ export const recordingJobSchema = z.object({
   requestedAt: z.number().optional(),
 }) satisfies z.ZodType<RecordingJob>;
 
-function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+/** `value` parsed with `schema`, else INTERNAL naming `what` (presets.ts reads its rows with it too). */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new AppError('INTERNAL', `${what} is not valid: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);

@@ -2,17 +2,20 @@ import { AppError } from '../errors';
 import { loadRecording, type RecordingsContext } from './context';
 import { applyLiveChange, type LiveChange } from './live-change';
 import type { Actor } from './permissions';
+import { findPreset, livePresetChange } from './presets';
 import { recordingView, type RecordingView } from './views';
 
 /**
  * A live change by the host (PATCH .../recording/:recordingId): the new options are written on
  * the row while it is RECORDING (so the view, a restart and a salvage know them), then sent to
- * the worker that runs it. Anything refused changes nothing, and a change the worker could not
+ * the worker that runs it. A named preset gives what can change live (presets.ts
+ * livePresetChange). Anything refused changes nothing, and a change the worker could not
  * apply is taken back off the row.
  */
 export async function updateRecording(ctx: RecordingsContext, actor: Actor, callId: string, recordingId: string, change: LiveChange): Promise<RecordingView> {
   const { rec } = await loadRecording(ctx, actor, callId, recordingId, 'control');
-  const options = applyLiveChange(rec.options, change, { assetOrigins: ctx.opts.assetOrigins ?? [] });
+  const preset = change.preset === undefined ? undefined : await findPreset(ctx.deps.presets, change.preset);
+  const options = applyLiveChange(rec.options, preset ? livePresetChange(rec.options, change, preset) : change, { assetOrigins: ctx.opts.assetOrigins ?? [] });
   if (rec.status !== 'RECORDING') throw notLive(rec.status);
   if (!(await ctx.deps.repo.updateIf(rec.id, { status: 'RECORDING' }, { options }))) throw notLive('no longer RECORDING');
   try {

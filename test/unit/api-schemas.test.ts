@@ -38,12 +38,27 @@ describe('OpenAPI document', () => {
         '/api/video-calls/{callId}/recording/{recordingId}/retry',
         '/api/video-calls/{callId}/recordings',
         '/api/livekit/webhook',
+        '/api/layout-presets',
+        '/api/layout-presets/{name}',
         '/healthz',
         '/readyz',
         '/metrics',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/api/video-calls/{callId}/recording/{recordingId}']!).sort()).toEqual(['delete', 'get', 'patch']);
+    expect(Object.keys(doc.paths['/api/layout-presets']!).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/api/layout-presets/{name}']!).sort()).toEqual(['delete', 'get', 'put']);
+  });
+  test('the preset bodies come from the domain\'s schema, strict; start and PATCH name a preset', () => {
+    const create = doc.components.schemas.CreateLayoutPresetBody;
+    expect(create.additionalProperties).toBe(false);
+    expect(create.required).toEqual(['name']);
+    expect(Object.keys(create.properties).sort()).toEqual(['fps', 'height', 'layout', 'name', 'overlays', 'resolution', 'theme', 'width']);
+    expect(doc.components.schemas.LayoutPresetSettings.additionalProperties).toBe(false);
+    expect(doc.components.schemas.LayoutPreset.properties.createdBy).toBeDefined();
+    expect(doc.components.schemas.StartRecordingBody.properties.preset.pattern).toBe('^[a-z0-9_-]{1,64}$');
+    expect(doc.components.schemas.UpdateRecordingBody.properties.preset).toBeDefined();
+    expect(doc.paths['/api/layout-presets/{name}']!.put.responses['201']).toBeDefined();
   });
   test('the start body schema comes from the validator', () => {
     const s = doc.components.schemas.StartRecordingBody;

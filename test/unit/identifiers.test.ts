@@ -28,6 +28,10 @@ const EXAMPLES: Record<IdentifierKind, { good: string[]; bad: unknown[] }> = {
     good: ['r_1', 'rec-1', 'a.b', randomUUID()],
     bad: ['', '..', 'a..b', '.a', '_a', 'a/b', 'a\\b'],
   },
+  presetName: {
+    good: ['a', 'brand-dark', 'talk_1080p', '0', '-x', 'p'.repeat(64)],
+    bad: ['', 'Brand', 'a b', 'a.b', 'a/b', 'é', 'p'.repeat(65), 7],
+  },
 };
 
 describe('identifier rules', () => {
