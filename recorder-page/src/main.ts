@@ -2,6 +2,7 @@ import { RoomEvent } from 'livekit-client';
 import type { Capture } from './capture';
 import { Compositor } from './compositor';
 import { chooseStyle, DEFAULT_LAYOUT, THEMES } from './layouts';
+import { routingFromQuery } from './audio-routing';
 import { Mixer } from './mixer';
 import type { PageOverlays } from './overlay-spec';
 import { OverlayPainter } from './overlays';
@@ -20,6 +21,7 @@ import { ChatRelay, chatTopicsFromQuery, SpeakerTimeline } from './timeline-even
  *   participants          who is recorded (JSON: {"include": [...]} or {"exclude": [...]})
  *   overlays              watermarks, labels, clock, background (JSON, images as data: URLs)
  *   chat                  the data topics relayed as chat (JSON list); absent: no chat
+ *   audio                 dual-channel routing (JSON: {"mode": "dual-channel", "left": {...}}); absent: mixed
  * Opened with those parameters in its own URL it starts by itself.
  * The worker calls window.recorder.start(query) / update(change) / stop() and reads window.recorderState.
  */
@@ -48,10 +50,10 @@ async function start(query: string): Promise<void> {
   overlaysLoaded.catch(() => undefined);
 
   let compositor: Compositor | undefined;
-  const recorded = new RecordedSet(mixer);
+  const recorded = new RecordedSet(mixer, routingFromQuery(q.get('audio')));
   recorded.set(filterFromQuery(q.get('participants')));
   const tracker = new RoomTracker({
-    onAudioTrack: (id, track, identity) => recorded.addAudio(id, track, identity),
+    onAudioTrack: (id, track, identity, agent) => recorded.addAudio(id, track, identity, agent),
     onAudioTrackGone: (id) => recorded.removeAudio(id),
     onChange: () => compositor?.relayout(),
     onDisconnected: (reason) => {

@@ -1,5 +1,8 @@
+import type { AudioSide } from './audio-routing';
+
 /**
- * Mixes every remote audio track into one output track with WebAudio.
+ * Mixes every remote audio track into one output track with WebAudio: on both channels, or
+ * each input on one side (dual-channel: a merger takes each input down to mono on its channel).
  * A silent source is always connected so the output track carries samples (and time)
  * from the first moment, even in an empty room.
  */
@@ -9,6 +12,7 @@ export class Mixer {
   private readonly destination: MediaStreamAudioDestinationNode;
   private readonly inputs = new Map<string, { source: MediaStreamAudioSourceNode; sink: HTMLAudioElement; meter: AnalyserNode }>();
   private readonly samples = new Float32Array(1024);
+  private merger?: ChannelMergerNode;
 
   constructor() {
     // sinkId 'none': the mix is only recorded, never played, so no audio output device
@@ -27,7 +31,14 @@ export class Mixer {
     if (this.context.state !== 'running') await this.context.resume();
   }
 
-  add(id: string, track: MediaStreamTrack): void {
+  /** Called before any input is added when inputs go to one side each. */
+  splitChannels(): void {
+    if (this.merger) return;
+    this.merger = this.context.createChannelMerger(2);
+    this.merger.connect(this.destination);
+  }
+
+  add(id: string, track: MediaStreamTrack, side: AudioSide = 'both'): void {
     this.remove(id);
     const stream = new MediaStream([track]);
     // Chromium only pulls a remote WebRTC track's samples into WebAudio while some media
@@ -37,7 +48,8 @@ export class Mixer {
     sink.srcObject = stream;
     void sink.play().catch(() => undefined);
     const source = this.context.createMediaStreamSource(stream);
-    source.connect(this.destination);
+    if (side === 'both' || !this.merger) source.connect(this.destination);
+    else source.connect(this.merger, 0, side === 'left' ? 0 : 1);
     // read by loudness(); an analyser is pulled by the graph without an output of its own
     const meter = this.context.createAnalyser();
     meter.fftSize = this.samples.length;

@@ -1,3 +1,4 @@
+import { sideOf, type AudioRouting } from './audio-routing';
 import type { Mixer } from './mixer';
 
 /** Who is recorded, as the worker says (launch query `participants`, or a live change): include or exclude by identity; null: everyone. */
@@ -11,9 +12,14 @@ export type ParticipantsFilter = { include: string[] } | { exclude: string[] } |
 export class RecordedSet {
   private filter: ParticipantsFilter = null;
   /** Every remote audio track, mixed or not, so a change can put it in or take it out. */
-  private readonly audio = new Map<string, { identity: string; track: MediaStreamTrack }>();
+  private readonly audio = new Map<string, { identity: string; agent: boolean; track: MediaStreamTrack }>();
 
-  constructor(private readonly mixer: Mixer) {}
+  constructor(
+    private readonly mixer: Mixer,
+    private readonly routing: AudioRouting = null,
+  ) {
+    if (routing) mixer.splitChannels();
+  }
 
   recorded(identity: string): boolean {
     const f = this.filter;
@@ -23,15 +29,20 @@ export class RecordedSet {
 
   set(filter: ParticipantsFilter): void {
     this.filter = filter;
-    for (const [id, { identity, track }] of this.audio) {
-      if (!this.recorded(identity)) this.mixer.remove(id);
-      else if (!this.mixer.has(id)) this.mixer.add(id, track);
+    for (const [id, input] of this.audio) {
+      if (!this.recorded(input.identity)) this.mixer.remove(id);
+      else if (!this.mixer.has(id)) this.mix(id, input);
     }
   }
 
-  addAudio(id: string, track: MediaStreamTrack, identity: string): void {
-    this.audio.set(id, { identity, track });
-    if (this.recorded(identity)) this.mixer.add(id, track);
+  addAudio(id: string, track: MediaStreamTrack, identity: string, agent = false): void {
+    const input = { identity, agent, track };
+    this.audio.set(id, input);
+    if (this.recorded(identity)) this.mix(id, input);
+  }
+
+  private mix(id: string, input: { identity: string; agent: boolean; track: MediaStreamTrack }): void {
+    this.mixer.add(id, input.track, sideOf(this.routing, input.identity, input.agent));
   }
 
   removeAudio(id: string): void {

@@ -1,4 +1,5 @@
 import {
+  ParticipantKind,
   Room,
   RoomEvent,
   Track,
@@ -36,7 +37,8 @@ export function hasFrame(v: HTMLVideoElement): boolean {
 }
 
 export interface RoomCallbacks {
-  onAudioTrack(id: string, track: MediaStreamTrack, identity: string): void;
+  /** `agent`: the participant is of LiveKit kind agent. */
+  onAudioTrack(id: string, track: MediaStreamTrack, identity: string, agent: boolean): void;
   onAudioTrackGone(id: string): void;
   onChange(): void;
   onDisconnected(reason: string): void;
@@ -171,7 +173,7 @@ export class RoomTracker {
   private subscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
     const v = this.ensure(p);
     if (track.kind === Track.Kind.Audio) {
-      this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack, p.identity);
+      this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack, p.identity, p.kind === ParticipantKind.AGENT);
       v.audio = true;
       return;
     }

@@ -47,6 +47,10 @@ export const StartRecordingBody = startOptionsSchema
       description:
         'Who is seen and heard, by LiveKit identity: {"include": [...]} records only those (a consent list: whoever joins later unlisted is never recorded), {"exclude": [...]} everyone but those. Exactly one of the two (400 PARTICIPANTS_FILTER_INVALID); not with customLayoutUrl',
     }),
+    audio: start.audio.meta({
+      description:
+        '"mixed" (default: everyone on both channels) or "dual-channel": the participants named by left (identities, and/or kind "agent": LiveKit agents) on the left channel, everyone else on the right, as Egress DUAL_CHANNEL_AGENT. "dual-channel" alone puts the agents on the left. Not with customLayoutUrl',
+    }),
     overlays: start.overlays.meta({
       description:
         'Drawn over the built-in layout: textWatermark {text, position, size, colour, opacity}, imageWatermark {url, position, size, opacity}, nameLabels, clock {position, timeZone}, background {colour} or {imageUrl}. Images only from origins in RECORDER_ASSET_ORIGINS (else 400 ASSET_URL_NOT_ALLOWED); the worker fetches them, the page fetches nothing. In a PATCH the whole set is replaced ({} removes them all). Not with customLayoutUrl',

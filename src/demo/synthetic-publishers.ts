@@ -18,6 +18,8 @@ export interface PublisherSpec {
   /** Start with the tone off (setTone turns it on). */
   silent?: boolean;
   simulcast?: boolean;
+  /** Joins as a LiveKit agent (participant kind), as a voice bot would. */
+  agent?: boolean;
   width?: number;
   height?: number;
   fps?: number;
@@ -81,7 +83,7 @@ export class SyntheticPublishers {
   }
 
   async add(spec: PublisherSpec): Promise<Publisher> {
-    const token = await publisherToken(this.livekit, spec.room, spec.identity, spec.name ?? spec.identity);
+    const token = await publisherToken(this.livekit, spec.room, spec.identity, spec.name ?? spec.identity, spec.agent ? 'agent' : undefined);
     const params = new URLSearchParams({
       url: this.livekit.url,
       token,

@@ -29,8 +29,9 @@ export function recorderToken(creds: LivekitCredentials, room: string, identity:
 }
 
 /** A token for a synthetic publisher (demo, tests, benchmarks). */
-export function publisherToken(creds: LivekitCredentials, room: string, identity: string, name = identity): Promise<string> {
+export function publisherToken(creds: LivekitCredentials, room: string, identity: string, name = identity, kind?: 'agent'): Promise<string> {
   const token = new AccessToken(creds.apiKey, creds.apiSecret, { identity, name, ttl: 3600 });
+  if (kind) token.kind = kind;
   token.addGrant({ room, roomJoin: true, canPublish: true, canSubscribe: false });
   return token.toJwt();
 }

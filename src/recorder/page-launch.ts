@@ -60,6 +60,7 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   if (o.audioBitrate) params.set('abr', String(o.audioBitrate));
   if (o.background) params.set('background', o.background);
   if (o.participants) params.set('participants', JSON.stringify(o.participants));
+  if (o.audio) params.set('audio', JSON.stringify(o.audio));
   // HLS cuts at keyframes: one per segment (Chromium's own interval is longer than a segment)
   const hls = hlsOutputOf(o.outputs);
   if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { audioRoutingInput, audioRoutingSchema, resolveAudioRouting } from './audio-routing';
 import { chatOptionSchema, resolveChat } from './chat-option';
 import { containerFormat } from './formats';
 import { IDENTIFIERS } from './identifiers';
@@ -96,6 +97,8 @@ export const recordingOptionsSchema = z
     chat: chatOptionSchema.optional(),
     /** The layout preset these options were last resolved from (presets.ts); what it set is in the fields above. */
     preset: presetName.optional(),
+    /** Dual-channel audio (audio-routing.ts); absent: mixed. */
+    audio: audioRoutingSchema.optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -133,6 +136,8 @@ export const startOptionsSchema = z.strictObject({
   chat: z.unknown().optional(),
   /** A layout preset's name: its settings are the defaults of this request's (presets.ts withPreset). */
   preset: presetName.optional(),
+  /** "mixed" (default) or "dual-channel" (audio-routing.ts). */
+  audio: audioRoutingInput.optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -218,6 +223,8 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.customLayoutUrl !== undefined) options.customLayoutUrl = allowedLayoutUrl(input.customLayoutUrl, limits.layoutOrigins ?? [], name('customLayoutUrl'));
   if (input.participants !== undefined) options.participants = participantsOf(options, input.participants);
   if (input.overlays !== undefined) options.overlays = checkOverlays(input.overlays, options, limits.assetOrigins ?? []);
+  const audio = input.audio === undefined ? undefined : resolveAudioRouting(input.audio, options);
+  if (audio) options.audio = audio;
   if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'), containerFormat(outputFormat).audioOnly);
   const chat = input.chat === undefined ? undefined : resolveChat(input.chat, { customLayout: options.customLayoutUrl !== undefined, name: name('chat') });
   if (chat) options.chat = chat;

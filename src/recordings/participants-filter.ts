@@ -6,7 +6,7 @@ import { IDENTIFIERS, ID_PATTERNS } from './identifiers';
  * Who is recorded: `{ include: [...] }` (a consent list: only those, whoever joins later) or
  * `{ exclude: [...] }` (everyone but those), by LiveKit identity. Exactly one of the two.
  */
-const identities = z.array(z.string().regex(ID_PATTERNS.userId, { error: `an identity must be ${IDENTIFIERS.userId.rule}` })).max(500);
+export const identities = z.array(z.string().regex(ID_PATTERNS.userId, { error: `an identity must be ${IDENTIFIERS.userId.rule}` })).max(500);
 
 /** What a caller may send (the start and PATCH bodies); exactly-one is checked by checkParticipantsFilter for its own code. */
 export const participantsFilterInput = z.strictObject({ include: identities.optional(), exclude: identities.optional() });

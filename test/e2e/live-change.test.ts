@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { audioSamples, colourRegion, frameAt, tonePower } from '../helpers/media';
@@ -15,6 +17,7 @@ import { sleep, waitFor } from '../helpers/recorder-process';
 const RED = { identity: 'red', colour: '#ff0000', tone: 500 };
 const BLUE = { identity: 'blue', colour: '#0000ff', tone: 1200 };
 const config = loadConfig({});
+const run = promisify(execFile);
 
 let svc: TestService;
 let publishers: SyntheticPublishers;
@@ -32,9 +35,14 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function record(callId: string, body: Record<string, unknown>, during: (id: string, recordingAt: number) => Promise<void>): Promise<string> {
+async function record(
+  callId: string,
+  body: Record<string, unknown>,
+  during: (id: string, recordingAt: number) => Promise<void>,
+  people: { identity: string; colour: string; tone: number; agent?: boolean }[] = [RED, BLUE],
+): Promise<string> {
   const room = `room-${callId}`;
-  for (const p of [RED, BLUE]) joined.push(await publishers.add({ room, ...p }));
+  for (const p of people) joined.push(await publishers.add({ room, ...p }));
   await sleep(1500);
   expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
   const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, body);
@@ -105,3 +113,29 @@ test('a consent list at the start: someone unlisted is never seen or heard', asy
   const red = await tone(file, 0.5, RED.tone);
   expect(red).toBeGreaterThan(blue * 20);
 }, 120000);
+
+describe('dual-channel audio', () => {
+  const power = async (file: string, channel: 0 | 1, hz: number) => tonePower(await audioSamples(file, 1, 1.5, channel), hz);
+  afterEach(async () => void (await Promise.all(joined.splice(0).map((p) => p.leave()))));
+
+  test('"dual-channel": the agent on the left, everyone else on the right', async () => {
+    const file = await record('lc-dual-agent', { audio: 'dual-channel' }, () => sleep(3000), [{ ...RED, agent: true }, BLUE]);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=channels', '-of', 'csv=p=0', file]);
+    expect(stdout.trim()).toBe('2');
+    expect(await power(file, 0, RED.tone)).toBeGreaterThan((await power(file, 0, BLUE.tone)) * 20);
+    expect(await power(file, 1, BLUE.tone)).toBeGreaterThan((await power(file, 1, RED.tone)) * 20);
+  }, 120000);
+
+  test('left by identity; the mix (default) has both on both sides', async () => {
+    const dual = await record('lc-dual-named', { audio: { mode: 'dual-channel', left: { identities: ['blue'] } } }, () => sleep(3000));
+    expect(await power(dual, 0, BLUE.tone)).toBeGreaterThan((await power(dual, 0, RED.tone)) * 20);
+    expect(await power(dual, 1, RED.tone)).toBeGreaterThan((await power(dual, 1, BLUE.tone)) * 20);
+    await Promise.all(joined.splice(0).map((p) => p.leave()));
+    const mixed = await record('lc-mixed', {}, () => sleep(3000));
+    for (const channel of [0, 1] as const) {
+      const red = await power(mixed, channel, RED.tone);
+      const blue = await power(mixed, channel, BLUE.tone);
+      expect(Math.min(red, blue) / Math.max(red, blue)).toBeGreaterThan(0.1);
+    }
+  }, 180000);
+});

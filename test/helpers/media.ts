@@ -46,11 +46,12 @@ export function colourRegion(frame: Buffer, hex: string, tolerance = 60): Colour
   return { share: n / (FRAME_W * FRAME_H), cx: n ? sx / n / FRAME_W : -1, cy: n ? sy / n / FRAME_H : -1 };
 }
 
-/** Mono 16 kHz samples of the audio between `from` and `from + seconds`. */
-export async function audioSamples(file: string, from: number, seconds: number): Promise<Float32Array> {
+/** Mono 16 kHz samples of the audio between `from` and `from + seconds`: the mix of its channels, or one of them (0 left, 1 right). */
+export async function audioSamples(file: string, from: number, seconds: number, channel?: 0 | 1): Promise<Float32Array> {
+  const mono = channel === undefined ? ['-ac', '1'] : ['-af', `pan=mono|c0=c${channel}`];
   const { stdout } = await run(
     'ffmpeg',
-    ['-v', 'error', '-ss', String(from), '-t', String(seconds), '-i', file, '-vn', '-ac', '1', '-ar', '16000', '-f', 'f32le', 'pipe:1'],
+    ['-v', 'error', '-ss', String(from), '-t', String(seconds), '-i', file, '-vn', ...mono, '-ar', '16000', '-f', 'f32le', 'pipe:1'],
     { encoding: 'buffer', maxBuffer: 1 << 26 },
   );
   return new Float32Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 4));
