@@ -12,7 +12,8 @@ import { sleep, waitFor } from '../helpers/recorder-process';
  * whose tone goes on and off in turns, and who send chat (a packet on LiveKit components' topic,
  * a text stream on `chat`); an excluded participant who speaks and chats is in neither. Each cue
  * within 0.5 s of the turn (the instant the publisher switched its tone, on the file's clock).
- * Then the same files in S3 (moto), each read through the URL the view signs.
+ * A pause is cut out of them as out of the file. Then the same files in S3 (moto), each read
+ * through the URL the view signs.
  */
 const RED = { identity: 'red', name: 'Red Speaker', colour: '#ff0000', tone: 500, silent: true };
 const BLUE = { identity: 'blue', colour: '#0000ff', tone: 1200, silent: true };
@@ -40,7 +41,7 @@ interface Recorded {
   fileMs: (wallMs: number) => number;
 }
 
-async function record(svc: TestService, callId: string, people: Omit<PublisherSpec, 'room'>[], body: Record<string, unknown>, during: (p: Publisher[]) => Promise<void>): Promise<Recorded> {
+async function record(svc: TestService, callId: string, people: Omit<PublisherSpec, 'room'>[], body: Record<string, unknown>, during: (p: Publisher[], id: string) => Promise<void>): Promise<Recorded> {
   const room = `room-${callId}`;
   const ps: Publisher[] = [];
   for (const p of people) ps.push(await publishers.add({ ...p, room }));
@@ -54,7 +55,7 @@ async function record(svc: TestService, callId: string, people: Omit<PublisherSp
     const r = (await svc.api('GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
     return r.status === 'RECORDING' ? r : null;
   }, 30000, 'RECORDING');
-  await during(ps);
+  await during(ps, id);
   await svc.api('POST', `/api/video-calls/${callId}/recording/stop`);
   const view = await waitFor(async () => {
     const r = (await svc.api('GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
@@ -73,22 +74,39 @@ async function record(svc: TestService, callId: string, people: Omit<PublisherSp
   return { view, files, manifest: JSON.parse(await read(view.manifest.url)), fileMs: (wall) => wall - recordingAt };
 }
 
+/** Each cue within the tolerance of where its speaker's tone begins and ends in the downloaded file. */
+async function expectCuesOnTheTones(svc: TestService, r: Recorded, cues: { identity: string; startMs: number; endMs: number }[], expected: { identity: string; startMs: number }[]): Promise<void> {
+  const file = path.join(os.tmpdir(), `sidecars-${r.view.id}.mp4`);
+  fs.writeFileSync(file, Buffer.from(await (await svc.fetchAsHost(`/api/video-calls/${r.view.callId}/recording/${r.view.id}/download`)).arrayBuffer()));
+  const heard = await toneSpans(file, r.view.durationMs, expected.map((e) => ({ hz: e.identity === 'red' ? RED.tone : BLUE.tone, startMs: e.startMs })));
+  fs.rmSync(file, { force: true });
+  const vsFile = cues.map((c, i) => ({ startDiff: Math.round(c.startMs - heard[i].startMs), endDiff: Math.round(c.endMs - heard[i].endMs) }));
+  console.log(`${r.view.callId}: speaker cues vs the tone in the file (ms): ${JSON.stringify(vsFile)}`);
+  for (const m of vsFile) {
+    expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+    expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+  }
+}
+
 /**
- * Where each tone is heard in the file (20 ms windows): from the first window near `startMs` with
- * a tenth of the tone's steady power, until the first window after it without.
+ * Where each tone is heard in the file (20 ms windows): from the first of three windows in a row
+ * near `startMs` with a tenth of the tone's steady power, until the first of three without (a
+ * click of a loaded machine's audio is one window, not a tone).
  */
 async function toneSpans(file: string, durationMs: number, turns: { hz: number; startMs: number }[]): Promise<{ startMs: number; endMs: number }[]> {
   const rate = 16000;
   const win = rate / 50;
   const samples = await audioSamples(file, 0, durationMs / 1000 + 1);
   const power = (hz: number, ms: number) => tonePower(samples.subarray(Math.round((ms / 1000) * rate), Math.round((ms / 1000) * rate) + win), hz, rate);
+  const run = (hz: number, from: number, steady: number, on: boolean) => {
+    let t = from;
+    while (t < durationMs && ![0, 20, 40].every((d) => power(hz, t + d) >= steady / 10 === on)) t += 20;
+    return Math.min(t, durationMs);
+  };
   return turns.map(({ hz, startMs }) => {
     const steady = power(hz, startMs + 1000);
-    let t = Math.max(0, startMs - 1000);
-    while (t < durationMs && power(hz, t) < steady / 10) t += 20;
-    const from = t;
-    while (t < durationMs && power(hz, t) >= steady / 10) t += 20;
-    return { startMs: from, endMs: Math.min(t, durationMs) };
+    const from = run(hz, Math.max(0, startMs - 1000), steady, true);
+    return { startMs: from, endMs: run(hz, from, steady, false) };
   });
 }
 
@@ -145,16 +163,7 @@ describe('local storage', () => {
       expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
     }
     // and against the sound in the file: where each turn's tone begins and ends in the recording's audio
-    const file = path.join(os.tmpdir(), `sc-local-${r.view.id}.mp4`);
-    fs.writeFileSync(file, Buffer.from(await (await svc.fetchAsHost(`/api/video-calls/sc-local/recording/${r.view.id}/download`)).arrayBuffer()));
-    const heard = await toneSpans(file, r.view.durationMs, expected.map((e) => ({ hz: e.identity === 'red' ? RED.tone : BLUE.tone, startMs: e.startMs })));
-    fs.rmSync(file, { force: true });
-    const vsFile = cues.map((c, i) => ({ startDiff: Math.round(c.startMs - heard[i].startMs), endDiff: Math.round(c.endMs - heard[i].endMs) }));
-    console.log(`speaker cues vs the tone in the file (ms): ${JSON.stringify(vsFile)}`);
-    for (const m of vsFile) {
-      expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-      expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-    }
+    await expectCuesOnTheTones(svc, r, cues, expected);
     expect(r.files['speakers.vtt']).toMatch(/^WEBVTT\n\n\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n<v Red Speaker>Red Speaker\n/);
     expect(r.files['speakers.vtt'].match(/-->/g)).toHaveLength(3);
 
@@ -168,6 +177,47 @@ describe('local storage', () => {
     expect(r.files['chat.vtt']).toContain('<v Red Speaker>hello from red\n');
     expect(r.files['chat.vtt']).toContain('<v blue>blue &lt;says&gt; hi\nsecond line\n');
     expect(Object.values(r.files).join('')).not.toContain('green');
+  }, 120000);
+
+  test('a pause is cut out: who spoke and what was written while paused is not there, the turns after it move up', async () => {
+    const turns: { identity: string; from: number; to: number; afterPause: boolean }[] = [];
+    let chatAt = 0;
+    const r = await record(svc, 'sc-pause', [RED, BLUE], { chat: true }, async ([red, blue], id) => {
+      await sleep(1000);
+      const from = await red.setTone(true);
+      await sleep(2000);
+      turns.push({ identity: 'red', from, to: await red.setTone(false), afterPause: false });
+      await sleep(1000);
+      expect((await svc.api('POST', `/api/video-calls/sc-pause/recording/pause`)).status).toBe(200);
+      await blue.setTone(true);
+      await blue.sendChat('chat', 'said while paused');
+      await sleep(1500);
+      await blue.setTone(false);
+      await sleep(1500);
+      expect((await svc.api('POST', `/api/video-calls/sc-pause/recording/resume`, {})).body.data?.id).toBe(id);
+      await sleep(1000);
+      const again = await red.setTone(true);
+      await sleep(2000);
+      turns.push({ identity: 'red', from: again, to: await red.setTone(false), afterPause: true });
+      await sleep(800);
+      chatAt = await red.sendChat('chat', 'after the pause');
+      await sleep(700);
+    });
+    const pausedMs = r.view.pausedMs as number;
+    const onFile = (wall: number, afterPause: boolean) => r.fileMs(wall) - (afterPause ? pausedMs : 0);
+    const cues: { identity: string; startMs: number; endMs: number }[] = JSON.parse(r.files['speakers.json']);
+    const expected = turns.map((t) => ({ identity: t.identity, startMs: onFile(t.from, t.afterPause), endMs: onFile(t.to, t.afterPause) }));
+    const measured = cues.map((c, i) => ({ identity: c.identity, startDiff: c.startMs - (expected[i]?.startMs ?? NaN), endDiff: c.endMs - (expected[i]?.endMs ?? NaN) }));
+    console.log(`sc-pause (paused ${pausedMs} ms): speaker cues vs turns (ms): ${JSON.stringify(measured)}`);
+    expect(cues.map((c) => c.identity)).toEqual(['red', 'red']);
+    for (const m of measured) {
+      expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+      expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
+    }
+    await expectCuesOnTheTones(svc, r, cues, expected);
+    const chat = r.files['chat.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
+    expect(chat).toEqual([expect.objectContaining({ identity: 'red', text: 'after the pause' })]);
+    expect(Math.abs(chat[0].atMs - onFile(chatAt, true))).toBeLessThanOrEqual(TOLERANCE_MS);
   }, 120000);
 });
 
