@@ -83,10 +83,13 @@ export function buildProgram(): Command {
     .option('--speaking <k>', 'participant k speaks (the speaker layouts put them on the stage)', int)
     .option('--camera-off <k>', 'participant k has no camera (a name tile)', int)
     .option('--overlays <json>', 'overlays as in the start request, e.g. \'{"textWatermark": {"text": "ACME"}, "clock": {}}\' (images from any http(s) origin)')
+    .option('--preset <name>', 'a layout preset from the configured database (DATABASE_URL, else the embedded one): its layout, theme, size and overlays, which the flags given override')
     .addHelpText('after', '\nExample: recorder preview-layout --layout presentation-light --participants 5 --screen-share --width 1080 --height 1920 --output p.png')
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
       const config = loadConfig();
-      await previewLayoutCommand(config, { ...opts, screenShare: opts.screenShare === true ? 1 : opts.screenShare }, cliLogger('warn'));
+      // only the flags given: a preset's settings give way to those, not to the flags' defaults (the rules have the same)
+      const given = Object.fromEntries(Object.entries(opts).filter(([key]) => cmd.getOptionValueSource(key) !== 'default'));
+      await previewLayoutCommand(config, { ...given, output: opts.output, screenShare: opts.screenShare === true ? 1 : opts.screenShare }, cliLogger('warn'));
     });
 
   const modes: [ProcessKind, string][] = [

@@ -4,11 +4,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config';
+import { openDatabase } from '../db';
+import { PrismaLayoutPresetRepository } from '../db/preset-repository';
 import { AppError } from '../errors';
 import { BrowserPool } from '../recorder/browser-pool';
 import { pageOverlays } from '../recorder/overlay-assets';
 import type { Logger } from '../recorder/logger';
 import { bundledPageDir, serveBundledPage } from '../recorder/static-files';
+import { checkIdentifier } from '../recordings/identifiers';
+import { findPreset, type LayoutPreset } from '../recordings/presets';
 import { resolvePreview, type PreviewInput } from '../recordings/preview-options';
 import { layoutSpelling } from '../../recorder-page/src/layouts/names';
 import { previewQuery, type PreviewRequest } from '../../recorder-page/src/preview-scene';
@@ -17,6 +21,8 @@ export interface PreviewCommandOptions extends Omit<PreviewInput, 'overlays'> {
   output: string;
   /** --overlays: the start request's `overlays` as JSON text. */
   overlays?: string;
+  /** A layout preset in the configured database; the other flags override its settings. */
+  preset?: string;
   /** --screen-share without a number: the first participant shares. */
   screenShare?: number;
 }
@@ -28,8 +34,11 @@ const PNG_DATA_URL = z.string().startsWith('data:image/png;base64,');
 const FLAGS: Partial<Record<keyof PreviewInput, string>> = { screenShare: '--screen-share', cameraOff: '--camera-off' };
 const flag = (field: keyof PreviewInput) => FLAGS[field] ?? `--${field}`;
 
-/** The flags as a preview request, under the API's rules for layout, theme and size. */
-export function resolvePreviewFlags(o: PreviewCommandOptions): PreviewRequest {
+/**
+ * The flags as a preview request, under the API's rules for layout, theme and size; with
+ * --preset, its settings from the configured database are the defaults of the flags'.
+ */
+export async function resolvePreviewFlags(o: PreviewCommandOptions, database: Config['database']): Promise<PreviewRequest> {
   if (path.extname(o.output).toLowerCase() !== '.png') throw new AppError('UNSUPPORTED_OPTION', '--output must name a .png file');
   let overlays: unknown;
   if (o.overlays !== undefined) {
@@ -39,7 +48,18 @@ export function resolvePreviewFlags(o: PreviewCommandOptions): PreviewRequest {
       throw new AppError('UNSUPPORTED_OPTION', '--overlays must be JSON, e.g. \'{"textWatermark": {"text": "ACME"}}\'');
     }
   }
-  return resolvePreview({ ...o, overlays }, flag);
+  return resolvePreview({ ...o, overlays }, flag, o.preset === undefined ? undefined : await loadPreset(database, o.preset));
+}
+
+/** The preset `name` from the configured database (DATABASE_URL, else the embedded one): PRESET_NOT_FOUND when it has none. */
+async function loadPreset(database: Config['database'], name: string): Promise<LayoutPreset> {
+  checkIdentifier('presetName', name, '--preset');
+  const db = await openDatabase(database, { poolSize: 1 });
+  try {
+    return await findPreset(new PrismaLayoutPresetRepository(db.prisma), name);
+  } finally {
+    await db.close();
+  }
 }
 
 /**
@@ -75,10 +95,11 @@ export async function renderPreview(recorder: Config['recorder'], request: Previ
 
 /** `recorder preview-layout`: writes the PNG and says what it shows. */
 export async function previewLayoutCommand(config: Config, o: PreviewCommandOptions, log: Logger): Promise<void> {
-  const request = resolvePreviewFlags(o);
+  const request = await resolvePreviewFlags(o, config.database);
   const png = await renderPreview(config.recorder, request, log);
   const output = path.resolve(o.output);
   await fs.writeFile(output, png);
   const name = layoutSpelling(request.layout, request.theme);
-  process.stdout.write(`${output}\n${request.width}x${request.height} ${name}, ${request.participants} participant(s)\n`);
+  const from = o.preset === undefined ? '' : ` (preset ${o.preset})`;
+  process.stdout.write(`${output}\n${request.width}x${request.height} ${name}${from}, ${request.participants} participant(s)\n`);
 }

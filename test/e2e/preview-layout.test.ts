@@ -23,9 +23,9 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'preview-layout', ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME! }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'preview-layout', ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -155,4 +155,62 @@ describe('recorder preview-layout', () => {
     const r = await run(process.execPath, [BIN, '--help']);
     expect(r.stdout).toContain('preview-layout');
   });
+});
+
+describe('recorder preview-layout --preset', () => {
+  // the embedded database a `recorder all` without DATABASE_URL keeps, with one preset in it; written
+  // by the built code in a process of its own (PGlite loads by dynamic import, which Jest's sandbox cannot)
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    const pgliteDir = path.join(dir, 'db');
+    const dist = path.join(__dirname, '..', '..', 'dist', 'src', 'db');
+    const seed = `
+      const { openDatabase } = require(${JSON.stringify(dist)});
+      const { PrismaLayoutPresetRepository } = require(${JSON.stringify(path.join(dist, 'preset-repository'))});
+      (async () => {
+        const db = await openDatabase({ pgliteDir: process.argv[1] });
+        try {
+          await new PrismaLayoutPresetRepository(db.prisma).create({ name: 'tall', settings: { layout: 'speaker', theme: 'light', width: 720, height: 1280 }, createdBy: null });
+        } finally {
+          await db.close();
+        }
+      })();`;
+    await run(process.execPath, ['-e', seed, pgliteDir]);
+    env = { PGLITE_DIR: pgliteDir };
+  }, 30000);
+
+  const check = async (out: string, request: PreviewRequest) => {
+    const img = await decode(out);
+    expect({ width: img.width, height: img.height }).toEqual({ width: request.width, height: request.height });
+    const wrong = expectedPixels(request)
+      .map((e) => ({ identity: e.tile.identity, want: e.colour, got: pixel(img, e.x, e.y) }))
+      .filter((e) => !close(e.got, e.want));
+    expect(wrong).toEqual([]);
+    expect(close(pixel(img, 2, 2), THEMES[request.theme].background)).toBe(true);
+  };
+
+  it("draws the preset's layout and theme at its size", async () => {
+    const out = path.join(dir, 'preset-tall.png');
+    const r = await cli(['--preset', 'tall', '--participants', '3', '--speaking', '2', '--output', out], env);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('720x1280 speaker-light (preset tall), 3 participant(s)');
+    await check(out, { width: 720, height: 1280, layout: 'speaker', theme: 'light', participants: 3, speaking: 2 });
+  }, 60000);
+
+  it('the flags given override it, the size as a whole', async () => {
+    const out = path.join(dir, 'preset-override.png');
+    const r = await cli(['--preset', 'tall', '--layout', 'grid', '--width', '1280', '--height', '720', '--participants', '4', '--output', out], env);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    await check(out, { width: 1280, height: 720, layout: 'grid', theme: 'light', participants: 4 });
+  }, 60000);
+
+  it.each([
+    [['--preset', 'nope'], 'PRESET_NOT_FOUND', 'there is no layout preset "nope"'],
+    [['--preset', 'Not A Name'], 'VALIDATION_ERROR', '--preset "Not A Name" is not valid'],
+  ])('refuses %j', async (args, code, message) => {
+    const r = await cli([...args, '--output', path.join(dir, 'bad.png')], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error [${code}]: ${message}`);
+    await expect(fs.stat(path.join(dir, 'bad.png'))).rejects.toThrow();
+  }, 30000);
 });

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
+import { probe } from '../../src/recorder/probe';
+import { colourRegion, frameAt } from '../helpers/media';
+import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
+import { sleep, waitFor } from '../helpers/recorder-process';
+
+/**
+ * A start that names a layout preset, on the real recorder: the file has the preset's size
+ * and frame rate (ffprobe), its layout draws the one publisher over the whole tall canvas, and
+ * the recording's options say which preset.
+ */
+const SERVICE_KEY = 'presets-e2e-service-key-0123456789';
+const RED = { identity: 'red', colour: '#ff0000', tone: 500 };
+const config = loadConfig({});
+
+let svc: TestService;
+let publishers: SyntheticPublishers;
+let red: Publisher | undefined;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-presets-'));
+
+beforeAll(async () => {
+  svc = await startTestService('presets', { AUTH_SERVICE_API_KEY_HASHES: createHash('sha256').update(SERVICE_KEY).digest('hex') });
+  publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit: testLivekit });
+}, 60000);
+afterAll(async () => {
+  await red?.leave();
+  await publishers?.close();
+  await svc?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("a start with a preset records the preset's size, rate and layout", async () => {
+  const created = await fetch(`${svc.base}/api/layout-presets`, {
+    method: 'POST',
+    headers: { 'x-api-key': SERVICE_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'portrait', layout: 'single-speaker-light', resolution: '720p-portrait', fps: 25 }),
+  });
+  expect(created.status).toBe(201);
+
+  red = await publishers.add({ room: 'room-preset-e2e', ...RED });
+  await sleep(1500);
+  expect((await svc.api('POST', '/api/video-calls', { id: 'preset-e2e', roomName: 'room-preset-e2e', hostId: 'host-1', participantIds: [] })).status).toBe(201);
+  const start = await svc.api('POST', '/api/video-calls/preset-e2e/recording/start', { preset: 'portrait' });
+  expect(start.status).toBe(201);
+  const id = start.body.data.id as string;
+  const recPath = `/api/video-calls/preset-e2e/recording/${id}`;
+  await waitFor(async () => (await svc.api('GET', recPath)).body.data.status === 'RECORDING', 30000, 'RECORDING');
+  await sleep(4000);
+  await svc.api('POST', '/api/video-calls/preset-e2e/recording/stop');
+  const done = await waitFor(async () => {
+    const r = (await svc.api('GET', recPath)).body.data;
+    return r.status === 'COMPLETED' ? r : null;
+  }, 60000, 'COMPLETED');
+  expect(done.options).toMatchObject({ layout: 'single-speaker', theme: 'light', width: 720, height: 1280, fps: 25, preset: 'portrait' });
+
+  const res = await svc.fetchAsHost(`${recPath}/download`);
+  const file = path.join(tmp, 'preset.mp4');
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  const video = (await probe('ffprobe', file, { countFrames: true })).streams.find((s) => s.type === 'video')!;
+  expect({ width: video.width, height: video.height }).toEqual({ width: 720, height: 1280 });
+  expect(video.fps).toBeGreaterThan(23.5);
+  expect(video.fps).toBeLessThan(26.5);
+  // single-speaker: the one camera fills the tall canvas
+  expect(colourRegion(await frameAt(file, 2), RED.colour).share).toBeGreaterThan(0.5);
+}, 120000);
