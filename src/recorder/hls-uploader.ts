@@ -58,7 +58,7 @@ export class HlsUploader {
     if (!this.o.live) return;
     this.timer = setInterval(() => {
       this.running ??= this.sync(false).finally(() => (this.running = undefined));
-    }, this.o.pollMs ?? 250);
+    }, this.o.pollMs ?? 100);
   }
 
   /**

@@ -42,6 +42,9 @@ export async function openRecordingPage(
   return { page, params, detach };
 }
 
+/** MediaRecorder's chunk length with a live HLS output (the page's default is 1000 ms). */
+export const HLS_TIMESLICE_MS = 250;
+
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */
 function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number): URLSearchParams {
   const params = new URLSearchParams({
@@ -61,9 +64,11 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   if (o.background) params.set('background', o.background);
   if (o.participants) params.set('participants', JSON.stringify(o.participants));
   if (o.audio) params.set('audio', JSON.stringify(o.audio));
-  // HLS cuts at keyframes: one per segment (Chromium's own interval is longer than a segment)
+  // HLS cuts at keyframes: one per segment (Chromium's own interval, 3.4 s, fits no segment
+  // length); live, shorter chunks close a segment sooner after its last frame
   const hls = hlsOutputOf(o.outputs);
   if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));
+  if (hls?.live) params.set('timeslice', String(HLS_TIMESLICE_MS));
   if (o.chat) params.set('chat', JSON.stringify(o.chat.topics));
   return params;
 }
