@@ -2,6 +2,8 @@ import type { QualityReport } from '../recordings/quality';
 import type { RecordingFormat } from '../recordings/options';
 import { contentTypeOf, type StreamMode } from '../recordings/formats';
 import type { SidecarName } from '../recordings/stored-data';
+import { toFileMs, type PausedSpan } from '../recordings/timeline';
+import type { Chapter } from './chapters';
 
 /**
  * manifest.json, uploaded beside a recording once its other files are stored: what an editor
@@ -19,6 +21,10 @@ export interface RecordingManifest {
   /** How the picture and sound got into the file ('copy': not re-encoded). */
   conversion: { video: StreamMode; audio: StreamMode };
   files: ManifestFile[];
+  /** The file's chapters (chapters.ts; none without a pause or a marker), as the file carries them. */
+  chapters: Chapter[];
+  /** The spans cut out of the file (wall clock), each with its seam on the file's clock. */
+  pauses: { pausedAt: string; resumedAt: string | null; atMs: number }[];
   quality: QualityReport | null;
 }
 
@@ -52,7 +58,9 @@ export function buildManifest(
   r: { recordingId: string; callId: string; format: RecordingFormat; durationMs: number; conversion: { video: StreamMode; audio: StreamMode } },
   context: ManifestContext,
   files: { video: Stored; thumbnails: StoredImage[]; poster: StoredImage | null; sidecars: (Stored & { kind: SidecarName })[] },
+  clock: { chapters: Chapter[]; pauses: readonly PausedSpan[] },
 ): RecordingManifest {
+  const recordingAt = context.recordingAt;
   const image = (kind: 'thumbnail' | 'poster', i: StoredImage): ManifestFile => ({ kind, key: i.key, size: i.size, contentType: i.contentType, atMs: i.atMs, width: i.width, height: i.height });
   return {
     version: 1,
@@ -70,6 +78,12 @@ export function buildManifest(
       ...hlsEntry(context.quality),
       ...files.sidecars.map((s) => ({ kind: s.kind, key: s.key, size: s.size, contentType: s.contentType })),
     ],
+    chapters: clock.chapters,
+    pauses: clock.pauses.map((p) => ({
+      pausedAt: p.pausedAt.toISOString(),
+      resumedAt: p.resumedAt?.toISOString() ?? null,
+      atMs: recordingAt ? toFileMs(p.pausedAt, recordingAt, clock.pauses) : 0,
+    })),
     quality: context.quality,
   };
 }

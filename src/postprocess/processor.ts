@@ -8,6 +8,7 @@ import { manifestKey, posterKey, recordingKey, sidecarKey, thumbnailKey } from '
 import type { Storage } from '../storage/types';
 import { checkFreeSpace } from './disk';
 import { inspectRecording, type MediaInfo } from './inspect';
+import { chaptersOf, writeChapters } from './chapters';
 import { buildManifest, type ManifestContext } from './manifest';
 import { planConversion } from './plan';
 import { prepareSidecars, storeSidecars, type SidecarSource, type StoredSidecar } from './sidecars';
@@ -155,6 +156,12 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         await convertRecording(info, plan, converted, { ffmpegPath: o.ffmpegPath, signal, onProgress: (p) => progress('convert', p) });
         out = await inspectRecording(converted, tools); // a new file: probed once too
       }
+      const chapters = input.sidecars ? chaptersOf({ ...input.sidecars, durationMs: out.durationMs }) : [];
+      if (chapters.length) {
+        const chaptered = path.join(work, `chaptered.${plan.ext}`);
+        await writeChapters(out.path, input.format, chapters, chaptered, { ffmpegPath: o.ffmpegPath, signal });
+        out = await inspectRecording(chaptered, tools);
+      }
       progress('convert', 100);
 
       const total = out.video ? o.thumbnailCount ?? DEFAULT_THUMBNAIL_COUNT : 0;
@@ -199,7 +206,7 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
       let manifest: UploadedObject | null = null;
       if (input.manifest) {
         const file = path.join(work, 'manifest.json');
-        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster, sidecars });
+        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster, sidecars }, { chapters, pauses: input.sidecars?.pauses ?? [] });
         await fsp.writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
         manifest = await put(manifestKey(prefix, callId, recordingId), file, contentTypeOf(file));
       }

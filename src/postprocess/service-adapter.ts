@@ -126,7 +126,9 @@ export class PostprocessAdapter implements PostprocessPort {
           format: job.format,
           videoBitrate: job.options.videoBitrate,
           manifest: { roomName: job.roomName, quality: job.quality, ...(job.recordingAt ? { recordingAt: job.recordingAt } : {}) },
-          ...(job.recordingAt ? { sidecars: { recordingAt: job.recordingAt, pauses: job.pauses, timelinePath: this.timelinePath(job.recordingId), chat: job.options.chat !== undefined, audioShiftMs: this.opts.audioShiftMs ?? 0 } } : {}),
+          ...(job.recordingAt
+            ? { sidecars: { recordingAt: job.recordingAt, pauses: job.pauses, markers: job.markers, timelinePath: this.timelinePath(job.recordingId), chat: job.options.chat !== undefined, audioShiftMs: this.opts.audioShiftMs ?? 0 } }
+            : {}),
         },
         { signal },
       );

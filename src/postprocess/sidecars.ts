@@ -2,8 +2,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { readTimeline, type TimelineLine } from '../recorder/timeline-log';
 import { contentTypeOf } from '../recordings/formats';
-import type { SidecarName } from '../recordings/stored-data';
+import type { RecordingMarker, SidecarName } from '../recordings/stored-data';
 import type { PausedSpan } from '../recordings/timeline';
+import { chaptersOf } from './chapters';
 import { chatJsonl, chatMessages, chatVtt, speakersJson, speakersVtt, speakerTurns, type FileClock } from './timeline-sidecars';
 
 /**
@@ -23,6 +24,8 @@ export interface SidecarSource {
   /** The file's time 0 (wall clock). */
   recordingAt: Date;
   pauses: readonly PausedSpan[];
+  /** The host's markers: with the pauses, the chapters (chapters.ts). */
+  markers: readonly RecordingMarker[];
   /** The page's timeline events (recorder/timeline-log.ts), beside the spool; none kept (a custom layout page): no speaker sidecars. */
   timelinePath: string | null;
   /** The start asked for the chat (option `chat`): chat.jsonl and chat.vtt, even when nobody wrote. */
@@ -37,6 +40,7 @@ export interface SidecarContext {
   timeline: TimelineLine[] | null;
   chat: boolean;
   audioShiftMs: number;
+  markers: readonly RecordingMarker[];
 }
 
 export interface SidecarFile {
@@ -67,7 +71,13 @@ const chat = (ctx: SidecarContext): SidecarFile[] => {
   ];
 };
 
-const BUILDERS: ((ctx: SidecarContext) => SidecarFile[])[] = [speakers, chat];
+/** chapters.json: the chapters the delivered file carries (chapters.ts), when it has any. */
+const chapters = (ctx: SidecarContext): SidecarFile[] => {
+  const list = chaptersOf({ ...ctx.clock, markers: ctx.markers });
+  return list.length ? [{ kind: 'chapters.json', body: `${JSON.stringify(list, null, 2)}\n` }] : [];
+};
+
+const BUILDERS: ((ctx: SidecarContext) => SidecarFile[])[] = [speakers, chat, chapters];
 
 export interface PreparedSidecar {
   kind: SidecarName;
@@ -79,7 +89,7 @@ export interface PreparedSidecar {
 /** Makes every sidecar of the recording into `dir` (the job's scratch space), ready to upload. */
 export async function prepareSidecars(source: SidecarSource, durationMs: number, dir: string): Promise<PreparedSidecar[]> {
   const timeline = source.timelinePath ? await readTimeline(source.timelinePath) : null;
-  const ctx: SidecarContext = { clock: { recordingAt: source.recordingAt, pauses: source.pauses, durationMs }, timeline, chat: source.chat, audioShiftMs: source.audioShiftMs };
+  const ctx: SidecarContext = { clock: { recordingAt: source.recordingAt, pauses: source.pauses, durationMs }, timeline, chat: source.chat, audioShiftMs: source.audioShiftMs, markers: source.markers };
   const files = BUILDERS.flatMap((build) => build(ctx));
   if (files.length) await fsp.mkdir(dir, { recursive: true });
   const prepared: PreparedSidecar[] = [];

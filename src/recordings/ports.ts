@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { RecordingFormat } from './options';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
 import type { QualityReport } from './quality';
-import type { RecordingSidecar, RecordingThumbnail } from './stored-data';
+import type { RecordingMarker, RecordingSidecar, RecordingThumbnail } from './stored-data';
 import type { PausedSpan } from './timeline';
 
 /**
@@ -49,6 +49,8 @@ export interface PostprocessJob {
   quality: QualityReport | null;
   /** The spans cut out of the file's clock (timeline.ts); sidecars and chapters are placed through them. */
   pauses: PausedSpan[];
+  /** The host's markers: with the pauses, the file's chapters. */
+  markers: RecordingMarker[];
   /** 1 for the first attempt; the job is durable and retried after crashes and retryable failures. */
   attempt: number;
 }

@@ -82,6 +82,7 @@ export class PostprocessQueue implements PostprocessSink {
       options: rec.options,
       quality: rec.quality,
       pauses: rec.pauses,
+      markers: rec.markers,
       attempt: rec.attempts,
     };
     if (rec.recordingAt) job.recordingAt = rec.recordingAt;

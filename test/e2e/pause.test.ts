@@ -59,6 +59,35 @@ async function framesByColour(file: string, colours: string[]): Promise<{ t: num
     });
 }
 
+/** The file's chapters as ffprobe reads them: title and start (s). */
+async function chaptersIn(file: string): Promise<{ title: string; start: number }[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_chapters', '-of', 'json', file]);
+  return (JSON.parse(stdout).chapters as { start_time: string; tags?: { title?: string } }[]).map((c) => ({ title: c.tags?.title ?? '', start: Number(c.start_time) }));
+}
+
+/** A call with one publisher, recorded (grid, mp4) while `during` runs; the view once COMPLETED and the downloaded file. */
+async function record(callId: string, during: (recordingAt: number) => Promise<void>) {
+  const room = `room-${callId}`;
+  expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
+  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' });
+  expect(start.status).toBe(201);
+  const viewPath = `/api/video-calls/${callId}/recording/${start.body.data.id}`;
+  const rec = await waitFor(async () => {
+    const r = (await svc.api('GET', viewPath)).body.data;
+    return r.status === 'RECORDING' ? r : null;
+  }, 30000, 'RECORDING');
+  await during(Date.parse(rec.recordingAt));
+  await svc.api('POST', `/api/video-calls/${callId}/recording/stop`);
+  const done = await waitFor(async () => {
+    const r = (await svc.api('GET', viewPath)).body.data;
+    return r.status === 'COMPLETED' ? r : null;
+  }, 60000, 'COMPLETED');
+  const res = await svc.fetchAsHost(`${viewPath}/download`);
+  const file = path.join(tmp, `${callId}.mp4`);
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  return { done, file };
+}
+
 /** The longest run (ms) of 5 ms windows whose level is under a tenth of the median one, between `from` and `to` s of the file. */
 async function longestSilenceMs(file: string, from: number, to: number): Promise<number> {
   const samples = await audioSamples(file, from, to - from);
@@ -74,58 +103,92 @@ async function longestSilenceMs(file: string, from: number, to: number): Promise
 }
 
 test('6 s, a 4 s pause, 6 s: a 12 s file with the pause cut out, never its colour, the tone unbroken at the seam', async () => {
-  const callId = 'pause-e2e';
-  const room = `room-${callId}`;
-  const publisher = await publishers.add({ room, identity: 'red', colour: RED, tone: 500 });
+  const publisher = await publishers.add({ room: 'room-pause-e2e', identity: 'red', colour: RED, tone: 500 });
   joined.push(publisher);
   await sleep(1500);
-  expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' });
-  expect(start.status).toBe(201);
-  const id = start.body.data.id as string;
-  const viewPath = `/api/video-calls/${callId}/recording/${id}`;
-  const rec = await waitFor(async () => {
-    const r = (await svc.api('GET', viewPath)).body.data;
-    return r.status === 'RECORDING' ? r : null;
-  }, 30000, 'RECORDING');
-  const recordingAt = Date.parse(rec.recordingAt);
+  let paused!: { pausedAt: string };
+  let recordingAt = 0;
+  const { done, file } = await record('pause-e2e', async (t0) => {
+    recordingAt = t0;
+    await sleep(recordingAt + 6000 - Date.now());
+    const pause = await svc.api('POST', '/api/video-calls/pause-e2e/recording/pause');
+    expect([pause.status, pause.body.data.status]).toEqual([200, 'PAUSED']);
+    paused = pause.body.data;
+    await publisher.setColour(GREEN);
+    await sleep(3000);
+    // blue well before the resume, so the first frame after it is blue whatever the SFU's delay
+    await publisher.setColour(BLUE);
+    await sleep(Date.parse(paused.pausedAt) + 4000 - Date.now());
+    const resumed = await svc.api('POST', '/api/video-calls/pause-e2e/recording/resume');
+    expect([resumed.status, resumed.body.data.status]).toEqual([200, 'RECORDING']);
+    expect(Math.abs(resumed.body.data.pausedMs - 4000)).toBeLessThan(200);
+    await sleep(6000);
+  });
 
-  await sleep(recordingAt + 6000 - Date.now());
-  const paused = await svc.api('POST', `/api/video-calls/${callId}/recording/pause`);
-  expect([paused.status, paused.body.data.status]).toEqual([200, 'PAUSED']);
-  await publisher.setColour(GREEN);
-  await sleep(3000);
-  // blue well before the resume, so the first frame after it is blue whatever the SFU's delay
-  await publisher.setColour(BLUE);
-  await sleep(Date.parse(paused.body.data.pausedAt) + 4000 - Date.now());
-  const resumed = await svc.api('POST', `/api/video-calls/${callId}/recording/resume`);
-  expect([resumed.status, resumed.body.data.status]).toEqual([200, 'RECORDING']);
-  expect(Math.abs(resumed.body.data.pausedMs - 4000)).toBeLessThan(200);
-  await sleep(6000);
-  await svc.api('POST', `/api/video-calls/${callId}/recording/stop`);
-  const done = await waitFor(async () => {
-    const r = (await svc.api('GET', viewPath)).body.data;
-    return r.status === 'COMPLETED' ? r : null;
-  }, 60000, 'COMPLETED');
-  const res = await svc.fetchAsHost(`${viewPath}/download`);
-  const file = path.join(tmp, `${callId}.mp4`);
-  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-
-  const seam = (Date.parse(paused.body.data.pausedAt) - recordingAt) / 1000;
+  const seam = (Date.parse(paused.pausedAt) - recordingAt) / 1000;
   const info = await probe('ffprobe', file);
   const frames = await framesByColour(file, [RED, GREEN, BLUE]);
   const firstBlue = frames.find((f) => f.colour === BLUE)?.t ?? -1;
   const lastRed = [...frames].reverse().find((f) => f.colour === RED)?.t ?? -1;
   const gaps = frames.slice(1).map((f, i) => f.t - frames[i]!.t);
+  const longGaps = frames.slice(1).flatMap((f, i) => (gaps[i]! > 0.06 ? [[f.t, Number(gaps[i]!.toFixed(3))]] : []));
+  // frames either side of the seam: nothing frozen there (a gap elsewhere is the machine's load, not the pause)
+  const seamGap = Math.max(...frames.slice(1).flatMap((f, i) => (Math.abs(f.t - seam) < 0.5 ? [gaps[i]!] : [])));
   const silenceMs = await longestSilenceMs(file, seam - 1, seam + 1);
+  const chapters = await chaptersIn(file);
   // one line, so that a failure's diff prints it whole
-  const seen = JSON.stringify({ durationMs: info.durationMs, seam, firstBlue, lastRed, maxFrameGap: Math.max(...gaps), silenceMs, greens: frames.filter((f) => f.colour === GREEN).length, pausedMs: done.pausedMs });
+  const seen = JSON.stringify({ durationMs: info.durationMs, seam, firstBlue, lastRed, maxFrameGap: Math.max(...gaps), seamGap, longGaps, silenceMs, greens: frames.filter((f) => f.colour === GREEN).length, pausedMs: done.pausedMs, chapters });
   console.log(`pause e2e: ${seen}`);
   expect({ seen, duration: Math.abs(info.durationMs - 12000) <= 300 }).toEqual({ seen, duration: true });
   expect({ seen, green: frames.some((f) => f.colour === GREEN) }).toEqual({ seen, green: false });
   // red up to the seam, blue from it: nothing frozen or black in between
   expect({ seen, seamAt: Math.abs(firstBlue - seam) < 0.25 && firstBlue > lastRed && firstBlue - lastRed < 0.1 }).toEqual({ seen, seamAt: true });
-  expect({ seen, noGap: Math.max(...gaps) < 0.1 }).toEqual({ seen, noGap: true });
+  expect({ seen, noGap: seamGap < 0.1 }).toEqual({ seen, noGap: true });
   expect({ seen, sound: silenceMs <= 50 }).toEqual({ seen, sound: true });
   expect(Math.abs(done.pausedMs - 4000)).toBeLessThan(200);
+  // a chapter at the resume: where the picture turns blue
+  expect({ seen, chapters: chapters.map((c) => c.title) }).toEqual({ seen, chapters: ['Start', 'Resumed'] });
+  expect({ seen, resumeChapter: Math.abs(chapters[1]!.start - firstBlue) < 0.2 }).toEqual({ seen, resumeChapter: true });
+  // the manifest has them too, with the pause and its seam
+  const manifest = (await (await fetch(`${svc.base}${done.manifest.url}`)).json()) as { chapters: { title: string; startMs: number }[]; pauses: unknown[] };
+  expect(manifest.chapters.map((c: { title: string; startMs: number }) => [c.title, c.startMs / 1000])).toEqual(chapters.map((c) => [c.title, c.start]));
+  expect(manifest.pauses).toEqual([{ pausedAt: paused.pausedAt, resumedAt: expect.any(String), atMs: Math.round(seam * 1000) }]);
+  // and chapters.json, a sidecar of the recording's view
+  const sidecar = (done.sidecars as { kind: string; url: string }[]).find((x) => x.kind === 'chapters.json')!;
+  const listed = (await (await fetch(`${svc.base}${sidecar.url}`)).json()) as { title: string; startMs: number }[];
+  expect(listed.map((c) => [c.title, c.startMs / 1000])).toEqual(chapters.map((c) => [c.title, c.start]));
+}, 120000);
+
+test('three markers: three chapters where they were set, on the file clock', async () => {
+  const publisher = await publishers.add({ room: 'room-markers-e2e', identity: 'red2', colour: RED, tone: 500 });
+  joined.push(publisher);
+  await sleep(1500);
+  const wanted: { label: string; fileS: number }[] = [];
+  let turnedBlueAt = 0;
+  const { file } = await record('markers-e2e', async (recordingAt) => {
+    const mark = async (label: string, at?: number) => {
+      const res = await svc.api('POST', '/api/video-calls/markers-e2e/recording/markers', { label, ...(at ? { at: new Date(at).toISOString() } : {}) });
+      expect(res.status).toBe(201);
+      wanted.push({ label, fileS: ((at ?? Date.parse(res.body.data.at)) - recordingAt) / 1000 });
+      return res.body.data;
+    };
+    await sleep(recordingAt + 3000 - Date.now());
+    await mark('one', recordingAt + 1500); // set afterwards for an earlier instant
+    // the second marks a colour change: the file turns blue right after its chapter
+    await publisher.setColour(BLUE);
+    turnedBlueAt = Date.now();
+    await mark('two');
+    await sleep(2000);
+    await mark('three');
+    await sleep(2000);
+  });
+  const chapters = await chaptersIn(file);
+  const firstBlue = (await framesByColour(file, [RED, BLUE])).find((f) => f.colour === BLUE)?.t ?? -1;
+  const seen = JSON.stringify({ chapters, wanted, firstBlue, turnedBlueAt });
+  console.log(`markers e2e: ${seen}`);
+  expect({ seen, titles: chapters.map((c) => c.title) }).toEqual({ seen, titles: ['Start', 'one', 'two', 'three'] });
+  for (const w of wanted) expect({ seen, w, near: Math.abs(chapters.find((c) => c.title === w.label)!.start - w.fileS) <= 0.2 }).toEqual({ seen, w, near: true });
+  // what was marked is in the file right there (the publisher's change takes its way through the SFU)
+  const two = chapters.find((c) => c.title === 'two')!.start;
+  expect({ seen, blueAfterTwo: firstBlue >= two - 0.05 && firstBlue - two < 0.5 }).toEqual({ seen, blueAfterTwo: true });
 }, 120000);

@@ -38,6 +38,7 @@ test('a second attempt of the same job waits for the first and then runs', async
     options: { width: 640, height: 360, fps: 30, format: 'mp4', layout: 'grid' },
     quality: null,
     pauses: [],
+    markers: [],
     attempt,
   });
   adapter.enqueue(job(1), sink);
@@ -66,7 +67,7 @@ test('an upload that fails at once is reported after the UPLOADING status is wri
     completed: async () => void events.push('completed'),
     failed: async () => void events.push('failed'),
   };
-  adapter.enqueue({ recordingId: 'rec-2', callId: 'call-1', roomName: 'room', filePath: input, format: 'mp4', fileSize: 1, options: { width: 640, height: 360, fps: 30, format: 'mp4', layout: 'grid' }, quality: null, pauses: [], attempt: 1 }, sink);
+  adapter.enqueue({ recordingId: 'rec-2', callId: 'call-1', roomName: 'room', filePath: input, format: 'mp4', fileSize: 1, options: { width: 640, height: 360, fps: 30, format: 'mp4', layout: 'grid' }, quality: null, pauses: [], markers: [], attempt: 1 }, sink);
   for (let i = 0; i < 200 && adapter.pending > 0; i++) await new Promise((r) => setTimeout(r, 50));
   expect(events).toEqual(['uploading written', 'failed']);
   await adapter.close();

@@ -126,7 +126,7 @@ describe('the sidecar files', () => {
     const log = await TimelineLog.open(tmp, 'rec-2', { warn: () => undefined } as never);
     log.append(sp(500, [{ identity: 'a', name: 'Alice' }]));
     await log.close();
-    const source = { recordingAt: new Date(T0), pauses: [], timelinePath: log.path, chat: false, audioShiftMs: -100 };
+    const source = { recordingAt: new Date(T0), pauses: [], markers: [], timelinePath: log.path, chat: false, audioShiftMs: -100 };
     const made = await prepareSidecars(source, 2000, path.join(tmp, 'out-2'));
     expect(made.map((s) => [s.kind, s.contentType])).toEqual([['speakers.vtt', 'text/vtt'], ['speakers.json', 'application/json']]);
     expect(fs.readFileSync(made[0].path, 'utf8')).toContain('<v Alice>Alice');
