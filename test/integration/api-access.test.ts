@@ -142,7 +142,7 @@ describe('API access and validation', () => {
       ['list: unknown query field', 'GET', '/api/video-calls/m-call/recordings?sort=asc', {}, 400, 'VALIDATION_ERROR'],
       ['list: bad limit', 'GET', '/api/video-calls/m-call/recordings?limit=1000', {}, 400, 'VALIDATION_ERROR'],
       ['participants: empty list', 'POST', '/api/video-calls/m-call/participants', { body: { userIds: [] } }, 400, 'VALIDATION_ERROR'],
-      ['no such endpoint', 'POST', '/api/video-calls/m-call/recording/pause', { body: {} }, 404, 'NOT_FOUND'],
+      ['no such endpoint', 'POST', '/api/video-calls/m-call/recording/rewind', { body: {} }, 404, 'NOT_FOUND'],
     ];
     test.each(bad)('%s', async (_name, method, url, opts, status, code) => {
       const before = await snapshot();

@@ -78,6 +78,17 @@ describe('pause, resume and markers', () => {
     expect((await view('pm-ok', id)).pausedMs).toBe(pausedMs);
   });
 
+  test('a paused recording takes a live change, and resumes with it', async () => {
+    const id = await recording('pm-change');
+    expect((await post('pm-change', 'pause')).status).toBe(200);
+    const changed = await call(http.url, 'PATCH', `/api/video-calls/pm-change/recording/${id}`, { token: host, body: { layout: 'speaker-light' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.data).toMatchObject({ status: 'PAUSED', options: { layout: 'speaker', theme: 'light' } });
+    expect((await post('pm-change', 'resume')).status).toBe(200);
+    expect((await row(id)).options).toMatchObject({ layout: 'speaker', theme: 'light' });
+    await post('pm-change', 'stop');
+  });
+
   test('refused pauses and resumes are 409s with stable codes (403, 404 for others); the row is unchanged', async () => {
     const id = await recording('pm-bad');
     const before = await row(id);
