@@ -34,6 +34,8 @@ export class Compositor {
   private tiles: Tile[] = [];
   private framesDrawn = 0;
   private frameTimes: number[] = [];
+  private lastFrameAt?: number;
+  private maxFrameGap = 0;
   private readonly seen = new Set<string>();
   /** Called the first time a participant's video is drawn (for latency logs). */
   onFirstVideo?: (identity: string) => void;
@@ -100,11 +102,21 @@ export class Compositor {
     return this.framesDrawn;
   }
 
+  /** The longest wait between two frames since the last call (a stalled frame clock freezes the picture). */
+  takeMaxFrameGap(): number {
+    const gap = this.maxFrameGap;
+    this.maxFrameGap = 0;
+    return Math.round(gap);
+  }
+
   private frame(): void {
     this.draw();
     this.sink.push();
     this.framesDrawn++;
-    this.frameTimes.push(performance.now());
+    const now = performance.now();
+    if (this.lastFrameAt !== undefined) this.maxFrameGap = Math.max(this.maxFrameGap, now - this.lastFrameAt);
+    this.lastFrameAt = now;
+    this.frameTimes.push(now);
   }
 
   private draw(): void {

@@ -55,7 +55,10 @@ async function start(query: string): Promise<void> {
   const tracker = new RoomTracker({
     onAudioTrack: (id, track, identity, agent) => recorded.addAudio(id, track, identity, agent),
     onAudioTrackGone: (id) => recorded.removeAudio(id),
-    onChange: () => compositor?.relayout(),
+    onChange: () => {
+      compositor?.relayout();
+      reportPresence();
+    },
     onDisconnected: (reason) => {
       if (state.phase === 'recording') capture.sendStats({ type: 'disconnected', reason });
     },
@@ -69,7 +72,17 @@ async function start(query: string): Promise<void> {
   const capture = captureFromQuery(new MediaStream([compositor.track, mixer.track]), q, { width, height, fps });
   state.mimeType = capture.mimeType;
   recordingCapture = capture;
-  compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity });
+  compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity, at: Date.now() });
+  // who is recorded, as they come and go (the quality report's joins and leaves)
+  const present = new Map<string, string>();
+  const reportPresence = () => {
+    if (state.phase !== 'recording' && state.phase !== 'starting') return;
+    const now = new Map(tracker.ordered().filter((v) => recorded.recorded(v.identity)).map((v) => [v.identity, v.name]));
+    for (const [identity, name] of now) if (!present.has(identity)) capture.sendStats({ type: 'presence', identity, name, present: true, at: Date.now() });
+    for (const [identity, name] of present) if (!now.has(identity)) capture.sendStats({ type: 'presence', identity, name, present: false, at: Date.now() });
+    present.clear();
+    for (const [identity, name] of now) present.set(identity, name);
+  };
 
   const isRecorded = (identity: string) => recorded.recorded(identity);
   const speakers = new SpeakerTimeline(tracker.room, isRecorded, () => recorded.loudness(), (m) => capture.sendEvent(m));
@@ -86,6 +99,7 @@ async function start(query: string): Promise<void> {
       frames: compositor.frames,
       audioInputs: mixer.size,
       videoInputs: tracker.videoInputs(),
+      maxFrameGapMs: compositor.takeMaxFrameGap(),
     });
   }, 1000);
 
@@ -94,6 +108,7 @@ async function start(query: string): Promise<void> {
     const next = chooseStyle(change.layout, change.theme);
     recorded.set(change.participants);
     speakers.recordedChanged();
+    reportPresence();
     compositor.restyle({ layout: next.layout, theme: THEMES[next.theme], overlays });
   };
 

@@ -63,7 +63,10 @@ export type TimelineMessage =
 export type PageMessage =
   | TimelineMessage
   | { type: 'hello'; mimeType: string; width: number; height: number; fps: number }
-  | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number; videoInputs?: VideoInput[] }
+  /** `maxFrameGapMs`: the longest wait between two drawn frames since the last stats. */
+  | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number; videoInputs?: VideoInput[]; maxFrameGapMs?: number }
+  /** A recorded participant came (`present`) or went, at `at` (ms since the epoch). */
+  | { type: 'presence'; identity: string; name: string; present: boolean; at: number }
   | { type: 'end'; lastSeq: number }
   | { type: 'joined'; participants: number; marks?: Record<string, number> }
   /**
@@ -71,7 +74,7 @@ export type PageMessage =
    * present at the join; `late` were not yet on the canvas after waiting `waitedMs`.
    */
   | { type: 'started'; at: number; expected: string[]; late: string[]; waitedMs: number; marks?: Record<string, number> }
-  | { type: 'firstVideo'; identity: string }
+  | { type: 'firstVideo'; identity: string; at?: number }
   | { type: 'disconnected'; reason: string }
   | { type: 'error'; message: string };
 

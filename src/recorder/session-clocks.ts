@@ -1,3 +1,5 @@
+import type { PausedSpan } from '../recordings/timeline';
+
 /**
  * The clocks that end a live recording by themselves: the stall watchdog (chunks must keep
  * arriving) and the maximum duration. Both count recorded time: the maximum is the file's
@@ -9,6 +11,8 @@ export class SessionClocks {
   private maxTimer?: NodeJS.Timeout;
   private limit?: { recordingAt: number; maxMs: number; onReached: () => void };
   private pausedSince?: number;
+  /** The pauses as this worker applied them to the page's encoder: the file's own cuts. */
+  readonly pauses: PausedSpan[] = [];
   private pausedTotalMs = 0;
   private resumedAt = 0;
 
@@ -42,6 +46,7 @@ export class SessionClocks {
   pause(now = Date.now()): void {
     if (this.paused) return;
     this.pausedSince = now;
+    this.pauses.push({ pausedAt: new Date(now), resumedAt: null });
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.maxTimer = undefined;
   }
@@ -49,6 +54,7 @@ export class SessionClocks {
   resume(now = Date.now()): void {
     if (this.pausedSince === undefined) return;
     this.pausedTotalMs += now - this.pausedSince;
+    this.pauses[this.pauses.length - 1].resumedAt = new Date(now);
     this.pausedSince = undefined;
     this.resumedAt = now;
     this.armLimit();

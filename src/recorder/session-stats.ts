@@ -1,7 +1,12 @@
 import type { PageMessage } from '../../recorder-page/src/protocol';
-import type { RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from '../recordings/contract';
+import type { ParticipantPresence, RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from '../recordings/contract';
+import { toFileMs, type PausedSpan } from '../recordings/timeline';
 
 type StatsMessage = Extract<PageMessage, { type: 'stats' }>;
+type PresenceMessage = Extract<PageMessage, { type: 'presence' }>;
+
+/** Bounds what a page can make us keep (a call with many comings and goings still fits). */
+const MAX_PRESENCE_EVENTS = 2000;
 
 /** The page's frame rate is only judged after this much recording: the first seconds warm up. */
 const FPS_WARMUP_MS = 2000;
@@ -16,6 +21,9 @@ export class SessionStats {
   private videoInputs: VideoInput[] = [];
   private minFps?: number;
   private firstStatsAt?: number;
+  private longestFreezeMs?: number;
+  private readonly presence: PresenceMessage[] = [];
+  private readonly firstSeen = new Map<string, number>();
   private readonly listeners = new Set<(p: RecordingProgress) => void>();
 
   onJoined(participants: number): void {
@@ -28,11 +36,22 @@ export class SessionStats {
     this.videoInputs = msg.videoInputs ?? [];
     if (msg.frames > 0) {
       this.firstStatsAt ??= Date.now();
-      if (Date.now() - this.firstStatsAt >= FPS_WARMUP_MS) this.minFps = Math.min(this.minFps ?? Infinity, msg.fps);
+      if (Date.now() - this.firstStatsAt >= FPS_WARMUP_MS) {
+        this.minFps = Math.min(this.minFps ?? Infinity, msg.fps);
+        if (msg.maxFrameGapMs !== undefined) this.longestFreezeMs = Math.max(this.longestFreezeMs ?? 0, msg.maxFrameGapMs);
+      }
     }
     if (this.listeners.size === 0) return;
     const p = progress();
     for (const l of this.listeners) l(p);
+  }
+
+  onPresence(msg: PresenceMessage): void {
+    if (this.presence.length < MAX_PRESENCE_EVENTS) this.presence.push(msg);
+  }
+
+  onFirstVideo(identity: string, at: number): void {
+    if (!this.firstSeen.has(identity) && this.firstSeen.size < MAX_PRESENCE_EVENTS) this.firstSeen.set(identity, at);
   }
 
   live(): Pick<RecordingProgress, 'participants' | 'fps' | 'videoInputs'> {
@@ -44,16 +63,44 @@ export class SessionStats {
     return () => this.listeners.delete(listener);
   }
 
-  quality(start: RecordingStart, fileFps: number | undefined): RecordingQuality {
+  /** The report's share of what the page said, on the file's clock (`pauses`: as applied to the encoder). */
+  quality(start: RecordingStart, fileFps: number | undefined, pauses: readonly PausedSpan[]): RecordingQuality {
+    const onFile = (at: number) => toFileMs(new Date(at), start.recordingAt, pauses);
+    const participants = this.participantsOnFile(onFile);
+    const present = start.expected.map((e) => participants.find((p) => p.identity === e)?.visibleMs);
+    const allVisibleMs = present.length > 0 && present.every((v) => v !== undefined) ? Math.max(...(present as number[])) : undefined;
     return {
       ...(fileFps !== undefined ? { fps: Math.round(fileFps * 100) / 100 } : {}),
       ...(this.minFps !== undefined ? { minDrawnFps: this.minFps } : {}),
+      ...(this.longestFreezeMs !== undefined ? { longestFreezeMs: this.longestFreezeMs } : {}),
       start: {
         ...(start.sinceRequestMs !== undefined ? { sinceRequestMs: start.sinceRequestMs } : {}),
         waitedMs: start.waitedMs,
         present: start.expected.length,
         late: start.late,
+        ...(allVisibleMs !== undefined ? { allVisibleMs } : {}),
       },
+      participants,
     };
+  }
+
+  /** One entry per stay: someone who left and came back has two. */
+  private participantsOnFile(onFile: (at: number) => number): ParticipantPresence[] {
+    const stays: ParticipantPresence[] = [];
+    const open = new Map<string, ParticipantPresence>();
+    for (const msg of this.presence) {
+      const here = open.get(msg.identity);
+      if (msg.present && !here) {
+        const stay: ParticipantPresence = { identity: msg.identity, name: msg.name, joinedMs: onFile(msg.at) };
+        const seen = this.firstSeen.get(msg.identity);
+        if (seen !== undefined && stays.every((s) => s.identity !== msg.identity)) stay.visibleMs = onFile(seen);
+        open.set(msg.identity, stay);
+        stays.push(stay);
+      } else if (!msg.present && here) {
+        here.leftMs = onFile(msg.at);
+        open.delete(msg.identity);
+      }
+    }
+    return stays;
   }
 }

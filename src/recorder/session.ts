@@ -213,7 +213,7 @@ export class RecordingSession implements LiveRecording {
         endedAt,
         endReason: reason,
         error: this.failure ? { code: this.failure.code, message: this.failure.message } : undefined,
-        quality: { ...this.stats.quality(start, output.fps), ...(output.hls ? { hls: output.hls } : {}) },
+        quality: { ...this.stats.quality(start, output.fps, this.clocks.pauses), ...(output.hls ? { hls: output.hls } : {}) },
       };
       this.phase = 'done';
       this.finished.resolve(result);
@@ -262,7 +262,11 @@ export class RecordingSession implements LiveRecording {
         this.stats.onJoined(msg.participants);
         this.deps.log.info({ participants: msg.participants, pageMarks: msg.marks }, 'joined the room');
         break;
+      case 'presence':
+        this.stats.onPresence(msg);
+        break;
       case 'firstVideo':
+        this.stats.onFirstVideo(msg.identity, msg.at ?? Date.now());
         this.deps.log.info({ identity: msg.identity, sinceStartMs: this.progress().elapsedMs }, 'first video frame drawn');
         break;
     }

@@ -42,9 +42,24 @@ export interface RecordingQuality {
   fps?: number;
   /** The lowest frame rate the page drew over any 2 s after the first 2 s. */
   minDrawnFps?: number;
-  start: { sinceRequestMs?: number; waitedMs: number; present: number; late: string[] };
+  start: { sinceRequestMs?: number; waitedMs: number; present: number; late: string[]; allVisibleMs?: number };
+  /** The longest wait between two drawn frames after the first 2 s (the picture froze that long). */
+  longestFreezeMs?: number;
+  /** Each recorded participant on the file's clock: when they came, went, and were first seen. */
+  participants?: ParticipantPresence[];
   /** The HLS output, when one was asked for. */
   hls?: HlsReport;
+}
+
+export interface ParticipantPresence {
+  identity: string;
+  name: string;
+  /** 0 when already there at time 0. */
+  joinedMs: number;
+  /** Absent when still there at the end. */
+  leftMs?: number;
+  /** When their camera was first on the picture; absent if never. */
+  visibleMs?: number;
 }
 
 /** What reached the storage of a recording's HLS output (recorder/hls-uploader.ts). */

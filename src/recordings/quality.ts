@@ -9,7 +9,11 @@ import type { RecordingQuality } from './contract';
 export const qualityReportSchema = z.object({
   fps: z.number().optional(),
   minDrawnFps: z.number().optional(),
-  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()) }),
+  longestFreezeMs: z.number().optional(),
+  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()), allVisibleMs: z.number().optional() }),
+  participants: z
+    .array(z.object({ identity: z.string(), name: z.string(), joinedMs: z.number(), leftMs: z.number().optional(), visibleMs: z.number().optional() }))
+    .optional(),
   hls: z
     .object({
       playlistKey: z.string(),
@@ -19,7 +23,7 @@ export const qualityReportSchema = z.object({
       readableAfterMs: z.object({ firstFrame: z.number(), lastFrame: z.number() }).optional(),
     })
     .optional(),
-  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING']), message: z.string() })),
+  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING']), message: z.string() })),
 });
 
 /** The report kept with a recording (stored as JSON, parsed back with the schema above). */
@@ -30,6 +34,8 @@ export type QualityWarning = QualityReport['warnings'][number];
 export const MIN_FPS_RATIO = 29 / 30;
 /** From the start request to the file's first frame. */
 export const SLOW_START_MS = 1500;
+/** A picture that stands still longer than this is seen to freeze (six frames at 30 fps). */
+export const FREEZE_MS = 200;
 
 export function assessQuality(q: RecordingQuality, requestedFps: number): QualityReport {
   const warnings: QualityWarning[] = [];
@@ -38,6 +44,9 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
     warnings.push({ code: 'LOW_FPS', message: `the file has ${q.fps.toFixed(1)} frames per second of the ${requestedFps} asked for` });
   } else if (q.minDrawnFps !== undefined && q.minDrawnFps < floor) {
     warnings.push({ code: 'LOW_FPS', message: `the picture dropped to ${q.minDrawnFps.toFixed(1)} frames per second for a while (the machine was busy)` });
+  }
+  if (q.longestFreezeMs !== undefined && q.longestFreezeMs > FREEZE_MS) {
+    warnings.push({ code: 'FROZEN_PICTURE', message: `the picture stood still for ${q.longestFreezeMs} ms at its longest (the machine was busy)` });
   }
   if (q.start.late.length > 0) {
     warnings.push({

@@ -177,6 +177,15 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
     // the file's time 0 is recordingAt, and it came soon after the start request
     expect(done.quality).toMatchObject({ start: { present: 2, late: [] }, warnings: [] });
     expect(done.quality.start.sinceRequestMs).toBeLessThan(5000);
+    // on the file's clock: both there from 0 and on the picture within its first frames, neither gone before the end
+    console.log('quality', JSON.stringify({ start: done.quality.start, longestFreezeMs: done.quality.longestFreezeMs, participants: done.quality.participants }));
+    expect(done.quality.start.allVisibleMs).toBeLessThan(100);
+    expect(done.quality.participants.map((p: { identity: string }) => p.identity).sort()).toEqual(people.map((p) => p.identity).sort());
+    for (const p of done.quality.participants) {
+      expect(p).toMatchObject({ joinedMs: 0, visibleMs: expect.any(Number) });
+      expect(p.leftMs).toBeUndefined();
+    }
+    expect(done.quality.longestFreezeMs).toBeLessThan(200);
     for (const t of [0.5, 7]) {
       const frame = await frameAt(filePath, t);
       const regions = people.map((p) => colourRegion(frame, p.colour));
