@@ -13,7 +13,9 @@ import { sleep, waitFor } from '../helpers/recorder-process';
 /**
  * Pause and resume on the real recorder, judged by the file: 6 s recorded, 4 s paused while
  * the publisher turns green then blue, 6 s recorded. The file lasts 12 s, no frame is green,
- * red turns to blue at the seam, and the tone goes on through it without a silent gap.
+ * red turns to blue at the seam, and the tone goes on through it without a silent gap; a
+ * chapter at the resume. Markers become chapters where they were set; a publisher that flashes
+ * and beeps together keeps its A/V offset across the seam.
  */
 const RED = '#ff0000';
 const GREEN = '#00ff00';
@@ -191,4 +193,37 @@ test('three markers: three chapters where they were set, on the file clock', asy
   // what was marked is in the file right there (the publisher's change takes its way through the SFU)
   const two = chapters.find((c) => c.title === 'two')!.start;
   expect({ seen, blueAfterTwo: firstBlue >= two - 0.05 && firstBlue - two < 0.5 }).toEqual({ seen, blueAfterTwo: true });
+}, 120000);
+
+test('the A/V offset after the seam is the one before it (a publisher that flashes and beeps together)', async () => {
+  const publisher = await publishers.add({ room: 'room-av-e2e', identity: 'flash', colour: '#000000', tone: 1000, flash: true });
+  joined.push(publisher);
+  await sleep(1500);
+  let seam = 0;
+  const { file } = await record('av-e2e', async (recordingAt) => {
+    await sleep(recordingAt + 5000 - Date.now());
+    const pause = await svc.api('POST', '/api/video-calls/av-e2e/recording/pause');
+    seam = (Date.parse(pause.body.data.pausedAt) - recordingAt) / 1000;
+    // 2.5 s: the flashes after the resume fall half a second off those before it
+    await sleep(2500);
+    await svc.api('POST', '/api/video-calls/av-e2e/recording/resume');
+    await sleep(5000);
+  });
+  const frames = await framesByColour(file, ['#ffffff', '#000000']);
+  const white = frames.filter((f, i) => f.colour === '#ffffff' && frames[i - 1]?.colour !== '#ffffff').map((f) => f.t);
+  const samples = await audioSamples(file, 0, 20);
+  const beeps: number[] = [];
+  for (let i = 0, on = false; i + 160 <= samples.length; i += 160) {
+    const power = samples.subarray(i, i + 160).reduce((a, x) => a + x * x, 0) / 160;
+    if (power > 0.01 && !on) beeps.push(i / 16000);
+    on = power > 0.01;
+  }
+  const offsets = white.map((t) => ({ t, d: beeps.reduce((best, b) => (Math.abs(b - t) < Math.abs(best - t) ? b : best), Infinity) - t }));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const before = offsets.filter((o) => o.t > 1 && o.t < seam - 0.3).map((o) => o.d);
+  const after = offsets.filter((o) => o.t > seam + 0.3).map((o) => o.d);
+  const seen = JSON.stringify({ seam, white, beeps, before, after });
+  console.log(`a/v e2e: ${seen}`);
+  expect({ seen, counted: before.length >= 2 && after.length >= 3 }).toEqual({ seen, counted: true });
+  expect({ seen, same: Math.abs(mean(after) - mean(before)) < 0.04 }).toEqual({ seen, same: true });
 }, 120000);
