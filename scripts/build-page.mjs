@@ -1,4 +1,4 @@
-// Bundles the recorder page, the tab-capture source for custom layout pages, an example layout page and the synthetic publisher (demo, tests, benchmarks) for Chromium with esbuild.
+// Bundles the recorder page, the tab-capture source for custom layout pages, an example layout page, the synthetic publisher (demo, tests, benchmarks), the layout preview and the layout studio for Chromium with esbuild.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,3 +21,7 @@ copyFileSync(join(root, 'recorder-page/examples/custom-layout.html'), join(out, 
 // the layout preview: the compositor with synthetic participants (recorder preview-layout)
 await build({ ...common, entryPoints: [join(root, 'recorder-page/src/preview.ts')], outfile: join(out, 'preview.js') });
 copyFileSync(join(root, 'recorder-page/preview.html'), join(out, 'preview.html'));
+// the layout studio, served by the API at /studio: the same compositor with synthetic participants, live
+await build({ ...common, entryPoints: [join(root, 'recorder-page/src/studio.ts')], outfile: join(out, 'studio.js') });
+copyFileSync(join(root, 'recorder-page/studio.html'), join(out, 'studio.html'));
+copyFileSync(join(root, 'recorder-page/studio.css'), join(out, 'studio.css'));

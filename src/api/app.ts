@@ -16,6 +16,7 @@ import { metricsAllowed, type Authenticator } from './auth';
 import { errorHandler, notFound } from './errors';
 import { parse, send } from './io';
 import { layoutPresetRoutes } from './layout-presets';
+import { studioApiRoutes, studioPage, type StudioApiOptions } from './studio';
 import {
   AddMarkerBody,
   AddParticipantsBody,
@@ -34,6 +35,8 @@ export interface AppDeps {
   service: RecordingsService;
   /** /api/layout-presets; without it those paths are 404. */
   presets?: LayoutPresetService;
+  /** The layout studio: /studio and /api/studio; without it those paths are 404. */
+  studio?: StudioApiOptions;
   auth: Authenticator;
   logger: Logger;
   metrics?: Metrics;
@@ -266,7 +269,9 @@ export function createApp(deps: AppDeps): express.Express {
     send(res, 200, list, 'ok');
   });
   if (deps.presets) api.use('/layout-presets', layoutPresetRoutes(deps.presets));
+  if (deps.studio) api.use('/studio', studioApiRoutes(deps.studio));
   app.use('/api', api);
+  if (deps.studio) app.use(studioPage());
 
   const files = deps.signedFiles;
   if (files) {

@@ -8,6 +8,7 @@ import { RECORDING_STATUSES } from '../recordings/status';
 import { qualityReportSchema } from '../recordings/quality';
 import { MARKER_LABEL_MAX, SIDECAR_NAME, thumbnailSchema } from '../recordings/stored-data';
 import { registerPresetPaths } from './preset-schemas';
+import { registerStudioPaths } from './studio-schemas';
 
 extendZodWithOpenApi(z);
 
@@ -377,6 +378,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     responses: { 200: { description: 'Accepted' }, 401: json(ErrorEnvelope, 'Bad signature') },
   });
   registerPresetPaths(registry, { security, headers: UserHeader, errors, json, body, envelope });
+  registerStudioPaths(registry, { security, headers: UserHeader, errors, json, body, envelope });
   registry.registerPath({ method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'Alive' } } });
   registry.registerPath({ method: 'get', path: '/readyz', summary: 'Readiness (database, Redis, recorder)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } });
   registry.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics' } } });

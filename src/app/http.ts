@@ -35,6 +35,7 @@ export function buildHttpApp(config: Config, core: Core, signedFiles?: SignedFil
   return createApp({
     service: core.recordings,
     presets: core.presets,
+    studio: { assetOrigins: config.recorder.assetOrigins },
     auth: new Authenticator(config.auth),
     logger: core.logger,
     metrics: core.metrics,

@@ -3,10 +3,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { LAYOUT_RULE, layoutFunction, THEMES, type Tile } from '../../recorder-page/src/layouts';
-import { PREVIEW_SCREEN_COLOUR, previewParticipants, type PreviewRequest } from '../../recorder-page/src/preview-scene';
+import { LAYOUT_RULE, THEMES } from '../../recorder-page/src/layouts';
+import type { PreviewRequest } from '../../recorder-page/src/preview-scene';
 import { parseStartOptions, resolveRecordingOptions } from '../../src/recordings/options';
-import { hexToRgb } from '../helpers/media';
+import { closeColours, expectedPixels } from '../helpers/layout-pixels';
 
 /**
  * `recorder preview-layout` as an operator runs it (the built command): a PNG of the right
@@ -52,24 +52,7 @@ function pixel(img: { width: number; rgb: Buffer }, x: number, y: number): strin
   const i = (Math.round(y) * img.width + Math.round(x)) * 3;
   return `#${[img.rgb[i], img.rgb[i + 1], img.rgb[i + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
-const close = (a: string, b: string) => hexToRgb(a).reduce((d, v, i) => d + Math.abs(v - hexToRgb(b)[i]), 0) <= 12;
-
-/** What each tile of the layout function must show at a point clear of the picture's drawings. */
-function expectedPixels(r: PreviewRequest): { tile: Tile; x: number; y: number; colour: string }[] {
-  const people = previewParticipants(r);
-  const tiles = layoutFunction(r.layout)(
-    people.map((p) => ({ identity: p.identity, screenShare: Boolean(p.screen), speaking: p.speaking })),
-    r.width,
-    r.height,
-  );
-  return tiles.map((tile) => {
-    const p = people.find((q) => q.identity === tile.identity)!;
-    // a camera at a corner of its picture; a share and a name tile at their middle
-    if (tile.kind === 'screen') return { tile, x: tile.x + tile.w / 2, y: tile.y + tile.h / 2, colour: PREVIEW_SCREEN_COLOUR };
-    if (!p.camera) return { tile, x: tile.x + tile.w * 0.1, y: tile.y + tile.h * 0.1, colour: THEMES[r.theme].nameTile };
-    return { tile, x: tile.x + tile.w * 0.15, y: tile.y + tile.h * 0.15, colour: p.camera };
-  });
-}
+const close = closeColours;
 
 const CASES: { args: string[]; request: PreviewRequest }[] = [
   { args: ['--layout', 'grid', '--participants', '4', '--camera-off', '3'], request: { width: 1280, height: 720, layout: 'grid', theme: 'dark', participants: 4, cameraOff: 3 } },

@@ -40,6 +40,8 @@ describe('OpenAPI document', () => {
         '/api/livekit/webhook',
         '/api/layout-presets',
         '/api/layout-presets/{name}',
+        '/api/studio/check',
+        '/api/studio/image',
         '/healthz',
         '/readyz',
         '/metrics',
