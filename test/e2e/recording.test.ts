@@ -402,6 +402,35 @@ describe('custom layout pages (tab capture)', () => {
     expect(recorder.ingest.openSockets).toBe(0);
   }, 90000);
 
+  it('pauses and resumes a tab capture like the canvas: the pause is cut out, never seen', async () => {
+    const cyan = await publishers.add({ room: 'custom-pause', identity: 'cyan', colour: '#00ffff', tone: 700 });
+    let result: RecordingResult;
+    let seam = 0;
+    try {
+      const live = await recorder.start({ id: `custom-pause-${Date.now()}`, roomName: 'custom-pause', outputPath: path.join(dir, 'custom-pause.mp4'), options: customOptions('custom-layout.html') });
+      const start = await live.firstChunk;
+      await sleep(start.recordingAt.getTime() + 3000 - Date.now());
+      await live.setPaused(true);
+      seam = (Date.now() - start.recordingAt.getTime()) / 1000;
+      await cyan.setColour('#ffff00');
+      await sleep(1500);
+      await cyan.setColour('#ff00ff');
+      await sleep(1000);
+      await live.setPaused(false);
+      await sleep(3000);
+      result = await live.stop();
+    } finally {
+      await cyan.leave();
+    }
+    const info = await probe('ffprobe', result.path);
+    expect(Math.abs(info.durationMs - 6000)).toBeLessThan(400);
+    for (let t = seam - 0.6; t < seam + 0.6; t += 0.1) {
+      const frame = await frameAt(result.path, t);
+      const [before, paused, after] = ['#00ffff', '#ffff00', '#ff00ff'].map((c) => colourRegion(frame, c).share);
+      expect({ t, paused: paused! < 0.002, shown: before! > 0.02 || after! > 0.02 }).toEqual({ t, paused: true, shown: true });
+    }
+  }, 90000);
+
   it('ends the recording when the page says END_RECORDING (here: the room was closed)', async () => {
     const pub = await publishers.add({ room: 'custom-end', identity: 'violet', colour: '#8000ff', tone: 600 });
     const live = await recorder.start({ id: `custom-end-${Date.now()}`, roomName: 'custom-end', outputPath: path.join(dir, 'custom-end.mkv'), options: customOptions('custom-layout.html', 'mkv') });
