@@ -5,7 +5,7 @@ import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import { parseRecordingJob } from '../recordings/stored-data';
 import type { RecordingRunner } from '../recordings/runner';
-import { applyControl, deliverControl, type ControlMessage } from './control-messages';
+import { applyControl, ControlReplies, deliverControl, type ControlMessage } from './control-messages';
 import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
 import { BEAT, CLAIM, OWNER_LEASE, RELEASE } from './redis-scripts';
 
@@ -46,6 +46,8 @@ export interface RedisPoolOptions {
   warmPages?: () => number | Promise<number>;
   ownerTtlMs?: number;
   pollMs?: number;
+  /** How long a live change or a pause waits for the owning worker's answer (default 10 s). */
+  controlReplyMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -67,6 +69,7 @@ export class RedisDispatcher implements DispatchPort {
   private unsubscribeBus?: () => void;
   /** Dispatches in this process waiting for a worker to claim the recording: id -> wake-ups. */
   private readonly claimWaiters = new Map<string, Set<() => void>>();
+  private readonly replies = new ControlReplies();
 
   constructor(private readonly opts: RedisPoolOptions) {
     const common = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
@@ -90,11 +93,14 @@ export class RedisDispatcher implements DispatchPort {
   async start(): Promise<void> {
     await Promise.all([this.redis.connect(), this.sub.connect()]);
     const wake = this.k('wake', this.opts.workerId);
-    await this.sub.subscribe(this.k('control'), this.k('claimed'), ...(this.opts.runner ? [wake] : []));
+    await this.sub.subscribe(this.k('control'), this.k('control-reply'), this.k('claimed'), ...(this.opts.runner ? [wake] : []));
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.k('claimed')) return this.claimWaiters.get(message)?.forEach((wakeUp) => wakeUp());
       if (channel === wake) return void this.poll();
-      deliverControl(message, this.opts.runner).catch((err) => this.opts.onError?.(err));
+      if (channel === this.k('control-reply')) return this.replies.settle(message);
+      deliverControl(message, this.opts.runner)
+        .then((answer) => (answer ? this.redis.publish(this.k('control-reply'), answer) : undefined))
+        .catch((err) => this.opts.onError?.(err));
     });
     if (this.opts.runner) {
       await this.beat();
@@ -183,10 +189,16 @@ export class RedisDispatcher implements DispatchPort {
     return this.control({ type: 'pause', id: recordingId, paused });
   }
 
-  /** Applied here when this process runs the recording, else published for the worker that does. */
+  /**
+   * Applied here when this process runs the recording, else published for the worker that does;
+   * a change or a pause waits for that worker's answer (ControlReplies).
+   */
   private async control(msg: ControlMessage): Promise<void> {
-    if (this.opts.runner?.has(msg.id)) await applyControl(msg, this.opts.runner);
-    else await this.redis.publish(this.k('control'), JSON.stringify(msg));
+    if (this.opts.runner?.has(msg.id)) return applyControl(msg, this.opts.runner);
+    if (msg.type === 'stop') return void (await this.redis.publish(this.k('control'), JSON.stringify(msg)));
+    const { reply, answered } = this.replies.expect(this.opts.controlReplyMs ?? 10_000);
+    await this.redis.publish(this.k('control'), JSON.stringify({ ...msg, reply }));
+    await answered;
   }
 
   async ownerLeaseMs(recordingId: string): Promise<number> {

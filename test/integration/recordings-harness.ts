@@ -121,6 +121,8 @@ export interface FfmpegTestRecorderOptions {
   crashAfterMs?: number;
   /** Delay before start() resolves. */
   startDelayMs?: number;
+  /** A live change is refused with this (as a worker that cannot fetch an overlay image refuses it). */
+  refuseUpdate?: Error;
 }
 
 export class FfmpegTestRecorder implements RecorderPort {
@@ -207,7 +209,10 @@ export class FfmpegTestRecorder implements RecorderPort {
       done,
       progress,
       ffmpegPid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
-      update: async (options) => void this.updates.push({ id: req.id, options }),
+      update: async (options) => {
+        if (this.opts.refuseUpdate) throw this.opts.refuseUpdate;
+        this.updates.push({ id: req.id, options });
+      },
       setPaused: async (paused) => void this.pauses.push({ id: req.id, paused }),
       onProgress(l) {
         listeners.add(l);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { createService, type Service } from '../../src/app/http';
+import { AppError } from '../../src/errors';
 import type { RedisDispatcher } from '../../src/dispatch/redis';
 import type { Actor } from '../../src/recordings/permissions';
 import { createTestDatabase } from '../helpers/services/postgres';
@@ -72,8 +73,14 @@ describe('Redis worker pool', () => {
       const patch = await call(http.url, 'PATCH', `/api/video-calls/rd1/recording/${id}`, { token, body: { layout: 'speaker-light', participants: { exclude: ['bob'] } } });
       expect(patch.status).toBe(200);
       expect(patch.body.data.options).toMatchObject({ layout: 'speaker', theme: 'light', participants: { exclude: ['bob'] } });
-      await waitFor(() => recorder.updates.length > 0, 3000, 'the update on the worker');
+      // the answer waits for the worker: it applied the change before the API answered
       expect(recorder.updates).toEqual([{ id, options: expect.objectContaining({ layout: 'speaker', theme: 'light', participants: { exclude: ['bob'] } }) }]);
+      // a change the worker refuses comes back as its error, and the row keeps what is recorded
+      recorder.opts.refuseUpdate = new AppError('OVERLAY_IMAGE_FAILED', 'cannot use the overlay image http://127.0.0.1:9/x.png: the server answered 404');
+      const refused = await call(http.url, 'PATCH', `/api/video-calls/rd1/recording/${id}`, { token, body: { layout: 'grid' } });
+      expect([refused.status, refused.body.error.code, refused.body.error.message]).toEqual([502, 'OVERLAY_IMAGE_FAILED', expect.stringContaining('404')]);
+      expect((await api.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).options).toMatchObject({ layout: 'speaker', theme: 'light' });
+      delete recorder.opts.refuseUpdate;
 
       // so do a pause and a resume: the worker that owns it pauses its encoder
       const pause = await call(http.url, 'POST', '/api/video-calls/rd1/recording/pause', { token });
