@@ -41,17 +41,23 @@ async function check(): Promise<boolean> {
   const s = form.read();
   const n = ++checks;
   if (!api.token) {
-    showRefusal(s, undefined);
+    checked(s, undefined);
     return true;
   }
   try {
     await api.check(checkBody(s));
-    if (n === checks) showRefusal(s, undefined);
+    if (n === checks) checked(s, undefined);
     return true;
   } catch (err) {
-    if (n === checks) showRefusal(s, err);
+    if (n === checks) checked(s, err);
     return false;
   }
+}
+
+/** The check's answer by the controls; a picture of settings the API refuses is shown dimmed (a recording could not have them). */
+function checked(s: StudioState, err: unknown): void {
+  $('picture').classList.toggle('refused', err instanceof ApiRefusal && err.status === 400);
+  showRefusal(s, err);
 }
 
 function showRefusal(s: StudioState, err: unknown): void {

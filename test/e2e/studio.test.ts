@@ -245,6 +245,7 @@ describe('the layout studio', () => {
     await waitText('#save-status', 'Not saved');
     expect(await errorText('width')).toContain('(UNSUPPORTED_OPTION)');
     expect(await page.evaluate("document.querySelector('[name=width]').classList.contains('invalid')")).toBe(true);
+    expect(await page.evaluate("document.getElementById('picture').classList.contains('refused')")).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'refused-width.png') });
     // an image from an origin the operator did not allow: its own refusal, by its field
     await setControls({ width: '1280' });
