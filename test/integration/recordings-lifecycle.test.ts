@@ -168,6 +168,24 @@ describe('recordings lifecycle', () => {
     expect((await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id: recording.id } })).stopReason).toBe('room_ended');
   });
 
+  test('the empty room is counted in recorded time: not while paused', async () => {
+    const { svc } = await make({ env: { RECORDING_IDLE_TIMEOUT_SECONDS: '2' } });
+    svc.runner!['opts'].idleCheckMs = 200;
+    const callId = await newCall(svc);
+    const { recording } = await svc.recordings.startRecording(host, callId, {});
+    await waitStatus(svc, recording.id, 'RECORDING');
+    await svc.recordings.pauseRecording(host, callId);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await statusOf(svc, recording.id)).toBe('PAUSED');
+    const resumedAt = Date.now();
+    await svc.recordings.resumeRecording(host, callId);
+    await waitStatus(svc, recording.id, 'COMPLETED', 15000);
+    const row = await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id: recording.id } });
+    expect(row.stopReason).toBe('room_ended');
+    // what was left of the 2 s after the empty time before the pause
+    expect(row.stoppingAt!.getTime() - resumedAt).toBeGreaterThan(1000);
+  });
+
   test('post-processing: retryable failures back off and retry, then complete', async () => {
     let attempts = 0;
     const pp = new ScriptedPostprocess(async (job, sink) => {
