@@ -431,6 +431,28 @@ describe('custom layout pages (tab capture)', () => {
     }
   }, 90000);
 
+  it("hears a live layout change as egress-sdk's onLayoutChanged does: the recorder participant's metadata", async () => {
+    const pub = await publishers.add({ room: 'custom-change', identity: 'teal', colour: '#008080', tone: 800 });
+    let result: RecordingResult;
+    let changedAt = 0;
+    try {
+      const options = customOptions('custom-layout.html');
+      const live = await recorder.start({ id: `custom-change-${Date.now()}`, roomName: 'custom-change', outputPath: path.join(dir, 'custom-change.mp4'), options });
+      const start = await live.firstChunk;
+      await sleep(start.recordingAt.getTime() + 2500 - Date.now());
+      await live.update({ ...options, theme: 'light' });
+      changedAt = (Date.now() - start.recordingAt.getTime()) / 1000;
+      await sleep(2500);
+      result = await live.stop();
+    } finally {
+      await pub.leave();
+    }
+    // the page's own background, above its tiles: dark before, light from within 1 s after
+    const background = async (t: number) => colourRegion(await frameAt(result.path, t), '#eef0f4', 30).share;
+    expect(await background(changedAt - 0.5)).toBeLessThan(0.01);
+    expect(await background(changedAt + 1)).toBeGreaterThan(0.05);
+  }, 90000);
+
   it('ends the recording when the page says END_RECORDING (here: the room was closed)', async () => {
     const pub = await publishers.add({ room: 'custom-end', identity: 'violet', colour: '#8000ff', tone: 600 });
     const live = await recorder.start({ id: `custom-end-${Date.now()}`, roomName: 'custom-end', outputPath: path.join(dir, 'custom-end.mkv'), options: customOptions('custom-layout.html', 'mkv') });

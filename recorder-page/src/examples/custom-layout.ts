@@ -3,7 +3,9 @@ import { Room, RoomEvent, Track, type RemoteParticipant, type RemoteTrack } from
 /**
  * An example custom layout page: plain DOM and CSS, recorded by tab capture. The contract
  * it follows is all a layout page needs:
- *   in:  query parameters url, token (a hidden recorder token), layout, width, height, fps
+ *   in:  query parameters url, token (a hidden recorder token), layout, width, height, fps;
+ *        a live layout change in the recorder participant's metadata, {"layout": "grid-light"}
+ *        (what @livekit/egress-sdk's onLayoutChanged reports)
  *   out: console.log('START_RECORDING') once it shows the room, and
  *        console.log('END_RECORDING') when the recording should end (here: the room closed).
  * It joins the room itself and plays the participants' audio; the recorder captures the tab.
@@ -12,6 +14,12 @@ import { Room, RoomEvent, Track, type RemoteParticipant, type RemoteTrack } from
 const q = new URLSearchParams(location.search);
 const tiles = document.getElementById('tiles')!;
 document.getElementById('title')!.textContent = q.get('title') ?? 'Recording';
+
+/** This page draws one layout, a grid; a layout name's theme (`grid-light`) picks its colours. */
+function applyLayout(layout: string): void {
+  document.body.classList.toggle('light', layout.endsWith('-light'));
+}
+applyLayout(q.get('layout') ?? 'grid');
 
 // Adaptive stream picks each video's simulcast layer from its element's on-screen size.
 const room = new Room({ adaptiveStream: true, dynacast: false });
@@ -52,6 +60,15 @@ room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub, p: RemoteParticipa
 });
 room.on(RoomEvent.TrackUnsubscribed, (track: RemoteTrack) => track.detach().forEach((el) => el.remove()));
 room.on(RoomEvent.Disconnected, () => console.log('END_RECORDING'));
+room.on(RoomEvent.ParticipantMetadataChanged, (_previous, p) => {
+  if (p !== room.localParticipant) return;
+  try {
+    const { layout } = JSON.parse(p.metadata ?? '{}') as { layout?: unknown };
+    if (typeof layout === 'string') applyLayout(layout);
+  } catch {
+    // not ours: the recorder only ever sets {"layout": ...}
+  }
+});
 
 room
   .connect(q.get('url') ?? '', q.get('token') ?? '')
