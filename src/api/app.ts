@@ -1,26 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import express, { type Request } from 'express';
 import helmet from 'helmet';
-import { buffer } from 'node:stream/consumers';
 import { AppError } from '../errors';
 import type { LivekitEvent } from '../livekit/webhook';
 import { runChecks, type HealthCheck } from '../observability/health';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Actor } from '../recordings/permissions';
-import { withSignedSegmentUrls } from '../storage/playlist-urls';
 import type { LayoutPresetService } from '../recordings/preset-service';
 import type { RecordingsService } from '../recordings/service';
 import { metricsAllowed, type Authenticator } from './auth';
 import { errorHandler, notFound } from './errors';
+import { signedFileRoutes, streamFile, type SignedFiles } from './files';
 import { parse, send } from './io';
 import { layoutPresetRoutes } from './layout-presets';
 import { studioApiRoutes, studioPage, type StudioApiOptions } from './studio';
 import {
   AddMarkerBody,
   AddParticipantsBody,
-  buildOpenApiDocument,
   CallParams,
   CreateCallBody,
   ListRecordingsQuery,
@@ -30,6 +27,7 @@ import {
   StopRecordingBody,
   UpdateRecordingBody,
 } from './schemas';
+import { buildOpenApiDocument } from './openapi';
 
 export interface AppDeps {
   service: RecordingsService;
@@ -49,50 +47,6 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   /** Local storage: serves its signed URLs under /files (S3 and GCS sign their own). */
   signedFiles?: SignedFiles;
-}
-
-/** What /files needs of the local storage provider. */
-export interface SignedFiles {
-  verifySignedUrl(key: string, expires: string, signature: string): boolean;
-  head(key: string): Promise<{ size: number; contentType?: string } | null>;
-  createReadStream(key: string, range?: { start: number; end?: number }): Promise<NodeJS.ReadableStream>;
-  /** Signs the segments of an HLS playlist it serves. */
-  signedUrl(key: string): Promise<string>;
-}
-
-interface StreamableFile {
-  size: number;
-  contentType: string;
-  fileName?: string;
-  open(range?: { start: number; end: number }): Promise<NodeJS.ReadableStream>;
-}
-
-/** Sends a file with Range support: 200, 206 with Content-Range, or 416. */
-async function streamFile(req: express.Request, res: express.Response, f: StreamableFile): Promise<void> {
-  const range = parseRange(req.get('range'), f.size);
-  res.setHeader('accept-ranges', 'bytes');
-  if (range === 'unsatisfiable') {
-    res.setHeader('content-range', `bytes */${f.size}`);
-    throw new AppError('RANGE_NOT_SATISFIABLE', `range not satisfiable for ${f.size} bytes`);
-  }
-  res.setHeader('content-type', f.contentType);
-  if (f.fileName) res.setHeader('content-disposition', `attachment; filename="${f.fileName}"`);
-  if (range) {
-    res.status(206);
-    res.setHeader('content-range', `bytes ${range.start}-${range.end}/${f.size}`);
-    res.setHeader('content-length', String(range.end - range.start + 1));
-  } else {
-    res.status(200);
-    res.setHeader('content-length', String(f.size));
-  }
-  if (req.method === 'HEAD' || f.size === 0) {
-    res.end();
-    return;
-  }
-  const stream = await f.open(range ?? undefined);
-  await pipeline(stream, res).catch((err: unknown) => {
-    req.log?.warn({ err: (err as Error).message }, 'download interrupted');
-  });
 }
 
 declare module 'express-serve-static-core' {
@@ -273,52 +227,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api', api);
   if (deps.studio) app.use(studioPage());
 
-  const files = deps.signedFiles;
-  if (files) {
-    // the signature is the authorisation: these URLs are handed out to host and participants
-    app.get('/files/*key', async (req, res) => {
-      const key = ([] as string[]).concat((req.params as { key: string | string[] }).key).join('/');
-      const { expires, signature } = req.query as Record<string, string | undefined>;
-      const info = expires && signature && files.verifySignedUrl(key, expires, signature) ? await files.head(key) : null;
-      if (!info) throw new AppError('NOT_FOUND', 'no such file, or the link has expired');
-      res.setHeader('cache-control', 'private, no-store');
-      if (key.endsWith('.m3u8')) {
-        // an HLS playlist: its segments signed too, so the playlist's link is all a player needs
-        const text = (await buffer(await files.createReadStream(key))).toString('utf8');
-        res.type(info.contentType ?? 'application/vnd.apple.mpegurl').send(await withSignedSegmentUrls(text, key, (k) => files.signedUrl(k)));
-        return;
-      }
-      await streamFile(req, res, {
-        size: info.size,
-        contentType: info.contentType ?? 'application/octet-stream',
-        open: (range) => files.createReadStream(key, range),
-      });
-    });
-  }
+  if (deps.signedFiles) app.use(signedFileRoutes(deps.signedFiles));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;
 }
-
-/**
- * One byte range of an HTTP Range header (RFC 9110: bytes=a-b, a-, -n). Null: serve it all
- * (no header, or a form we do not serve such as several ranges); 'unsatisfiable': 416.
- */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
-  if (!header) return null;
-  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
-  if (!m) return header.trim().startsWith('bytes=') && !header.includes(',') ? 'unsatisfiable' : null;
-  const [, a, b] = m;
-  if (a === '' && b === '') return 'unsatisfiable';
-  if (a === '') {
-    const n = Number(b);
-    if (n === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  const start = Number(a);
-  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  if (start >= size || (b !== '' && Number(b) < start)) return 'unsatisfiable';
-  return { start, end };
-}
-

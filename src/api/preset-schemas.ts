@@ -30,7 +30,7 @@ export const PresetViewSchema = presetSettingsSchema
   })
   .openapi('LayoutPreset');
 
-/** What buildOpenApiDocument (schemas.ts) shares with the paths it registers. */
+/** What buildOpenApiDocument (openapi.ts) shares with the paths it registers. */
 export interface PathKit {
   security: Record<string, string[]>[];
   headers: z.ZodObject;

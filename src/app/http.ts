@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type express from 'express';
-import { createApp, type SignedFiles } from '../api/app';
+import { createApp } from '../api/app';
+import type { SignedFiles } from '../api/files';
 import { Authenticator } from '../api/auth';
 import type { Config } from '../config';
 import { AppError } from '../errors';

@@ -1,4 +1,4 @@
-import type { SignedFiles } from '../api/app';
+import type { SignedFiles } from '../api/files';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { createLogger, type Logger } from '../observability/logger';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromZod } from '../../src/api/errors';
-import { buildOpenApiDocument, CreateCallBody, StartRecordingBody } from '../../src/api/schemas';
+import { buildOpenApiDocument } from '../../src/api/openapi';
+import { CreateCallBody, StartRecordingBody } from '../../src/api/schemas';
 
 describe('request schemas', () => {
   test('strict: unknown fields are refused', () => {
