@@ -195,7 +195,7 @@ test('three markers: three chapters where they were set, on the file clock', asy
   expect({ seen, blueAfterTwo: firstBlue >= two - 0.05 && firstBlue - two < 0.5 }).toEqual({ seen, blueAfterTwo: true });
 }, 120000);
 
-test('the A/V offset after the seam is the one before it (a publisher that flashes and beeps together)', async () => {
+test('the seam adds no A/V offset: after it, sound and picture are as before it, or in sync (a publisher that flashes and beeps together)', async () => {
   const publisher = await publishers.add({ room: 'room-av-e2e', identity: 'flash', colour: '#000000', tone: 1000, flash: true });
   joined.push(publisher);
   await sleep(1500);
@@ -225,5 +225,10 @@ test('the A/V offset after the seam is the one before it (a publisher that flash
   const seen = JSON.stringify({ seam, white, beeps, before, after });
   console.log(`a/v e2e: ${seen}`);
   expect({ seen, counted: before.length >= 2 && after.length >= 3 }).toEqual({ seen, counted: true });
-  expect({ seen, same: Math.abs(mean(after) - mean(before)) < 0.04 }).toEqual({ seen, same: true });
+  // The receive side can drift on its own under load (audio ~100 ms late for a few seconds was
+  // seen once in a full suite run, before any pause): a resume that brings the file back in sync
+  // adds no error. What must not happen is an offset the seam itself brings.
+  const kept = Math.abs(mean(after) - mean(before)) < 0.04;
+  const inSync = Math.abs(mean(after)) < 0.04;
+  expect({ seen, kept, inSync, noNewOffset: kept || inSync }).toMatchObject({ seen, noNewOffset: true });
 }, 120000);

@@ -119,7 +119,10 @@ test('local storage: a COMPLETED recording leaves only its stored objects; DELET
   expect([a.spoolWhileRecording, b.spoolWhileRecording]).toEqual([true, true]);
   // the spool, the recorder's output and the scratch files are gone once the file is stored
   const stored = (r: { callId: string; id: string }) => storedNames.map((f) => path.join(r.callId, r.id, f));
-  expect(filesUnder(e.outputDir)).toEqual([...stored(a), ...stored(b)].sort());
+  // removed right after COMPLETED is written (before it, a failed write could not be retried from them)
+  const onlyStored = [...stored(a), ...stored(b)].sort();
+  await waitFor(async () => filesUnder(e.outputDir).length === onlyStored.length, 3000, 'local files removed').catch(() => undefined);
+  expect(filesUnder(e.outputDir)).toEqual(onlyStored);
 
   await e.svc.recordings.deleteRecording(host, a.callId, a.id);
   expect(filesUnder(e.outputDir)).toEqual(stored(b));
