@@ -1,14 +1,7 @@
 import { resolveRecordingOptions, parseStartOptions } from '../../src/recordings/options';
+import { errorCode } from '../helpers/error-code';
 
 const resolve = (body: unknown) => resolveRecordingOptions(parseStartOptions(body), { maxDurationSeconds: 60, layoutOrigins: 'any' }).options.audio;
-const code = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return 'none';
-};
 
 describe('audio routing', () => {
   test('mixed is the default and is not stored', () => {
@@ -30,6 +23,6 @@ describe('audio routing', () => {
     ['a left side naming nobody', { audio: { mode: 'dual-channel', left: {} } }],
     ['a custom layout page', { audio: 'dual-channel', customLayoutUrl: 'https://l.example/page' }],
   ])('refuses %s with UNSUPPORTED_OPTION', (_name, body) => {
-    expect(code(() => resolve(body))).toBe('UNSUPPORTED_OPTION');
+    expect(errorCode(() => resolve(body))).toBe('UNSUPPORTED_OPTION');
   });
 });
