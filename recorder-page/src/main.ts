@@ -48,6 +48,7 @@ async function start(query: string): Promise<void> {
   // decoded while the page joins; on the canvas from the first frame recorded
   const overlaysLoaded = loadOverlays(JSON.parse(q.get('overlays') ?? 'null') as PageOverlays | null, { width, height });
   overlaysLoaded.catch(() => undefined);
+  let overlays: OverlayPainter | undefined;
 
   let compositor: Compositor | undefined;
   const recorded = new RecordedSet(mixer, routingFromQuery(q.get('audio')));
@@ -104,7 +105,7 @@ async function start(query: string): Promise<void> {
   }, 1000);
 
   applyChange = async (change) => {
-    const overlays = await loadOverlays(change.overlays, { width, height });
+    if (change.overlays !== undefined) overlays = await loadOverlays(change.overlays, { width, height });
     const next = chooseStyle(change.layout, change.theme);
     recorded.set(change.participants);
     speakers.recordedChanged();
@@ -135,7 +136,8 @@ async function start(query: string): Promise<void> {
   mark('present');
   if (state.phase !== 'starting') return; // given up meanwhile (stopped before it began)
   tracker.seedSpeakers(recorded.loudness()); // the first frame's stage already shows who talks
-  compositor.restyle({ layout: style.layout, theme: THEMES[style.theme], overlays: await overlaysLoaded });
+  overlays = await overlaysLoaded;
+  compositor.restyle({ layout: style.layout, theme: THEMES[style.theme], overlays });
   compositor.start();
   capture.start();
   mark('capture');

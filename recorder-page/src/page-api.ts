@@ -20,8 +20,8 @@ export interface LiveChange {
   layout: string;
   theme: string;
   participants: ParticipantsFilter;
-  /** The whole set, images as data: URLs; null: none. */
-  overlays: PageOverlays | null;
+  /** The whole set, images as data: URLs; null: none; absent: unchanged. */
+  overlays?: PageOverlays | null;
 }
 
 declare global {

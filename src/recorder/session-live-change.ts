@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { roomService, type LivekitCredentials } from '../livekit/tokens';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
 import { DEFAULT_THEME, layoutSpelling } from '../../recorder-page/src/layouts/names';
@@ -16,13 +17,15 @@ export const recorderIdentity = (recordingId: string) => `recorder-${recordingId
  * recorder participant's metadata, `{"layout": "speaker-light"}`, set by the server (its token
  * cannot update its own metadata).
  */
-export async function applyToPage(deps: { livekit: LivekitCredentials }, req: RecordingRequest, page: RecorderPage, options: RecordingOptions): Promise<void> {
+export async function applyToPage(deps: { livekit: LivekitCredentials }, req: RecordingRequest, page: RecorderPage, options: RecordingOptions, drawn: RecordingOptions): Promise<void> {
   const theme = options.theme ?? DEFAULT_THEME;
   if (options.customLayoutUrl) {
     const metadata = JSON.stringify({ layout: layoutSpelling(options.layout, theme) });
     await roomService(deps.livekit).updateParticipant(req.roomName, recorderIdentity(req.id), { metadata });
     return;
   }
-  const change = { layout: options.layout, theme, participants: options.participants ?? null, overlays: await pageOverlays(options.overlays) };
+  // the images are fetched (and decoded by the page) only when the overlays change, not for every layout or filter change
+  const overlays = isDeepStrictEqual(options.overlays, drawn.overlays) ? {} : { overlays: await pageOverlays(options.overlays) };
+  const change = { layout: options.layout, theme, participants: options.participants ?? null, ...overlays };
   await withDeadline(page.run(`window.recorder.update(${JSON.stringify(change)})`), 5000, () => new Error('the recorder page did not apply the change within 5 s'));
 }

@@ -61,6 +61,8 @@ export class RecordingSession implements LiveRecording {
   private detachBrowser?: () => void;
   /** The page's speaker and chat events; none for a custom layout page (it does not report them). */
   private timeline?: TimelineLog;
+  /** The options the page draws now: the start's, then each live change applied. */
+  private drawn: RecordingOptions;
 
   readonly firstChunk = this.first.promise;
   readonly done = this.finished.promise;
@@ -70,6 +72,7 @@ export class RecordingSession implements LiveRecording {
     private readonly req: RecordingRequest,
   ) {
     this.id = req.id;
+    this.drawn = req.options;
     this.media = new SessionMedia(deps, req, { onChunkSpooled: (start) => this.first.resolve(start), onFault: (error) => this.fail(error) });
     // callers that only await stop() must not see an unhandled rejection
     this.first.promise.catch(() => undefined);
@@ -300,7 +303,8 @@ export class RecordingSession implements LiveRecording {
   async update(options: RecordingOptions): Promise<void> {
     if (this.phase === 'starting') await this.begun.promise.catch(() => undefined);
     if (this.phase !== 'recording' || !this.page) return;
-    await applyToPage(this.deps, this.req, this.page, options);
+    await applyToPage(this.deps, this.req, this.page, options, this.drawn);
+    this.drawn = options;
     this.deps.log.info({ layout: options.layout, theme: options.theme, participants: options.participants }, 'live change applied');
   }
 }

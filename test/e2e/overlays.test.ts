@@ -30,6 +30,7 @@ let svc: TestService;
 let publishers: SyntheticPublishers;
 let assets: http.Server;
 let assetOrigin = '';
+let logoFetches = 0;
 const joined: Publisher[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-overlays-'));
 
@@ -38,7 +39,10 @@ beforeAll(async () => {
   execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `color=c=0xff00ff:s=128x64`, '-frames:v', '1', logo]);
   const png = fs.readFileSync(logo);
   assets = http.createServer((req, res) => {
-    if (req.url === '/logo.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+    if (req.url === '/logo.png') {
+      logoFetches++;
+      res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+    }
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => assets.listen(0, '127.0.0.1', resolve));
@@ -91,6 +95,10 @@ test('drawn where placed from the first frame; a live change replaces the set wi
   const missing = await svc.api('PATCH', `/api/video-calls/${callId}/recording/${id}`, { overlays: { imageWatermark: { url: `${assetOrigin}/gone.png` } } });
   expect([missing.status, missing.body.error.code]).toEqual([502, 'OVERLAY_IMAGE_FAILED']);
   expect((await view(callId, id)).options.overlays).toMatchObject(moved);
+  // a change that leaves the overlays as they are fetches no image again
+  const fetched = logoFetches;
+  expect((await svc.api('PATCH', `/api/video-calls/${callId}/recording/${id}`, { theme: 'dark' })).status).toBe(200);
+  expect(logoFetches).toBe(fetched);
   await sleep(2000);
   await svc.api('POST', `/api/video-calls/${callId}/recording/stop`);
   await waitFor(async () => (await view(callId, id)).status === 'COMPLETED', 60000, 'COMPLETED');
