@@ -104,6 +104,9 @@ const envSchema = z.object({
   RECORDING_SPOOL_DIR: z.string().optional(),
   RECORDING_MAX_DURATION_SECONDS: z.coerce.number().int().positive().default(4 * 3600),
   RECORDING_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(60),
+  // A pause longer than this ends the recording (it holds a browser and a worker's slot, and
+  // neither the maximum duration nor the empty-room stop count paused time).
+  RECORDING_MAX_PAUSE_SECONDS: z.coerce.number().int().positive().default(3600),
   RECORDING_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(512),
   // How long a finished recording is kept: RECORDING_RETENTION as a duration (90m, 36h, 7d),
   // or the older RECORDING_RETENTION_DAYS in whole days; both set must agree. Default 30 days.
@@ -180,6 +183,7 @@ export interface Config {
     ingestHost: string;
     ingestPort: number;
     ingestStallSeconds: number;
+    maxPauseSeconds: number;
     presenceWaitMs: number;
     avOffsetMs: number;
     outputDir: string;
@@ -252,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ingestHost: e.RECORDER_INGEST_HOST,
       ingestPort: e.RECORDER_INGEST_PORT,
       ingestStallSeconds: e.RECORDER_INGEST_STALL_SECONDS,
+      maxPauseSeconds: e.RECORDING_MAX_PAUSE_SECONDS,
       presenceWaitMs: e.RECORDER_PRESENCE_WAIT_MS,
       avOffsetMs: e.RECORDER_AV_OFFSET_MS,
       outputDir: e.RECORDING_OUTPUT_DIR,

@@ -27,6 +27,7 @@ export type RecorderSettings = Pick<
   | 'ingestHost'
   | 'ingestPort'
   | 'ingestStallSeconds'
+  | 'maxPauseSeconds'
   | 'presenceWaitMs'
   | 'spoolDir'
 > & {
@@ -113,6 +114,7 @@ export class Recorder {
         ffprobePath: this.settings.ffprobePath,
         spoolDir: this.settings.spoolDir,
         stallSeconds: this.settings.ingestStallSeconds,
+        maxPauseSeconds: this.settings.maxPauseSeconds,
         audioShiftMs: -(this.settings.avOffsetMs ?? 0),
         presenceWaitMs: this.settings.presenceWaitMs,
         ...(this.hls ? { hls: this.hls } : {}),

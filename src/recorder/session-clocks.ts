@@ -2,13 +2,15 @@ import type { PausedSpan } from '../recordings/timeline';
 
 /**
  * The clocks that end a live recording by themselves: the stall watchdog (chunks must keep
- * arriving) and the maximum duration. Both count recorded time: the maximum is the file's
+ * arriving), the maximum duration and the longest pause. Both count recorded time: the maximum is the file's
  * length (from its time 0, less the pauses), and a paused encoder sends nothing, so the
  * watchdog waits while paused and counts its silence from the resume. All stop with clear().
  */
 export class SessionClocks {
   private readonly timers: NodeJS.Timeout[] = [];
   private maxTimer?: NodeJS.Timeout;
+  private pauseTimer?: NodeJS.Timeout;
+  private pauseLimit?: { maxMs: number; onReached: () => void };
   private limit?: { recordingAt: number; maxMs: number; onReached: () => void };
   private pausedSince?: number;
   /** The pauses as this worker applied them to the page's encoder: the file's own cuts. */
@@ -37,6 +39,11 @@ export class SessionClocks {
     this.armLimit();
   }
 
+  /** Calls `onReached` once one pause has lasted `maxPauseSeconds` (a paused recording holds its slot). */
+  endPausesAfter(maxPauseSeconds: number, onReached: () => void): void {
+    this.pauseLimit = { maxMs: maxPauseSeconds * 1000, onReached };
+  }
+
   /** Ms recorded since `recordingAt` (wall time less the pauses, the open one too). */
   recordedMs(recordingAt: Date, now = Date.now()): number {
     const openPause = this.pausedSince === undefined ? 0 : now - this.pausedSince;
@@ -49,6 +56,7 @@ export class SessionClocks {
     this.pauses.push({ pausedAt: new Date(now), resumedAt: null });
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.maxTimer = undefined;
+    if (this.pauseLimit) this.pauseTimer = setTimeout(this.pauseLimit.onReached, this.pauseLimit.maxMs);
   }
 
   resume(now = Date.now()): void {
@@ -57,6 +65,8 @@ export class SessionClocks {
     this.pauses[this.pauses.length - 1].resumedAt = new Date(now);
     this.pausedSince = undefined;
     this.resumedAt = now;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
     this.armLimit();
   }
 
@@ -65,6 +75,9 @@ export class SessionClocks {
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.maxTimer = undefined;
     this.limit = undefined;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    this.pauseLimit = undefined;
   }
 
   private armLimit(): void {

@@ -24,6 +24,8 @@ export interface SessionDeps {
   ffprobePath: string;
   spoolDir: string;
   stallSeconds: number;
+  /** A pause this long ends the recording ('pause_limit'). */
+  maxPauseSeconds: number;
   /** Constant A/V offset of the browser's encoder to cancel at the remux, in ms. */
   audioShiftMs: number;
   /** How long the page waits for the participants present at the join before it starts the encoder. */
@@ -125,6 +127,7 @@ export class RecordingSession implements LiveRecording {
       );
       const start = media.start!;
       if (req.maxDurationSeconds) this.clocks.endAfter(start.recordingAt, req.maxDurationSeconds, () => this.stopQuietly('max_duration'));
+      this.clocks.endPausesAfter(deps.maxPauseSeconds, () => this.stopQuietly('pause_limit'));
       log.info({ room: req.roomName, pageReadyMs, firstChunkMs: Date.now() - begunAt, late: start.late, waitedMs: start.waitedMs }, 'recording');
       this.begun.resolve();
     } catch (err) {

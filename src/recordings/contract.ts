@@ -104,7 +104,7 @@ export interface RecordingResult {
   quality?: RecordingQuality;
 }
 
-export const RECORDING_END_REASONS = ['stopped', 'max_duration', 'room_ended', 'failed', 'shutdown'] as const;
+export const RECORDING_END_REASONS = ['stopped', 'max_duration', 'pause_limit', 'room_ended', 'failed', 'shutdown'] as const;
 export type RecordingEndReason = (typeof RECORDING_END_REASONS)[number];
 
 export interface LiveRecording {

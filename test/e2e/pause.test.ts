@@ -15,12 +15,14 @@ import { sleep, waitFor } from '../helpers/recorder-process';
  * the publisher turns green then blue, 6 s recorded. The file lasts 12 s, no frame is green,
  * red turns to blue at the seam, and the tone goes on through it without a silent gap; a
  * chapter at the resume. Markers become chapters where they were set; a publisher that flashes
- * and beeps together keeps its A/V offset across the seam.
+ * and beeps together keeps its A/V offset across the seam. A pause that outlasts
+ * RECORDING_MAX_PAUSE_SECONDS ends the recording with what was recorded before it.
  */
 const RED = '#ff0000';
 const GREEN = '#00ff00';
 const BLUE = '#0000ff';
 const config = loadConfig({});
+const MAX_PAUSE_S = 7;
 const run = promisify(execFile);
 
 let svc: TestService;
@@ -29,7 +31,8 @@ const joined: Publisher[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-pause-'));
 
 beforeAll(async () => {
-  svc = await startTestService('pause');
+  // longer than the 4 s pause below, short enough for the case that waits it out
+  svc = await startTestService('pause', { RECORDING_MAX_PAUSE_SECONDS: String(MAX_PAUSE_S) });
   publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit: testLivekit });
 }, 60000);
 afterAll(async () => {
@@ -232,3 +235,34 @@ test('the seam adds no A/V offset: after it, sound and picture are as before it,
   const inSync = Math.abs(mean(after)) < 0.04;
   expect({ seen, kept, inSync, noNewOffset: kept || inSync }).toMatchObject({ seen, noNewOffset: true });
 }, 120000);
+
+test('a pause longer than RECORDING_MAX_PAUSE_SECONDS ends the recording (pause_limit), keeping what was recorded', async () => {
+  const publisher = await publishers.add({ room: 'room-pause-limit-e2e', identity: 'red3', colour: RED, tone: 500 });
+  joined.push(publisher);
+  await sleep(1500);
+  const callId = 'pause-limit-e2e';
+  expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: 'room-pause-limit-e2e', hostId: 'host-1', participantIds: [] })).status).toBe(201);
+  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' });
+  expect(start.status).toBe(201);
+  const viewPath = `/api/video-calls/${callId}/recording/${start.body.data.id}`;
+  const live = await waitFor(async () => {
+    const r = (await svc.api('GET', viewPath)).body.data;
+    return r.status === 'RECORDING' ? r : null;
+  }, 30000, 'RECORDING');
+  await sleep(Date.parse(live.recordingAt) + 2000 - Date.now());
+  const pause = await svc.api('POST', `/api/video-calls/${callId}/recording/pause`);
+  expect(pause.status).toBe(200);
+  const pausedAt = Date.parse(pause.body.data.pausedAt);
+  const done = await waitFor(async () => {
+    const r = (await svc.api('GET', viewPath)).body.data;
+    return r.status === 'COMPLETED' ? r : null;
+  }, 60000, 'COMPLETED');
+  expect(done.stopReason).toBe('pause_limit');
+  // stopped by the limit, not sooner
+  expect(Date.parse(done.stoppingAt) - pausedAt).toBeGreaterThanOrEqual(MAX_PAUSE_S * 1000 - 100);
+  const res = await svc.fetchAsHost(`${viewPath}/download`);
+  const file = path.join(tmp, `${callId}.mp4`);
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  const { durationMs } = await probe('ffprobe', file);
+  expect(Math.abs(durationMs - 2000)).toBeLessThan(400);
+}, 60000);

@@ -25,6 +25,23 @@ describe('session clocks while paused', () => {
     clocks.clear();
   });
 
+  test('a pause that lasts the longest pause allowed ends the recording; a shorter one does not', () => {
+    const clocks = new SessionClocks();
+    const reached = jest.fn();
+    clocks.endPausesAfter(60, reached);
+    clocks.pause();
+    jest.advanceTimersByTime(59_000);
+    clocks.resume();
+    jest.advanceTimersByTime(120_000);
+    expect(reached).not.toHaveBeenCalled();
+    clocks.pause();
+    jest.advanceTimersByTime(59_999);
+    expect(reached).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(reached).toHaveBeenCalledTimes(1);
+    clocks.clear();
+  });
+
   test('no stall while paused; after the resume the silence counts from the resume', () => {
     const clocks = new SessionClocks();
     const stalled = jest.fn();
