@@ -140,6 +140,8 @@ export class SessionMedia {
 
   /** A start that never recorded: its spool and HLS directory go. */
   async discard(): Promise<void> {
+    // closed before it goes: an open handle left to the garbage collector warns, and holds the fd
+    await this.spool?.close().catch(() => undefined);
     await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
     if (this.hls) await fs.rm(this.hls.spec.dir, { recursive: true, force: true }).catch(() => undefined);
   }
