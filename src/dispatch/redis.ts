@@ -66,6 +66,8 @@ export class RedisDispatcher implements DispatchPort {
   /** Jobs this process handed to a worker and not yet seen claimed: worker id -> their costs. */
   private readonly inFlight: InFlight = new Map();
   private publishedWarm = -1;
+  /** This worker's record is written by one claim or beat at a time (writingRecord). */
+  private recordWrites: Promise<unknown> = Promise.resolve();
   private unsubscribeBus?: () => void;
   /** Dispatches in this process waiting for a worker to claim the recording: id -> wake-ups. */
   private readonly claimWaiters = new Map<string, Set<() => void>>();
@@ -244,14 +246,17 @@ export class RedisDispatcher implements DispatchPort {
           break;
         }
         const owner = this.k('owner', job.id);
-        const record = withJob(runner.limits, runner.load(), await this.warmPages(), job);
-        const ok = await this.redis.eval(CLAIM, 2, owner, this.k('workers'), this.opts.workerId, String(this.ttl), JSON.stringify(record));
-        if (ok !== 1) continue;
+        const running = await this.writingRecord(async () => {
+          const record = withJob(runner.limits, runner.load(), await this.warmPages(), job);
+          const ok = await this.redis.eval(CLAIM, 2, owner, this.k('workers'), this.opts.workerId, String(this.ttl), JSON.stringify(record));
+          if (ok !== 1) return null;
+          this.publishedWarm = record.warmPages;
+          this.owned.add(job.id);
+          return runner.run(job);
+        });
+        if (!running) continue;
         void this.redis.publish(this.k('claimed'), job.id).catch((e) => this.opts.onError?.(e));
-        this.publishedWarm = record.warmPages;
-        this.owned.add(job.id);
-        const { finished } = runner.run(job);
-        void finished.finally(() => {
+        void running.finished.finally(() => {
           this.owned.delete(job.id);
           void this.redis.eval(RELEASE, 1, owner, this.opts.workerId).catch(() => undefined);
           void this.beat().catch(() => undefined);
@@ -269,14 +274,27 @@ export class RedisDispatcher implements DispatchPort {
     return (await this.opts.warmPages?.()) ?? 0;
   }
 
-  private async beat(): Promise<void> {
-    if (this.closed || !this.opts.runner) return;
-    const warm = await this.warmPages();
-    const record = workerRecord(this.opts.runner.limits, this.opts.runner.load(), warm);
-    const owners = [...this.owned].map((id) => this.k('owner', id));
-    const keys = [this.k('epoch'), this.k('epoch', 'settling'), this.k('workers'), ...owners];
-    await this.redis.eval(BEAT, keys.length, ...keys, String(this.ttl), this.opts.workerId, JSON.stringify(record));
-    this.publishedWarm = warm;
+  private beat(): Promise<void> {
+    return this.writingRecord(async () => {
+      if (this.closed || !this.opts.runner) return;
+      const warm = await this.warmPages();
+      const record = workerRecord(this.opts.runner.limits, this.opts.runner.load(), warm);
+      const owners = [...this.owned].map((id) => this.k('owner', id));
+      const keys = [this.k('epoch'), this.k('epoch', 'settling'), this.k('workers'), ...owners];
+      await this.redis.eval(BEAT, keys.length, ...keys, String(this.ttl), this.opts.workerId, JSON.stringify(record));
+      this.publishedWarm = warm;
+    });
+  }
+
+  /**
+   * One claim or beat at a time: a beat that read the load before a claim and wrote after it
+   * would publish the record without the job just claimed, and dispatch would send the next
+   * one here as if it had that room (seen under load: a fourth recording on the fuller worker).
+   */
+  private writingRecord<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.recordWrites.then(write, write);
+    this.recordWrites = next.catch(() => undefined);
+    return next;
   }
 
   // ---- status channel -------------------------------------------------------------------
