@@ -3,12 +3,11 @@ import { AppError } from '../errors';
 import type { RecordingEndReason, RecordingOptions } from '../recordings/contract';
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
-import { parseRecordingJob } from '../recordings/stored-data';
 import type { RecordingRunner } from '../recordings/runner';
 import { applyControl, ControlReplies, deliverControl, type ControlMessage } from './control-messages';
-import { rankWorkers, withJob, workerRecord, type InFlight } from './placement';
-import { BEAT, CLAIM, OWNER_LEASE, RELEASE } from './redis-scripts';
-
+import { rankWorkers, type InFlight } from './placement';
+import { RedisJobQueue } from './redis-job-queue';
+import { OWNER_LEASE } from './redis-scripts';
 
 /**
  * Dispatch across processes through Redis.
@@ -56,18 +55,11 @@ export class RedisDispatcher implements DispatchPort {
   private readonly sub: Redis;
   private readonly p: string;
   private readonly ttl: number;
-  private readonly owned = new Set<string>();
-  private pollTimer?: NodeJS.Timeout;
-  private beatTimer?: NodeJS.Timeout;
-  private polling = false;
-  /** A wake-up came while polling: the poll may have looked before that job arrived. */
-  private pollAgain = false;
+  /** The worker side, when this process runs recordings. */
+  private readonly queue?: RedisJobQueue;
   private closed = false;
   /** Jobs this process handed to a worker and not yet seen claimed: worker id -> their costs. */
   private readonly inFlight: InFlight = new Map();
-  private publishedWarm = -1;
-  /** This worker's record is written by one claim or beat at a time (writingRecord). */
-  private recordWrites: Promise<unknown> = Promise.resolve();
   private unsubscribeBus?: () => void;
   /** Dispatches in this process waiting for a worker to claim the recording: id -> wake-ups. */
   private readonly claimWaiters = new Map<string, Set<() => void>>();
@@ -81,6 +73,17 @@ export class RedisDispatcher implements DispatchPort {
     this.sub.on('error', (e) => opts.onError?.(e));
     this.p = opts.prefix ?? 'lkrec';
     this.ttl = opts.ownerTtlMs ?? 15_000;
+    if (opts.runner) {
+      const { workerId, runner, warmPages, pollMs, onError } = opts;
+      this.queue = new RedisJobQueue(this.redis, (...parts) => this.k(...parts), {
+        workerId,
+        runner,
+        ownerTtlMs: this.ttl,
+        ...(warmPages ? { warmPages } : {}),
+        ...(pollMs ? { pollMs } : {}),
+        ...(onError ? { onError } : {}),
+      });
+    }
   }
 
   /** The key prefix of this pool (shared by every process of one deployment). */
@@ -98,19 +101,13 @@ export class RedisDispatcher implements DispatchPort {
     await this.sub.subscribe(this.k('control'), this.k('control-reply'), this.k('claimed'), ...(this.opts.runner ? [wake] : []));
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.k('claimed')) return this.claimWaiters.get(message)?.forEach((wakeUp) => wakeUp());
-      if (channel === wake) return void this.poll();
+      if (channel === wake) return void this.queue?.poll();
       if (channel === this.k('control-reply')) return this.replies.settle(message);
       deliverControl(message, this.opts.runner)
         .then((answer) => (answer ? this.redis.publish(this.k('control-reply'), answer) : undefined))
         .catch((err) => this.opts.onError?.(err));
     });
-    if (this.opts.runner) {
-      await this.beat();
-      this.beatTimer = setInterval(() => void this.beat().catch((e) => this.opts.onError?.(e)), Math.max(200, this.ttl / 3));
-      this.pollTimer = setInterval(() => void this.poll(), this.opts.pollMs ?? 200);
-      this.beatTimer.unref();
-      this.pollTimer.unref();
-    }
+    await this.queue?.start();
   }
 
   // ---- dispatching side ----------------------------------------------------------------
@@ -208,95 +205,6 @@ export class RedisDispatcher implements DispatchPort {
     return Number(await this.redis.eval(OWNER_LEASE, 3, this.k('epoch'), this.k('epoch', 'settling'), this.k('owner', recordingId), String(this.ttl)));
   }
 
-  // ---- worker side --------------------------------------------------------------------
-
-  private async poll(): Promise<void> {
-    const runner = this.opts.runner;
-    if (!runner || this.closed) return;
-    if (this.polling) {
-      this.pollAgain = true;
-      return;
-    }
-    this.polling = true;
-    this.pollAgain = false;
-    try {
-      // a standby page became ready (or was taken): dispatch should know now, not at the next beat
-      if ((await this.warmPages()) !== this.publishedWarm) await this.beat();
-      while (!this.closed) {
-        // the jobs handed to this worker first, then those for anyone
-        let forMe = true;
-        let payload = await this.redis.rpop(this.k('jobs', this.opts.workerId));
-        if (!payload) {
-          forMe = false;
-          payload = await this.redis.rpop(this.k('jobs'));
-        }
-        if (!payload) break;
-        let job: RecordingJob;
-        try {
-          job = parseRecordingJob(payload);
-        } catch (err) {
-          // not a job this version can run: dropped (recovery fails its recording), the queue goes on
-          this.opts.onError?.(err);
-          continue;
-        }
-        if (!runner.admits(job).ok) {
-          // first in line for a worker with room (or for later)
-          await this.redis.rpush(this.k('jobs'), payload);
-          if (forMe) continue;
-          break;
-        }
-        const owner = this.k('owner', job.id);
-        const running = await this.writingRecord(async () => {
-          const record = withJob(runner.limits, runner.load(), await this.warmPages(), job);
-          const ok = await this.redis.eval(CLAIM, 2, owner, this.k('workers'), this.opts.workerId, String(this.ttl), JSON.stringify(record));
-          if (ok !== 1) return null;
-          this.publishedWarm = record.warmPages;
-          this.owned.add(job.id);
-          return runner.run(job);
-        });
-        if (!running) continue;
-        void this.redis.publish(this.k('claimed'), job.id).catch((e) => this.opts.onError?.(e));
-        void running.finished.finally(() => {
-          this.owned.delete(job.id);
-          void this.redis.eval(RELEASE, 1, owner, this.opts.workerId).catch(() => undefined);
-          void this.beat().catch(() => undefined);
-        });
-      }
-    } catch (err) {
-      this.opts.onError?.(err);
-    } finally {
-      this.polling = false;
-    }
-    if (this.pollAgain) void this.poll();
-  }
-
-  private async warmPages(): Promise<number> {
-    return (await this.opts.warmPages?.()) ?? 0;
-  }
-
-  private beat(): Promise<void> {
-    return this.writingRecord(async () => {
-      if (this.closed || !this.opts.runner) return;
-      const warm = await this.warmPages();
-      const record = workerRecord(this.opts.runner.limits, this.opts.runner.load(), warm);
-      const owners = [...this.owned].map((id) => this.k('owner', id));
-      const keys = [this.k('epoch'), this.k('epoch', 'settling'), this.k('workers'), ...owners];
-      await this.redis.eval(BEAT, keys.length, ...keys, String(this.ttl), this.opts.workerId, JSON.stringify(record));
-      this.publishedWarm = warm;
-    });
-  }
-
-  /**
-   * One claim or beat at a time: a beat that read the load before a claim and wrote after it
-   * would publish the record without the job just claimed, and dispatch would send the next
-   * one here as if it had that room (seen under load: a fourth recording on the fuller worker).
-   */
-  private writingRecord<T>(write: () => Promise<T>): Promise<T> {
-    const next = this.recordWrites.then(write, write);
-    this.recordWrites = next.catch(() => undefined);
-    return next;
-  }
-
   // ---- status channel -------------------------------------------------------------------
 
   /** Publishes every status change on `<p>:status`, for whoever listens (a UI push, say). */
@@ -320,16 +228,9 @@ export class RedisDispatcher implements DispatchPort {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribeBus?.();
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.beatTimer) clearInterval(this.beatTimer);
-    while (this.polling) await sleep(10);
-    if (this.opts.runner) await this.redis.hdel(this.k('workers'), this.opts.workerId).catch(() => undefined);
+    await this.queue?.close();
     await Promise.allSettled([this.redis.quit(), this.sub.quit()]);
     this.redis.disconnect();
     this.sub.disconnect();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
