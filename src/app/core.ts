@@ -9,6 +9,7 @@ import type { RedisPoolOptions } from '../dispatch/redis';
 import { LivekitRoomPresence } from '../livekit/room-presence';
 import type { HealthCheck } from '../observability/health';
 import { createLogger, type Logger } from '../observability/logger';
+import { DiskWatch } from '../observability/disk-watch';
 import { MachineLoad } from '../observability/machine-load';
 import { Metrics } from '../observability/metrics';
 import { checkFreeSpace } from '../postprocess/disk';
@@ -127,12 +128,16 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     // what the machine really has free, for admission (a worker only)
     const machineLoad = deps.recorder && config.recorder.measuredAdmission ? new MachineLoad().start() : undefined;
     if (machineLoad) closers.push(async () => machineLoad.stop());
+    // the disk a worker records to (an API process without a recorder has none to check)
+    const diskWatch = deps.recorder && config.recorder.minFreeDiskMb > 0 ? await new DiskWatch([config.recorder.outputDir, config.recorder.spoolDir], config.recorder.minFreeDiskMb).start() : undefined;
+    if (diskWatch) closers.push(async () => diskWatch.stop());
     const runner = deps.recorder
       ? new RecordingRunner(lifecycle, deps.recorder, postprocess, presence, {
           workerId,
           idleTimeoutSeconds: config.recordings.idleTimeoutSeconds,
           capacity: { maxConcurrent: config.recorder.maxConcurrent, cpuBudget: config.recorder.cpuBudget, costs: config.recorder.costs, reserve: config.recorder.cpuReserve },
           ...(machineLoad ? { measureCpu: () => machineLoad.measure() } : {}),
+          ...(diskWatch ? { diskShort: () => diskWatch.shortage() } : {}),
           onError: (err, id) => logger.error({ err, recordingId: id }, 'recording runner failed'),
           ...deps.tuning?.runner,
         })
@@ -176,9 +181,8 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
         maxDurationSeconds: config.recordings.maxDurationSeconds,
         layoutOrigins: config.recorder.customLayoutOrigins,
         assetOrigins: config.recorder.assetOrigins,
-        ...(config.recorder.minFreeDiskMb > 0
-          ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) }
-          : {}),
+        // checked now, not as of the last look, when this process records: DISK_FULL at once
+        ...(diskWatch ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) } : {}),
         ...(deps.tuning?.unclaimedGraceMs !== undefined ? { unclaimedGraceMs: deps.tuning.unclaimedGraceMs } : {}),
       },
     );

@@ -15,6 +15,8 @@ const WorkerRecordSchema = z.object({
   committed: z.number(),
   /** Measured: the machine's cores and those other programs use. */
   machine: z.object({ cores: z.number(), others: z.number() }).optional(),
+  /** Its disk is short of free space: it takes no recording (capacity.ts describeRefusal). */
+  diskShort: z.string().optional(),
   reserve: z.number().default(0),
   /** JSON has no Infinity: an unlimited worker publishes null. */
   maxConcurrent: z.number().nullable(),

@@ -33,6 +33,8 @@ export interface WorkerLoad {
   committed: number;
   /** Measured over the last seconds: the machine's cores and those used by other programs; absent when not measured. */
   machine?: { cores: number; others: number };
+  /** Why this worker's disk cannot take a recording now (too little free space); absent when it can. */
+  diskShort?: string;
 }
 
 const REFERENCE_PIXEL_RATE = 1280 * 720 * 30;
@@ -97,6 +99,7 @@ export function headroom(load: WorkerLoad, limits: Limits): number {
  * busy for it: the budget is waived, the machine is not, so this compares each part.
  */
 export function describeRefusal(load: WorkerLoad, cost: number, limits: Limits): string | null {
+  if (load.diskShort) return load.diskShort;
   if (slotsBusy(load, limits)) return `all ${limits.maxConcurrent} recording slots are busy (RECORDER_MAX_CONCURRENT)`;
   const free = budgetRoom(load, limits);
   if (load.active > 0 && free < cost - 1e-9) {

@@ -22,6 +22,8 @@ export interface RunnerOptions {
   capacity?: CapacityLimits;
   /** The machine's CPU, measured (observability/machine-load.ts); absent: estimates only. */
   measureCpu?: () => ({ cores: number; others: number } & OwnMeasurement) | undefined;
+  /** Why this worker's disk cannot take a recording now (observability/disk-watch.ts); undefined: it can. */
+  diskShort?: () => string | undefined;
   idleCheckMs?: number;
   /** Progress events at most this often (default 5 s). */
   progressIntervalMs?: number;
@@ -77,7 +79,8 @@ export class RecordingRunner {
       [...this.entries.values()].map((e) => ({ cost: this.cost(e.job), ageMs: now - e.admittedAt })),
       m,
     );
-    return { active: this.entries.size, committed, ...(m ? { machine: { cores: m.cores, others: m.others } } : {}) };
+    const diskShort = this.opts.diskShort?.();
+    return { active: this.entries.size, committed, ...(m ? { machine: { cores: m.cores, others: m.others } } : {}), ...(diskShort ? { diskShort } : {}) };
   }
 
   /** Whether this worker takes `job` now; otherwise the reason, for NO_CAPACITY. */

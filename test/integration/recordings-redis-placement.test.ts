@@ -34,6 +34,7 @@ afterAll(async () => {
 interface NodeOptions {
   worker?: { budget: number; maxConcurrent?: number; warmPages?: number };
   handoffMs?: number;
+  env?: Record<string, string>;
 }
 
 async function node(prefix: string, name: string, opts: NodeOptions = {}): Promise<Service> {
@@ -43,6 +44,7 @@ async function node(prefix: string, name: string, opts: NodeOptions = {}): Promi
       DATABASE_URL: db.url,
       REDIS_URL: redisUrl(),
       ...(w ? { RECORDER_CPU_BUDGET: String(w.budget), RECORDER_MAX_CONCURRENT: String(w.maxConcurrent ?? 8), RECORDER_COST_CANVAS: '0.35' } : {}),
+      ...opts.env,
     }),
     {
       ...(w ? { recorder: new FfmpegTestRecorder() } : {}),
@@ -126,6 +128,22 @@ test('the most headroom first; a full worker is skipped; NO_CAPACITY at once whe
   await expect(api2.recordings.startRecording(host, callId, {})).rejects.toMatchObject({ code: 'NO_CAPACITY' });
   expect(Date.now() - t0).toBeLessThan(1000);
   await stopAll(api2, second, prefix2);
+});
+
+test("a worker short of disk takes nothing, whatever its headroom; the API process's own disk does not matter", async () => {
+  const prefix = `pl5-${randomUUID().slice(0, 6)}`;
+  const noDisk = { RECORDING_MIN_FREE_DISK_MB: String(1024 * 1024 * 1024) };
+  const full = await node(prefix, 'diskfull', { worker: { budget: 8 }, env: noDisk });
+  const roomy = await node(prefix, 'disk-ok', { worker: { budget: 1 } });
+  const api = await node(prefix, 'api', { env: noDisk });
+  const placed = [await start(api), await start(api)];
+  expect(placed.map((r) => r.workerId)).toEqual([roomy.workerId, roomy.workerId]);
+  expect(JSON.parse((await redis.hget(`${prefix}:workers`, full.workerId))!).diskShort).toMatch(/not enough disk space/);
+  await stopAll(api, placed, prefix);
+  await roomy.close();
+  const callId = `pl-disk-${randomUUID().slice(0, 6)}`;
+  await api.recordings.createCall(host, { id: callId, roomName: `room-${callId}`, hostId: 'host-1' });
+  await expect(api.recordings.startRecording(host, callId, {})).rejects.toMatchObject({ code: 'NO_CAPACITY' });
 });
 
 test('a worker with a standby page ready is preferred to one with more headroom and none', async () => {
