@@ -98,6 +98,8 @@ const envSchema = z.object({
   /** The embedded database's directory when DATABASE_URL is unset (default `<RECORDING_OUTPUT_DIR>/.db`); `memory` keeps it in memory. */
   PGLITE_DIR: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  /** How long a worker's claim on its recordings outlives its last heartbeat: a lost worker's recordings are salvaged after this. Same on every process. */
+  REDIS_OWNER_TTL_SECONDS: z.coerce.number().positive().max(600).default(15),
 
   // Recording defaults
   RECORDING_OUTPUT_DIR: z.string().default(path.join(os.homedir(), '.livekit-recorder', 'recordings')),
@@ -119,6 +121,8 @@ const envSchema = z.object({
   RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().max(MAX_RETENTION_DAYS).optional(),
   // How often retention and spool cleanup run (seconds); 0 disables them.
   RECORDING_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  /** With Redis: how often a process looks for recordings of a worker that died (it also looks when a claim it saw runs out); 0 only at start. */
+  RECORDING_RECOVERY_INTERVAL_SECONDS: z.coerce.number().min(0).default(60),
 
   // Storage
   RECORDING_STORAGE_PROVIDER: z.enum(['local', 'aws', 'gcp']).default('local'),
@@ -192,8 +196,8 @@ export interface Config {
   };
   /** pgliteDir undefined: PGlite in memory (PGLITE_DIR=memory), lost when the process ends. */
   database: { url?: string; pgliteDir?: string };
-  redis: { url?: string };
-  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionMs: number; retentionIntervalSeconds: number };
+  redis: { url?: string; ownerTtlMs: number };
+  recordings: { maxDurationSeconds: number; idleTimeoutSeconds: number; retentionMs: number; retentionIntervalSeconds: number; recoveryIntervalMs: number };
   storage: {
     provider: Env['RECORDING_STORAGE_PROVIDER'];
     bucket?: string;
@@ -265,12 +269,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     // on disk beside the recordings by default, so a crash loses neither calls nor recordings
     database: { url: e.DATABASE_URL, pgliteDir: e.PGLITE_DIR === 'memory' ? undefined : (e.PGLITE_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.db')) },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, ownerTtlMs: e.REDIS_OWNER_TTL_SECONDS * 1000 },
     recordings: {
       maxDurationSeconds: e.RECORDING_MAX_DURATION_SECONDS,
       idleTimeoutSeconds: e.RECORDING_IDLE_TIMEOUT_SECONDS,
       retentionMs: e.RECORDING_RETENTION ?? retentionDaysMs ?? 30 * UNIT_MS.d,
       retentionIntervalSeconds: e.RECORDING_RETENTION_INTERVAL_SECONDS,
+      recoveryIntervalMs: e.RECORDING_RECOVERY_INTERVAL_SECONDS * 1000,
     },
     storage: {
       provider: e.RECORDING_STORAGE_PROVIDER,

@@ -13,6 +13,7 @@ import { DiskWatch } from '../observability/disk-watch';
 import { MachineLoad } from '../observability/machine-load';
 import { Metrics } from '../observability/metrics';
 import { checkFreeSpace } from '../postprocess/disk';
+import { storesSpoolOn } from '../recorder/stored-spool';
 import { headroom } from '../recordings/capacity';
 import { RecordingEventBus } from '../recordings/events';
 import { RecordingLifecycle } from '../recordings/lifecycle';
@@ -58,7 +59,7 @@ export interface CoreDeps {
     maintenanceIntervalMs?: number;
     /**
      * With Redis, recovery runs again at least this often (other workers may die), and sooner
-     * when a recording it skipped may have lost its owner by then; 0 disables (default 60 s).
+     * when a recording it skipped may have lost its owner by then; 0 disables (default RECORDING_RECOVERY_INTERVAL_SECONDS).
      */
     recoveryIntervalMs?: number;
     unclaimedGraceMs?: number;
@@ -183,6 +184,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
         assetOrigins: config.recorder.assetOrigins,
         // checked now, not as of the last look, when this process records: DISK_FULL at once
         ...(diskWatch ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) } : {}),
+        spoolStored: storesSpoolOn(config.storage.provider),
         ...(deps.tuning?.unclaimedGraceMs !== undefined ? { unclaimedGraceMs: deps.tuning.unclaimedGraceMs } : {}),
       },
     );
@@ -216,7 +218,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
         : {}),
     });
 
-    const recovery = new RecoverySchedule(recordings, { repeat: Boolean(config.redis.url), everyMs: deps.tuning?.recoveryIntervalMs ?? 60_000 }, logger);
+    const recovery = new RecoverySchedule(recordings, { repeat: Boolean(config.redis.url), everyMs: deps.tuning?.recoveryIntervalMs ?? config.recordings.recoveryIntervalMs }, logger);
     let closing: Promise<void> | undefined;
     return {
       db,

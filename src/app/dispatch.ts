@@ -42,6 +42,7 @@ export async function buildDispatch(
     ...(parts.runner ? { runner: parts.runner } : {}),
     ...(parts.warmPages ? { warmPages: parts.warmPages } : {}),
     onError: (err) => logger.warn({ err }, 'redis'),
+    ownerTtlMs: config.redis.ownerTtlMs,
     ...parts.tuning,
   });
   await redis.start();

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger';
 import type { PostprocessJob, PostprocessPort, PostprocessSink, RecordingThumbnail } from '../recordings/ports';
 import { createStorage, type StorageTuning } from '../storage';
 import { spoolPathOf } from '../recorder/spool';
+import { removeStoredSpool } from '../recorder/stored-spool';
 import { timelinePathOf } from '../recorder/timeline-log';
 import { LocalStorage } from '../storage/local';
 import type { Storage } from '../storage/types';
@@ -154,6 +155,7 @@ export class PostprocessAdapter implements PostprocessPort {
       await sink.failed(job.recordingId, err).catch(() => undefined);
       return;
     }
+    await removeStoredSpool({ storage: this.storage, prefix: this.base.prefix ?? '' }, job.callId, job.recordingId).catch(() => undefined);
     if (this.opts.removeLocalFile ?? true) {
       const stored = this.storage.provider === 'local' ? path.resolve(this.localPathOf(result.video.key)) : '';
       if (path.resolve(job.filePath) !== stored) await fsp.rm(job.filePath, { force: true }).catch(() => undefined);

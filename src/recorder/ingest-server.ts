@@ -11,6 +11,8 @@ import { requestTarget, serveBundledPage } from './static-files';
 export interface IngestHandler {
   /** Writes the chunk (in order) and returns the highest sequence number now safe on disk. */
   onChunk(seq: number, flags: number, payload: Uint8Array): Promise<number>;
+  /** When given, the ack of `seq` waits for it (the spool stored in object storage), without holding up later frames. */
+  whenStored?(seq: number): Promise<void>;
   onMessage(msg: PageMessage): void;
 }
 
@@ -141,7 +143,9 @@ export class IngestServer {
         }
         const { seq, flags, payload } = decodeFrame(frame);
         const acked = await reg.handler.onChunk(seq, flags, payload);
-        if (acked >= 0 && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: acked } satisfies ServerMessage));
+        const ack = () => acked >= 0 && ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'ack', seq: acked } satisfies ServerMessage));
+        if (reg.handler.whenStored && acked >= 0) void reg.handler.whenStored(acked).then(ack);
+        else ack();
       }).catch((err: unknown) => {
         // the frame is not acknowledged: the page reconnects after any close and resends,
         // in order, what was not acknowledged (a chunk the sequencer refused included)

@@ -57,7 +57,7 @@ export class Recorder {
     private readonly hls?: HlsOutputTarget,
   ) {}
 
-  /** `hls`: the storage HLS outputs go to during the call (the one post-processing stores the file in). */
+  /** `hls`: the storage HLS outputs, and on S3/GCS the spool, go to during the call (the one post-processing stores the file in). */
   static async create(settings: RecorderSettings, livekit: LivekitCredentials, log: Logger = silentLogger, hls?: HlsOutputTarget): Promise<Recorder> {
     await assertFfmpeg(settings.ffmpegPath, settings.ffprobePath);
     const pool = new BrowserPool(
@@ -146,7 +146,7 @@ export class Recorder {
    */
   async salvage(req: RecordingRequest): Promise<SalvagedFile | null> {
     if (this.sessions.has(req.id)) return null;
-    return salvageRecording(this.settings, req);
+    return salvageRecording(this.settings, req, this.hls);
   }
 
   activeIds(): string[] {

@@ -1,9 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { AppError, isAppError } from '../errors';
 import type { SalvagedFile } from '../recordings/ports';
 import { outputSpecOf, remuxFile, type VideoCodec } from './ffmpeg-sink';
 import { probe } from './probe';
 import { spoolPathOf } from './spool';
+import { MEDIA_SPOOL, storesSpool, TIMELINE_SPOOL, type SpoolStore } from './stored-spool';
+import { copyRun, storedRun } from './stored-spool-read';
+import { timelinePathOf } from './timeline-log';
 import type { RecordingRequest } from '../recordings/contract';
 
 export interface SalvageSettings {
@@ -20,9 +24,13 @@ export interface SalvageSettings {
  * when FFmpeg dies; MKV for a WebM delivery, which post-processing then encodes).
  * Returns null when there is no spool, or nothing playable in it. The spool is left in
  * place until post-processing has stored the file, as after a normal recording.
+ * With `store` (S3 or GCS), the spool stored during the call is brought here first when it
+ * holds more than this machine has (the worker that ran it was another machine); a store
+ * that fails then throws its STORAGE_UNAVAILABLE, for recovery to try again later.
  */
-export async function salvageRecording(settings: SalvageSettings, req: RecordingRequest): Promise<SalvagedFile | null> {
+export async function salvageRecording(settings: SalvageSettings, req: RecordingRequest, store?: SpoolStore): Promise<SalvagedFile | null> {
   const spool = spoolPathOf(settings.spoolDir, req.id);
+  if (storesSpool(store) && req.callId) await fetchStoredSpool(settings.spoolDir, { callId: req.callId, recordingId: req.id }, store);
   const st = await fs.stat(spool).catch(() => null);
   if (!st?.isFile() || st.size === 0) return null;
 
@@ -55,4 +63,20 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
 /** Where a salvage remuxes to before the result is renamed to `outputPath`. */
 export function salvagePathOf(outputPath: string): string {
   return `${outputPath}.salvage${path.extname(outputPath)}`;
+}
+
+/** Copies the stored spool (and timeline log, when this machine has none) into `spoolDir` when it is longer than the local one. */
+async function fetchStoredSpool(spoolDir: string, at: { callId: string; recordingId: string }, store: SpoolStore): Promise<void> {
+  const spool = spoolPathOf(spoolDir, at.recordingId);
+  const local = (await fs.stat(spool).catch(() => null))?.size ?? 0;
+  const media = await storedRun(store, { ...at, name: MEDIA_SPOOL });
+  if (media.bytes <= local) return;
+  await fs.mkdir(spoolDir, { recursive: true });
+  await copyRun(store, media, spool).catch((err: unknown) => {
+    throw isAppError(err) ? err : new AppError('STORAGE_UNAVAILABLE', `stored spool of ${at.recordingId} not read: ${(err as Error).message}`, { cause: err });
+  });
+  const timeline = timelinePathOf(spoolDir, at.recordingId);
+  if (await fs.stat(timeline).then(() => true, () => false)) return;
+  const lines = await storedRun(store, { ...at, name: TIMELINE_SPOOL });
+  if (lines.keys.length) await copyRun(store, lines, timeline);
 }

@@ -10,6 +10,7 @@ import { finishFile, type FinishedFile } from './final-file';
 import { openHlsOutput, type HlsOutputTarget, type HlsSession } from './hls-output';
 import type { Logger } from './logger';
 import { SpoolFile } from './spool';
+import { openStoredSpool, type StoredSpool } from './stored-spool';
 
 export interface MediaDeps {
   log: Logger;
@@ -31,6 +32,7 @@ export interface MediaDeps {
 export class SessionMedia {
   private readonly sequencer = new ChunkSequencer<Uint8Array>();
   private spool?: SpoolFile;
+  private stored?: StoredSpool;
   private sink?: FfmpegSink;
   private spec?: OutputSpec;
   private hls?: HlsSession;
@@ -49,6 +51,7 @@ export class SessionMedia {
   /** Creates the spool file and the output's directory. */
   async open(): Promise<void> {
     this.spool = await SpoolFile.create(this.deps.spoolDir, this.req.id);
+    this.stored = openStoredSpool(this.deps, this.req, this.spool.path);
     await fs.mkdir(path.dirname(this.req.outputPath), { recursive: true });
     this.hls = await openHlsOutput(this.deps, this.req);
   }
@@ -76,6 +79,7 @@ export class SessionMedia {
         this.events.onFault(toAppError(err));
         return this.sequencer.expected - 1 - ready.length;
       }
+      this.stored?.appended(this.spool!.bytes);
       this.sink?.write(chunk);
       this.lastChunkAt = Date.now();
       // a page that does not say when its encoder started (an old tab-capture script): now is near enough
@@ -84,6 +88,11 @@ export class SessionMedia {
     }
     if (this.lastSeq >= 0 && this.sequencer.expected > this.lastSeq) this.endSeen.resolve();
     return this.sequencer.expected - 1;
+  }
+
+  /** Resolves when chunk `seq` may be acknowledged: at once, or once it is stored (stored-spool.ts). */
+  whenStored(seq: number): Promise<void> {
+    return this.stored?.whenStored(seq) ?? Promise.resolve();
   }
 
   /** The media messages of the page; true when `msg` was one. */
@@ -124,6 +133,7 @@ export class SessionMedia {
   /** Closes the spool and finishes the file; RECORDING_EMPTY when no media arrived. */
   async finish(): Promise<FinishedFile & { spoolPath: string; hls?: HlsReport }> {
     await this.spool?.close();
+    await this.stored?.close(); // the file is made from the local spool: only the put in flight is waited for
     if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
     const spoolPath = this.spool.path;
     const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec: this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' } });
@@ -134,6 +144,7 @@ export class SessionMedia {
 
   /** Ends FFmpeg and the HLS uploads whatever state they are in (after finish(), or when finishing failed). */
   kill(): void {
+    void this.stored?.close();
     this.sink?.kill();
     this.hls?.uploader.kill();
   }
@@ -143,6 +154,7 @@ export class SessionMedia {
     // closed before it goes: an open handle left to the garbage collector warns, and holds the fd
     await this.spool?.close().catch(() => undefined);
     await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
+    await this.stored?.remove();
     if (this.hls) await fs.rm(this.hls.spec.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 

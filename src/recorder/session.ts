@@ -92,6 +92,7 @@ export class RecordingSession implements LiveRecording {
       if (!req.options.customLayoutUrl) this.timeline = await TimelineLog.open(deps.spoolDir, req.id, log);
       const ingest = deps.ingest.register(req.id, {
         onChunk: (seq, _flags, payload) => (this.phase === 'done' ? Promise.resolve(media.acked()) : media.onChunk(seq, payload)),
+        whenStored: (seq) => media.whenStored(seq),
         onMessage: (msg) => this.onMessage(msg),
       });
       this.unregister = ingest.unregister;

@@ -22,6 +22,8 @@ export interface RecordingsServiceOptions {
   assetOrigins?: string[];
   /** Recovery leaves alone a STARTING row no worker claimed yet if it is younger than this (default 60 s). */
   unclaimedGraceMs?: number;
+  /** The spool is stored in object storage (S3, GCS): a worker salvages from it; a process without a recorder leaves recovery to one. */
+  spoolStored?: boolean;
   /** Throws DISK_FULL when the recorder's disk is too full to start (checked before anything is written). */
   checkDisk?: () => Promise<void>;
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { isAppError } from '../errors';
 import type { RecordingsContext } from './context';
 import { workerLost } from './failure-policy';
 import type { SalvagedFile } from './ports';
@@ -18,7 +19,9 @@ export interface RecoveryReport {
 /**
  * Gives recordings left STARTING/RECORDING/STOPPING by a dead worker a true status: handed
  * to post-processing when their media survived (salvaged by the recorder, or the output
- * file exists), else FAILED with WORKER_LOST.
+ * file exists), else FAILED with WORKER_LOST. With the spool in object storage only a
+ * worker decides (another machine's output path means nothing here), and a store that does
+ * not answer while it salvages leaves the recording for the next run.
  */
 export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
   const report: RecoveryReport = { failed: [], salvaged: [], skipped: [] };
@@ -27,7 +30,12 @@ export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
     report.skipped.push(id);
     if (Number.isFinite(forMs)) report.recheckInMs = Math.min(report.recheckInMs ?? Infinity, forMs);
   };
+  const salvager = Boolean(ctx.deps.recorder) || !ctx.opts.spoolStored;
   for (const rec of await ctx.deps.repo.findAllActive()) {
+    if (!salvager) {
+      skip(rec.id, Infinity);
+      continue;
+    }
     const lease = await ctx.deps.dispatcher.ownerLeaseMs(rec.id, rec.workerId);
     if (lease > 0) {
       skip(rec.id, lease);
@@ -39,6 +47,10 @@ export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
       continue;
     }
     const file = await salvage(ctx, rec);
+    if (file === 'later') {
+      skip(rec.id, STORE_RETRY_MS);
+      continue;
+    }
     if (file && ctx.deps.postprocess) {
       await ctx.deps.lifecycle.stopping(rec.id, 'worker_lost');
       const moved = await ctx.deps.lifecycle
@@ -56,13 +68,18 @@ export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
   return report;
 }
 
-async function salvage(ctx: RecordingsContext, rec: RecordingWithRoom): Promise<SalvagedFile | null> {
+/** When a salvage found the store down, the next try. */
+const STORE_RETRY_MS = 5000;
+
+/** The file `rec` left, null when nothing usable is left, 'later' when the store of its spool failed. */
+async function salvage(ctx: RecordingsContext, rec: RecordingWithRoom): Promise<SalvagedFile | null | 'later'> {
   const outputPath = rec.filePath;
   if (!outputPath) return null;
   try {
     if (ctx.deps.recorder?.salvage) {
       return await ctx.deps.recorder.salvage({
         id: rec.id,
+        callId: rec.callId,
         roomName: rec.call.roomName,
         outputPath,
         options: rec.options,
@@ -71,7 +88,7 @@ async function salvage(ctx: RecordingsContext, rec: RecordingWithRoom): Promise<
     }
     const st = await fs.stat(outputPath);
     return st.isFile() && st.size > 0 ? { path: outputPath, size: st.size } : null;
-  } catch {
-    return null;
+  } catch (err) {
+    return isAppError(err) && err.code === 'STORAGE_UNAVAILABLE' ? 'later' : null;
   }
 }

@@ -85,6 +85,15 @@ export class GcsStorage implements Storage {
     return { key, size: total, url: await this.signedUrl(key).catch(() => undefined) };
   }
 
+  async putBytes(key: string, data: Uint8Array, contentType: string): Promise<void> {
+    assertSafeKey(key);
+    try {
+      await this.bucket.file(key).save(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { resumable: false, contentType });
+    } catch (err) {
+      throw toStorageError(this.provider, 'put', key, err);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
     try {

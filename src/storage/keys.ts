@@ -10,6 +10,7 @@ import { SIDECAR_NAME } from '../recordings/stored-data';
  *   <prefix><callId>/<recordingId>/manifest.json
  *   <prefix><callId>/<recordingId>/hls/index.m3u8, init.mp4, seg-00000.m4s ..  (HLS output, stored during the call)
  *   <prefix><callId>/<recordingId>/speakers.vtt, speakers.json, chat.jsonl, ... (the sidecars, by name)
+ *   <prefix><callId>/<recordingId>/spool/<name>/<start>-<end>.webm ..  (the spool, stored during the call on S3/GCS)
  * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
  */
 
@@ -51,6 +52,11 @@ export const HLS_PLAYLIST_NAME = 'index.m3u8';
 
 export function hlsPlaylistKey(prefix: string, callId: string, recordingId: string): string {
   return `${hlsPrefix(prefix, callId, recordingId)}${HLS_PLAYLIST_NAME}`;
+}
+
+/** The prefix of a recording's stored spool (recorder/stored-spool.ts); removed after COMPLETED. */
+export function spoolPrefix(prefix: string, callId: string, recordingId: string): string {
+  return `${recordingPrefix(prefix, callId, recordingId)}spool/`;
 }
 
 /** A sidecar beside the recording, by its name (postprocess/sidecars.ts: its kind). */

@@ -87,6 +87,19 @@ export class LocalStorage implements Storage {
     return { key, size: total, url: await this.signedUrl(key) };
   }
 
+  async putBytes(key: string, data: Uint8Array, _contentType: string): Promise<void> {
+    const dest = this.pathOf(key);
+    const tmp = `${dest}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.part`;
+    try {
+      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await fsp.writeFile(tmp, data);
+      await fsp.rename(tmp, dest);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw new AppError('UPLOAD_FAILED', `local storage put "${key}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async delete(key: string): Promise<void> {
     const p = this.pathOf(key);
     await fsp.rm(p, { force: true });

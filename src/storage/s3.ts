@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   type ListMultipartUploadsCommandOutput,
   type ListObjectsV2CommandOutput,
@@ -111,6 +112,15 @@ export class S3Storage implements Storage {
       body.destroy();
     }
     return { key, size: total, url: await this.signedUrl(key) };
+  }
+
+  async putBytes(key: string, data: Uint8Array, contentType: string): Promise<void> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data, ContentType: contentType }));
+    } catch (err) {
+      throw toStorageError(this.provider, 'put', key, err);
+    }
   }
 
   async delete(key: string): Promise<void> {

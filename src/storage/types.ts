@@ -56,6 +56,8 @@ export interface Storage {
   readonly provider: StorageProvider;
   /** Streams a file from disk into the store (never whole in memory). */
   put(key: string, filePath: string, contentType: string, onProgress?: ProgressListener, options?: PutOptions): Promise<PutResult>;
+  /** Stores a small object from memory in one request (a spool segment: no multipart upload). */
+  putBytes(key: string, data: Uint8Array, contentType: string): Promise<void>;
   /** Removes one object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Removes every object whose key starts with `prefix`; returns how many. */
