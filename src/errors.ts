@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   LAYOUT_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
   /** An overlay image from an origin not in RECORDER_ASSET_ORIGINS. */
   ASSET_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
+  /** Overlays name a preset asset (asset://<preset>/<file>) that is not stored. */
+  OVERLAY_ASSET_NOT_FOUND: { status: 400, fault: 'caller' },
+  /** An uploaded asset's Content-Type, bytes and file name do not say the same image type. */
+  ASSET_TYPE_MISMATCH: { status: 400, fault: 'caller' },
   PARTICIPANTS_FILTER_INVALID: { status: 400, fault: 'caller' },
   CHANGE_EMPTY: { status: 400, fault: 'caller' },
   /** A live change's preset sets a width, height or fps other than the recording's: those are fixed at its start. */
@@ -32,10 +36,16 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, fault: 'caller' },
   /** No layout preset of that name (its own routes, and a start or live change that names one). */
   PRESET_NOT_FOUND: { status: 404, fault: 'caller' },
+  /** No asset of that name in the preset (its own routes). */
+  ASSET_NOT_FOUND: { status: 404, fault: 'caller' },
   PAYLOAD_TOO_LARGE: { status: 413, fault: 'caller' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, fault: 'caller' },
   CONFLICT: { status: 409, fault: 'caller' },
   PRESET_EXISTS: { status: 409, fault: 'caller' },
+  /** A preset holds at most 20 assets (recordings/preset-assets.ts). */
+  TOO_MANY_ASSETS: { status: 409, fault: 'caller' },
+  /** A preset's stored overlays name the asset being deleted (or one of the preset being deleted). */
+  ASSET_IN_USE: { status: 409, fault: 'caller' },
   RECORDING_ALREADY_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_ACTIVE: { status: 409, fault: 'caller' },
   RECORDING_NOT_LIVE: { status: 409, fault: 'caller' },

@@ -82,7 +82,7 @@ export function buildProgram(): Command {
     .option('--screen-share [k]', 'participant k (default 1) shares a screen', int)
     .option('--speaking <k>', 'participant k speaks (the speaker layouts put them on the stage)', int)
     .option('--camera-off <k>', 'participant k has no camera (a name tile)', int)
-    .option('--overlays <json>', 'overlays as in the start request, e.g. \'{"textWatermark": {"text": "ACME"}, "clock": {}}\' (images from any http(s) origin)')
+    .option('--overlays <json>', 'overlays as in the start request, e.g. \'{"textWatermark": {"text": "ACME"}, "clock": {}}\' (images from any http(s) origin, or a preset asset, asset://<preset>/<file>, from the configured storage)')
     .option('--preset <name>', 'a layout preset from the configured database (DATABASE_URL, else the embedded one): its layout, theme, size and overlays, which the flags given override')
     .addHelpText('after', '\nExample: recorder preview-layout --layout presentation-light --participants 5 --screen-share --width 1080 --height 1920 --output p.png')
     .action(async (opts, cmd: Command) => {

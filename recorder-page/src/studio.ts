@@ -75,11 +75,11 @@ function showRefusal(s: StudioState, err: unknown): void {
   form.showErrors(errors);
 }
 
-/** The overlay images of `s` the picture has not got yet, through the API (allowed origins only). */
+/** The overlay images of `s` the picture has not got yet, through the API (allowed origins and presets' assets only). */
 async function loadImages(s: StudioState): Promise<void> {
   const urls = [s.image?.url, s.background && 'imageUrl' in s.background ? s.background.imageUrl : undefined];
   for (const url of urls) {
-    if (!url || images.has(url) || imageErrors.has(url) || !api.token || !/^https?:\/\/[^/]+\/./.test(url)) continue;
+    if (!url || images.has(url) || imageErrors.has(url) || !api.token || !/^(https?|asset):\/\/[^/]+\/./.test(url)) continue;
     try {
       images.set(url, await api.image(url));
     } catch (err) {

@@ -7,6 +7,7 @@ import { runChecks, type HealthCheck } from '../observability/health';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Actor } from '../recordings/permissions';
+import type { PresetAssetService } from '../recordings/preset-asset-service';
 import type { LayoutPresetService } from '../recordings/preset-service';
 import type { RecordingsService } from '../recordings/service';
 import { metricsAllowed, type Authenticator } from './auth';
@@ -33,6 +34,8 @@ export interface AppDeps {
   service: RecordingsService;
   /** /api/layout-presets; without it those paths are 404. */
   presets?: LayoutPresetService;
+  /** /api/layout-presets/:name/assets (with presets). */
+  presetAssets?: PresetAssetService;
   /** The layout studio: /studio and /api/studio; without it those paths are 404. */
   studio?: StudioApiOptions;
   auth: Authenticator;
@@ -122,7 +125,9 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }));
   api.use((req, _res, next) => {
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    // a preset asset's upload is the image itself (api/preset-assets.ts reads and checks it)
+    const assetUpload = req.method === 'PUT' && /^\/layout-presets\/[^/]+\/assets\/[^/]+$/.test(req.path);
+    if (hasBody && !assetUpload && !req.is(['application/json', 'application/*+json'])) {
       return next(new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'));
     }
     next();
@@ -222,7 +227,7 @@ export function createApp(deps: AppDeps): express.Express {
     const list = await deps.service.listRecordings(user(req), callId, { limit: q.limit, includeDeleted: q.includeDeleted === 'true' });
     send(res, 200, list, 'ok');
   });
-  if (deps.presets) api.use('/layout-presets', layoutPresetRoutes(deps.presets));
+  if (deps.presets) api.use('/layout-presets', layoutPresetRoutes(deps.presets, deps.presetAssets));
   if (deps.studio) api.use('/studio', studioApiRoutes(deps.studio));
   app.use('/api', api);
   if (deps.studio) app.use(studioPage());

@@ -1,11 +1,14 @@
 import express from 'express';
+import type { PresetAssetService } from '../recordings/preset-asset-service';
 import type { LayoutPresetService } from '../recordings/preset-service';
 import { parse, send } from './io';
+import { presetAssetRoutes } from './preset-assets';
 import { CreatePresetBody, PresetParams, PresetSettingsBody } from './preset-schemas';
 
-/** /api/layout-presets, behind the API's authentication; who may do what: recordings/preset-service.ts. */
-export function layoutPresetRoutes(presets: LayoutPresetService): express.Router {
+/** /api/layout-presets, behind the API's authentication; who may do what: recordings/preset-service.ts. With `assets`, a preset's uploaded images under /:name/assets. */
+export function layoutPresetRoutes(presets: LayoutPresetService, assets?: PresetAssetService): express.Router {
   const routes = express.Router();
+  if (assets) routes.use('/:name/assets', presetAssetRoutes(assets));
   routes.post('/', async (req, res) => {
     const { name, ...settings } = parse(CreatePresetBody, req.body ?? {}, 'body');
     send(res, 201, await presets.create(req.actor!, name, settings), 'preset created');

@@ -19,11 +19,15 @@ import { RecordingEventBus } from '../recordings/events';
 import { RecordingLifecycle } from '../recordings/lifecycle';
 import { KeepLocalFile } from '../recordings/local-postprocess';
 import { PostprocessQueue, type PostprocessQueueOptions } from '../recordings/postprocess-queue';
+import { PresetAssetService } from '../recordings/preset-asset-service';
+import type { PresetAssetStore } from '../recordings/preset-assets';
 import { LayoutPresetService } from '../recordings/preset-service';
 import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
+import { createStorage } from '../storage';
+import { StoragePresetAssets } from '../storage/preset-assets';
 import { buildDispatch } from './dispatch';
 import { Maintenance } from './maintenance';
 import { RecoverySchedule } from './recovery';
@@ -40,6 +44,8 @@ export interface CoreDeps {
   /** Post-processing (src/postprocess); default: keep the file where it is. */
   postprocess?: PostprocessPort;
   storage?: RecordingStoragePort;
+  /** The layout presets' uploaded assets; default: in the storage config.storage names (its own client). */
+  presetAssets?: PresetAssetStore;
   /** Room emptiness for auto-stop; default LiveKit's RoomService; false disables. */
   presence?: RoomPresencePort | false;
   /** Readiness of the recorder (warm browser etc.), part of /readyz. */
@@ -74,6 +80,10 @@ export interface Core {
   recordings: RecordingsService;
   /** The layout presets (/api/layout-presets), which starts and live changes name. */
   presets: LayoutPresetService;
+  /** Their uploaded assets (/api/layout-presets/:name/assets). */
+  presetAssets: PresetAssetService;
+  /** Where they are kept, for the studio's image route. */
+  presetAssetStore: PresetAssetStore;
   lifecycle: RecordingLifecycle;
   postprocess: PostprocessQueue;
   /** Retention and stale spool files; runs periodically after start(). */
@@ -164,11 +174,14 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     };
 
     const presetRepo = new PrismaLayoutPresetRepository(db.prisma);
-    const presets = new LayoutPresetService(presetRepo, { assetOrigins: config.recorder.assetOrigins });
+    const assetStore = deps.presetAssets ?? ownAssetStore(config, closers);
+    const presets = new LayoutPresetService(presetRepo, { assetOrigins: config.recorder.assetOrigins, assets: assetStore });
+    const presetAssets = new PresetAssetService(presetRepo, assetStore);
     const recordings = new RecordingsService(
       {
         repo,
         presets: presetRepo,
+        presetAssets: assetStore,
         lifecycle,
         dispatcher,
         postprocess,
@@ -225,6 +238,8 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
       bus,
       recordings,
       presets,
+      presetAssets,
+      presetAssetStore: assetStore,
       lifecycle,
       postprocess,
       maintenance,
@@ -255,4 +270,11 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     if (ownsDb) await db.close();
     throw err;
   }
+}
+
+/** A store of preset assets on a storage client of the core's own, closed with it. */
+function ownAssetStore(config: Config, closers: (() => Promise<void>)[]): PresetAssetStore {
+  const storage = createStorage(config.storage);
+  closers.push(() => storage.close());
+  return new StoragePresetAssets(storage, config.storage.prefix);
 }

@@ -36,7 +36,8 @@ export function buildHttpApp(config: Config, core: Core, signedFiles?: SignedFil
   return createApp({
     service: core.recordings,
     presets: core.presets,
-    studio: { assetOrigins: config.recorder.assetOrigins },
+    presetAssets: core.presetAssets,
+    studio: { assetOrigins: config.recorder.assetOrigins, assets: core.presetAssetStore },
     auth: new Authenticator(config.auth),
     logger: core.logger,
     metrics: core.metrics,

@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../db';
 import type { Logger } from '../observability/logger';
 import { createPostprocessing, type Postprocessing } from '../postprocess/service-adapter';
 import { Recorder } from '../recorder/recorder';
+import { StoragePresetAssets } from '../storage/preset-assets';
 import type { Core, CoreDeps } from './core';
 import { PostprocessDrain } from './drain';
 import { listen } from './http';
@@ -66,6 +67,7 @@ export function coreDeps(config: Config, logger: Logger, parts: ProcessParts): C
     database: parts.database,
     postprocess: parts.pp.postprocess,
     storage: parts.pp.recordingStorage,
+    presetAssets: new StoragePresetAssets(parts.pp.storage, config.storage.prefix),
     ...(rec
       ? {
           recorder: rec,

@@ -6,12 +6,17 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { openDatabase } from '../db';
 import { PrismaLayoutPresetRepository } from '../db/preset-repository';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { BrowserPool } from '../recorder/browser-pool';
-import { pageOverlays } from '../recorder/overlay-assets';
+import { overlayImageReader, pageOverlays } from '../recorder/overlay-assets';
 import type { Logger } from '../recorder/logger';
 import { bundledPageDir, serveBundledPage } from '../recorder/static-files';
+import { createStorage } from '../storage';
+import { StoragePresetAssets } from '../storage/preset-assets';
+import type { Storage } from '../storage/types';
 import { checkIdentifier } from '../recordings/identifiers';
+import { overlayAssets } from '../recordings/overlays';
+import { checkAssetExists, type PresetAssetStore } from '../recordings/preset-assets';
 import { findPreset, type LayoutPreset } from '../recordings/presets';
 import { resolvePreview, type PreviewInput } from '../recordings/preview-options';
 import { layoutSpelling } from '../../recorder-page/src/layouts/names';
@@ -66,8 +71,8 @@ async function loadPreset(database: Config['database'], name: string): Promise<L
  * One frame of `request` as a PNG, drawn by the recorder page's compositor (the preview
  * entry of the page bundle) in a Chromium launched as a worker launches its own.
  */
-export async function renderPreview(recorder: Config['recorder'], request: PreviewRequest, log: Logger): Promise<Buffer> {
-  const overlays = await pageOverlays(request.overlays);
+export async function renderPreview(recorder: Config['recorder'], request: PreviewRequest, log: Logger, assets?: PresetAssetStore): Promise<Buffer> {
+  const overlays = await pageOverlays(request.overlays, overlayImageReader(assets));
   const drawn: PreviewRequest = { ...request, overlays: overlays ?? undefined };
   const dir = bundledPageDir();
   const server = http.createServer((req, res) => {
@@ -96,10 +101,42 @@ export async function renderPreview(recorder: Config['recorder'], request: Previ
 /** `recorder preview-layout`: writes the PNG and says what it shows. */
 export async function previewLayoutCommand(config: Config, o: PreviewCommandOptions, log: Logger): Promise<void> {
   const request = await resolvePreviewFlags(o, config.database);
-  const png = await renderPreview(config.recorder, request, log);
+  const png = await withPresetAssets(config.storage, request, (assets) => renderPreview(config.recorder, request, log, assets));
   const output = path.resolve(o.output);
   await fs.writeFile(output, png);
   const name = layoutSpelling(request.layout, request.theme);
   const from = o.preset === undefined ? '' : ` (preset ${o.preset})`;
   process.stdout.write(`${output}\n${request.width}x${request.height} ${name}${from}, ${request.participants} participant(s)\n`);
+}
+
+/**
+ * `run` with the presets' assets the overlays name, read from the configured storage
+ * (RECORDING_STORAGE_*) as the service reads them: OVERLAY_ASSET_NOT_FOUND saying where it
+ * looked when one is not there. Without such overlays no storage is opened.
+ */
+async function withPresetAssets<T>(storage: Config['storage'], request: PreviewRequest, run: (assets?: PresetAssetStore) => Promise<T>): Promise<T> {
+  const refs = overlayAssets(request.overlays);
+  if (refs.length === 0) return run();
+  const where =
+    storage.provider === 'local'
+      ? `local storage in ${storage.localDir} (RECORDING_OUTPUT_DIR)`
+      : `${storage.provider} bucket ${storage.bucket ?? '(none set)'}${storage.prefix ? ` under ${storage.prefix}` : ''} (RECORDING_STORAGE_*)`;
+  let store: Storage;
+  try {
+    store = createStorage(storage);
+  } catch (err) {
+    throw new AppError('CONFIG_INVALID', `the overlays name preset assets, which preview-layout reads from the service's storage (RECORDING_STORAGE_*): ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const assets = new StoragePresetAssets(store, storage.prefix);
+    for (const ref of refs) {
+      await checkAssetExists(ref, assets).catch((err: unknown) => {
+        if (!isAppError(err) || err.code !== 'OVERLAY_ASSET_NOT_FOUND') throw err;
+        throw new AppError(err.code, `${err.message}; preview-layout looked in the configured storage, ${where}: set the service's RECORDING_STORAGE_* and RECORDING_OUTPUT_DIR`);
+      });
+    }
+    return await run(assets);
+  } finally {
+    await store.close();
+  }
 }

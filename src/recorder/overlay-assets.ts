@@ -1,5 +1,8 @@
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import type { Overlays } from '../recordings/overlays';
+import { isAssetUrl, parseAssetUrl, type PresetAssetStore } from '../recordings/preset-assets';
+import { StoragePresetAssets } from '../storage/preset-assets';
+import type { Storage } from '../storage/types';
 import type { PageOverlays } from '../../recorder-page/src/overlay-spec';
 
 /**
@@ -8,7 +11,8 @@ import type { PageOverlays } from '../../recorder-page/src/overlay-spec';
  * origin-clean without the asset host sending CORS headers, and a missing image fails the
  * start or the change with OVERLAY_IMAGE_FAILED before the picture changes. The origins were
  * checked against RECORDER_ASSET_ORIGINS when the request was taken (recordings/overlays.ts);
- * redirects are refused so the fetch stays on the origin that was checked.
+ * redirects are refused so the fetch stays on the origin that was checked. A preset's asset
+ * (asset://<preset>/<file>) is read from the store of presets' assets instead, the same way.
  */
 export const OVERLAY_IMAGE_LIMITS = { maxBytes: 4 * 1024 * 1024, timeoutMs: 5000 };
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'];
@@ -23,6 +27,36 @@ export async function pageOverlays(overlays: Overlays | undefined, fetchImage: (
   if (overlays.imageWatermark && watermark) page.imageWatermark = { ...overlays.imageWatermark, url: watermark };
   if (backdrop) page.background = { imageUrl: backdrop };
   return page;
+}
+
+/**
+ * How a process reads overlay images: a preset's asset from `assets` (the recordings' storage),
+ * anything else over HTTP. `noAssets` says why there is no store, for the error.
+ */
+export function overlayImageReader(assets: PresetAssetStore | undefined, noAssets = 'this process has no storage of preset assets'): (url: string) => Promise<string> {
+  return (url) => (isAssetUrl(url) ? assetAsDataUrl(url, assets, noAssets) : imageAsDataUrl(url));
+}
+
+/** The presets' assets in the recordings' storage, which a worker has for its HLS outputs (session deps' `hls`). */
+export function presetAssetsIn(store: { storage: Storage; prefix: string } | undefined): PresetAssetStore | undefined {
+  return store && new StoragePresetAssets(store.storage, store.prefix);
+}
+
+/** A preset's asset as a data: URL, or OVERLAY_IMAGE_FAILED (also when it was deleted since the request was taken). */
+export async function assetAsDataUrl(url: string, assets: PresetAssetStore | undefined, noAssets = 'this process has no storage of preset assets'): Promise<string> {
+  const fail = (why: string, cause?: unknown): never => {
+    throw new AppError('OVERLAY_IMAGE_FAILED', `cannot use the overlay image ${url.slice(0, 200)}: ${why}`, cause ? { cause } : {});
+  };
+  const ref = parseAssetUrl(url);
+  if (!assets) return fail(noAssets);
+  let found;
+  try {
+    found = await assets.read(ref);
+  } catch (err) {
+    return fail(`reading it from storage failed (${isAppError(err) ? `${err.code}: ` : ''}${(err as Error).message})`, err);
+  }
+  if (!found) return fail(`preset ${ref.preset} has no asset ${ref.file} (any more)`);
+  return `data:${found.info.type};base64,${found.bytes.toString('base64')}`;
 }
 
 /** `url` (http or https) as a data: URL, or OVERLAY_IMAGE_FAILED saying why. */

@@ -3,7 +3,8 @@ import { recorderToken, type LivekitCredentials } from '../livekit/tokens';
 import type { RecorderPage } from './browser-pages';
 import type { BrowserPool } from './browser-pool';
 import { openLayoutPage } from './layout-page';
-import { pageOverlays } from './overlay-assets';
+import type { HlsOutputTarget } from './hls-output';
+import { overlayImageReader, pageOverlays, presetAssetsIn } from './overlay-assets';
 import { recorderIdentity } from './session-live-change';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
@@ -26,13 +27,13 @@ export interface PageEvents {
  * room with a hidden subscribe-only token of their own. `detach` stops watching the browser.
  */
 export async function openRecordingPage(
-  deps: { livekit: LivekitCredentials; pool: BrowserPool; log: Logger; presenceWaitMs: number },
+  deps: { livekit: LivekitCredentials; pool: BrowserPool; log: Logger; presenceWaitMs: number; hls?: HlsOutputTarget },
   req: RecordingRequest,
   launch: { ingestUrl: string; readyTimeoutMs: number },
   events: PageEvents,
 ): Promise<{ page: RecorderPage; params: URLSearchParams; detach: () => void }> {
   const o = req.options;
-  const [token, overlays] = await Promise.all([recorderToken(deps.livekit, req.roomName, recorderIdentity(req.id)), pageOverlays(o.overlays)]);
+  const [token, overlays] = await Promise.all([recorderToken(deps.livekit, req.roomName, recorderIdentity(req.id)), pageOverlays(o.overlays, overlayImageReader(presetAssetsIn(deps.hls)))]);
   const page = o.customLayoutUrl
     ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: launch.readyTimeoutMs }, events)
     : await deps.pool.openPage();

@@ -3,6 +3,7 @@ import { checkIdentifier } from './identifiers';
 import type { RecordingLifecycle } from './lifecycle';
 import { authorize, type Actor } from './permissions';
 import type { PostprocessQueue } from './postprocess-queue';
+import type { PresetAssetStore } from './preset-assets';
 import type { LayoutPresetRepository } from './presets';
 import type { DispatchPort, RecorderPort, RecordingStoragePort, StoredRecordingRef, ViewCachePort } from './ports';
 import type { RecordingRepository, RecordingWithRoom } from './repository';
@@ -38,6 +39,8 @@ export interface RecordingsServiceDeps {
   storage?: RecordingStoragePort;
   /** The layout presets a start or a live change may name; without it any named preset is PRESET_NOT_FOUND. */
   presets?: LayoutPresetRepository;
+  /** The presets' uploaded assets that overlays may name; without it naming one is OVERLAY_ASSET_NOT_FOUND. */
+  presetAssets?: PresetAssetStore;
   /** Called on LiveKit participant_left, so an empty room is noticed early. */
   onParticipantLeft?: (roomName: string) => void;
   /**

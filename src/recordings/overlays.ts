@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { checkAssetExists, isAssetUrl, parseAssetUrl, type AssetRef, type PresetAssetStore } from './preset-assets';
 
 /**
  * The overlays a recording may carry (issue 10 item 3): a text and/or an image watermark,
@@ -7,10 +8,10 @@ import { AppError } from '../errors';
  * API, the CLI, the dispatch job and the page; the bounds keep a request's size and the page's
  * per-frame work small.
  *
- * Images come only from origins the operator lists (RECORDER_ASSET_ORIGINS); the worker
- * fetches them (recorder/overlay-assets.ts) and hands the page their bytes, so the page
- * itself fetches nothing. A preset's uploaded assets are the later seam (allowedAssetUrl's
- * `allowedOrigins` is where they join).
+ * Images come only from origins the operator lists (RECORDER_ASSET_ORIGINS) or are a layout
+ * preset's uploaded assets, named `asset://<preset>/<file>` (preset-assets.ts); the worker
+ * fetches the one or reads the other from storage (recorder/overlay-assets.ts) and hands the
+ * page their bytes, so the page itself fetches nothing.
  */
 export const OVERLAY_POSITIONS = ['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center'] as const;
 export type OverlayPosition = (typeof OVERLAY_POSITIONS)[number];
@@ -25,7 +26,7 @@ const fraction = (min: number, max: number) => {
   return z.number({ error: message }).min(min, { error: message }).max(max, { error: message });
 };
 const opacity = fraction(0, 1);
-const assetUrl = z.string().max(O.maxUrl, { error: `must be at most ${O.maxUrl} characters` });
+const imageUrl = z.string().max(O.maxUrl, { error: `must be at most ${O.maxUrl} characters` });
 
 export const overlaysSchema = z.strictObject({
   textWatermark: z
@@ -40,7 +41,7 @@ export const overlaysSchema = z.strictObject({
     .optional(),
   imageWatermark: z
     .strictObject({
-      url: assetUrl,
+      url: imageUrl,
       position: position.default('top-right'),
       /** Image width as a fraction of the canvas width (height follows the image's aspect). */
       size: fraction(O.minFraction, O.maxFraction).default(0.15),
@@ -52,7 +53,7 @@ export const overlaysSchema = z.strictObject({
   /** The wall-clock time (HH:MM:SS) in `timeZone` (an IANA name, default UTC). */
   clock: z.strictObject({ position: position.default('top-left'), timeZone: z.string().max(64).refine(knownTimeZone, { error: 'must be an IANA time zone such as Europe/Berlin' }).default('UTC') }).optional(),
   background: z
-    .union([z.strictObject({ colour }), z.strictObject({ imageUrl: assetUrl })], { error: 'must be { colour } or { imageUrl }' })
+    .union([z.strictObject({ colour }), z.strictObject({ imageUrl })], { error: 'must be { colour } or { imageUrl }' })
     .optional(),
 });
 export type Overlays = z.infer<typeof overlaysSchema>;
@@ -75,14 +76,32 @@ export function overlayImageUrls(overlays: Overlays): string[] {
 }
 
 /**
- * `overlays` for a recording: every image from an allowed origin (ASSET_URL_NOT_ALLOWED), and
- * only on a built-in layout (a custom page draws its own picture: UNSUPPORTED_OPTION).
+ * `overlays` for a recording: every image a preset's asset (its form checked here, that it
+ * exists by checkOverlayAssets) or from an allowed origin (ASSET_URL_NOT_ALLOWED), and only on
+ * a built-in layout (a custom page draws its own picture: UNSUPPORTED_OPTION).
  */
 export function checkOverlays(overlays: Overlays, target: { customLayoutUrl?: string | undefined }, allowedOrigins: readonly string[] | 'any'): Overlays {
   if (target.customLayoutUrl) throw new AppError('UNSUPPORTED_OPTION', 'overlays cannot be drawn over a custom layout page: it draws its own picture');
-  if (allowedOrigins !== 'any') for (const url of overlayImageUrls(overlays)) allowedAssetUrl(url, allowedOrigins);
-  else for (const url of overlayImageUrls(overlays)) absoluteHttpUrl(url, 'overlays image');
+  for (const url of overlayImageUrls(overlays)) {
+    if (isAssetUrl(url)) parseAssetUrl(url);
+    else if (allowedOrigins !== 'any') allowedAssetUrl(url, allowedOrigins);
+    else absoluteHttpUrl(url, 'overlays image');
+  }
   return overlays;
+}
+
+/** The preset assets `overlays` names (their URLs already checked by checkOverlays). */
+export function overlayAssets(overlays: Overlays | undefined): AssetRef[] {
+  return overlays ? overlayImageUrls(overlays).filter(isAssetUrl).map((u) => parseAssetUrl(u)) : [];
+}
+
+/**
+ * Every preset asset `overlays` names is there now, else OVERLAY_ASSET_NOT_FOUND (also when
+ * this process has no store of them): a start, a live change or a preset that names a missing
+ * one is refused before anything is written.
+ */
+export async function checkOverlayAssets(overlays: Overlays | undefined, store: PresetAssetStore | undefined): Promise<void> {
+  for (const ref of overlayAssets(overlays)) await checkAssetExists(ref, store);
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AppError } from '../errors';
 import { loadCall, type RecordingsContext } from './context';
 import { checkIdentifier } from './identifiers';
+import { checkOverlayAssets } from './overlays';
 import { resolveRecordingOptions, sameResolvedOptions, type ResolvedOptions, type StartOptions } from './options';
 import type { Actor } from './permissions';
 import type { RecordingJob } from './ports';
@@ -28,6 +29,7 @@ export async function startRecording(ctx: RecordingsContext, actor: Actor, callI
     const earlier = await ctx.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);
     if (earlier) return { recording: replay(earlier, resolved), replayed: true };
   }
+  await checkOverlayAssets(resolved.options.overlays, ctx.deps.presetAssets);
   await ctx.opts.checkDisk?.();
   const id = randomUUID();
   const outputPath = path.join(ctx.opts.outputDir, `${id}.${resolved.options.format}`);

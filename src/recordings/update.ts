@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../errors';
 import { loadRecording, type RecordingsContext } from './context';
 import { applyLiveChange, type LiveChange } from './live-change';
+import { checkOverlayAssets } from './overlays';
 import type { Actor } from './permissions';
 import { findPreset, livePresetChange } from './presets';
 import type { RecordingStatus } from './status';
@@ -18,6 +20,7 @@ export async function updateRecording(ctx: RecordingsContext, actor: Actor, call
   const { rec } = await loadRecording(ctx, actor, callId, recordingId, 'control');
   const preset = change.preset === undefined ? undefined : await findPreset(ctx.deps.presets, change.preset);
   const options = applyLiveChange(rec.options, preset ? livePresetChange(rec.options, change, preset) : change, { assetOrigins: ctx.opts.assetOrigins ?? [] });
+  if (!isDeepStrictEqual(options.overlays, rec.options.overlays)) await checkOverlayAssets(options.overlays, ctx.deps.presetAssets);
   if (!LIVE.includes(rec.status)) throw notLive(rec.status);
   if (!(await ctx.deps.repo.updateIf(rec.id, { status: LIVE }, { options }))) throw notLive('no longer live');
   try {

@@ -12,6 +12,8 @@ import { SIDECAR_NAME } from '../recordings/stored-data';
  *   <prefix><callId>/<recordingId>/speakers.vtt, speakers.json, chat.jsonl, ... (the sidecars, by name)
  *   <prefix><callId>/<recordingId>/spool/<name>/<start>-<end>.webm ..  (the spool, stored during the call on S3/GCS)
  * Deleting a recording is deleting the prefix `<prefix><callId>/<recordingId>/`.
+ * A layout preset's uploaded assets live apart, under `<prefix>_presets/<preset>/<file>`: no
+ * callId starts with `_`, so that prefix is never a recording's.
  */
 
 /** A prefix is used verbatim; a non-empty one without a trailing slash gets one. */
@@ -63,6 +65,10 @@ export function spoolPrefix(prefix: string, callId: string, recordingId: string)
 export function sidecarKey(prefix: string, callId: string, recordingId: string, name: string): string {
   if (!SIDECAR_NAME.test(name) || name === 'manifest.json') throw new AppError('VALIDATION_ERROR', `"${name}" is not a sidecar name`);
   return `${recordingPrefix(prefix, callId, recordingId)}${name}`;
+}
+
+export function presetAssetPrefix(prefix: string, preset: string): string {
+  return `${normalizePrefix(prefix)}_presets/${checkIdentifier('presetName', preset, 'preset name')}/`;
 }
 
 /** Rejects keys that could escape a directory or address nothing. */

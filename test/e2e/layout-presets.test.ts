@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,11 +12,13 @@ import { sleep, waitFor } from '../helpers/recorder-process';
 
 /**
  * A start that names a layout preset, on the real recorder: the file has the preset's size
- * and frame rate (ffprobe), its layout draws the one publisher over the whole tall canvas, and
- * the recording's options say which preset.
+ * and frame rate (ffprobe), its layout draws the one publisher over the whole tall canvas, its
+ * image watermark is the preset's uploaded asset (read by the worker from storage) where
+ * placed, and the recording's options say which preset.
  */
 const SERVICE_KEY = 'presets-e2e-service-key-0123456789';
 const RED = { identity: 'red', colour: '#ff0000', tone: 500 };
+const CYAN = '#00ffff';
 const config = loadConfig({});
 
 let svc: TestService;
@@ -41,6 +44,19 @@ test("a start with a preset records the preset's size, rate and layout", async (
     body: JSON.stringify({ name: 'portrait', layout: 'single-speaker-light', resolution: '720p-portrait', fps: 25 }),
   });
   expect(created.status).toBe(201);
+  // an image uploaded to the preset, then named by its overlays
+  const logo = path.join(tmp, 'logo.png');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x00ffff:s=128x64', '-frames:v', '1', logo]);
+  const service = { 'x-api-key': SERVICE_KEY };
+  const uploaded = await fetch(`${svc.base}/api/layout-presets/portrait/assets/logo.png`, { method: 'PUT', headers: { ...service, 'content-type': 'image/png' }, body: fs.readFileSync(logo) });
+  expect(uploaded.status).toBe(201);
+  const overlays = { imageWatermark: { url: 'asset://portrait/logo.png', position: 'bottom-left', size: 0.3 } };
+  const withLogo = await fetch(`${svc.base}/api/layout-presets/portrait`, {
+    method: 'PUT',
+    headers: { ...service, 'content-type': 'application/json' },
+    body: JSON.stringify({ layout: 'single-speaker-light', resolution: '720p-portrait', fps: 25, overlays }),
+  });
+  expect(withLogo.status).toBe(200);
 
   red = await publishers.add({ room: 'room-preset-e2e', ...RED });
   await sleep(1500);
@@ -56,7 +72,7 @@ test("a start with a preset records the preset's size, rate and layout", async (
     const r = (await svc.api('GET', recPath)).body.data;
     return r.status === 'COMPLETED' ? r : null;
   }, 60000, 'COMPLETED');
-  expect(done.options).toMatchObject({ layout: 'single-speaker', theme: 'light', width: 720, height: 1280, fps: 25, preset: 'portrait' });
+  expect(done.options).toMatchObject({ layout: 'single-speaker', theme: 'light', width: 720, height: 1280, fps: 25, preset: 'portrait', overlays });
 
   const res = await svc.fetchAsHost(`${recPath}/download`);
   const file = path.join(tmp, 'preset.mp4');
@@ -65,6 +81,12 @@ test("a start with a preset records the preset's size, rate and layout", async (
   expect({ width: video.width, height: video.height }).toEqual({ width: 720, height: 1280 });
   expect(video.fps).toBeGreaterThan(23.5);
   expect(video.fps).toBeLessThan(26.5);
-  // single-speaker: the one camera fills the tall canvas
-  expect(colourRegion(await frameAt(file, 2), RED.colour).share).toBeGreaterThan(0.5);
+  // single-speaker: the one camera fills the tall canvas, the preset's logo at the bottom left
+  for (const t of [0.05, 2]) {
+    const frame = await frameAt(file, t);
+    expect(colourRegion(frame, RED.colour).share).toBeGreaterThan(0.5);
+    const watermark = colourRegion(frame, CYAN);
+    expect(watermark.share).toBeGreaterThan(0.015);
+    expect([watermark.cx < 0.5, watermark.cy > 0.5]).toEqual([true, true]);
+  }
 }, 120000);

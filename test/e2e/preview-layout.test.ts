@@ -197,3 +197,31 @@ describe('recorder preview-layout --preset', () => {
     await expect(fs.stat(path.join(dir, 'bad.png'))).rejects.toThrow();
   }, 30000);
 });
+
+describe('recorder preview-layout --overlays with a preset asset', () => {
+  // the local storage a `recorder all` keeps in RECORDING_OUTPUT_DIR, with one preset image in it
+  let env: Record<string, string>;
+  let store: string;
+  beforeAll(async () => {
+    store = path.join(dir, 'store');
+    await fs.mkdir(path.join(store, '_presets', 'brand'), { recursive: true });
+    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x00ffff:s=128x64', '-frames:v', '1', path.join(store, '_presets', 'brand', 'logo.png')]);
+    env = { RECORDING_OUTPUT_DIR: store };
+  });
+  const watermark = (url: string) => JSON.stringify({ imageWatermark: { url, position: 'center', size: 0.3 } });
+
+  it('draws it, read from the configured storage', async () => {
+    const out = path.join(dir, 'asset.png');
+    const r = await cli(['--layout', 'grid', '--participants', '1', '--overlays', watermark('asset://brand/logo.png'), '--output', out], env);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const img = await decode(out);
+    expect(close(pixel(img, 640, 360), '#00ffff')).toBe(true);
+  }, 60000);
+
+  it('says where it looked for one that is not there, before any browser starts', async () => {
+    const r = await cli(['--overlays', watermark('asset://brand/gone.png'), '--output', path.join(dir, 'bad.png')], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error [OVERLAY_ASSET_NOT_FOUND]: the overlays name asset://brand/gone.png');
+    expect(r.stderr).toContain(`preview-layout looked in the configured storage, local storage in ${store} (RECORDING_OUTPUT_DIR)`);
+  }, 30000);
+});

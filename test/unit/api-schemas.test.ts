@@ -41,6 +41,8 @@ describe('OpenAPI document', () => {
         '/api/livekit/webhook',
         '/api/layout-presets',
         '/api/layout-presets/{name}',
+        '/api/layout-presets/{name}/assets',
+        '/api/layout-presets/{name}/assets/{file}',
         '/api/studio/check',
         '/api/studio/image',
         '/healthz',
@@ -51,6 +53,8 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.paths['/api/video-calls/{callId}/recording/{recordingId}']!).sort()).toEqual(['delete', 'get', 'patch']);
     expect(Object.keys(doc.paths['/api/layout-presets']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/api/layout-presets/{name}']!).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(doc.paths['/api/layout-presets/{name}/assets/{file}']!).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(doc.paths['/api/layout-presets/{name}/assets/{file}']!.put.requestBody.content).sort()).toEqual(['image/gif', 'image/jpeg', 'image/png', 'image/webp']);
   });
   test('the preset bodies come from the domain\'s schema, strict; start and PATCH name a preset', () => {
     const create = doc.components.schemas.CreateLayoutPresetBody;
