@@ -2,12 +2,13 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createService, type Service } from '../../src/app/http';
+import { createStorage } from '../../src/storage';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { call, FfmpegTestRecorder, listen, SERVICE_KEY, testConfig, userToken, waitFor } from './recordings-harness';
 
 /**
- * A layout preset's uploaded assets (/api/layout-presets/:name/assets) on local storage and on
- * S3 (moto): stored under the storage's own prefix for presets, served back with their type,
+ * A layout preset's uploaded assets (/api/layout-presets/:name/assets) on local storage, S3
+ * (moto) and GCS (fake-gcs-server): stored under the storage's own prefix for presets, served back with their type,
  * listed, deleted (with their preset too); every refusal a 4xx with a stable code and nothing
  * stored; and `asset://<preset>/<file>` in a preset's, a start's and a live change's overlays,
  * refused while the asset is not there.
@@ -19,6 +20,7 @@ const env = process.env;
 const storages: [string, Record<string, string | undefined>][] = [
   ['local', {}],
   ['aws', { RECORDING_STORAGE_PROVIDER: 'aws', RECORDING_STORAGE_BUCKET: env.TEST_S3_BUCKET, RECORDING_STORAGE_ENDPOINT: env.TEST_S3_ENDPOINT, RECORDING_STORAGE_CREDENTIALS: env.TEST_S3_CREDENTIALS, RECORDING_STORAGE_PREFIX: `assets-${process.pid}` }],
+  ['gcp', { RECORDING_STORAGE_PROVIDER: 'gcp', RECORDING_STORAGE_BUCKET: env.TEST_GCS_BUCKET, RECORDING_STORAGE_ENDPOINT: env.TEST_GCS_ENDPOINT, RECORDING_STORAGE_CREDENTIALS: env.TEST_GCS_CREDENTIALS, RECORDING_STORAGE_PREFIX: `assets-${process.pid}` }],
 ];
 
 describe.each(storages)('preset assets on %s storage', (provider, storageEnv) => {
@@ -56,11 +58,19 @@ describe.each(storages)('preset assets on %s storage', (provider, storageEnv) =>
         fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.relative(outputDir, path.join(dir, e.name))])) : [];
       return walk(path.join(outputDir, '_presets')).sort();
     }
+    const prefix = `${storageEnv.RECORDING_STORAGE_PREFIX}/`;
+    if (provider === 'gcp') {
+      // through the provider itself: the emulator has no other client here
+      const storage = createStorage(testConfig(storageEnv).storage);
+      const keys = (await storage.list(`${prefix}_presets/`)).map((o) => o.key.slice(prefix.length)).sort();
+      await storage.close();
+      return keys;
+    }
     const [id, secret] = env.TEST_S3_CREDENTIALS!.split(':');
     const s3 = new S3Client({ region: 'us-east-1', endpoint: env.TEST_S3_ENDPOINT, forcePathStyle: true, credentials: { accessKeyId: id!, secretAccessKey: secret! } });
     const out = await s3.send(new ListObjectsV2Command({ Bucket: env.TEST_S3_BUCKET, Prefix: `${storageEnv.RECORDING_STORAGE_PREFIX}/_presets/` }));
     s3.destroy();
-    return (out.Contents ?? []).map((o) => o.Key!.slice(`${storageEnv.RECORDING_STORAGE_PREFIX}/`.length)).sort();
+    return (out.Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
   }
 
   test('stored, served with its type, listed, replaced and deleted; the preset\'s deletion takes its assets', async () => {
