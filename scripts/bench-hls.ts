@@ -16,11 +16,10 @@ import { loadConfig } from '../src/config';
 import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
 import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
 import { createLogger } from '../src/observability/logger';
-import { processTree } from '../src/observability/process-tree';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { RecordingRequest } from '../src/recordings/contract';
 import { LocalStorage } from '../src/storage/local';
-import { cpuSeconds, median, sleep } from './bench-lib';
+import { measuredRecording, median, sleep } from './bench-lib';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -59,24 +58,12 @@ async function main(): Promise<void> {
           outputPath: path.join(dir, `${id}.mp4`),
           options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'hls' ? { outputs: [{ type: 'hls', segmentSeconds: SEGMENT, live: true }] } : {}) },
         };
-        const browserPid = recorder.pool.pids()[0];
-        const cpu0 = cpuSeconds(processTree(browserPid));
-        const self0 = process.cpuUsage();
-        const live = await recorder.start(req);
-        await sleep(SECONDS * 1000);
-        // asked late: FFmpeg's pid is known only once its process is spawned (its CPU is cumulative)
-        const ffmpegPid = live.ffmpegPid();
-        // FFmpeg's last second (the trailer) is not counted: it exits at the stop
-        const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
-        const result = await live.stop();
-        const self = process.cpuUsage(self0);
-        const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
-        const seconds = result.durationMs / 1000;
+        const { result, cpuPerSecond, ffmpegCpuPerSecond } = await measuredRecording(recorder, req, SECONDS);
         const gaps = await keyframeGaps(result.path);
         const hls = result.quality?.hls;
         rows[kind].push({
-          cpuPerSecond: (browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds,
-          ffmpegCpuPerSecond: ffCpu / seconds,
+          cpuPerSecond,
+          ffmpegCpuPerSecond,
           keyframeGapMedian: median(gaps),
           ...(hls?.readableAfterMs ? { readableAfterFirst: hls.readableAfterMs.firstFrame, readableAfterLast: hls.readableAfterMs.lastFrame } : {}),
         });

@@ -3,6 +3,9 @@
  * order statistics they quote.
  */
 import fs from 'node:fs';
+import { processTree } from '../src/observability/process-tree';
+import type { Recorder } from '../src/recorder/recorder';
+import type { RecordingRequest, RecordingResult } from '../src/recordings/contract';
 
 const TICK = 100; // USER_HZ on Linux
 
@@ -91,4 +94,25 @@ export function machineTimes(): { idle: number; total: number } {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = line[3] + (line[4] ?? 0);
   return { idle, total: line.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * One recording of `seconds` by `recorder`, with what the recorder spent on it: its browser
+ * tree, its FFmpeg (up to the stop: the trailer is not counted) and this process, in CPU
+ * seconds per recorded second, and FFmpeg's alone.
+ */
+export async function measuredRecording(recorder: Recorder, req: RecordingRequest, seconds: number): Promise<{ result: RecordingResult; cpuPerSecond: number; ffmpegCpuPerSecond: number }> {
+  const browserPid = recorder.pool.pids()[0];
+  const cpu0 = cpuSeconds(processTree(browserPid));
+  const self0 = process.cpuUsage();
+  const live = await recorder.start(req);
+  await sleep(seconds * 1000);
+  // asked late: FFmpeg's pid is known only once its process is spawned (its CPU is cumulative)
+  const ffmpegPid = live.ffmpegPid();
+  const ffCpu = ffmpegPid ? cpuSeconds([ffmpegPid]) : 0;
+  const result = await live.stop();
+  const self = process.cpuUsage(self0);
+  const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
+  const recorded = result.durationMs / 1000;
+  return { result, cpuPerSecond: (browserCpu + ffCpu + (self.user + self.system) / 1e6) / recorded, ffmpegCpuPerSecond: ffCpu / recorded };
 }

@@ -11,6 +11,7 @@ import { expectedAtJoin, waitForPresence } from './presence';
 import { filterFromQuery, RecordedSet } from './recorded-set';
 import { RoomTracker } from './room';
 import { ChatRelay, chatTopicsFromQuery, SpeakerTimeline } from './timeline-events';
+import { TrackRecorders, tracksModeFromQuery } from './track-recorders';
 
 /**
  * The recorder page. The worker keeps it loaded in standby (bundle parsed, audio
@@ -22,6 +23,7 @@ import { ChatRelay, chatTopicsFromQuery, SpeakerTimeline } from './timeline-even
  *   overlays              watermarks, labels, clock, background (JSON, images as data: URLs)
  *   chat                  the data topics relayed as chat (JSON list); absent: no chat
  *   audio                 dual-channel routing (JSON: {"mode": "dual-channel", "left": {...}}); absent: mixed
+ *   tracks                audio | audio+video: each participant's tracks recorded apart too (track-recorders.ts)
  * Opened with those parameters in its own URL it starts by itself.
  * The worker calls window.recorder.start(query) / update(change) / stop() and reads window.recorderState.
  */
@@ -34,6 +36,7 @@ const audioReady = mixer.resume().then(() => mark('ready'));
 
 let stopRecording: () => Promise<void> = async () => undefined;
 let recordingCapture: Capture | undefined;
+let recordingTracks: TrackRecorders | undefined;
 let applyChange: (change: LiveChange) => Promise<void> = async () => {
   throw new Error('the recorder is not recording');
 };
@@ -53,11 +56,19 @@ async function start(query: string): Promise<void> {
   let compositor: Compositor | undefined;
   const recorded = new RecordedSet(mixer, routingFromQuery(q.get('audio')));
   recorded.set(filterFromQuery(q.get('participants')));
+  let tracks: TrackRecorders | undefined;
   const tracker = new RoomTracker({
-    onAudioTrack: (id, track, identity, agent) => recorded.addAudio(id, track, identity, agent),
-    onAudioTrackGone: (id) => recorded.removeAudio(id),
+    onAudioTrack: (id, track, identity, agent) => {
+      recorded.addAudio(id, track, identity, agent);
+      tracks?.sync();
+    },
+    onAudioTrackGone: (id) => {
+      recorded.removeAudio(id);
+      tracks?.sync();
+    },
     onChange: () => {
       compositor?.relayout();
+      tracks?.sync();
       reportPresence();
     },
     onDisconnected: (reason) => {
@@ -73,6 +84,9 @@ async function start(query: string): Promise<void> {
   const capture = captureFromQuery(new MediaStream([compositor.track, mixer.track]), q, { width, height, fps });
   state.mimeType = capture.mimeType;
   recordingCapture = capture;
+  const tracksMode = tracksModeFromQuery(q.get('tracks'));
+  const abr = q.get('abr');
+  if (tracksMode) tracks = recordingTracks = new TrackRecorders(tracker.room, tracksMode, { ingestUrl: q.get('ingest') ?? '', codec: q.get('codec'), audioBitsPerSecond: abr ? Number(abr) : undefined }, (identity) => recorded.recorded(identity), (sid) => mixer.tap(sid));
   compositor.onFirstVideo = (identity) => capture.sendStats({ type: 'firstVideo', identity, at: Date.now() });
   // who is recorded, as they come and go (the quality report's joins and leaves)
   const present = new Map<string, string>();
@@ -108,6 +122,7 @@ async function start(query: string): Promise<void> {
     if (change.overlays !== undefined) overlays = await loadOverlays(change.overlays, { width, height });
     const next = chooseStyle(change.layout, change.theme);
     recorded.set(change.participants);
+    tracks?.sync();
     speakers.recordedChanged();
     reportPresence();
     compositor.restyle({ layout: next.layout, theme: THEMES[next.theme], overlays });
@@ -120,7 +135,7 @@ async function start(query: string): Promise<void> {
     clearInterval(speakerSeed);
     speakers.stop();
     chat?.stop();
-    await capture.stop();
+    await Promise.all([capture.stop(), tracks?.stop()]);
     compositor.stop();
     state.phase = 'stopped';
     await Promise.allSettled([tracker.disconnect(), mixer.close()]);
@@ -141,6 +156,7 @@ async function start(query: string): Promise<void> {
   compositor.start();
   capture.start();
   mark('capture');
+  tracks?.start(state.marks.capture);
   state.phase = 'recording';
   capture.announceStart({ type: 'started', at: performance.timeOrigin + state.marks.capture, ...presence, marks: state.marks });
   // the timeline from time 0: who speaks now, then each change; the chat from now on
@@ -164,6 +180,12 @@ async function join(tracker: RoomTracker, capture: Capture, q: URLSearchParams):
   capture.sendStats({ type: 'joined', participants: tracker.participants.size, marks: state.marks });
 }
 
-exposeRecorder(state, start, () => stopRecording(), (change) => applyChange(change), () => recordingCapture);
+// pause and resume take the tracks' encoders with the composite's
+const pausable = () =>
+  recordingCapture && {
+    pause: () => (recordingCapture!.pause(), recordingTracks?.pause()),
+    resume: () => (recordingCapture!.resume(), recordingTracks?.resume()),
+  };
+exposeRecorder(state, start, () => stopRecording(), (change) => applyChange(change), pausable);
 
 if (new URLSearchParams(location.search).has('ingest')) void window.recorder.start(location.search).catch(() => undefined);

@@ -65,6 +65,18 @@ export class Mixer {
     this.inputs.delete(id);
   }
 
+  /**
+   * One input alone, from the graph the mix is made in: a track recorded apart (track-recorders.ts)
+   * then has the mix's latency, so it lines up with the composite's audio. Undefined when `id` is not mixed.
+   */
+  tap(id: string): { track: MediaStreamTrack; close: () => void } | undefined {
+    const input = this.inputs.get(id);
+    if (!input) return undefined;
+    const out = this.context.createMediaStreamDestination();
+    input.source.connect(out);
+    return { track: out.stream.getAudioTracks()[0], close: () => input.source.disconnect(out) };
+  }
+
   has(id: string): boolean {
     return this.inputs.has(id);
   }

@@ -45,7 +45,7 @@ export function exposeRecorder(
   start: (query: string) => Promise<void>,
   stop: () => Promise<void>,
   update: (change: LiveChange) => Promise<void>,
-  capture: () => Capture | undefined,
+  capture: () => Pick<Capture, 'pause' | 'resume'> | undefined,
 ): void {
   const recording = () => {
     const c = capture();

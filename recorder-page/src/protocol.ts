@@ -75,6 +75,12 @@ export type PageMessage =
    */
   | { type: 'started'; at: number; expected: string[]; late: string[]; waitedMs: number; marks?: Record<string, number> }
   | { type: 'firstVideo'; identity: string; at?: number }
+  /**
+   * On a track's own ingest socket (`&track=<n>`), first on every connection: whose track it is
+   * and when its MediaRecorder started: `at` (ms since the epoch, the clock of 'started') and
+   * `fileMs`, that instant on the composite's file clock (the page's own pauses taken out).
+   */
+  | { type: 'track'; identity: string; name: string; media: 'audio' | 'video'; source: string; mimeType: string; at: number; fileMs: number }
   | { type: 'disconnected'; reason: string }
   | { type: 'error'; message: string };
 

@@ -62,6 +62,12 @@ export const StartRecordingBody = startOptionsSchema
       description: `Record the chat: data messages on these topics (true: ${DEFAULT_CHAT_TOPICS.join(' and ')}) from recorded participants, as chat.jsonl and chat.vtt beside the recording, on its clock. Off unless asked; not with customLayoutUrl (400 UNSUPPORTED_OPTION)`,
       anyOf: [{ type: 'boolean' }, { type: 'object', properties: { topics: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, minItems: 1, maxItems: 16 } }, required: ['topics'], additionalProperties: false }],
     }),
+    tracks: start.tracks.meta({
+      description:
+        'Each recorded participant\'s own tracks as files beside the composite, under the recording\'s tracks/ prefix: "audio" (Opus in .ogg, one per audio track) or "audio+video" (and each camera, H.264 in .mp4 or VP8 in .webm, no sound). manifest.json lists each (kind "track": identity, name, media, key, size, durationMs, offsetMs: where its first sample lands on the composite\'s clock). Someone who leaves and comes back gets a new file. Not with customLayoutUrl (400 UNSUPPORTED_OPTION)',
+      type: 'string',
+      enum: ['audio', 'audio+video'],
+    }),
     preset: start.preset.meta({
       description:
         "A layout preset (/api/layout-presets): its settings are this request's defaults, the request's own fields win (its size and its overlays each as a whole; a layout spelt with a theme replaces the preset's theme). 404 PRESET_NOT_FOUND. In a live change only its layout, theme and overlays apply: a preset whose width, height or fps differ from the recording's is 400 PRESET_CANVAS_MISMATCH",
@@ -162,6 +168,9 @@ export const RecordingViewSchema = z
         description:
           'Files made from the recording\'s timeline, beside it in the storage, on the file\'s clock (ms from its first frame, paused spans cut out): speakers.vtt (WebVTT, a <v Name> cue per turn) and speakers.json ([{identity, name, startMs, endMs}]) for every built-in layout recording (empty when nobody spoke), chat.jsonl and chat.vtt when the start asked for chat; url signed afresh for each read',
       }),
+    tracks: z
+      .array(z.object({ identity: z.string(), name: z.string(), media: z.enum(['audio', 'video']), key: z.string(), offsetMs: z.number(), durationMs: z.number(), url: z.string().nullable() }))
+      .openapi({ description: "With the start option tracks: each participant's own track files (audio .ogg; camera .mp4 or .webm), offsetMs where the first sample lands on the recording's clock (manifest.json lists them too); url signed afresh for each read" }),
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
     quality: qualityReportSchema.nullable().openapi({

@@ -3,6 +3,7 @@ import { hlsDirOf } from '../recorder/hls-output';
 import { salvagePathOf } from '../recorder/salvage';
 import { spoolPathOf } from '../recorder/spool';
 import { timelinePathOf } from '../recorder/timeline-log';
+import { trackDirOf } from '../recorder/track-spools';
 import { jobWorkDir } from './processor';
 
 /** The directories of this machine where a recording leaves files before and while it is stored. */
@@ -19,7 +20,7 @@ export interface LocalRecordingDirs {
  * not here: they are the storage's, under the recording's key prefix.
  */
 export function localPathsOf(dirs: LocalRecordingDirs, rec: { id: string; filePath: string | null }): string[] {
-  const paths = [spoolPathOf(dirs.spoolDir, rec.id), timelinePathOf(dirs.spoolDir, rec.id), hlsDirOf(dirs.spoolDir, rec.id), jobWorkDir(dirs.workDir, rec.id)];
+  const paths = [spoolPathOf(dirs.spoolDir, rec.id), timelinePathOf(dirs.spoolDir, rec.id), hlsDirOf(dirs.spoolDir, rec.id), trackDirOf(dirs.spoolDir, rec.id), jobWorkDir(dirs.workDir, rec.id)];
   if (rec.filePath) paths.push(rec.filePath, salvagePathOf(rec.filePath));
   return paths.map((p) => path.resolve(p));
 }

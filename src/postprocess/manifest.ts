@@ -4,6 +4,7 @@ import { contentTypeOf, type StreamMode } from '../recordings/formats';
 import type { SidecarName } from '../recordings/stored-data';
 import { toFileMs, type PausedSpan } from '../recordings/timeline';
 import type { Chapter } from './chapters';
+import type { StoredTrack } from './tracks';
 
 /**
  * manifest.json, uploaded beside a recording once its other files are stored: what an editor
@@ -34,7 +35,12 @@ export type ManifestFile =
   /** The HLS playlist (its segments beside it, named by it), stored during the call. */
   | { kind: 'hls-playlist'; key: string; contentType: string; offsetMs: 0; durationMs: number; segments: number; missingSegments: number }
   /** A sidecar (postprocess/sidecars.ts), its kind its name; its times are on the file's clock. */
-  | { kind: SidecarName; key: string; size: number; contentType: string };
+  | { kind: SidecarName; key: string; size: number; contentType: string }
+  /**
+   * A participant's own track (start option `tracks`, postprocess/tracks.ts): `offsetMs` is where
+   * its first sample lands on the recording's file clock (play it from there to line it up).
+   */
+  | { kind: 'track'; media: 'audio' | 'video'; identity: string; name: string; source: string; key: string; size: number; contentType: string; codec: string; offsetMs: number; durationMs: number };
 
 /** What the manifest says of the recording itself, beside what post-processing made. */
 export interface ManifestContext {
@@ -57,7 +63,7 @@ interface StoredImage extends Stored {
 export function buildManifest(
   r: { recordingId: string; callId: string; format: RecordingFormat; durationMs: number; conversion: { video: StreamMode; audio: StreamMode } },
   context: ManifestContext,
-  files: { video: Stored; thumbnails: StoredImage[]; poster: StoredImage | null; sidecars: (Stored & { kind: SidecarName })[] },
+  files: { video: Stored; thumbnails: StoredImage[]; poster: StoredImage | null; sidecars: (Stored & { kind: SidecarName })[]; tracks?: StoredTrack[] },
   clock: { chapters: Chapter[]; pauses: readonly PausedSpan[] },
 ): RecordingManifest {
   const recordingAt = context.recordingAt;
@@ -77,6 +83,7 @@ export function buildManifest(
       ...(files.poster ? [image('poster', files.poster)] : []),
       ...hlsEntry(context.quality),
       ...files.sidecars.map((s) => ({ kind: s.kind, key: s.key, size: s.size, contentType: s.contentType })),
+      ...(files.tracks ?? []).map(trackEntry),
     ],
     chapters: clock.chapters,
     pauses: clock.pauses.map((p) => ({
@@ -86,6 +93,11 @@ export function buildManifest(
     })),
     quality: context.quality,
   };
+}
+
+function trackEntry(t: StoredTrack): ManifestFile {
+  const { identity, name, media, source } = t.track;
+  return { kind: 'track', media, identity, name, source, key: t.key, size: t.size, contentType: t.contentType, codec: t.codec, offsetMs: t.offsetMs, durationMs: t.durationMs };
 }
 
 function hlsEntry(quality: QualityReport | null): ManifestFile[] {

@@ -13,6 +13,7 @@ import { buildManifest, type ManifestContext } from './manifest';
 import { planConversion } from './plan';
 import { prepareSidecars, storeSidecars, type SidecarSource, type StoredSidecar } from './sidecars';
 import { DEFAULT_THUMBNAIL_COUNT, generateThumbnails } from './thumbnails';
+import { prepareTracks, storeTracks, type StoredTrack, type TrackSource } from './tracks';
 import { convertRecording } from './transcode';
 
 export interface PostprocessInput {
@@ -27,6 +28,8 @@ export interface PostprocessInput {
   manifest?: ManifestContext;
   /** What the sidecars (speakers, chat) are made from; none without it. */
   sidecars?: SidecarSource;
+  /** The participants' own tracks (start option `tracks`); none without it. */
+  tracks?: TrackSource;
 }
 
 export interface PostprocessOptions {
@@ -73,6 +76,7 @@ export interface ProcessedRecording {
   thumbnails: UploadedImage[];
   poster: UploadedImage | null;
   sidecars: StoredSidecar[];
+  tracks: StoredTrack[];
   /** Uploaded last, so a manifest in the storage means every file it names is there. */
   manifest: UploadedObject | null;
   timings: { processingMs: number; uploadMs: number; totalMs: number };
@@ -177,12 +181,13 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
       });
       progress('thumbnails', 100);
       const sidecarFiles = input.sidecars ? await prepareSidecars(input.sidecars, out.durationMs, path.join(work, 'sidecars')) : [];
+      const trackFiles = input.tracks ? await prepareTracks(input.tracks, path.join(work, 'tracks'), tools) : [];
       const processingMs = Date.now() - t0;
 
       // --- upload: the video first, then the images and the sidecars, the manifest last; progress by bytes
       this.emit('status', { recordingId, status: 'UPLOADING' });
       const t1 = Date.now();
-      const all = out.size + images.thumbnails.reduce((s, i) => s + i.size, 0) + (images.poster?.size ?? 0) + sidecarFiles.reduce((s, f) => s + f.size, 0);
+      const all = out.size + images.thumbnails.reduce((s, i) => s + i.size, 0) + (images.poster?.size ?? 0) + sidecarFiles.reduce((s, f) => s + f.size, 0) + trackFiles.reduce((s, f) => s + f.size, 0);
       let done = 0;
       const put = async (key: string, file: string, contentType: string) => {
         const r = await o.storage.put(key, file, contentType, (p) => progress('upload', ((done + p.loaded) / all) * 100), { signal });
@@ -202,11 +207,12 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         poster = { ...up, index: 0, atMs: images.poster.atMs, width: images.poster.width, height: images.poster.height };
       }
       const sidecars = await storeSidecars(sidecarFiles, put, (kind) => sidecarKey(prefix, callId, recordingId, kind));
+      const tracks = await storeTracks(trackFiles, put, { prefix, callId, recordingId });
       const conversion = { video: plan.video, audio: plan.audio, rewritten: !plan.keep };
       let manifest: UploadedObject | null = null;
       if (input.manifest) {
         const file = path.join(work, 'manifest.json');
-        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster, sidecars }, { chapters, pauses: input.sidecars?.pauses ?? [] });
+        const doc = buildManifest({ recordingId, callId, format: input.format, durationMs: out.durationMs, conversion }, input.manifest, { video, thumbnails, poster, sidecars, tracks }, { chapters, pauses: input.sidecars?.pauses ?? [] });
         await fsp.writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
         manifest = await put(manifestKey(prefix, callId, recordingId), file, contentTypeOf(file));
       }
@@ -222,6 +228,7 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
         thumbnails,
         poster,
         sidecars,
+        tracks,
         manifest,
         timings: { processingMs, uploadMs, totalMs: Date.now() - t0 },
       };

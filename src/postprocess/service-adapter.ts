@@ -8,6 +8,7 @@ import { createStorage, type StorageTuning } from '../storage';
 import { spoolPathOf } from '../recorder/spool';
 import { removeStoredSpool } from '../recorder/stored-spool';
 import { timelinePathOf } from '../recorder/timeline-log';
+import { trackDirOf } from '../recorder/track-spools';
 import { LocalStorage } from '../storage/local';
 import type { Storage } from '../storage/types';
 import type { LocalRecordingDirs } from './local-files';
@@ -126,6 +127,7 @@ export class PostprocessAdapter implements PostprocessPort {
           ...(job.recordingAt
             ? { sidecars: { recordingAt: job.recordingAt, pauses: job.pauses, markers: job.markers, timelinePath: this.timelinePath(job.recordingId), chat: job.options.chat !== undefined, audioShiftMs: this.opts.audioShiftMs ?? 0 } }
             : {}),
+          ...(job.recordingAt && job.options.tracks && this.opts.spoolDir ? { tracks: { dir: trackDirOf(this.opts.spoolDir, job.recordingId), audioShiftMs: this.opts.audioShiftMs ?? 0 } } : {}),
         },
         { signal },
       );
@@ -149,6 +151,7 @@ export class PostprocessAdapter implements PostprocessPort {
         ...(thumbnails.length ? { thumbnails } : {}),
         ...(result.manifest ? { manifestKey: result.manifest.key } : {}),
         ...(result.sidecars.length ? { sidecars: result.sidecars.map(({ kind, key }) => ({ kind, key })) } : {}),
+        ...(result.tracks.length ? { tracks: result.tracks.map((t) => ({ identity: t.track.identity, name: t.track.name, media: t.track.media, key: t.key, offsetMs: t.offsetMs, durationMs: t.durationMs })) } : {}),
       });
     } catch (err) {
       // Uploaded, but the database did not take it: a service fault, retried (the local file is still there).
@@ -162,6 +165,7 @@ export class PostprocessAdapter implements PostprocessPort {
       if (this.opts.spoolDir) {
         await fsp.rm(spoolPathOf(this.opts.spoolDir, job.recordingId), { force: true }).catch(() => undefined);
         await fsp.rm(timelinePathOf(this.opts.spoolDir, job.recordingId), { force: true }).catch(() => undefined);
+        await fsp.rm(trackDirOf(this.opts.spoolDir, job.recordingId), { recursive: true, force: true }).catch(() => undefined);
       }
     }
   }

@@ -14,6 +14,8 @@ export interface IngestHandler {
   /** When given, the ack of `seq` waits for it (the spool stored in object storage), without holding up later frames. */
   whenStored?(seq: number): Promise<void>;
   onMessage(msg: PageMessage): void;
+  /** The handler of a participant's track socket (`&track=<key>`, recorder/track-spools.ts); undefined refuses it. */
+  track?(key: string): IngestHandler | undefined;
 }
 
 interface Registration {
@@ -125,10 +127,17 @@ export class IngestServer {
       refuse(socket, '401 Unauthorized');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, reg));
+    const track = query.get('track');
+    const handler = track === null ? reg.handler : reg.handler.track?.(track);
+    if (!handler) {
+      this.log.warn({ path, track }, 'ingest connection refused: no such track');
+      refuse(socket, '404 Not Found');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, reg, handler));
   }
 
-  private attach(ws: WebSocket, reg: Registration): void {
+  private attach(ws: WebSocket, reg: Registration, handler: IngestHandler): void {
     reg.sockets.add(ws);
     // frames are handled strictly one after another so acks go out in order
     let chain = Promise.resolve();
@@ -138,13 +147,13 @@ export class IngestServer {
         if (refused) return;
         const frame = data as Buffer;
         if (!isBinary) {
-          reg.handler.onMessage(pageMessage(frame.toString()));
+          handler.onMessage(pageMessage(frame.toString()));
           return;
         }
         const { seq, flags, payload } = decodeFrame(frame);
-        const acked = await reg.handler.onChunk(seq, flags, payload);
+        const acked = await handler.onChunk(seq, flags, payload);
         const ack = () => acked >= 0 && ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'ack', seq: acked } satisfies ServerMessage));
-        if (reg.handler.whenStored && acked >= 0) void reg.handler.whenStored(acked).then(ack);
+        if (handler.whenStored && acked >= 0) void handler.whenStored(acked).then(ack);
         else ack();
       }).catch((err: unknown) => {
         // the frame is not acknowledged: the page reconnects after any close and resends,

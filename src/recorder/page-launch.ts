@@ -71,6 +71,7 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));
   if (hls?.live) params.set('timeslice', String(HLS_TIMESLICE_MS));
   if (o.chat) params.set('chat', JSON.stringify(o.chat.topics));
+  if (o.tracks) params.set('tracks', o.tracks);
   return params;
 }
 

@@ -30,6 +30,8 @@ export interface ProbeResult {
   durationMs: number;
   size: number;
   bitRate?: number;
+  /** The first packet's time (ms), when the container states a later one than 0. */
+  startMs?: number;
   streams: ProbeStream[];
   /** The picture: the first video stream that is not a cover image. */
   video?: ProbeStream;
@@ -40,7 +42,7 @@ const num = z.union([z.string(), z.number()]).optional();
 
 /** The part of ffprobe's `-print_format json -show_format -show_streams` read here. */
 const FfprobeJson = z.object({
-  format: z.object({ format_name: z.string().optional(), duration: num, size: num, bit_rate: num }),
+  format: z.object({ format_name: z.string().optional(), duration: num, size: num, bit_rate: num, start_time: num }),
   streams: z
     .array(
       z.object({
@@ -144,6 +146,7 @@ export async function probe(ffprobePath: string, file: string, opts: ProbeOption
     durationMs: Math.round(stated * 1000),
     size: positive(json.format.size) ?? 0,
     bitRate: positive(json.format.bit_rate),
+    startMs: positive(json.format.start_time) && Math.round(Number(json.format.start_time) * 1000),
     streams,
     video: streams.find((s) => s.type === 'video' && !s.attachedPic && (s.width ?? 0) > 0),
     audio: streams.find((s) => s.type === 'audio'),

@@ -13,6 +13,7 @@ import { applyToPage } from './session-live-change';
 import { SessionMedia } from './session-media';
 import { SessionStats } from './session-stats';
 import { TimelineLog } from './timeline-log';
+import { TrackSpools } from './track-spools';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
 
 export interface SessionDeps {
@@ -63,6 +64,7 @@ export class RecordingSession implements LiveRecording {
   private detachBrowser?: () => void;
   /** The page's speaker and chat events; none for a custom layout page (it does not report them). */
   private timeline?: TimelineLog;
+  private tracks?: TrackSpools; // the participants' own tracks, when asked for
   /** The options the page draws now: the start's, then each live change applied. */
   private drawn: RecordingOptions;
 
@@ -90,10 +92,12 @@ export class RecordingSession implements LiveRecording {
     try {
       await media.open();
       if (!req.options.customLayoutUrl) this.timeline = await TimelineLog.open(deps.spoolDir, req.id, log);
+      if (req.options.tracks) this.tracks = await TrackSpools.open(deps.spoolDir, req.id, log);
       const ingest = deps.ingest.register(req.id, {
         onChunk: (seq, _flags, payload) => (this.phase === 'done' ? Promise.resolve(media.acked()) : media.onChunk(seq, payload)),
         whenStored: (seq) => media.whenStored(seq),
         onMessage: (msg) => this.onMessage(msg),
+        track: (key) => this.tracks?.handler(key),
       });
       this.unregister = ingest.unregister;
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
@@ -138,7 +142,7 @@ export class RecordingSession implements LiveRecording {
       this.phase = 'done';
       await this.release();
       await media.discard();
-      await this.timeline?.discard();
+      await Promise.all([this.timeline?.discard(), this.tracks?.discard()]);
       this.finished.reject(error);
       throw error;
     }
@@ -206,7 +210,7 @@ export class RecordingSession implements LiveRecording {
         await this.flushPage().catch((err: Error) => deps.log.warn({ err: err.message }, 'page flush failed; keeping what arrived'));
       }
       await this.release();
-      await this.timeline?.close();
+      await Promise.all([this.timeline?.close(), this.tracks?.close()]);
       const output = await media.finish();
       const start = media.start!;
       const result: RecordingResult = {

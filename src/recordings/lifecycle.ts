@@ -100,6 +100,7 @@ export class RecordingLifecycle {
     if (result.thumbnails) data.thumbnails = result.thumbnails;
     if (result.manifestKey) data.manifestKey = result.manifestKey;
     if (result.sidecars) data.sidecars = result.sidecars;
+    if (result.tracks) data.tracks = result.tracks;
     const rec = await this.repo.transition(id, ['PROCESSING', 'UPLOADING'], 'COMPLETED', data);
     const base = this.base(rec);
     if (result.thumbnails?.length) this.bus.emit('thumbnailsGenerated', { ...base, thumbnails: result.thumbnails });

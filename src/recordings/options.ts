@@ -6,6 +6,7 @@ import { containerFormat } from './formats';
 import { IDENTIFIERS } from './identifiers';
 import { absoluteHttpUrl, checkOverlays, overlaysSchema } from './overlays';
 import { outputSchema, resolveOutputs, startOutputSchema } from './outputs';
+import { resolveTracks, tracksOptionSchema } from './tracks-option';
 import { checkParticipantsFilter, participantsFilterInput, participantsFilterSchema } from './participants-filter';
 import {
   canonicalLayout, DEFAULT_LAYOUT, DEFAULT_THEME, LAYOUT_NAMES, LAYOUT_RULE, LAYOUT_SPELLINGS, parseLayout, THEME_NAMES,
@@ -99,6 +100,8 @@ export const recordingOptionsSchema = z
     preset: presetName.optional(),
     /** Dual-channel audio (audio-routing.ts); absent: mixed. */
     audio: audioRoutingSchema.optional(),
+    /** Each participant's tracks as files of their own beside the composite (tracks-option.ts); absent: none. */
+    tracks: tracksOptionSchema.optional(),
   })
   .refine((o) => o.width * o.height <= L.maxPixels, { path: ['height'], error: `width x height must be ${PIXELS_RULE}` });
 export type RecordingOptions = z.infer<typeof recordingOptionsSchema>;
@@ -138,6 +141,8 @@ export const startOptionsSchema = z.strictObject({
   preset: presetName.optional(),
   /** "mixed" (default) or "dual-channel" (audio-routing.ts). */
   audio: audioRoutingInput.optional(),
+  /** "audio" or "audio+video": each participant's tracks beside the composite (tracks-option.ts checks it). */
+  tracks: z.unknown().optional(),
 });
 export type StartOptions = z.infer<typeof startOptionsSchema>;
 type StartField = keyof StartOptions;
@@ -229,6 +234,7 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   const chat = input.chat === undefined ? undefined : resolveChat(input.chat, { customLayout: options.customLayoutUrl !== undefined, name: name('chat') });
   if (chat) options.chat = chat;
   if (input.preset !== undefined) options.preset = input.preset;
+  if (input.tracks !== undefined) options.tracks = resolveTracks(input.tracks, { customLayout: options.customLayoutUrl !== undefined, name: name('tracks') });
   return { options, outputFormat, maxDurationSeconds };
 }
 

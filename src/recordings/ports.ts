@@ -4,6 +4,7 @@ import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequ
 import type { QualityReport } from './quality';
 import type { RecordingMarker, RecordingSidecar, RecordingThumbnail } from './stored-data';
 import type { PausedSpan } from './timeline';
+import type { RecordingTrack } from './tracks-option';
 
 /**
  * What the recordings domain needs from the outside, as interfaces it owns. The real
@@ -67,6 +68,8 @@ export interface PostprocessResult {
   manifestKey?: string;
   /** The sidecars stored beside the recording (speakers, chat), by kind. */
   sidecars?: RecordingSidecar[];
+  /** Each participant's own tracks stored beside it (start option `tracks`). */
+  tracks?: RecordingTrack[];
 }
 
 /** How the post-processor reports back; every call is a checked status transition. */

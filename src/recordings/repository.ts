@@ -3,6 +3,7 @@ import type { QualityReport } from './quality';
 import type { RecordingStatus } from './status';
 import type { RecordingMarker, RecordingSidecar, RecordingThumbnail } from './stored-data';
 import type { PausedSpan } from './timeline';
+import type { RecordingTrack } from './tracks-option';
 
 /**
  * The repository port: what the domain reads and writes of calls and recordings, in its own
@@ -45,6 +46,8 @@ export interface StoredRecording {
   manifestKey: string | null;
   /** Files made from the recording's timeline, stored beside it (none before COMPLETED, or for a recording older than sidecars). */
   sidecars: RecordingSidecar[];
+  /** Each participant's own tracks, stored beside it (start option `tracks`; none before COMPLETED). */
+  tracks?: RecordingTrack[];
   stopReason: string | null;
   errorCode: string | null;
   errorMessage: string | null;

@@ -22,11 +22,12 @@ export async function withFreshUrls(stored: RecordingView, storage: RecordingSto
   if (!sign || view.status !== 'COMPLETED' || !view.storageKey) return view;
   try {
     const manifest = view.manifest;
-    const [url, manifestUrl, thumbs, sidecars] = await Promise.all([
+    const [url, manifestUrl, thumbs, sidecars, tracks] = await Promise.all([
       sign(view.storageKey),
       manifest ? sign(manifest.key) : null,
       Promise.all(view.thumbnails.map((t) => sign(t.key))),
       Promise.all(view.sidecars.map((s) => sign(s.key))),
+      Promise.all(view.tracks.map((t) => sign(t.key))),
     ]);
     return {
       ...view,
@@ -34,6 +35,7 @@ export async function withFreshUrls(stored: RecordingView, storage: RecordingSto
       thumbnails: view.thumbnails.map((t, i) => ({ ...t, url: thumbs[i] })),
       manifest: manifest ? { key: manifest.key, url: manifestUrl } : null,
       sidecars: view.sidecars.map((s, i) => ({ ...s, url: sidecars[i] })),
+      tracks: view.tracks.map((t, i) => ({ ...t, url: tracks[i] })),
     };
   } catch {
     // a store that cannot sign (GCS without a service-account key) must not break reads

@@ -2,6 +2,7 @@ import type { RecordingOptions } from './options';
 import type { QualityReport } from './quality';
 import type { CallWithParticipants, StoredRecording } from './repository';
 import type { RecordingThumbnail, SidecarName } from './stored-data';
+import type { RecordingTrack } from './tracks-option';
 import type { RecordingStatus } from './status';
 import { pausedMsUntil, toFileMs } from './timeline';
 
@@ -54,6 +55,8 @@ export interface RecordingView {
   hls: { playlistKey: string; url: string | null } | null;
   /** Files made from the recording's timeline (speakers.vtt, speakers.json, chat.jsonl, chat.vtt), on the file's clock; `url` signed at each read. */
   sidecars: { kind: SidecarName; key: string; url: string | null }[];
+  /** Each participant's own tracks (start option `tracks`), `offsetMs` on the file's clock; `url` signed at each read. */
+  tracks: (RecordingTrack & { url: string | null })[];
   error: { code: string; message: string; fault: string | null } | null;
   /** The recording stopped because of a fault (`error` says which) but kept what it captured. */
   endedEarly: boolean;
@@ -108,6 +111,7 @@ export function recordingView(r: StoredRecording): RecordingView {
     manifest: r.status === 'DELETED' || !r.manifestKey ? null : { key: r.manifestKey, url: null },
     hls: null,
     sidecars: r.status === 'DELETED' ? [] : r.sidecars.map((s) => ({ kind: s.kind, key: s.key, url: null })),
+    tracks: r.status === 'DELETED' ? [] : (r.tracks ?? []).map((t) => ({ ...t, url: null })),
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,
     endedEarly: r.errorCode !== null && r.failedAt === null,
     quality: r.quality,

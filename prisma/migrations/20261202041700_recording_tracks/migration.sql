@@ -1,0 +1,2 @@
+-- AlterTable: each participant's own tracks stored beside a recording (start option tracks), as [{identity, name, media, key, offsetMs, durationMs}]
+ALTER TABLE "CallRecording" ADD COLUMN "tracks" JSONB;

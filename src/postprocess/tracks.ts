@@ -1,0 +1,113 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors';
+import { probe } from '../recorder/probe';
+import { readTrackIndex, trackSpoolPathOf, type TrackLine } from '../recorder/track-spools';
+import { contentTypeOf } from '../recordings/formats';
+import { assertSafeKey, recordingPrefix } from '../storage/keys';
+import { runOwned, stderrTail } from './child';
+
+/**
+ * The per-participant track files (start option `tracks`): each track segment the recorder
+ * spooled (recorder/track-spools.ts) remuxed without re-encoding into a file of its own, Opus
+ * audio in .ogg (Ogg is Opus's own container: a copy; .m4a would have meant an AAC encode), a
+ * camera as H.264 in .mp4 or VP8 in .webm, stored under the recording's `tracks/` prefix and
+ * listed in manifest.json with its offset: where the file's first sample lands on the
+ * composite's file clock. A segment ends at a pause and the next begins at the seam
+ * (recorder-page/src/track-recorders.ts), so one offset holds for a whole file.
+ */
+
+export interface TrackSource {
+  /** The recording's tracks directory (track-spools.ts trackDirOf). */
+  dir: string;
+  /** How far the recorder moved the composite's audio (ms, negative: earlier; -RECORDER_AV_OFFSET_MS): an audio track, from the same mix graph, moves with it. */
+  audioShiftMs: number;
+}
+
+export interface PreparedTrack {
+  track: TrackLine;
+  /** Its name under the recording's tracks/ prefix. */
+  name: string;
+  path: string;
+  size: number;
+  contentType: string;
+  codec: string;
+  durationMs: number;
+  offsetMs: number;
+}
+
+export interface StoredTrack extends Omit<PreparedTrack, 'path'> {
+  key: string;
+}
+
+interface Tools {
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  signal?: AbortSignal;
+}
+
+/** Makes every track's file into `dir` (the job's scratch space); a track whose spool is empty or unreadable is left out. */
+export async function prepareTracks(source: TrackSource, dir: string, tools: Tools): Promise<PreparedTrack[]> {
+  const ffprobe = tools.ffprobePath ?? 'ffprobe';
+  const prepared: PreparedTrack[] = [];
+  for (const track of await readTrackIndex(source.dir)) {
+    const spool = trackSpoolPathOf(source.dir, track.track);
+    const size = await fsp.stat(spool).then((s) => s.size, () => 0);
+    if (size === 0) continue; // left before its first chunk
+    const info = await probe(ffprobe, spool, { signal: tools.signal }).catch(() => undefined);
+    const codec = (track.media === 'audio' ? info?.audio : info?.video)?.codec;
+    if (!info || !codec) continue;
+    const ext = track.media === 'audio' ? 'ogg' : codec === 'h264' ? 'mp4' : 'webm';
+    const name = `${track.track}-${track.media}-${safeName(track.identity)}.${ext}`;
+    await fsp.mkdir(dir, { recursive: true });
+    const out = path.join(dir, name);
+    const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-i', spool, '-map', track.media === 'audio' ? '0:a:0' : '0:v:0', '-c', 'copy', ...(ext === 'mp4' ? ['-movflags', '+faststart'] : []), out];
+    const r = await runOwned(tools.ffmpegPath ?? 'ffmpeg', args, { signal: tools.signal, background: true });
+    if (r.code !== 0) throw new AppError('FFMPEG_FAILED', `remuxing track ${track.track} failed: ${stderrTail(r.stderr)}`);
+    const made = await probe(ffprobe, out, { signal: tools.signal });
+    prepared.push({
+      track,
+      name,
+      path: out,
+      size: made.size,
+      contentType: contentTypeOf(name),
+      codec,
+      durationMs: made.durationMs,
+      offsetMs: trackOffsetMs(track, info.startMs ?? 0, source.audioShiftMs),
+    });
+  }
+  return prepared;
+}
+
+/**
+ * Where a track file's first sample lands on the composite's file clock: its MediaRecorder's
+ * start there (as the page measured it), plus the spool's first packet after that start (the
+ * remux starts the file at that packet), an audio track moved as the composite's audio was. It
+ * may be below 0 (by at most the audio's move): that much of the track is before time 0.
+ */
+export function trackOffsetMs(track: Pick<TrackLine, 'fileMs' | 'media'>, firstPacketMs: number, audioShiftMs: number): number {
+  return Math.round(track.fileMs + firstPacketMs + (track.media === 'audio' ? audioShiftMs : 0));
+}
+
+/** Uploads the prepared tracks with the job's `put` under the recording's tracks/ prefix. */
+export async function storeTracks(
+  prepared: readonly PreparedTrack[],
+  put: (key: string, file: string, contentType: string) => Promise<{ key: string; size: number }>,
+  at: { prefix: string; callId: string; recordingId: string },
+): Promise<StoredTrack[]> {
+  const stored: StoredTrack[] = [];
+  for (const { path: file, ...t } of prepared) {
+    const up = await put(trackKey(at.prefix, at.callId, at.recordingId, t.name), file, t.contentType);
+    stored.push({ ...t, key: up.key, size: up.size });
+  }
+  return stored;
+}
+
+export function trackKey(prefix: string, callId: string, recordingId: string, name: string): string {
+  return assertSafeKey(`${recordingPrefix(prefix, callId, recordingId)}tracks/${name}`);
+}
+
+/** An identity as part of a file name: letters, digits, - and _ (others become _), at most 64. */
+function safeName(identity: string): string {
+  return identity.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'participant';
+}
