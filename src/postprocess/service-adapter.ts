@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger';
 import type { PostprocessJob, PostprocessPort, PostprocessSink, RecordingThumbnail } from '../recordings/ports';
 import { createStorage, type StorageTuning } from '../storage';
 import { spoolPathOf } from '../recorder/spool';
+import { fileFromStoredSpool } from '../recorder/salvage';
 import { removeStoredSpool } from '../recorder/stored-spool';
 import { timelinePathOf } from '../recorder/timeline-log';
 import { trackDirOf } from '../recorder/track-spools';
@@ -116,6 +117,7 @@ export class PostprocessAdapter implements PostprocessPort {
     });
     let result: ProcessedRecording;
     try {
+      await this.fileHere(job);
       result = await processor.process(
         {
           recordingId: job.recordingId,
@@ -158,7 +160,6 @@ export class PostprocessAdapter implements PostprocessPort {
       await sink.failed(job.recordingId, err).catch(() => undefined);
       return;
     }
-    await removeStoredSpool({ storage: this.storage, prefix: this.base.prefix ?? '' }, job.callId, job.recordingId).catch(() => undefined);
     if (this.opts.removeLocalFile ?? true) {
       const stored = this.storage.provider === 'local' ? path.resolve(this.localPathOf(result.video.key)) : '';
       if (path.resolve(job.filePath) !== stored) await fsp.rm(job.filePath, { force: true }).catch(() => undefined);
@@ -168,6 +169,15 @@ export class PostprocessAdapter implements PostprocessPort {
         await fsp.rm(trackDirOf(this.opts.spoolDir, job.recordingId), { recursive: true, force: true }).catch(() => undefined);
       }
     }
+    // after the local files, which go at once (a bucket's listing and deletes take longer)
+    await removeStoredSpool({ storage: this.storage, prefix: this.base.prefix ?? '' }, job.callId, job.recordingId).catch(() => undefined);
+  }
+
+  /** A job whose file was on a lost worker's disk gets it again from the stored spool (recorder/salvage.ts). */
+  private async fileHere(job: PostprocessJob): Promise<void> {
+    if (!this.opts.spoolDir || !job.callId) return;
+    const settings = { ffmpegPath: this.base.ffmpegPath ?? 'ffmpeg', ffprobePath: this.base.ffprobePath ?? 'ffprobe', spoolDir: this.opts.spoolDir, avOffsetMs: -(this.opts.audioShiftMs ?? 0) };
+    if (await fileFromStoredSpool(settings, job, { storage: this.storage, prefix: this.base.prefix ?? '' })) this.opts.logger?.warn({ recordingId: job.recordingId }, 'file made again from the stored spool: its worker was lost');
   }
 
   /** The recorder's timeline events of the recording, beside its spool (a crash keeps them, like the spool). */

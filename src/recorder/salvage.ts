@@ -60,6 +60,21 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
   }
 }
 
+/**
+ * Post-processing of a recording whose worker was lost after it made the file (on that
+ * machine's disk): the file made again here from the stored spool, when the spool is stored
+ * and the file is not here. True when it was.
+ */
+export async function fileFromStoredSpool(
+  settings: SalvageSettings,
+  job: { recordingId: string; callId: string; roomName: string; filePath: string; options: RecordingRequest['options'] },
+  store: SpoolStore,
+): Promise<boolean> {
+  if (!storesSpool(store) || (await fs.stat(job.filePath).then(() => true, () => false))) return false;
+  const req = { id: job.recordingId, callId: job.callId, roomName: job.roomName, outputPath: job.filePath, options: job.options };
+  return (await salvageRecording(settings, req, store)) !== null;
+}
+
 /** Where a salvage remuxes to before the result is renamed to `outputPath`. */
 export function salvagePathOf(outputPath: string): string {
   return `${outputPath}.salvage${path.extname(outputPath)}`;

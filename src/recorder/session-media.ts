@@ -12,6 +12,9 @@ import type { Logger } from './logger';
 import { SpoolFile } from './spool';
 import { openStoredSpool, type StoredSpool } from './stored-spool';
 
+/** At the end, the longest the last chunks' puts are waited for (a store that is down is not). */
+const STORED_SPOOL_FLUSH_MS = 2000;
+
 export interface MediaDeps {
   log: Logger;
   ffmpegPath: string;
@@ -133,7 +136,8 @@ export class SessionMedia {
   /** Closes the spool and finishes the file; RECORDING_EMPTY when no media arrived. */
   async finish(): Promise<FinishedFile & { spoolPath: string; hls?: HlsReport }> {
     await this.spool?.close();
-    await this.stored?.close(); // the file is made from the local spool: only the put in flight is waited for
+    // the file is made from the local spool, but post-processing elsewhere (this machine lost) needs all of it stored
+    await this.stored?.close(STORED_SPOOL_FLUSH_MS);
     if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
     const spoolPath = this.spool.path;
     const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec: this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' } });

@@ -194,13 +194,15 @@ export class StoredSpool {
     return this.media.stored;
   }
 
-  /** Stops storing: waits at most `ms` for what is not stored yet, then for the put in flight. */
+  /** Stops storing: waits at most `ms` for what is not stored yet (and then stores the timeline's last lines), then for the put in flight. */
   async close(ms = 0): Promise<void> {
-    if (!this.closed && ms > 0) await this.stored(this.ends.length - 1, ms);
+    const flush = !this.closed && !this.degraded && ms > 0;
+    if (flush) await this.stored(this.ends.length - 1, ms);
     this.closed = true;
     this.wake?.();
     for (const w of [...this.waiters]) w.release();
     await this.pump;
+    if (flush) await this.timeline?.uploadLines().catch(() => undefined);
     if (this.storeMs.length) {
       const sorted = [...this.storeMs].sort((a, b) => a - b);
       this.log.info({ chunks: this.storeMs.length, storedBytes: this.media.stored, medianStoreMs: sorted[sorted.length >> 1] }, 'stored spool closed');

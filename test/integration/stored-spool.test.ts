@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../src/errors';
 import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
-import { salvageRecording } from '../../src/recorder/salvage';
+import { fileFromStoredSpool, salvageRecording } from '../../src/recorder/salvage';
 import { SpoolFile, spoolPathOf } from '../../src/recorder/spool';
 import { MEDIA_SPOOL, removeStoredSpool, StoredSpool, TIMELINE_SPOOL, type SpoolStore } from '../../src/recorder/stored-spool';
 import { storedRun } from '../../src/recorder/stored-spool-read';
@@ -114,10 +114,25 @@ describe.each(configs)('%s: the stored spool', (_name, cfg) => {
     // acks during the outage came from the local spool at once, not after the 2 s timeout
     expect(Math.max(...ackWaits.slice(5, 8))).toBeLessThan(300);
     down(false);
+    // the retries catch up in the background (close() does not wait on a store that was failing)
+    for (const t0 = Date.now(); stored.storedBytes < spoolBytes && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 50));
     await stored.close(5000);
     expect(stored.storedBytes).toBe(spoolBytes);
     const run = await storedRun({ storage: real, prefix: cfg.prefix }, { callId: 'call-1', recordingId: 'rec-b', name: MEDIA_SPOOL });
     expect(run.bytes).toBe(spoolBytes);
     expect((await storedRun({ storage: real, prefix: cfg.prefix }, { callId: 'call-1', recordingId: 'rec-b', name: TIMELINE_SPOOL })).keys.length).toBe(1);
+  }, 60000);
+
+  it('post-processing on another machine makes the file again from the stored spool when it is not there', async () => {
+    const store = { storage: real, prefix: cfg.prefix };
+    const { stored } = await record(store, 'rec-c', path.join(tmp, `${cfg.provider}-machine-4`));
+    await stored.close(5000);
+    const other = path.join(tmp, `${cfg.provider}-machine-5`);
+    const job = { recordingId: 'rec-c', callId: 'call-1', roomName: 'r', filePath: path.join(other, 'out', 'rec-c.mkv'), options: { ...DEFAULT_RECORDING_OPTIONS, format: 'mkv' as const } };
+    const settings = { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', spoolDir: other };
+    expect(await fileFromStoredSpool(settings, job, store)).toBe(true);
+    expect((await probe('ffprobe', job.filePath)).durationMs).toBeGreaterThan(3500);
+    // a file that is here is left as it is
+    expect(await fileFromStoredSpool(settings, job, store)).toBe(false);
   }, 60000);
 });
