@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors';
 import type { RetryPolicy } from './recordings/failure-policy';
+import { STREAM_HOST_PATTERN } from './recordings/streams';
 
 /**
  * Every setting of the service, with its default and its validation, in one place.
@@ -77,6 +78,8 @@ const envSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins' })))
     .transform((list) => list.map((o) => new URL(o).origin))
     .default([]),
+  /** Hosts stream outputs (rtmp, srt) may go to: `live.example.com`, `*.example.com`, `*`, each with an optional `:port`; none by default. */
+  RECORDER_STREAM_ALLOWED: csv.pipe(z.array(z.string().regex(STREAM_HOST_PATTERN, 'must be host patterns: host, *.domain or *, with an optional :port'))).default([]),
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -184,6 +187,7 @@ export interface Config {
     measuredAdmission: boolean;
     customLayoutOrigins: string[];
     assetOrigins: string[];
+    streamAllowed: string[];
     ingestHost: string;
     ingestPort: number;
     ingestStallSeconds: number;
@@ -257,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       measuredAdmission: e.RECORDER_ADMISSION_MEASURED,
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,
       assetOrigins: e.RECORDER_ASSET_ORIGINS,
+      streamAllowed: e.RECORDER_STREAM_ALLOWED,
       ingestHost: e.RECORDER_INGEST_HOST,
       ingestPort: e.RECORDER_INGEST_PORT,
       ingestStallSeconds: e.RECORDER_INGEST_STALL_SECONDS,

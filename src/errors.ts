@@ -27,6 +27,12 @@ export const ERROR_CODES = {
   OVERLAY_ASSET_NOT_FOUND: { status: 400, fault: 'caller' },
   /** An uploaded asset's Content-Type, bytes and file name do not say the same image type. */
   ASSET_TYPE_MISMATCH: { status: 400, fault: 'caller' },
+  /** A stream output's URL that is not one (recordings/streams.ts), or whose host is not in RECORDER_STREAM_ALLOWED. */
+  STREAM_URL_INVALID: { status: 400, fault: 'caller' },
+  STREAM_URL_NOT_ALLOWED: { status: 400, fault: 'caller' },
+  TOO_MANY_STREAMS: { status: 400, fault: 'caller' },
+  /** A live change removes a stream the recording does not have. */
+  STREAM_NOT_FOUND: { status: 400, fault: 'caller' },
   PARTICIPANTS_FILTER_INVALID: { status: 400, fault: 'caller' },
   CHANGE_EMPTY: { status: 400, fault: 'caller' },
   /** A live change's preset sets a width, height or fps other than the recording's: those are fixed at its start. */

@@ -7,6 +7,7 @@ import { ID_PATTERNS, IDENTIFIERS } from '../recordings/identifiers';
 import { RECORDING_STATUSES } from '../recordings/status';
 import { qualityReportSchema } from '../recordings/quality';
 import { MARKER_LABEL_MAX, SIDECAR_NAME, thumbnailSchema } from '../recordings/stored-data';
+import { MAX_STREAMS, streamInfoSchema, streamsChangeSchema } from '../recordings/streams';
 
 extendZodWithOpenApi(z);
 
@@ -56,7 +57,7 @@ export const StartRecordingBody = startOptionsSchema
     }),
     outputs: start.outputs.meta({
       description:
-        'What is made: [{"type": "hls", "segmentSeconds": 4, "live": true}, {"type": "file"}]. Omitted: the file alone. hls: fMP4 segments of segmentSeconds (2 to 10, default 4) and a playlist stored under the recording\'s hls/ prefix as the call goes on (live, default true) or at its end; the file is made either way. A non-empty list of distinct types, else 400 UNSUPPORTED_OPTION',
+        'What is made: [{"type": "hls", "segmentSeconds": 4, "live": true}, {"type": "rtmp", "url": "rtmp://host/app/key"}, {"type": "file"}]. Omitted: the file alone. hls: fMP4 segments of segmentSeconds (2 to 10, default 4) and a playlist stored under the recording\'s hls/ prefix as the call goes on (live, default true) or at its end; the file is made either way. rtmp (rtmp:// or rtmps://, FLV) and srt (srt://, MPEG-TS): the composite streamed live, H.264 and AAC, up to 3 streams of distinct URLs, only to hosts in RECORDER_STREAM_ALLOWED (else 400 STREAM_URL_NOT_ALLOWED; a URL that is not one of its type, STREAM_URL_INVALID; more than 3, TOO_MANY_STREAMS); a stream that drops is retried without stopping the file, its state in streams. A non-empty list, file and hls at most once, else 400 UNSUPPORTED_OPTION',
     }),
     chat: start.chat.meta({
       description: `Record the chat: data messages on these topics (true: ${DEFAULT_CHAT_TOPICS.join(' and ')}) from recorded participants, as chat.jsonl and chat.vtt beside the recording, on its clock. Off unless asked; not with customLayoutUrl (400 UNSUPPORTED_OPTION)`,
@@ -75,8 +76,14 @@ export const StartRecordingBody = startOptionsSchema
   })
   .openapi('StartRecordingBody');
 
-/** A live change: the start body's own fields (recordings/live-change.ts). */
-export const UpdateRecordingBody = StartRecordingBody.pick(LIVE_CHANGE_FIELDS).openapi('UpdateRecordingBody');
+/** A live change: the start body's own fields, and the streams to add and remove (recordings/live-change.ts). */
+export const UpdateRecordingBody = StartRecordingBody.pick(LIVE_CHANGE_FIELDS)
+  .extend({
+    streams: streamsChangeSchema.optional().openapi({
+      description: `Stream outputs to add and remove while it records (Egress's UpdateStream): {"add": [{"type": "rtmp", "url": "rtmp://host/app/key"}], "remove": ["rtmp://host/app/key"]}. remove names a stream by its URL as given or as the view shows it (redacted): 400 STREAM_NOT_FOUND for one it does not have; add follows the start's rules (400 STREAM_URL_NOT_ALLOWED, STREAM_URL_INVALID, TOO_MANY_STREAMS past ${MAX_STREAMS}). A new stream starts from the latest keyframe`,
+    }),
+  })
+  .openapi('UpdateRecordingBody');
 
 export const StopRecordingBody = z.strictObject({ recordingId: RecordingId.optional() }).openapi('StopRecordingBody');
 
@@ -162,6 +169,10 @@ export const RecordingViewSchema = z
         description:
           'With an HLS output: the playlist in the storage (<recording prefix>hls/index.m3u8), listing only segments already stored, EXT-X-ENDLIST once the recording ended; url signed afresh for each read. The playlist names its segments relative to itself (see the README for what a player needs)',
       }),
+    streams: z.array(streamInfoSchema).openapi({
+      description:
+        "Each stream output (rtmp, srt), as Egress's StreamInfo: url with its key redacted (the same in options.outputs), status STARTING, ACTIVE (the destination takes the stream), RETRYING (it dropped: retried after a backoff of 1 s doubled up to 30 s, the file going on), FAILED (given up: this FFmpeg cannot speak the protocol), ENDED (the recording ended or the stream was removed); retries, lastError, startedAt (first ACTIVE), lastRetryAt, endedAt",
+    }),
     sidecars: z
       .array(z.object({ kind: z.string().regex(SIDECAR_NAME).openapi({ example: 'speakers.vtt' }), key: z.string(), url: z.string().nullable() }))
       .openapi({

@@ -198,6 +198,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
         // checked now, not as of the last look, when this process records: DISK_FULL at once
         ...(diskWatch ? { checkDisk: async () => void (await checkFreeSpace(config.recorder.outputDir, config.recorder.minFreeDiskMb)) } : {}),
         spoolStored: storesSpoolOn(config.storage.provider),
+        streamHosts: config.recorder.streamAllowed,
         ...(deps.tuning?.unclaimedGraceMs !== undefined ? { unclaimedGraceMs: deps.tuning.unclaimedGraceMs } : {}),
       },
     );

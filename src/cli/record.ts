@@ -47,7 +47,7 @@ export function resolveFlags(o: RecordCommandOptions, format: OutputFormat, maxD
     flag,
   );
   // the operator's own command: any layout page it names is allowed
-  return resolveRecordingOptions(input, { maxDurationSeconds, layoutOrigins: 'any', assetOrigins: 'any', name: flag });
+  return resolveRecordingOptions(input, { maxDurationSeconds, layoutOrigins: 'any', assetOrigins: 'any', streamHosts: 'any', name: flag });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { RecordingGuard, RecordingUpdate, RecordingWithRoom, StoredRecording } from '../recordings/repository';
 import { parseQuality } from '../recordings/quality';
-import { markersJson, pausesJson, storedFormat, storedMarkers, storedOptions, storedPauses, storedSidecars, storedThumbnails } from '../recordings/stored-data';
+import { markersJson, pausesJson, storedFormat, storedMarkers, storedOptions, storedPauses, storedSidecars, storedStreams, storedThumbnails } from '../recordings/stored-data';
 import { storedTracks } from '../recordings/tracks-option';
 import { Prisma, type CallRecording } from './prisma';
 
@@ -27,6 +27,7 @@ export function parsedRow(row: CallRecording): StoredRecording {
     thumbnails: storedThumbnails(row.thumbnails, row.id),
     sidecars: storedSidecars(row.sidecars, row.id),
     tracks: storedTracks(row.tracks, row.id),
+    streams: storedStreams(row.streams, row.id),
     quality: parseQuality(row.quality),
     pauses: storedPauses(row.pauses, row.id),
     markers: storedMarkers(row.markers, row.id),

@@ -44,7 +44,7 @@ export function outputOptions(spec: OutputSpec): string[] {
 }
 
 /** The streams of `spec` going into `f`: mapped, then copied or encoded. */
-function streamArgs(f: ContainerFormat, spec: OutputSpec): string[] {
+export function streamArgs(f: ContainerFormat, spec: OutputSpec): string[] {
   const mode = spec.videoCodec === 'unknown' ? 'transcode' : streamMode(f, 'video', spec.videoCodec);
   const video = codecArgs(f, 'video', mode, spec.picture && videoBitrate(f, spec.picture, spec.videoBitrate));
   const shift = spec.audioShiftMs ?? 0;

@@ -9,7 +9,7 @@ import { recorderIdentity } from './session-live-change';
 import type { Logger } from './logger';
 import type { RecordingOptions, RecordingRequest } from '../recordings/contract';
 import { containerFormat } from '../recordings/formats';
-import { hlsOutputOf } from '../recordings/outputs';
+import { hlsOutputOf, streamOutputsOf } from '../recordings/outputs';
 import { DEFAULT_THEME } from '../../recorder-page/src/layouts/names';
 
 export interface PageEvents {
@@ -43,7 +43,10 @@ export async function openRecordingPage(
   return { page, params, detach };
 }
 
-/** MediaRecorder's chunk length with a live HLS output (the page's default is 1000 ms). */
+/** The keyframe interval of a recording with a stream output and no HLS (which asks one a segment). */
+const STREAM_KEYFRAME_MS = 2000;
+
+/** MediaRecorder's chunk length with a live HLS or a stream output (the page's default is 1000 ms). */
 export const HLS_TIMESLICE_MS = 250;
 
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */
@@ -69,7 +72,10 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   // length); live, shorter chunks close a segment sooner after its last frame
   const hls = hlsOutputOf(o.outputs);
   if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));
-  if (hls?.live) params.set('timeslice', String(HLS_TIMESLICE_MS));
+  // a stream: short chunks for its delay, a keyframe every 2 s for its start and its restarts
+  const streaming = streamOutputsOf(o.outputs).length > 0;
+  if (streaming && !hls) params.set('keyframeMs', String(STREAM_KEYFRAME_MS));
+  if (hls?.live || streaming) params.set('timeslice', String(HLS_TIMESLICE_MS));
   if (o.chat) params.set('chat', JSON.stringify(o.chat.topics));
   if (o.tracks) params.set('tracks', o.tracks);
   return params;

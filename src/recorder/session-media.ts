@@ -11,6 +11,8 @@ import { openHlsOutput, type HlsOutputTarget, type HlsSession } from './hls-outp
 import type { Logger } from './logger';
 import { SpoolFile } from './spool';
 import { openStoredSpool, type StoredSpool } from './stored-spool';
+import { SessionStreams } from './stream-outputs';
+import { streamOutputsOf } from '../recordings/outputs';
 
 /** At the end, the longest the last chunks' puts are waited for (a store that is down is not). */
 const STORED_SPOOL_FLUSH_MS = 2000;
@@ -39,6 +41,8 @@ export class SessionMedia {
   private sink?: FfmpegSink;
   private spec?: OutputSpec;
   private hls?: HlsSession;
+  /** The live stream destinations (rtmp, srt), fed after the file. */
+  readonly streams: SessionStreams;
   private lastSeq = -1;
   private readonly endSeen = deferred<void>();
   /** The file's time 0 and who was on the canvas then; set by "started" (or the first chunk). */
@@ -49,7 +53,9 @@ export class SessionMedia {
     private readonly deps: MediaDeps,
     private readonly req: RecordingRequest,
     private readonly events: { onChunkSpooled: (start: RecordingStart) => void; onFault: (error: AppError) => void },
-  ) {}
+  ) {
+    this.streams = new SessionStreams(deps, streamOutputsOf(req.options.outputs));
+  }
 
   /** Creates the spool file and the output's directory. */
   async open(): Promise<void> {
@@ -84,6 +90,7 @@ export class SessionMedia {
       }
       this.stored?.appended(this.spool!.bytes);
       this.sink?.write(chunk);
+      this.streams.write(chunk);
       this.lastChunkAt = Date.now();
       // a page that does not say when its encoder started (an old tab-capture script): now is near enough
       this.start ??= { recordingAt: new Date(Date.now() - 100), expected: [], late: [], waitedMs: 0 };
@@ -106,6 +113,7 @@ export class SessionMedia {
           this.spec = outputSpecOf(this.req.options, videoCodecOf(msg.mimeType), this.deps.audioShiftMs);
           this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec, this.hls?.spec);
           this.hls?.uploader.start();
+          this.streams.start(this.spec);
         }
         return true;
       case 'started':
@@ -140,9 +148,11 @@ export class SessionMedia {
     await this.stored?.close(STORED_SPOOL_FLUSH_MS);
     if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
     const spoolPath = this.spool.path;
+    const streamsEnded = this.streams.end();
     const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec: this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' } });
     // FFmpeg has exited: its last segment is closed and its playlist ended
     const hls = this.hls && (await this.hls.uploader.finish(this.start?.recordingAt));
+    await streamsEnded;
     return { ...file, spoolPath, ...(hls ? { hls } : {}) };
   }
 
@@ -151,12 +161,14 @@ export class SessionMedia {
     void this.stored?.close();
     this.sink?.kill();
     this.hls?.uploader.kill();
+    this.streams.kill();
   }
 
   /** A start that never recorded: its spool and HLS directory go. */
   async discard(): Promise<void> {
     // closed before it goes: an open handle left to the garbage collector warns, and holds the fd
     await this.spool?.close().catch(() => undefined);
+    this.streams.kill();
     await fs.rm(this.spool?.path ?? '', { force: true }).catch(() => undefined);
     await this.stored?.remove();
     if (this.hls) await fs.rm(this.hls.spec.dir, { recursive: true, force: true }).catch(() => undefined);

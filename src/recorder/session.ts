@@ -286,6 +286,7 @@ export class RecordingSession implements LiveRecording {
   ffmpegPid(): number | undefined {
     return this.media.ffmpegPid();
   }
+  readonly onStreams: LiveRecording['onStreams'] = (listener) => this.media.streams.subscribe(listener);
 
   /**
    * Pauses or resumes the page's encoder (window.recorder.pause/resume, both picture sources):
@@ -311,6 +312,7 @@ export class RecordingSession implements LiveRecording {
   async update(options: RecordingOptions): Promise<void> {
     if (this.phase === 'starting') await this.begun.promise.catch(() => undefined);
     if (this.phase !== 'recording' || !this.page) return;
+    await this.media.streams.apply(options.outputs);
     await applyToPage(this.deps, this.req, this.page, options, this.drawn);
     this.drawn = options;
     this.deps.log.info({ layout: options.layout, theme: options.theme, participants: options.participants }, 'live change applied');

@@ -21,6 +21,8 @@ export interface RecordingsServiceOptions {
   layoutOrigins?: string[];
   /** Origins allowed for overlay images. */
   assetOrigins?: string[];
+  /** Host patterns stream outputs may go to (RECORDER_STREAM_ALLOWED). */
+  streamHosts?: string[];
   /** Recovery leaves alone a STARTING row no worker claimed yet if it is younger than this (default 60 s). */
   unclaimedGraceMs?: number;
   /** The spool is stored in object storage (S3, GCS): a worker salvages from it; a process without a recorder leaves recovery to one. */

@@ -1,6 +1,7 @@
 /** The contract of one live recording: what the domain asks of a recorder (options, request) and gets back (start, progress, result). The recorder implements it; the domain owns it. */
 import type { VideoInput } from '../../recorder-page/src/protocol';
 import type { RecordingOptions, OutputFormat } from './options';
+import type { StreamInfo } from './streams';
 
 export type { VideoInput };
 
@@ -119,6 +120,8 @@ export interface LiveRecording {
   readonly done: Promise<RecordingResult>;
   progress(): RecordingProgress;
   onProgress(listener: (p: RecordingProgress) => void): () => void;
+  /** Each change of its stream destinations' states (rtmp, srt outputs), the whole list; absent: it has none. */
+  onStreams?(listener: (streams: StreamInfo[]) => void): () => void;
   /** The FFmpeg process this recording owns right now, for observability and leak checks. */
   ffmpegPid(): number | undefined;
   /** Applies a live change (layout, theme, who is recorded) to what is being recorded. */

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 import { parseLayout } from '../../recorder-page/src/layouts/names';
 import { participantsOf, startOptionsSchema, type RecordingOptions } from './options';
+import { applyStreamsChange } from './outputs';
 import { checkOverlays } from './overlays';
+import { streamsChangeSchema } from './streams';
 
 /**
  * What a live recording may change (PATCH .../recording/:recordingId): the start request's
@@ -10,7 +12,10 @@ import { checkOverlays } from './overlays';
  * in applyLiveChange.
  */
 export const LIVE_CHANGE_FIELDS = { layout: true, theme: true, participants: true, overlays: true, preset: true } as const;
-export const liveChangeSchema = startOptionsSchema.pick(LIVE_CHANGE_FIELDS);
+export const liveChangeSchema = startOptionsSchema.pick(LIVE_CHANGE_FIELDS).extend({
+  /** Stream destinations to add and remove (Egress's UpdateStream): `{ add: [{ type, url }], remove: [url] }`. */
+  streams: streamsChangeSchema.optional(),
+});
 export type LiveChange = z.infer<typeof liveChangeSchema>;
 
 /**
@@ -19,8 +24,8 @@ export type LiveChange = z.infer<typeof liveChangeSchema>;
  * layout spelling and the theme disagree, PARTICIPANTS_FILTER_INVALID for a filter that is not
  * exactly one of include and exclude. A layout alone keeps the theme unless it spells one.
  */
-export function applyLiveChange(current: RecordingOptions, change: LiveChange, limits: { assetOrigins: readonly string[] }): RecordingOptions {
-  if (Object.values(change).every((v) => v === undefined)) throw new AppError('CHANGE_EMPTY', 'the change names nothing to change (layout, theme, participants, overlays, preset)');
+export function applyLiveChange(current: RecordingOptions, change: LiveChange, limits: { assetOrigins: readonly string[]; streamHosts?: readonly string[] }): RecordingOptions {
+  if (Object.values(change).every((v) => v === undefined)) throw new AppError('CHANGE_EMPTY', 'the change names nothing to change (layout, theme, participants, overlays, preset, streams)');
   const next: RecordingOptions = { ...current };
   if (change.layout !== undefined) {
     const { layout, theme: named } = parseLayout(change.layout)!;
@@ -33,5 +38,6 @@ export function applyLiveChange(current: RecordingOptions, change: LiveChange, l
   // the whole set is replaced: `{}` takes every overlay away
   if (change.overlays !== undefined) next.overlays = checkOverlays(change.overlays, current, limits.assetOrigins);
   if (change.preset !== undefined) next.preset = change.preset;
+  if (change.streams !== undefined) next.outputs = applyStreamsChange(current.outputs, change.streams, limits.streamHosts ?? []);
   return next;
 }

@@ -133,7 +133,7 @@ export const startOptionsSchema = z.strictObject({
   participants: participantsFilterInput.optional(),
   /** Watermarks, name labels, a clock, a background (overlays.ts); images only from RECORDER_ASSET_ORIGINS. */
   overlays: overlaysSchema.optional(),
-  /** `[{ type: 'hls', segmentSeconds, live }, { type: 'file' }]`: the rules are resolveOutputs' (outputs.ts). */
+  /** `[{ type: 'hls', segmentSeconds, live }, { type: 'rtmp', url }, { type: 'file' }]`: the rules are resolveOutputs' (outputs.ts). */
   outputs: z.array(startOutputSchema).optional(),
   /** true, or { topics }: the chat as sidecars (chat-option.ts checks it, for UNSUPPORTED_OPTION). */
   chat: z.unknown().optional(),
@@ -167,6 +167,8 @@ export interface ResolveLimits {
   layoutOrigins?: string[] | 'any';
   /** Origins overlay images may come from; 'any' for the operator's own CLI. */
   assetOrigins?: readonly string[] | 'any';
+  /** Host patterns stream outputs may go to (recordings/streams.ts); 'any' for the operator's own CLI. */
+  streamHosts?: readonly string[] | 'any';
   /** How a field is named in messages (the CLI names its flags). */
   name?: (field: StartField) => string;
 }
@@ -230,7 +232,7 @@ export function resolveRecordingOptions(input: StartOptions, limits: ResolveLimi
   if (input.overlays !== undefined) options.overlays = checkOverlays(input.overlays, options, limits.assetOrigins ?? []);
   const audio = input.audio === undefined ? undefined : resolveAudioRouting(input.audio, options);
   if (audio) options.audio = audio;
-  if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'), containerFormat(outputFormat).audioOnly);
+  if (input.outputs !== undefined) options.outputs = resolveOutputs(input.outputs, name('outputs'), containerFormat(outputFormat).audioOnly, limits.streamHosts ?? []);
   const chat = input.chat === undefined ? undefined : resolveChat(input.chat, { customLayout: options.customLayoutUrl !== undefined, name: name('chat') });
   if (chat) options.chat = chat;
   if (input.preset !== undefined) options.preset = input.preset;

@@ -2,6 +2,7 @@ import type { RecordingFormat, RecordingOptions } from './options';
 import type { QualityReport } from './quality';
 import type { RecordingStatus } from './status';
 import type { RecordingMarker, RecordingSidecar, RecordingThumbnail } from './stored-data';
+import type { StreamInfo } from './streams';
 import type { PausedSpan } from './timeline';
 import type { RecordingTrack } from './tracks-option';
 
@@ -48,6 +49,8 @@ export interface StoredRecording {
   sidecars: RecordingSidecar[];
   /** Each participant's own tracks, stored beside it (start option `tracks`; none before COMPLETED). */
   tracks?: RecordingTrack[];
+  /** Each stream output's state, written by the worker as it changes (none for a recording without streams). */
+  streams: StreamInfo[];
   stopReason: string | null;
   errorCode: string | null;
   errorMessage: string | null;

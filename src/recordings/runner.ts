@@ -5,6 +5,7 @@ import { liveRecordingEnd, nothingRecorded, stoppedBeforeStart } from './failure
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
 import { assessQuality } from './quality';
+import { reportStreams } from './streams-report';
 import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
 
 /**
@@ -184,6 +185,7 @@ export class RecordingRunner {
     entry.live = live;
     if (entry.stopReason) void live.stop(entry.stopReason).catch(() => undefined);
 
+    const streams = reportStreams(repo, job.id, live, (err) => this.opts.onError?.(err, job.id));
     let lastProgress = 0;
     const every = this.opts.progressIntervalMs ?? 5000;
     const unsubscribe = live.onProgress((p) => {
@@ -210,6 +212,9 @@ export class RecordingRunner {
       unsubscribe();
     }
     await marked.catch(() => undefined);
+    // the streams' last states (ENDED) are on the row before the recording moves on
+    streams.stop();
+    await streams.flushed();
 
     const end = liveRecordingEnd(result, failure);
     if (end.to === 'FAILED') {

@@ -23,7 +23,7 @@ export async function startRecording(ctx: RecordingsContext, actor: Actor, callI
   if (idempotencyKey !== undefined) checkIdentifier('idempotencyKey', idempotencyKey, 'Idempotency-Key');
   const call = await loadCall(ctx, actor, callId, 'control');
   const request = input.preset === undefined ? input : withPreset(input, await findPreset(ctx.deps.presets, input.preset));
-  const resolved = resolveRecordingOptions(request, { maxDurationSeconds: ctx.opts.maxDurationSeconds, layoutOrigins: ctx.opts.layoutOrigins ?? [], assetOrigins: ctx.opts.assetOrigins ?? [] });
+  const resolved = resolveRecordingOptions(request, { maxDurationSeconds: ctx.opts.maxDurationSeconds, layoutOrigins: ctx.opts.layoutOrigins ?? [], assetOrigins: ctx.opts.assetOrigins ?? [], streamHosts: ctx.opts.streamHosts ?? [] });
 
   if (idempotencyKey) {
     const earlier = await ctx.deps.repo.findByIdempotencyKey(call.id, idempotencyKey);

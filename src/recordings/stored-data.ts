@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import { ID_PATTERNS } from './identifiers';
 import { RECORDING_FORMATS, recordingOptionsSchema, type RecordingFormat, type RecordingOptions } from './options';
 import type { RecordingJob } from './ports';
+import { streamInfoSchema, type StreamInfo } from './streams';
 import type { PausedSpan } from './timeline';
 
 /**
@@ -101,6 +102,11 @@ export const markersJson = (markers: readonly RecordingMarker[]) => markers.map(
 /** A recording's stored sidecars (none before post-processing made them, or for a recording older than sidecars). */
 export function storedSidecars(json: unknown, recordingId: string): RecordingSidecar[] {
   return json === null ? [] : parseOrThrow(z.array(sidecarSchema), json, `the stored sidecars of recording ${recordingId}`);
+}
+
+/** A recording's stream states (none for one without streams, or older than them). */
+export function storedStreams(json: unknown, recordingId: string): StreamInfo[] {
+  return json === null ? [] : parseOrThrow(z.array(streamInfoSchema), json, `the stored streams of recording ${recordingId}`);
 }
 
 /** A dispatched job as a worker takes it off the queue (a JSON string). */

@@ -19,7 +19,7 @@ import { recordingView, type RecordingView } from './views';
 export async function updateRecording(ctx: RecordingsContext, actor: Actor, callId: string, recordingId: string, change: LiveChange): Promise<RecordingView> {
   const { rec } = await loadRecording(ctx, actor, callId, recordingId, 'control');
   const preset = change.preset === undefined ? undefined : await findPreset(ctx.deps.presets, change.preset);
-  const options = applyLiveChange(rec.options, preset ? livePresetChange(rec.options, change, preset) : change, { assetOrigins: ctx.opts.assetOrigins ?? [] });
+  const options = applyLiveChange(rec.options, preset ? livePresetChange(rec.options, change, preset) : change, { assetOrigins: ctx.opts.assetOrigins ?? [], streamHosts: ctx.opts.streamHosts ?? [] });
   if (!isDeepStrictEqual(options.overlays, rec.options.overlays)) await checkOverlayAssets(options.overlays, ctx.deps.presetAssets);
   if (!LIVE.includes(rec.status)) throw notLive(rec.status);
   if (!(await ctx.deps.repo.updateIf(rec.id, { status: LIVE }, { options }))) throw notLive('no longer live');

@@ -1,5 +1,7 @@
 import type { RecordingOptions } from './options';
+import { redactedOutputs } from './outputs';
 import type { QualityReport } from './quality';
+import type { StreamInfo } from './streams';
 import type { CallWithParticipants, StoredRecording } from './repository';
 import type { RecordingThumbnail, SidecarName } from './stored-data';
 import type { RecordingTrack } from './tracks-option';
@@ -53,6 +55,8 @@ export interface RecordingView {
   manifest: { key: string; url: string | null } | null;
   /** The HLS playlist, when the options ask for HLS: from the first segment on during the call, complete after it; `url` signed at each read (signed-views.ts). */
   hls: { playlistKey: string; url: string | null } | null;
+  /** Each stream output (rtmp, srt) as Egress's StreamInfo: its URL redacted, status, retries, last error. */
+  streams: StreamInfo[];
   /** Files made from the recording's timeline (speakers.vtt, speakers.json, chat.jsonl, chat.vtt), on the file's clock; `url` signed at each read. */
   sidecars: { kind: SidecarName; key: string; url: string | null }[];
   /** Each participant's own tracks (start option `tracks`), `offsetMs` on the file's clock; `url` signed at each read. */
@@ -87,7 +91,8 @@ export function recordingView(r: StoredRecording): RecordingView {
     callId: r.callId,
     status: r.status,
     format: r.outputFormat,
-    options: r.options,
+    // a stream URL holds its key: the view shows it redacted
+    options: r.options.outputs ? { ...r.options, outputs: redactedOutputs(r.options.outputs) } : r.options,
     requestedBy: r.requestedBy,
     startedAt: r.startingAt.toISOString(),
     recordingAt: iso(r.recordingAt),
@@ -110,6 +115,7 @@ export function recordingView(r: StoredRecording): RecordingView {
     thumbnails: r.status === 'DELETED' ? [] : r.thumbnails,
     manifest: r.status === 'DELETED' || !r.manifestKey ? null : { key: r.manifestKey, url: null },
     hls: null,
+    streams: r.streams,
     sidecars: r.status === 'DELETED' ? [] : r.sidecars.map((s) => ({ kind: s.kind, key: s.key, url: null })),
     tracks: r.status === 'DELETED' ? [] : (r.tracks ?? []).map((t) => ({ ...t, url: null })),
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '', fault: r.errorFault } : null,

@@ -36,9 +36,9 @@ describe('outputs option', () => {
     expect(resolveRecordingOptions({ format: 'm4a', outputs: [{ type: 'file' }] }, limits).options.outputs).toEqual([{ type: 'file' }]);
   });
   it.each([
-    [[], /non-empty list of distinct types/],
+    [[], /non-empty list, each one of file, hls, rtmp, srt/],
     [[{ type: 'file' }, { type: 'file' }], /file is listed twice/],
-    [[{ type: 'rtmp', url: 'rtmp://x' }], /"rtmp" is not one of file, hls/],
+    [[{ type: 'dash' }], /"dash" is not one of file, hls, rtmp, srt/],
     [[{ type: 'hls', segmentSeconds: 11 }], /segmentSeconds must be an integer from 2 to 10 seconds/],
     [[{ type: 'hls', segmentSeconds: 2.5 }], /segmentSeconds must be an integer/],
     [[{ type: 'hls', live: 'yes' }], /\[0\]\.live/],
@@ -83,7 +83,7 @@ describe('the view of a recording with HLS', () => {
   const row = (over: Partial<StoredRecording>): StoredRecording => ({
     id: 'rec-1', callId: 'call-1', requestedBy: 'host', status: 'RECORDING', options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', outputs: [{ type: 'hls', segmentSeconds: 4, live: true }] },
     outputFormat: 'mp4', maxDurationSeconds: null, filePath: null, fileSize: null, durationMs: null, thumbnails: [], quality: null, storageProvider: null, storageKey: null, storageUrl: null,
-    manifestKey: null, sidecars: [], stopReason: null, errorCode: null, errorMessage: null, errorFault: null, startingAt: new Date(), recordingAt: new Date(), stoppingAt: null, processingAt: null,
+    manifestKey: null, sidecars: [], streams: [], stopReason: null, errorCode: null, errorMessage: null, errorFault: null, startingAt: new Date(), recordingAt: new Date(), stoppingAt: null, processingAt: null,
     uploadingAt: null, completedAt: null, failedAt: null, deletedAt: null, pausedAt: null, pauses: [], markers: [], workerId: null, idempotencyKey: null, attempts: 0, nextAttemptAt: null, lastError: null, createdAt: new Date(), updatedAt: new Date(),
     ...over,
   });

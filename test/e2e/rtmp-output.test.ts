@@ -1,0 +1,255 @@
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startAll, type RunningService } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
+import { createLogger } from '../../src/observability/logger';
+import { probe } from '../../src/recorder/probe';
+import { colourRegion, FRAME_H, FRAME_W } from '../helpers/media';
+import { sleep, userToken, waitFor } from '../helpers/recorder-process';
+import { RtmpServer } from '../helpers/rtmp-server';
+import { createTestDatabase } from '../helpers/services/postgres';
+
+/**
+ * RTMP stream outputs (issue 12 item 2) against a real RTMP server (nginx with its RTMP
+ * module, test/helpers/rtmp-server.ts), one recording for every case: the stream is read
+ * back while the call goes on (H.264 and AAC, the publishers' colours) and its delay measured
+ * (a publisher's colour change to the RTMP reader); the server killed mid-call is reported
+ * (RETRYING, retries, lastError) and the stream comes back with it (ACTIVE); a PATCH adds a
+ * second destination and removes the first; URLs of hosts not allowed are 400 with nothing
+ * created or changed; the file is whole whatever the stream did; no key in the view.
+ */
+const run = promisify(execFile);
+const LIVEKIT = {
+  LIVEKIT_URL: process.env.TEST_LIVEKIT_URL!,
+  LIVEKIT_API_KEY: process.env.TEST_LIVEKIT_API_KEY!,
+  LIVEKIT_API_SECRET: process.env.TEST_LIVEKIT_API_SECRET!,
+};
+const livekit = { url: LIVEKIT.LIVEKIT_URL, apiKey: LIVEKIT.LIVEKIT_API_KEY, apiSecret: LIVEKIT.LIVEKIT_API_SECRET };
+const SECRET = 'rtmp-e2e-secret-0123456789abcdef';
+const HOST = userToken(SECRET, 'host-1');
+const FIRST_KEY = 'first-KEY-s3cr3t';
+const SECOND_KEY = 'second-KEY-s3cr3t';
+
+async function api(base: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(base + urlPath, {
+    method,
+    headers: { authorization: `Bearer ${HOST}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** One frame of the stream at `url`, 160x90 RGB. */
+async function streamFrame(url: string): Promise<Buffer> {
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', url, '-frames:v', '1', '-vf', `scale=${FRAME_W}:${FRAME_H}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
+    encoding: 'buffer',
+    maxBuffer: 1 << 24,
+    timeout: 15000,
+  });
+  return stdout;
+}
+
+/**
+ * How far behind the recording the stream's video packets reach a reader of `url`: arrival
+ * less the frame's wall time (recordingAt plus its timestamp), over `ms`; the median of the
+ * second half (the first packets a reader gets are the latest keyframe's, older).
+ */
+async function packetLagMs(url: string, recordingAt: number, ms: number): Promise<number> {
+  const child = spawn('ffprobe', ['-v', 'error', '-fflags', 'nobuffer', '-select_streams', 'v', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', url]);
+  const lags: number[] = [];
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => {
+    text += d.toString();
+    const lines = text.split('\n');
+    text = lines.pop() ?? '';
+    for (const l of lines) if (l.trim()) lags.push(Date.now() - (recordingAt + Number(l) * 1000));
+  });
+  await sleep(ms);
+  child.kill('SIGKILL');
+  const late = lags.slice(Math.floor(lags.length / 2)).sort((x, y) => x - y);
+  return late[Math.floor(late.length / 2)];
+}
+
+/** Reads `url` decoded to tiny frames until `colour` covers a tenth of one: when it did (Date.now()). */
+function whenSeen(url: string, colour: string, timeoutMs: number): { seen: Promise<number>; ready: Promise<void> } {
+  const child = spawn('ffmpeg', ['-v', 'error', '-fflags', 'nobuffer', '-i', url, '-vf', `scale=${FRAME_W}:${FRAME_H}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+  const size = FRAME_W * FRAME_H * 3;
+  let pending = Buffer.alloc(0);
+  let ready!: () => void;
+  const readyP = new Promise<void>((r) => (ready = r));
+  const seen = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${colour} not seen on the stream within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      ready();
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= size) {
+        const frame = pending.subarray(0, size);
+        pending = pending.subarray(size);
+        if (colourRegion(frame, colour).share > 0.1) {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          resolve(Date.now());
+          return;
+        }
+      }
+    });
+  });
+  return { seen, ready: readyP };
+}
+
+let publishers: SyntheticPublishers;
+const joined: Publisher[] = [];
+let server: RtmpServer;
+let dir: string;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let running: RunningService;
+let base: string;
+let id: string;
+const callId = 'call-rtmp';
+const at: Record<string, any> = {};
+
+const view = async () => (await api(base, 'GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
+const streamNamed = async (key: 'first' | 'second', status: string) =>
+  waitFor(async () => {
+    const v = await view();
+    return v.streams[key === 'first' ? 0 : 1]?.status === status ? v : null;
+  }, 20000, () => `${key} stream ${status}`);
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-rtmp-'));
+  [publishers, server, db] = await Promise.all([SyntheticPublishers.launch({ chromiumPath: '/usr/bin/chromium', livekit }), RtmpServer.start(), createTestDatabase('rtmpe2e')]);
+  const config = loadConfig({
+    ...LIVEKIT,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    AUTH_JWT_SECRET: SECRET,
+    RECORDING_OUTPUT_DIR: dir,
+    CHROMIUM_PATH: '/usr/bin/chromium',
+    LIVEKIT_WEBHOOK_ENABLED: 'false',
+    RECORDER_STREAM_ALLOWED: '127.0.0.1',
+  });
+  running = await startAll(config, createLogger('warn'));
+  base = running.url!;
+  expect((await api(base, 'POST', '/api/video-calls', { id: callId, roomName: 'rtmp-room', hostId: 'host-1', participantIds: [] })).status).toBe(201);
+  joined.push(await publishers.add({ room: 'rtmp-room', identity: 'crimson', colour: '#ff0000', tone: 500 }));
+  joined.push(await publishers.add({ room: 'rtmp-room', identity: 'azure', colour: '#0000ff', tone: 1300 }));
+
+  // a host not allowed: refused, nothing created
+  at.refusedStart = await api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'rtmp', url: 'rtmp://10.9.8.7/live/x-key' }] });
+  at.afterRefusal = (await api(base, 'GET', `/api/video-calls/${callId}/recordings`)).body.data;
+
+  const start = await api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'rtmp', url: server.url(FIRST_KEY) }] });
+  expect(start.status).toBe(201);
+  id = start.body.data.id;
+  at.startBody = JSON.stringify(start.body);
+  at.active = await streamNamed('first', 'ACTIVE');
+  const startedAt = Date.now();
+
+  // read back while the call goes on: codecs, a frame of both colours, and the delay of a colour change
+  at.probe = await probe('ffprobe', server.url(FIRST_KEY));
+  at.frame = await streamFrame(server.url(FIRST_KEY));
+  at.lagMs = await packetLagMs(server.url(FIRST_KEY), Date.parse(at.active.recordingAt), 4000);
+  const watch = whenSeen(server.url(FIRST_KEY), '#00ff00', 15000);
+  await watch.ready;
+  await sleep(500);
+  const changedAt = Date.now();
+  await joined[0].setColour('#00ff00');
+  at.delayMs = (await watch.seen) - changedAt;
+
+  // the server goes away: the stream is retried, the file goes on; it comes back: ACTIVE again
+  await server.stop();
+  at.dropped = await waitFor(async () => {
+    const v = await view();
+    return v.streams[0].status === 'RETRYING' && v.streams[0].retries >= 1 ? v : null;
+  }, 15000, 'RETRYING');
+  await sleep(1500);
+  await server.start();
+  at.back = await waitFor(async () => {
+    const v = await view();
+    return v.streams[0].status === 'ACTIVE' && v.streams[0].retries >= 1 ? v : null;
+  }, 20000, 'ACTIVE again');
+  at.backFrame = await streamFrame(server.url(FIRST_KEY));
+
+  // a PATCH of a host not allowed changes nothing; one that adds the second and removes the first does both
+  at.refusedPatch = await api(base, 'PATCH', `/api/video-calls/${callId}/recording/${id}`, { streams: { add: [{ type: 'rtmp', url: 'rtmp://example.com/live/k' }] } });
+  at.afterRefusedPatch = await view();
+  at.patch = await api(base, 'PATCH', `/api/video-calls/${callId}/recording/${id}`, {
+    streams: { add: [{ type: 'rtmp', url: server.url(SECOND_KEY) }], remove: [at.back.streams[0].url] },
+  });
+  at.second = await streamNamed('second', 'ACTIVE');
+  at.secondFrame = await streamFrame(server.url(SECOND_KEY));
+  at.firstGone = await run('ffprobe', ['-v', 'error', '-rw_timeout', '3000000', server.url(FIRST_KEY)], { timeout: 8000 }).then(() => 'readable', () => 'gone');
+
+  at.callMs = Date.now() - startedAt;
+  expect((await api(base, 'POST', `/api/video-calls/${callId}/recording/stop`)).status).toBe(200);
+  at.done = await waitFor(async () => {
+    const v = await view();
+    if (v.status === 'FAILED') throw new Error(`FAILED ${JSON.stringify(v.error)}`);
+    return v.status === 'COMPLETED' ? v : null;
+  }, 60000, 'COMPLETED');
+}, 180000);
+
+afterAll(async () => {
+  await Promise.allSettled(joined.splice(0).map((p) => p.leave()));
+  await running?.shutdown();
+  await publishers?.close();
+  await server?.close();
+  await db?.drop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('refuses a stream to a host not in RECORDER_STREAM_ALLOWED, creating nothing', () => {
+  expect(at.refusedStart.status).toBe(400);
+  expect(at.refusedStart.body.error.code).toBe('STREAM_URL_NOT_ALLOWED');
+  expect(at.afterRefusal).toEqual([]);
+});
+
+it('streams the composite while the call goes on: H.264 and AAC with both publishers on it', () => {
+  expect(at.probe.streams.filter((s: any) => s.type === 'video')).toEqual([expect.objectContaining({ codec: 'h264', width: 1280, height: 720 })]);
+  expect(at.probe.streams.filter((s: any) => s.type === 'audio')).toEqual([expect.objectContaining({ codec: 'aac' })]);
+  for (const frame of [at.frame, at.backFrame]) {
+    expect(colourRegion(frame, '#0000ff').share).toBeGreaterThan(0.1);
+    expect(colourRegion(frame, '#ff0000').share + colourRegion(frame, '#00ff00').share).toBeGreaterThan(0.1);
+  }
+  expect(colourRegion(at.secondFrame, '#00ff00').share).toBeGreaterThan(0.1);
+  // a frame drawn by the recorder page to the RTMP reader (MediaRecorder's 250 ms chunks, ingest, FFmpeg, nginx)
+  expect(at.lagMs).toBeLessThan(2000);
+  // a publisher's change of colour to the RTMP reader: LiveKit and the page's drawing on top, and the reader's decoding
+  expect(at.delayMs).toBeLessThan(8000);
+  process.stdout.write(`RTMP figures: a recorded frame reached the RTMP reader after ${at.lagMs} ms (median), a publisher's colour change after ${at.delayMs} ms\n`);
+});
+
+it('reports a dropped destination (RETRYING, retries, lastError) and the stream again once it is back', () => {
+  const dropped = at.dropped.streams[0];
+  expect(dropped).toMatchObject({ type: 'rtmp', status: 'RETRYING', lastError: expect.any(String), lastRetryAt: expect.any(String), startedAt: expect.any(String) });
+  expect(at.dropped.status).toBe('RECORDING');
+  expect(at.back.streams[0]).toMatchObject({ status: 'ACTIVE', retries: expect.any(Number) });
+});
+
+it('adds and removes destinations by PATCH; a host not allowed changes nothing', () => {
+  expect(at.refusedPatch.status).toBe(400);
+  expect(at.refusedPatch.body.error.code).toBe('STREAM_URL_NOT_ALLOWED');
+  expect(at.afterRefusedPatch.options.outputs).toEqual(at.back.options.outputs);
+  expect(at.patch.status).toBe(200);
+  expect(at.patch.body.data.options.outputs).toEqual([{ type: 'rtmp', url: expect.stringMatching(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/redacted-[0-9a-f]{8}$/) }]);
+  expect(at.second.streams.map((s: any) => s.status)).toEqual(['ENDED', 'ACTIVE']);
+  expect(at.firstGone).toBe('gone');
+});
+
+it('keeps the whole file, ends every stream, and never shows a stream key', () => {
+  expect(at.done.durationMs).toBeGreaterThan(at.callMs - 1500);
+  expect(at.done.streams.map((s: any) => s.status)).toEqual(['ENDED', 'ENDED']);
+  for (const text of [at.startBody, JSON.stringify(at.active), JSON.stringify(at.dropped), JSON.stringify(at.patch.body), JSON.stringify(at.done)]) {
+    expect(text).not.toContain('KEY-s3cr3t');
+  }
+});
