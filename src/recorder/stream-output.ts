@@ -90,7 +90,8 @@ export class StreamDestination {
       stderr = lines.pop() ?? '';
       for (const line of lines) {
         if (CONNECTED.test(line) && this.child === child) this.connected();
-        if (line.trim() && !line.startsWith(' ')) tail = line.trim();
+        // FFmpeg's last words are 'Conversion failed!': the line before says why
+        if (line.trim() && !line.startsWith(' ') && !/^Conversion failed/.test(line)) tail = line.trim();
       }
     });
     this.exited = new Promise<void>((resolve) => {
