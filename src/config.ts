@@ -60,6 +60,8 @@ const envSchema = z.object({
   /** Cores one 1280x720 30 fps recording takes: built-in layout / custom layout page (npm run bench). */
   RECORDER_COST_CANVAS: z.coerce.number().positive().max(64).default(0.27),
   RECORDER_COST_CUSTOM_LAYOUT: z.coerce.number().positive().max(64).default(0.8),
+  /** Cores each rtmp/srt stream output adds (its FFmpeg 0.026, the page's shorter chunks; node dist/scripts/bench-rtmp.js). */
+  RECORDER_COST_STREAM: z.coerce.number().min(0).max(64).default(0.03),
   /**
    * Idle cores the machine must keep after a new recording's cost, measured. Default 15% of
    * its cores (npm run bench, density: 4 recordings beside their publishers held 30 fps in
@@ -182,7 +184,7 @@ export interface Config {
     standbyPages: number;
     maxConcurrent: number;
     cpuBudget: number;
-    costs: { canvas: number; customLayout: number };
+    costs: { canvas: number; customLayout: number; stream: number };
     cpuReserve: number;
     measuredAdmission: boolean;
     customLayoutOrigins: string[];
@@ -256,7 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       standbyPages: e.RECORDER_STANDBY_PAGES,
       maxConcurrent: e.RECORDER_MAX_CONCURRENT,
       cpuBudget: e.RECORDER_CPU_BUDGET,
-      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT },
+      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT, stream: e.RECORDER_COST_STREAM },
       cpuReserve: e.RECORDER_CPU_RESERVE,
       measuredAdmission: e.RECORDER_ADMISSION_MEASURED,
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,

@@ -1,4 +1,5 @@
 import type { RecordingOptions } from './contract';
+import { streamOutputsOf } from './outputs';
 
 /**
  * A worker's capacity, decided in one place. Each recording costs CPU (cores) that depends
@@ -15,6 +16,8 @@ export interface RecordingCosts {
   canvas: number;
   /** A custom layout page recorded by tab capture. */
   customLayout: number;
+  /** Each stream output (rtmp, srt) on top: its FFmpeg (the page's H.264 copied, audio made AAC), whatever the picture's size. */
+  stream?: number;
 }
 
 export interface CapacityLimits {
@@ -39,10 +42,10 @@ export interface WorkerLoad {
 
 const REFERENCE_PIXEL_RATE = 1280 * 720 * 30;
 
-export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl'>, costs: RecordingCosts): number {
+export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl' | 'outputs'>, costs: RecordingCosts): number {
   const base = o.customLayoutUrl ? costs.customLayout : costs.canvas;
   // a smaller picture still pays for the browser and the room's decoding
-  return base * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
+  return base * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE) + (costs.stream ?? 0) * streamOutputsOf(o.outputs).length;
 }
 
 /** What the worker measured of its own process tree: `own` cores, the median of slices over the last `spanMs`. */

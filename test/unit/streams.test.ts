@@ -1,4 +1,5 @@
 import { loadConfig } from '../../src/config';
+import { recordingCost } from '../../src/recordings/capacity';
 import { exponentialBackoff } from '../../src/recordings/failure-policy';
 import { applyLiveChange } from '../../src/recordings/live-change';
 import { resolveRecordingOptions } from '../../src/recordings/options';
@@ -106,3 +107,13 @@ describe('stream destinations', () => {
   });
 });
 
+
+describe('what a stream costs at admission', () => {
+  it('adds RECORDER_COST_STREAM per stream output to the recording cost', () => {
+    const costs = { canvas: 0.27, customLayout: 0.8, stream: 0.03 };
+    const o = { width: 1280, height: 720, fps: 30 as const };
+    expect(recordingCost(o, costs)).toBeCloseTo(0.27);
+    expect(recordingCost({ ...o, outputs: [{ type: 'file' }, { type: 'rtmp', url: 'rtmp://a/b/c' }, { type: 'srt', url: 'srt://a:1' }] }, costs)).toBeCloseTo(0.33);
+    expect(loadConfig({}).recorder.costs.stream).toBe(0.03);
+  });
+});
