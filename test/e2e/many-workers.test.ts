@@ -59,9 +59,10 @@ function killMachine(worker: RecorderProcess): void {
   for (const g of groups) process.kill(-g, 'SIGKILL');
 }
 
-/** A wait that failed, with what the processes said. */
-function withLogs(err: Error): never {
-  throw new Error(`${err.message}\n${procs.map((p, i) => `--- process ${i} (pid ${p.pid})\n${p.stderr().slice(-4000)}`).join('\n')}`);
+/** A wait that failed, with each recording's status and worker (none: never claimed) and what the processes said. */
+async function withLogs(err: Error): Promise<never> {
+  const views = await Promise.all(ROOMS.map((r) => procs[0].api('GET', `/api/video-calls/${r.call}/recordings`).then((x) => JSON.stringify(x.body?.data?.map?.((v: any) => [v.status, v.workerId]) ?? x.body), (e: Error) => e.message)));
+  throw new Error(`${err.message}\nrecordings: ${views.join(' ')}\n${procs.map((p, i) => `--- process ${i} (pid ${p.pid})\n${p.stderr().slice(-4000)}`).join('\n')}`);
 }
 
 beforeAll(async () => {
