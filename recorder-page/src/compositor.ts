@@ -36,6 +36,7 @@ export class Compositor {
   private frameTimes: number[] = [];
   private lastFrameAt?: number;
   private maxFrameGap = 0;
+  private lateFrames = 0;
   private readonly seen = new Set<string>();
   /** Called the first time a participant's video is drawn (for latency logs). */
   onFirstVideo?: (identity: string) => void;
@@ -84,7 +85,11 @@ export class Compositor {
   start(): void {
     // the first frame goes out now: the encoder emits nothing until it has one
     this.frame();
-    frameClock.start(1000 / this.opts.fps, () => this.frame());
+    const period = 1000 / this.opts.fps;
+    frameClock.start(period, (lateMs) => {
+      if (lateMs >= period) this.lateFrames++;
+      this.frame();
+    });
   }
 
   stop(): void {
@@ -100,6 +105,15 @@ export class Compositor {
 
   get frames(): number {
     return this.framesDrawn;
+  }
+
+  /** Since start(): frames drawn a frame period or more after their turn, and frames the encoder's track had no room for. */
+  get framesLate(): number {
+    return this.lateFrames;
+  }
+
+  get framesDropped(): number {
+    return this.sink.dropped;
   }
 
   /** The longest wait between two frames since the last call (a stalled frame clock freezes the picture). */

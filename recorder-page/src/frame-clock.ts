@@ -5,17 +5,18 @@
  */
 export class FrameClock {
   private readonly worker: Worker;
-  private onTick?: () => void;
+  private onTick?: (lateMs: number) => void;
 
   constructor() {
     const src = `let timer; let n = 0; let t0 = 0; let period = 0;
-      function tick() { n++; postMessage(0); timer = setTimeout(tick, Math.max(0, t0 + (n + 1) * period - performance.now())); }
+      function tick() { n++; postMessage(performance.timeOrigin + t0 + n * period); timer = setTimeout(tick, Math.max(0, t0 + (n + 1) * period - performance.now())); }
       onmessage = (e) => { clearTimeout(timer); if (e.data > 0) { period = e.data; n = 0; t0 = performance.now(); timer = setTimeout(tick, period); } };`;
     this.worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    this.worker.onmessage = () => this.onTick?.();
+    // each tick carries its due time (wall clock): how late the page takes it is how long it was busy
+    this.worker.onmessage = (e: MessageEvent<number>) => this.onTick?.(performance.timeOrigin + performance.now() - e.data);
   }
 
-  start(periodMs: number, onTick: () => void): void {
+  start(periodMs: number, onTick: (lateMs: number) => void): void {
     this.onTick = onTick;
     this.worker.postMessage(periodMs);
   }

@@ -10,6 +10,8 @@
 export interface FrameSink {
   readonly track: MediaStreamTrack;
   push(): void;
+  /** Frames the encoder's track had no room for (it fell behind), so never encoded. */
+  readonly dropped: number;
 }
 
 interface VideoTrackGenerator extends MediaStreamTrack {
@@ -24,19 +26,24 @@ export function frameSink(canvas: HTMLCanvasElement): FrameSink {
 
 function generatorSink(canvas: HTMLCanvasElement, generator: VideoTrackGenerator): FrameSink {
   const writer = generator.writable.getWriter();
-  return {
+  const sink = {
     track: generator,
+    dropped: 0,
     push() {
       // the capture clock in microseconds, as a camera's frames carry it
       const frame = new VideoFrame(canvas, { timestamp: Math.round((performance.timeOrigin + performance.now()) * 1000) });
       // a sink that falls behind drops this frame rather than queueing a copy of the canvas
-      if ((writer.desiredSize ?? 1) <= 0) return frame.close();
+      if ((writer.desiredSize ?? 1) <= 0) {
+        sink.dropped++;
+        return frame.close();
+      }
       writer.write(frame).catch(() => frame.close());
     },
   };
+  return sink;
 }
 
 function captureStreamSink(canvas: HTMLCanvasElement): FrameSink {
   const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
-  return { track, push: () => track.requestFrame() };
+  return { track, push: () => track.requestFrame(), dropped: 0 };
 }

@@ -9,6 +9,7 @@ import { OverlayPainter } from './overlays';
 import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber, type LiveChange } from './page-api';
 import { expectedAtJoin, waitForPresence } from './presence';
 import { filterFromQuery, RecordedSet } from './recorded-set';
+import { ReceiveStats } from './receive-stats';
 import { RoomTracker } from './room';
 import { ChatRelay, chatTopicsFromQuery, SpeakerTimeline } from './timeline-events';
 import { TrackRecorders, tracksModeFromQuery } from './track-recorders';
@@ -106,15 +107,20 @@ async function start(query: string): Promise<void> {
   const speakerSeed = setInterval(() => {
     if (!tracker.seedSpeakers(recorded.loudness())) clearInterval(speakerSeed);
   }, 200);
+  const receiveStats = new ReceiveStats();
   const statsTimer = setInterval(() => {
-    capture.sendStats({
-      type: 'stats',
-      fps: compositor.fps(),
-      participants: tracker.participants.size,
-      frames: compositor.frames,
-      audioInputs: mixer.size,
-      videoInputs: tracker.videoInputs(),
-      maxFrameGapMs: compositor.takeMaxFrameGap(),
+    const drawn = { fps: compositor.fps(), frames: compositor.frames, maxFrameGapMs: compositor.takeMaxFrameGap() };
+    void receiveStats.sample(tracker.room.remoteParticipants.values(), isRecorded).then((av) => {
+      capture.sendStats({
+        type: 'stats',
+        ...drawn,
+        participants: tracker.participants.size,
+        audioInputs: mixer.size,
+        videoInputs: tracker.videoInputs(),
+        framesDropped: compositor.framesDropped,
+        framesLate: compositor.framesLate,
+        av,
+      });
     });
   }, 1000);
 

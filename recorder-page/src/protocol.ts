@@ -40,6 +40,16 @@ export interface VideoInput {
   height: number;
 }
 
+/**
+ * One participant's receive-side delays over the last second (receive-stats.ts): `audioMs` the
+ * jitter buffer's, `videoMs` the jitter buffer's and decoding's.
+ */
+export interface AvReceiveSample {
+  identity: string;
+  audioMs: number;
+  videoMs: number;
+}
+
 /** A participant as the timeline names them. */
 export interface SpeakerRef {
   identity: string;
@@ -63,8 +73,24 @@ export type TimelineMessage =
 export type PageMessage =
   | TimelineMessage
   | { type: 'hello'; mimeType: string; width: number; height: number; fps: number }
-  /** `maxFrameGapMs`: the longest wait between two drawn frames since the last stats. */
-  | { type: 'stats'; fps: number; participants: number; frames: number; audioInputs: number; videoInputs?: VideoInput[]; maxFrameGapMs?: number }
+  /**
+   * `maxFrameGapMs`: the longest wait between two drawn frames since the last stats. Since the
+   * encoder started: `framesDropped`, frames the encoder's track had no room for; `framesLate`,
+   * frames drawn a whole frame period or more after their turn (the page was busy: the picture
+   * held, then the frames came bunched). `av`: each recorded participant's receive-side delays.
+   */
+  | {
+      type: 'stats';
+      fps: number;
+      participants: number;
+      frames: number;
+      audioInputs: number;
+      videoInputs?: VideoInput[];
+      maxFrameGapMs?: number;
+      framesDropped?: number;
+      framesLate?: number;
+      av?: AvReceiveSample[];
+    }
   /** A recorded participant came (`present`) or went, at `at` (ms since the epoch). */
   | { type: 'presence'; identity: string; name: string; present: boolean; at: number }
   | { type: 'end'; lastSeq: number }

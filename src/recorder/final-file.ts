@@ -8,8 +8,9 @@ export interface FinishedFile {
   path: string;
   size: number;
   durationMs: number;
-  /** Frames per second in the file (packets counted, nothing decoded). */
+  /** Frames per second in the file (packets counted, nothing decoded), and their number. */
   fps?: number;
+  frames?: number;
 }
 
 /**
@@ -48,5 +49,5 @@ export async function finishFile(o: {
     }
   }
   const info = await probe(o.ffprobePath, file, { countPackets: true });
-  return { path: file, size: info.size, durationMs: info.durationMs, fps: info.video?.fps };
+  return { path: file, size: info.size, durationMs: info.durationMs, fps: info.video?.fps, frames: info.video?.frames };
 }

@@ -49,6 +49,11 @@ const STREAM_KEYFRAME_MS = 2000;
 /** MediaRecorder's chunk length with a live HLS or a stream output (the page's default is 1000 ms). */
 export const HLS_TIMESLICE_MS = 250;
 
+/** The chunk length the page is asked for (the quality report judges chunks late against it). */
+export function timesliceMsOf(o: RecordingOptions): number {
+  return hlsOutputOf(o.outputs)?.live ? HLS_TIMESLICE_MS : 1000;
+}
+
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */
 function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number): URLSearchParams {
   const params = new URLSearchParams({

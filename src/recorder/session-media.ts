@@ -2,13 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PageMessage } from '../../recorder-page/src/protocol';
 import { AppError, toAppError } from '../errors';
-import type { HlsReport, RecordingRequest, RecordingStart } from '../recordings/contract';
+import type { ChunkQuality, HlsReport, RecordingRequest, RecordingStart } from '../recordings/contract';
+import type { PausedSpan } from '../recordings/timeline';
 import { ChunkSequencer } from './chunk-sequencer';
+import { ChunkStats } from './chunk-stats';
 import { deferred } from './deadline';
 import { FfmpegSink, outputSpecOf, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
 import { finishFile, type FinishedFile } from './final-file';
 import { openHlsOutput, type HlsOutputTarget, type HlsSession } from './hls-output';
 import type { Logger } from './logger';
+import { timesliceMsOf } from './page-launch';
 import { SpoolFile } from './spool';
 import { openStoredSpool, type StoredSpool } from './stored-spool';
 import { SessionStreams } from './stream-outputs';
@@ -36,6 +39,7 @@ export interface MediaDeps {
  */
 export class SessionMedia {
   private readonly sequencer = new ChunkSequencer<Uint8Array>();
+  private readonly chunkStats: ChunkStats;
   private spool?: SpoolFile;
   private stored?: StoredSpool;
   private sink?: FfmpegSink;
@@ -55,6 +59,7 @@ export class SessionMedia {
     private readonly events: { onChunkSpooled: (start: RecordingStart) => void; onFault: (error: AppError) => void },
   ) {
     this.streams = new SessionStreams(deps, streamOutputsOf(req.options.outputs));
+    this.chunkStats = new ChunkStats(timesliceMsOf(req.options));
   }
 
   /** Creates the spool file and the output's directory. */
@@ -80,7 +85,8 @@ export class SessionMedia {
 
   /** Takes a chunk; resolves with the sequence number to acknowledge (everything on disk up to it). */
   async onChunk(seq: number, payload: Uint8Array): Promise<number> {
-    const { ready } = this.sequencer.accept(seq, payload);
+    const { ready, duplicate } = this.sequencer.accept(seq, payload);
+    this.chunkStats.arrived({ duplicate, held: !duplicate && ready.length === 0, inOrder: ready.length });
     for (const chunk of ready) {
       try {
         await this.spool!.append(chunk);
@@ -109,6 +115,7 @@ export class SessionMedia {
   onMessage(msg: PageMessage): boolean {
     switch (msg.type) {
       case 'hello':
+        this.chunkStats.connected();
         if (!this.sink) {
           this.spec = outputSpecOf(this.req.options, videoCodecOf(msg.mimeType), this.deps.audioShiftMs);
           this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec, this.hls?.spec);
@@ -134,6 +141,13 @@ export class SessionMedia {
       default:
         return false;
     }
+  }
+
+  /** The quality report's account of the chunks (`pauses`: as applied to the encoder). */
+  chunkReport(pauses: readonly PausedSpan[]): ChunkQuality | undefined {
+    if (!this.start) return undefined;
+    const delivered = this.sequencer.expected;
+    return this.chunkStats.report(this.start.recordingAt, pauses, { delivered, gaps: this.sequencer.missing().length, ...(this.lastSeq >= 0 ? { lastSeq: this.lastSeq } : {}) });
   }
 
   /** Resolves once the page's end marker and every chunk before it were handled, or after `ms`. */

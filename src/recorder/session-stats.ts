@@ -1,6 +1,7 @@
 import type { PageMessage } from '../../recorder-page/src/protocol';
-import type { ParticipantPresence, RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from '../recordings/contract';
+import type { ChunkQuality, FrameQuality, ParticipantPresence, RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from '../recordings/contract';
 import { toFileMs, type PausedSpan } from '../recordings/timeline';
+import { AvOffsetStats } from './av-offset-stats';
 
 type StatsMessage = Extract<PageMessage, { type: 'stats' }>;
 type PresenceMessage = Extract<PageMessage, { type: 'presence' }>;
@@ -10,6 +11,8 @@ const MAX_PRESENCE_EVENTS = 2000;
 
 /** The page's frame rate is only judged after this much recording: the first seconds warm up. */
 const FPS_WARMUP_MS = 2000;
+/** The page reads its receivers' stats once a stats message: a reading stands for this long. */
+const AV_READING_MS = 1000;
 
 /**
  * What the page reports about a live recording (frame rate, participants, videos), kept
@@ -22,6 +25,9 @@ export class SessionStats {
   private minFps?: number;
   private firstStatsAt?: number;
   private longestFreezeMs?: number;
+  private framesDropped = 0;
+  private framesLate = 0;
+  private readonly av = new AvOffsetStats();
   private readonly presence: PresenceMessage[] = [];
   private readonly firstSeen = new Map<string, number>();
   private readonly listeners = new Set<(p: RecordingProgress) => void>();
@@ -35,6 +41,9 @@ export class SessionStats {
     this.participants = msg.participants;
     this.videoInputs = msg.videoInputs ?? [];
     if (msg.frames > 0) {
+      this.framesDropped = msg.framesDropped ?? this.framesDropped;
+      this.framesLate = msg.framesLate ?? this.framesLate;
+      for (const a of msg.av ?? []) this.av.add(a.identity, a.audioMs - a.videoMs);
       this.firstStatsAt ??= Date.now();
       if (Date.now() - this.firstStatsAt >= FPS_WARMUP_MS) {
         this.minFps = Math.min(this.minFps ?? Infinity, msg.fps);
@@ -63,8 +72,18 @@ export class SessionStats {
     return () => this.listeners.delete(listener);
   }
 
-  /** The report's share of what the page said, on the file's clock (`pauses`: as applied to the encoder). */
-  quality(start: RecordingStart, fileFps: number | undefined, pauses: readonly PausedSpan[]): RecordingQuality {
+  /**
+   * The report's share of what the page said, on the file's clock (`pauses`: as applied to the
+   * encoder), with the file as probed; `recorded.fps` the rate asked for, `avAppliedMs` how much
+   * earlier the file's audio was moved, `chunks` what the ingest socket delivered.
+   */
+  quality(
+    start: RecordingStart,
+    file: { fps?: number; frames?: number; durationMs: number },
+    pauses: readonly PausedSpan[],
+    recorded: { fps: number; avAppliedMs: number; chunks?: ChunkQuality },
+  ): RecordingQuality {
+    const fileFps = file.fps;
     const onFile = (at: number) => toFileMs(new Date(at), start.recordingAt, pauses);
     const participants = this.participantsOnFile(onFile);
     const present = start.expected.map((e) => participants.find((p) => p.identity === e)?.visibleMs);
@@ -81,7 +100,16 @@ export class SessionStats {
         ...(allVisibleMs !== undefined ? { allVisibleMs } : {}),
       },
       participants,
+      ...(fileFps !== undefined ? { frames: this.frameCounts(file.frames ?? (fileFps * file.durationMs) / 1000, file.durationMs, recorded.fps) } : {}),
+      ...(recorded.chunks ? { chunks: recorded.chunks } : {}),
+      avOffset: { appliedMs: recorded.avAppliedMs, participants: this.av.summary(AV_READING_MS) },
     };
+  }
+
+  private frameCounts(framesInFile: number, durationMs: number, askedFps: number): FrameQuality {
+    const inFile = Math.round(framesInFile);
+    const expected = Math.round((askedFps * durationMs) / 1000);
+    return { inFile, expected, dropped: Math.max(0, expected - inFile), droppedByEncoder: this.framesDropped, late: this.framesLate };
   }
 
   /** One entry per stay: someone who left and came back has two. */

@@ -224,7 +224,7 @@ export class RecordingSession implements LiveRecording {
         endedAt,
         endReason: reason,
         error: this.failure ? { code: this.failure.code, message: this.failure.message } : undefined,
-        quality: { ...this.stats.quality(start, output.fps, this.clocks.pauses), ...(output.hls ? { hls: output.hls } : {}) },
+        quality: { ...this.stats.quality(start, output, this.clocks.pauses, { fps: req.options.fps, avAppliedMs: -deps.audioShiftMs, chunks: media.chunkReport(this.clocks.pauses) }), ...(output.hls ? { hls: output.hls } : {}) },
       };
       this.phase = 'done';
       this.finished.resolve(result);

@@ -50,6 +50,59 @@ export interface RecordingQuality {
   participants?: ParticipantPresence[];
   /** The HLS output, when one was asked for. */
   hls?: HlsReport;
+  /** What reached the file of the frames the requested rate asks for, and what the page saw of them. */
+  frames?: FrameQuality;
+  /** The chunks of the ingest socket: resent, out of order, missing, late. */
+  chunks?: ChunkQuality;
+  /** The A/V offset the recorder applied, and the one it measured on each participant's receive side. */
+  avOffset?: AvOffsetQuality;
+}
+
+export interface FrameQuality {
+  /** Frames in the file, and how many its duration holds at the requested rate. */
+  inFile: number;
+  expected: number;
+  /** What the file is short of: expected less inFile (never negative). */
+  dropped: number;
+  /** Frames the page drew that the encoder had no room for. */
+  droppedByEncoder: number;
+  /** Frames the page drew a frame period or more after their turn: the picture held, then caught up (duplicates in time). */
+  late: number;
+}
+
+export interface ChunkQuality {
+  /** Distinct chunks written to the spool. */
+  received: number;
+  /** Chunks that came again (the page resends what was not acknowledged after a reconnect). */
+  resent: number;
+  /** Connections of the page's ingest socket after the first. */
+  reconnects: number;
+  /** Chunks that came before one preceding them (a gap, held until it was filled). */
+  outOfOrder: number;
+  /** Chunks before the page's last that never came (the file lacks their media). */
+  missing: number;
+  /** Chunks that came more than LATE_CHUNK_TIMESLICES timeslices of recorded time after the one before them. */
+  late: number;
+  /** The longest wait, in recorded time, between two chunks. */
+  longestGapMs: number;
+}
+
+export interface AvOffsetQuality {
+  /** How much earlier the recorder moved the file's audio (RECORDER_AV_OFFSET_MS): the encoder's constant lag it cancels. */
+  appliedMs: number;
+  /** By participant, from the recorder page's WebRTC stats (a reading a second): how far their sound ran behind their picture, positive when late. */
+  participants: AvOffsetMeasured[];
+}
+
+export interface AvOffsetMeasured {
+  identity: string;
+  samples: number;
+  medianMs: number;
+  /** The most the sound ran behind the picture, and ahead of it (both positive; 0 when never). */
+  maxBehindMs: number;
+  maxAheadMs: number;
+  /** Seconds of readings outside the window viewers notice (AV_SYNC_WINDOW_MS), in ms. */
+  outOfSyncMs: number;
 }
 
 export interface ParticipantPresence {

@@ -23,7 +23,24 @@ export const qualityReportSchema = z.object({
       readableAfterMs: z.object({ firstFrame: z.number(), lastFrame: z.number() }).optional(),
     })
     .optional(),
-  warnings: z.array(z.object({ code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING']), message: z.string() })),
+  frames: z.object({ inFile: z.number(), expected: z.number(), dropped: z.number(), droppedByEncoder: z.number(), late: z.number() }).optional(),
+  chunks: z
+    .object({ received: z.number(), resent: z.number(), reconnects: z.number(), outOfOrder: z.number(), missing: z.number(), late: z.number(), longestGapMs: z.number() })
+    .optional(),
+  avOffset: z
+    .object({
+      appliedMs: z.number(),
+      participants: z.array(
+        z.object({ identity: z.string(), samples: z.number(), medianMs: z.number(), maxBehindMs: z.number(), maxAheadMs: z.number(), outOfSyncMs: z.number() }),
+      ),
+    })
+    .optional(),
+  warnings: z.array(
+    z.object({
+      code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING', 'CHUNKS_MISSING', 'AV_OUT_OF_SYNC']),
+      message: z.string(),
+    }),
+  ),
 });
 
 /** The report kept with a recording (stored as JSON, parsed back with the schema above). */
@@ -36,6 +53,13 @@ export const MIN_FPS_RATIO = 29 / 30;
 export const SLOW_START_MS = 1500;
 /** A picture that stands still longer than this is seen to freeze (six frames at 30 fps). */
 export const FREEZE_MS = 200;
+/**
+ * Sound this far ahead of the picture, or behind it, is noticed (ITU-R BT.1359's thresholds of
+ * detectability: +45 ms ahead, -125 ms behind).
+ */
+export const AV_SYNC_WINDOW_MS = { ahead: 45, behind: 125 } as const;
+/** A participant out of that window for longer than this in all is warned of (a spike of a second or two is not). */
+export const AV_OUT_OF_SYNC_MS = 3000;
 
 export function assessQuality(q: RecordingQuality, requestedFps: number): QualityReport {
   const warnings: QualityWarning[] = [];
@@ -62,6 +86,14 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
       code: 'HLS_SEGMENTS_MISSING',
       message: `${q.hls.missing.length} HLS segment${q.hls.missing.length === 1 ? '' : 's'} did not reach the storage and ${q.hls.missing.length === 1 ? 'is' : 'are'} left out of the playlist (${q.hls.missing.join(', ')}); the file has everything`,
     });
+  }
+  if (q.chunks && q.chunks.missing > 0) {
+    warnings.push({ code: 'CHUNKS_MISSING', message: `${q.chunks.missing} chunk${q.chunks.missing === 1 ? '' : 's'} of media never reached the recorder: the file lacks that time` });
+  }
+  const outOfSync = (q.avOffset?.participants ?? []).filter((p) => p.outOfSyncMs > AV_OUT_OF_SYNC_MS);
+  if (outOfSync.length > 0) {
+    const worst = outOfSync.map((p) => `${p.identity} (${(p.outOfSyncMs / 1000).toFixed(0)} s, up to ${p.maxBehindMs >= p.maxAheadMs ? `${p.maxBehindMs} ms behind` : `${p.maxAheadMs} ms ahead`})`);
+    warnings.push({ code: 'AV_OUT_OF_SYNC', message: `the sound was out of step with the picture for ${worst.join(', ')}` });
   }
   return { ...q, warnings };
 }

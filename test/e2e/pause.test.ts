@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { probe } from '../../src/recorder/probe';
-import { audioSamples, hexToRgb } from '../helpers/media';
+import { flashBeepOffsets, framesByColour } from '../helpers/av-sync';
+import { audioSamples } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
 
@@ -41,28 +42,6 @@ afterAll(async () => {
   await svc?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Each stored frame (passthrough: one picture per frame) as its time and which of the colours fills most of it. */
-async function framesByColour(file: string, colours: string[]): Promise<{ t: number; colour: string | null }[]> {
-  const [{ stdout: rgb }, { stdout: times }] = await Promise.all([
-    run('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=16:9', '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 1 << 26 }),
-    run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]),
-  ]);
-  const targets = colours.map((c) => ({ c, rgb: hexToRgb(c) }));
-  return times
-    .trim()
-    .split('\n')
-    .map((line, k) => {
-      const px = rgb.subarray(k * 144 * 3, (k + 1) * 144 * 3);
-      const shares = targets.map(({ c, rgb: [r, g, b] }) => {
-        let n = 0;
-        for (let i = 0; i < 144; i++) if (Math.abs(px[i * 3] - r) + Math.abs(px[i * 3 + 1] - g) + Math.abs(px[i * 3 + 2] - b) < 120) n++;
-        return { c, share: n / 144 };
-      });
-      const best = shares.reduce((a, b) => (b.share > a.share ? b : a));
-      return { t: Number(line), colour: best.share > 0.1 ? best.c : null };
-    });
-}
 
 /** The file's chapters as ffprobe reads them: title and start (s). */
 async function chaptersIn(file: string): Promise<{ title: string; start: number }[]> {
@@ -212,16 +191,7 @@ test('the seam adds no A/V offset: after it, sound and picture are as before it,
     await svc.api('POST', '/api/video-calls/av-e2e/recording/resume');
     await sleep(5000);
   });
-  const frames = await framesByColour(file, ['#ffffff', '#000000']);
-  const white = frames.filter((f, i) => f.colour === '#ffffff' && frames[i - 1]?.colour !== '#ffffff').map((f) => f.t);
-  const samples = await audioSamples(file, 0, 20);
-  const beeps: number[] = [];
-  for (let i = 0, on = false; i + 160 <= samples.length; i += 160) {
-    const power = samples.subarray(i, i + 160).reduce((a, x) => a + x * x, 0) / 160;
-    if (power > 0.01 && !on) beeps.push(i / 16000);
-    on = power > 0.01;
-  }
-  const offsets = white.map((t) => ({ t, d: beeps.reduce((best, b) => (Math.abs(b - t) < Math.abs(best - t) ? b : best), Infinity) - t }));
+  const { white, beeps, offsets } = await flashBeepOffsets(file, 20);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const before = offsets.filter((o) => o.t > 1 && o.t < seam - 0.3).map((o) => o.d);
   const after = offsets.filter((o) => o.t > seam + 0.3).map((o) => o.d);

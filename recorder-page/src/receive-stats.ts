@@ -1,0 +1,78 @@
+import { Track, type RemoteParticipant, type RemoteTrack } from 'livekit-client';
+import type { AvReceiveSample } from './protocol';
+
+/** The cumulative inbound-rtp counters of one receiver, as last read. */
+interface Counters {
+  delayS: number;
+  emitted: number;
+  decodeS: number;
+  decoded: number;
+}
+
+/** Fewer samples (audio) or frames (video) than this since the last reading say nothing of the delay. */
+const MIN_AUDIO_SAMPLES = 4800;
+const MIN_VIDEO_FRAMES = 5;
+
+/**
+ * How long each recorded participant's sound and picture wait on the receive side, read from
+ * WebRTC's stats every second. The page plays each participant's video in a <video> drawn on
+ * the canvas and mixes their audio in WebAudio; LiveKit puts every track in a MediaStream of its
+ * own, so WebRTC's lip sync (which pairs the tracks of one stream) never aligns the two, and a
+ * jitter buffer that grows under load moves the sound against the picture in the file.
+ * `audioMs` and `videoMs` are the mean delays since the last reading (jitter buffer; for video
+ * also decoding). (estimatedPlayoutTimestamp, which would say it by the sender's clock, stayed
+ * empty through LiveKit here: checked with Chromium 156.)
+ */
+export class ReceiveStats {
+  private readonly last = new WeakMap<RTCRtpReceiver, Counters>();
+
+  async sample(participants: Iterable<RemoteParticipant>, recorded: (identity: string) => boolean): Promise<AvReceiveSample[]> {
+    const pairs: { identity: string; audio: RemoteTrack; video: RemoteTrack }[] = [];
+    for (const p of participants) {
+      if (!recorded(p.identity)) continue;
+      const audio = p.getTrackPublication(Track.Source.Microphone);
+      const video = p.getTrackPublication(Track.Source.Camera);
+      if (!audio?.track || !video?.track || audio.isMuted || video.isMuted) continue;
+      pairs.push({ identity: p.identity, audio: audio.track as RemoteTrack, video: video.track as RemoteTrack });
+    }
+    const samples = await Promise.all(pairs.map(async ({ identity, audio, video }) => {
+      const [a, v] = await Promise.all([this.read(audio), this.read(video)]);
+      if (!a || !v) return undefined;
+      const audioDelay = this.delayMs(audio.receiver!, a, MIN_AUDIO_SAMPLES, false);
+      const videoDelay = this.delayMs(video.receiver!, v, MIN_VIDEO_FRAMES, true);
+      if (audioDelay === undefined || videoDelay === undefined) return undefined;
+      return { identity, audioMs: audioDelay, videoMs: videoDelay };
+    }));
+    return samples.filter((s): s is AvReceiveSample => s !== undefined);
+  }
+
+  /** The receiver's inbound-rtp entry. */
+  private async read(track: RemoteTrack): Promise<Record<string, unknown> | undefined> {
+    if (!track.receiver) return undefined;
+    const report = await track.receiver.getStats().catch(() => undefined);
+    let found: Record<string, unknown> | undefined;
+    report?.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'inbound-rtp') found = s;
+    });
+    return found;
+  }
+
+  /** The mean delay since the last reading of this receiver (undefined for too little media). */
+  private delayMs(receiver: RTCRtpReceiver, s: Record<string, unknown>, minEmitted: number, withDecode: boolean): number | undefined {
+    const now: Counters = {
+      delayS: Number(s.jitterBufferDelay ?? 0),
+      emitted: Number(s.jitterBufferEmittedCount ?? 0),
+      decodeS: Number(s.totalDecodeTime ?? 0),
+      decoded: Number(s.framesDecoded ?? 0),
+    };
+    const before = this.last.get(receiver);
+    // too little since the last reading: it waits for the next one
+    if (before && now.emitted - before.emitted < minEmitted) return undefined;
+    this.last.set(receiver, now);
+    if (!before) return undefined;
+    const emitted = now.emitted - before.emitted;
+    const decodeMs = withDecode && now.decoded > before.decoded ? ((now.decodeS - before.decodeS) / (now.decoded - before.decoded)) * 1000 : 0;
+    return Math.round((((now.delayS - before.delayS) / emitted) * 1000 + decodeMs) * 10) / 10;
+  }
+}
+
