@@ -41,6 +41,9 @@ export async function flashBeepOffsets(file: string, seconds: number): Promise<{
     if (power > 0.01 && !on) beeps.push(i / 16000);
     on = power > 0.01;
   }
-  const offsets = white.map((t) => ({ t, d: beeps.reduce((best, b) => (Math.abs(b - t) < Math.abs(best - t) ? b : best), Infinity) - t }));
+  // a flash whose beep is not within half a second (the file ended first) is not a pair
+  const offsets = white
+    .map((t) => ({ t, d: beeps.reduce((best, b) => (Math.abs(b - t) < Math.abs(best - t) ? b : best), Infinity) - t }))
+    .filter((o) => Math.abs(o.d) < 0.5);
   return { white, beeps, offsets };
 }
