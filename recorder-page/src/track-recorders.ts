@@ -1,6 +1,7 @@
 import { Track, type Room } from 'livekit-client';
 import { Capture } from './capture';
 import type { PageMessage } from './protocol';
+import { hasFrame } from './room';
 
 /** The launch query's `tracks`: each recorded participant's audio, or audio and camera, as files of their own. */
 export type TracksMode = 'audio' | 'audio+video';
@@ -8,6 +9,8 @@ export type TracksMode = 'audio' | 'audio+video';
 const AUDIO_TYPES = ['audio/webm;codecs=opus'];
 const H264_VIDEO = ['video/webm;codecs=h264', 'video/webm;codecs=avc1'];
 const VP8_VIDEO = ['video/webm;codecs=vp8'];
+/** How often a camera with no decoded picture yet is looked at again. */
+const FIRST_FRAME_POLL_MS = 40;
 /** How long the stop waits for the tracks' last acks: the composite's flush must not wait on them past the worker's deadline. */
 const STOP_WAIT_MS = 5000;
 
@@ -41,6 +44,9 @@ export class TrackRecorders {
   /** By track sid: its recorder, and what closes its tap of the mix. */
   private readonly running = new Map<string, { capture: Capture; untap?: () => void }>();
   private readonly stopping = new Set<Promise<void>>();
+  /** Tracks MediaRecorder could not record. */
+  private readonly refused = new Set<string>();
+  private framePoll?: ReturnType<typeof setTimeout>;
   private next = 1;
   private startedAt?: number;
   private pausedAt?: number;
@@ -69,7 +75,16 @@ export class TrackRecorders {
       this.running.delete(sid);
       this.finish(r);
     }
-    for (const [sid, w] of wanted) if (!this.running.has(sid)) this.begin(sid, w);
+    for (const [sid, w] of wanted) {
+      if (this.running.has(sid) || this.refused.has(sid)) continue;
+      try {
+        this.begin(sid, w);
+      } catch (err) {
+        // no encoder for it: the composite goes on (this runs inside the room's event handlers), and it is not tried again
+        this.refused.add(sid);
+        console.error(`track ${sid} of ${w.identity} not recorded: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** With the composite's: every segment ends here. */
@@ -90,6 +105,7 @@ export class TrackRecorders {
   /** Flushes every track and waits (bounded) for the worker's last acks. */
   async stop(): Promise<void> {
     this.startedAt = undefined;
+    clearTimeout(this.framePoll);
     for (const r of this.running.values()) this.finish(r);
     this.running.clear();
     await Promise.race([Promise.allSettled([...this.stopping]), new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
@@ -104,7 +120,14 @@ export class TrackRecorders {
         if (!track || track.readyState === 'ended') continue;
         const who = { identity: p.identity, name: p.name || p.identity, source: pub.source };
         if (pub.kind === Track.Kind.Audio) out.set(pub.trackSid, { ...who, media: 'audio' });
-        else if (pub.source === Track.Source.Camera && this.mode === 'audio+video') out.set(pub.trackSid, { ...who, media: 'video', video: track });
+        else if (pub.source === Track.Source.Camera && this.mode === 'audio+video') {
+          // A camera's file begins at its first frame, whenever that comes after its MediaRecorder
+          // started (a new subscription waits for a keyframe): it starts once frames flow, so
+          // its start is its first frame's, within a frame.
+          const el = pub.track?.attachedElements[0] as HTMLVideoElement | undefined;
+          if (this.running.has(pub.trackSid) || (el && hasFrame(el))) out.set(pub.trackSid, { ...who, media: 'video', video: track });
+          else this.framePoll ??= setTimeout(() => ((this.framePoll = undefined), this.sync()), FIRST_FRAME_POLL_MS);
+        }
       }
     }
     return out;
@@ -118,11 +141,17 @@ export class TrackRecorders {
     const at = performance.now();
     const fileMs = at - this.startedAt! - this.pausedMs;
     const video = this.opts.codec === 'vp8' ? [...VP8_VIDEO, ...H264_VIDEO] : [...H264_VIDEO, ...VP8_VIDEO];
-    const capture: Capture = new Capture(
-      new MediaStream([track]),
-      { ingestUrl: `${this.opts.ingestUrl}&track=${n}`, mimeTypes: w.media === 'audio' ? AUDIO_TYPES : video, timesliceMs: 1000, audioBitsPerSecond: this.opts.audioBitsPerSecond },
-      (): PageMessage => ({ type: 'track', identity: w.identity, name: w.name, media: w.media, source: w.source, mimeType: capture.mimeType, at: performance.timeOrigin + at, fileMs }),
-    );
+    let capture: Capture;
+    try {
+      capture = new Capture(
+        new MediaStream([track]),
+        { ingestUrl: `${this.opts.ingestUrl}&track=${n}`, mimeTypes: w.media === 'audio' ? AUDIO_TYPES : video, timesliceMs: 1000, audioBitsPerSecond: this.opts.audioBitsPerSecond },
+        (): PageMessage => ({ type: 'track', identity: w.identity, name: w.name, media: w.media, source: w.source, mimeType: capture.mimeType, at: performance.timeOrigin + at, fileMs }),
+      );
+    } catch (err) {
+      tap?.close();
+      throw err;
+    }
     this.running.set(sid, { capture, untap: tap?.close });
     capture.start();
   }
