@@ -71,7 +71,8 @@ beforeAll(async () => {
   await sleep(500);
   toneOn.green = Date.now();
   joined.push(await publishers.add({ ...GREEN, room: 'room-tracks' }));
-  await sleep(1500);
+  // green's first segment, from its subscription to the pause, long enough to find its tone in
+  await sleep(2500);
   expect((await svc.api('POST', '/api/video-calls/tracks/recording/pause')).status).toBe(200);
   await sleep(1500);
   expect((await svc.api('POST', '/api/video-calls/tracks/recording/resume', {})).status).toBe(200);
