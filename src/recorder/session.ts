@@ -1,41 +1,15 @@
 import type { PageMessage } from '../../recorder-page/src/protocol';
 import { AppError, toAppError } from '../errors';
-import type { LivekitCredentials } from '../livekit/tokens';
 import type { RecorderPage } from './browser-pages';
-import type { BrowserPool } from './browser-pool';
 import { deferred, withDeadline } from './deadline';
-import type { HlsOutputTarget } from './hls-output';
-import type { IngestServer } from './ingest-server';
-import type { Logger } from './logger';
 import { openRecordingPage } from './page-launch';
 import { SessionClocks } from './session-clocks';
 import { applyToPage } from './session-live-change';
 import { SessionMedia } from './session-media';
 import { SessionStats } from './session-stats';
-import { TimelineLog } from './timeline-log';
-import { TrackSpools } from './track-spools';
+import { SessionSideFiles } from './session-side-files';
+import type { SessionDeps } from './session-deps';
 import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingProgress, RecordingRequest, RecordingResult, RecordingStart } from '../recordings/contract';
-
-export interface SessionDeps {
-  livekit: LivekitCredentials;
-  pool: BrowserPool;
-  ingest: IngestServer;
-  log: Logger;
-  ffmpegPath: string;
-  ffprobePath: string;
-  spoolDir: string;
-  stallSeconds: number;
-  /** A pause this long ends the recording ('pause_limit'). */
-  maxPauseSeconds: number;
-  /** Constant A/V offset of the browser's encoder to cancel at the remux, in ms. */
-  audioShiftMs: number;
-  /** How long the page waits for the participants present at the join before it starts the encoder. */
-  presenceWaitMs: number;
-  /** From the start until media flows (join and presence wait included). */
-  firstChunkTimeoutMs?: number;
-  /** Where an HLS output is stored (hls-output.ts). */
-  hls?: HlsOutputTarget;
-}
 
 type Phase = 'starting' | 'recording' | 'stopping' | 'done';
 
@@ -62,9 +36,7 @@ export class RecordingSession implements LiveRecording {
   private failure?: AppError;
   private abortRequested = false;
   private detachBrowser?: () => void;
-  /** The page's speaker and chat events; none for a custom layout page (it does not report them). */
-  private timeline?: TimelineLog;
-  private tracks?: TrackSpools; // the participants' own tracks, when asked for
+  private side?: SessionSideFiles;
   /** The options the page draws now: the start's, then each live change applied. */
   private drawn: RecordingOptions;
 
@@ -91,13 +63,12 @@ export class RecordingSession implements LiveRecording {
     const begunAt = Date.now();
     try {
       await media.open();
-      if (!req.options.customLayoutUrl) this.timeline = await TimelineLog.open(deps.spoolDir, req.id, log);
-      if (req.options.tracks) this.tracks = await TrackSpools.open(deps.spoolDir, req.id, log);
+      this.side = await SessionSideFiles.open(deps.spoolDir, req, log);
       const ingest = deps.ingest.register(req.id, {
         onChunk: (seq, _flags, payload) => (this.phase === 'done' ? Promise.resolve(media.acked()) : media.onChunk(seq, payload)),
         whenStored: (seq) => media.whenStored(seq),
         onMessage: (msg) => this.onMessage(msg),
-        track: (key) => this.tracks?.handler(key),
+        track: (key) => this.side?.trackHandler(key),
       });
       this.unregister = ingest.unregister;
       const timeoutMs = deps.firstChunkTimeoutMs ?? 15000;
@@ -142,7 +113,7 @@ export class RecordingSession implements LiveRecording {
       this.phase = 'done';
       await this.release();
       await media.discard();
-      await Promise.all([this.timeline?.discard(), this.tracks?.discard()]);
+      await this.side?.discard();
       this.finished.reject(error);
       throw error;
     }
@@ -210,7 +181,7 @@ export class RecordingSession implements LiveRecording {
         await this.flushPage().catch((err: Error) => deps.log.warn({ err: err.message }, 'page flush failed; keeping what arrived'));
       }
       await this.release();
-      await Promise.all([this.timeline?.close(), this.tracks?.close()]);
+      await this.side?.close();
       const output = await media.finish();
       const start = media.start!;
       const result: RecordingResult = {
@@ -257,7 +228,7 @@ export class RecordingSession implements LiveRecording {
 
   /** The page's events beyond its media: stats, faults, leaving the room, log marks. */
   private onMessage(msg: PageMessage): void {
-    if (this.media.onMessage(msg) || this.timeline?.append(msg)) return;
+    if (this.media.onMessage(msg) || this.side?.append(msg)) return;
     switch (msg.type) {
       case 'stats':
         this.stats.onStats(msg, this.progress.bind(this));
