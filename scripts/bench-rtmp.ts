@@ -8,7 +8,6 @@
  * plus the packet's timestamp, over the last 5 s).
  * Run: node dist/scripts/bench-rtmp.js (after npm run build).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,7 @@ import { createLogger } from '../src/observability/logger';
 import { processTree } from '../src/observability/process-tree';
 import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { RecordingRequest } from '../src/recordings/contract';
-import { RtmpServer } from '../test/helpers/rtmp-server';
+import { packetLagMs, RtmpServer } from '../test/helpers/rtmp-server';
 import { cpuSeconds, median, sleep } from './bench-lib';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -34,22 +33,6 @@ function ffmpegChildren(): number[] {
       return false;
     }
   });
-}
-
-/** The median lag of the stream's video packets at a reader over `ms`, against the recording's clock. */
-async function readerLagMs(url: string, recordingAt: number, ms: number): Promise<number> {
-  const child = spawn('ffprobe', ['-v', 'error', '-fflags', 'nobuffer', '-select_streams', 'v', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', url]);
-  const lags: number[] = [];
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => {
-    text += d.toString();
-    const lines = text.split('\n');
-    text = lines.pop() ?? '';
-    for (const l of lines) if (l.trim()) lags.push(Date.now() - (recordingAt + Number(l) * 1000));
-  });
-  await sleep(ms);
-  child.kill('SIGKILL');
-  return median(lags.slice(Math.floor(lags.length / 2)));
 }
 
 async function main(): Promise<void> {
@@ -82,7 +65,7 @@ async function main(): Promise<void> {
         const live = await recorder.start(req);
         const start = await live.firstChunk;
         await sleep((SECONDS - 5) * 1000);
-        const lagMs = kind === 'rtmp' ? await readerLagMs(rtmp.url(id), start.recordingAt.getTime(), 5000) : (await sleep(5000), undefined);
+        const lagMs = kind === 'rtmp' ? await packetLagMs(rtmp.url(id), start.recordingAt.getTime(), 5000) : (await sleep(5000), undefined);
         // asked late: the FFmpeg processes are known once spawned (their CPU is cumulative)
         const fileFfmpeg = live.ffmpegPid();
         const all = ffmpegChildren();

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { probe } from '../../src/recorder/probe';
 import { firstFrames } from '../helpers/first-frame';
 import { colourRegion, FRAME_H, FRAME_W } from '../helpers/media';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
-import { RtmpServer } from '../helpers/rtmp-server';
+import { packetLagMs, RtmpServer } from '../helpers/rtmp-server';
 import { createTestDatabase } from '../helpers/services/postgres';
 
 /**
@@ -53,27 +53,6 @@ async function streamFrame(url: string): Promise<Buffer> {
     timeout: 15000,
   });
   return stdout;
-}
-
-/**
- * How far behind the recording the stream's video packets reach a reader of `url`: arrival
- * less the frame's wall time (recordingAt plus its timestamp), over `ms`; the median of the
- * second half (the first packets a reader gets are the latest keyframe's, older).
- */
-async function packetLagMs(url: string, recordingAt: number, ms: number): Promise<number> {
-  const child = spawn('ffprobe', ['-v', 'error', '-fflags', 'nobuffer', '-select_streams', 'v', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', url]);
-  const lags: number[] = [];
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => {
-    text += d.toString();
-    const lines = text.split('\n');
-    text = lines.pop() ?? '';
-    for (const l of lines) if (l.trim()) lags.push(Date.now() - (recordingAt + Number(l) * 1000));
-  });
-  await sleep(ms);
-  child.kill('SIGKILL');
-  const late = lags.slice(Math.floor(lags.length / 2)).sort((x, y) => x - y);
-  return late[Math.floor(late.length / 2)];
 }
 
 let publishers: SyntheticPublishers;

@@ -96,3 +96,24 @@ async function listening(port: number, timeoutMs: number): Promise<void> {
   }
   throw new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`);
 }
+
+/**
+ * How far behind the recording the stream's video packets reach a reader of `url`: arrival
+ * less the frame's wall time (recordingAt plus its timestamp), over `ms`; the median of the
+ * second half (the first packets a reader gets are the latest keyframe's, older).
+ */
+export async function packetLagMs(url: string, recordingAt: number, ms: number): Promise<number> {
+  const child = spawn('ffprobe', ['-v', 'error', '-fflags', 'nobuffer', '-select_streams', 'v', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', url]);
+  const lags: number[] = [];
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => {
+    text += d.toString();
+    const lines = text.split('\n');
+    text = lines.pop() ?? '';
+    for (const l of lines) if (l.trim()) lags.push(Date.now() - (recordingAt + Number(l) * 1000));
+  });
+  await new Promise((r) => setTimeout(r, ms));
+  child.kill('SIGKILL');
+  const late = lags.slice(Math.floor(lags.length / 2)).sort((x, y) => x - y);
+  return late[Math.floor(late.length / 2)];
+}
