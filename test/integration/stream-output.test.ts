@@ -48,6 +48,8 @@ describe('an SRT stream output', () => {
     await Promise.race([streams.end(), sleep(8000).then(() => Promise.reject(new Error(`end() hangs: ${said()}`)))]);
     // the listener ends its file when the caller closes, else on SIGINT (its file is whole either way)
     await new Promise<void>((resolve) => {
+      // it may have ended already, during end(): its exit came and will not come again
+      if (listener!.exitCode !== null || listener!.signalCode !== null) return resolve();
       listener!.once('exit', () => resolve());
       setTimeout(() => listener!.kill('SIGINT'), 2000);
       setTimeout(() => listener!.kill('SIGKILL'), 5000);
