@@ -146,7 +146,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     path: '/api/video-calls/{callId}/recording/{recordingId}',
     summary: 'Change a recording while it records: layout, theme, who is recorded, stream destinations (host)',
     description:
-      'The file shows the change within a second of the response; streams added start from the latest keyframe, those removed end (listed ENDED in streams). 400 STREAM_URL_NOT_ALLOWED, STREAM_URL_INVALID, TOO_MANY_STREAMS, STREAM_NOT_FOUND (see streams), CHANGE_EMPTY (nothing named), VALIDATION_ERROR (an unknown field), PARTICIPANTS_FILTER_INVALID (not exactly one of include and exclude), PRESET_CANVAS_MISMATCH (a preset of another size or fps); 404 PRESET_NOT_FOUND; 409 RECORDING_NOT_LIVE unless the recording is RECORDING. A refused change changes nothing.',
+      'The file shows the change within a second of the response; streams added start from the latest keyframe, those removed end (listed ENDED in streams). 400 STREAM_URL_NOT_ALLOWED, STREAM_URL_INVALID, TOO_MANY_STREAMS, STREAM_NOT_FOUND (see streams), CHANGE_EMPTY (nothing named), VALIDATION_ERROR (an unknown field, or streams that neither add nor remove one), PARTICIPANTS_FILTER_INVALID (not exactly one of include and exclude), PRESET_CANVAS_MISMATCH (a preset of another size or fps); 404 PRESET_NOT_FOUND; 409 RECORDING_NOT_LIVE unless the recording is RECORDING. A refused change changes nothing.',
     security,
     request: { params: RecordingParams, headers: UserHeader, ...body(UpdateRecordingBody, true) },
     responses: { 200: json(envelope(RecordingViewSchema, 'RecordingResponse'), 'The recording with its new options'), ...errors },

@@ -125,8 +125,11 @@ export const streamInfoSchema = z.object({
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 
 /** A live change's streams (PATCH body `streams`): URLs to add, and URLs to remove (as given, or as the view shows them). */
-export const streamsChangeSchema = z.strictObject({
-  add: z.array(z.strictObject({ type: z.enum(STREAM_TYPES), url: z.string().max(2000) })).max(MAX_STREAMS).optional(),
-  remove: z.array(z.string().max(2000)).max(MAX_STREAMS * 4).optional(),
-});
+export const streamsChangeSchema = z
+  .strictObject({
+    add: z.array(z.strictObject({ type: z.enum(STREAM_TYPES), url: z.string().max(2000) })).max(MAX_STREAMS).optional(),
+    remove: z.array(z.string().max(2000)).max(MAX_STREAMS * 4).optional(),
+  })
+  // `{}` or empty lists would be accepted and change nothing: a caller's mistake, said as one
+  .refine((c) => (c.add?.length ?? 0) + (c.remove?.length ?? 0) > 0, { error: 'must add or remove at least one stream ({ add: [{ type, url }] } or { remove: [url] })' });
 export type StreamsChange = z.infer<typeof streamsChangeSchema>;

@@ -63,6 +63,10 @@ describe('live changes of a recording', () => {
       [{ participants: { include: ['not an identity!'] } }, 400, 'VALIDATION_ERROR'],
       [{ layout: 'mosaic' }, 400, 'UNSUPPORTED_OPTION'],
       [{ layout: 'speaker-light', theme: 'dark' }, 400, 'UNSUPPORTED_OPTION'],
+      // a streams change that adds and removes nothing is refused, not a silent no-op
+      [{ streams: {} }, 400, 'VALIDATION_ERROR'],
+      [{ streams: { add: [], remove: [] } }, 400, 'VALIDATION_ERROR'],
+      [{ layout: 'speaker', streams: {} }, 400, 'VALIDATION_ERROR'],
     ];
     for (const [body, status, code] of cases) {
       const res = await call(http.url, 'PATCH', path, { token: host, body });
