@@ -14,6 +14,7 @@ import type { VideoInput } from './protocol';
 export interface ParticipantView {
   identity: string;
   name: string;
+  /** When the server says they joined (ms since the epoch): tiles keep the call's join order. */
   joinedAt: number;
   camera?: HTMLVideoElement;
   cameraPublication?: RemoteTrackPublication;
@@ -36,6 +37,16 @@ export function hasFrame(v: HTMLVideoElement): boolean {
   return v.readyState >= 2 && v.videoWidth > 0;
 }
 
+/**
+ * The join time the server gave: the join response lists those already in the room in no
+ * set order, so the order this page hears of them would shuffle the tiles between recordings.
+ */
+function serverJoinedAtMs(p: Participant): number {
+  // ParticipantInfo is protected in livekit-client; joinedAtMs is in the protocol, joinedAt (s) is the fallback
+  const info = (p as unknown as { participantInfo?: { joinedAtMs?: bigint; joinedAt?: bigint } }).participantInfo;
+  return Number(info?.joinedAtMs ?? 0n) || Number(info?.joinedAt ?? 0n) * 1000 || Date.now();
+}
+
 export interface RoomCallbacks {
   /** `agent`: the participant is of LiveKit kind agent. */
   onAudioTrack(id: string, track: MediaStreamTrack, identity: string, agent: boolean): void;
@@ -51,7 +62,8 @@ export interface RoomCallbacks {
 export class RoomTracker {
   readonly room: Room;
   readonly participants = new Map<string, ParticipantView>();
-  private joinCounter = 0;
+  /** The order this page learnt of each participant: ties of the server's join time. */
+  private readonly seen = new Map<string, number>();
   private readonly requestedSizes = new Map<string, { width: number; height: number }>();
   private serverNamedSpeakers = false;
 
@@ -116,7 +128,7 @@ export class RoomTracker {
 
   /** Participants in the order they joined, which keeps tiles from jumping around. */
   ordered(): ParticipantView[] {
-    return [...this.participants.values()].sort((a, b) => a.joinedAt - b.joinedAt);
+    return [...this.participants.values()].sort((a, b) => a.joinedAt - b.joinedAt || (this.seen.get(a.identity) ?? 0) - (this.seen.get(b.identity) ?? 0));
   }
 
   /** Ask for the simulcast layer that fits the tile, not always the top one. */
@@ -154,7 +166,8 @@ export class RoomTracker {
       // its picture (presence.ts) instead of opening the file on a name tile.
       const camera = p.getTrackPublication(Track.Source.Camera);
       const cameraMuted = !camera || camera.isMuted;
-      v = { identity: p.identity, name: p.name || p.identity, joinedAt: this.joinCounter++, cameraMuted, audio: false, speaking: false };
+      v = { identity: p.identity, name: p.name || p.identity, joinedAt: serverJoinedAtMs(p), cameraMuted, audio: false, speaking: false };
+      if (!this.seen.has(p.identity)) this.seen.set(p.identity, this.seen.size);
       this.participants.set(p.identity, v);
       this.callbacks.onChange();
     }

@@ -22,6 +22,8 @@ mark('ready');
 let stopRecording: () => Promise<void> = async () => undefined;
 let recordingCapture: Capture | undefined;
 const clock = new FrameClock();
+/** How long the start waits for the tab's first frame before it records without one. */
+const FIRST_FRAME_WAIT_MS = 3000;
 
 async function start(query: string): Promise<void> {
   const { q, width, height, fps } = beginStart(state, mark, query);
@@ -80,7 +82,10 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
   // in the DOM, but outside the viewport that is being captured
   el.style.cssText = 'position:fixed;left:-10000px;top:0;width:2px;height:2px;';
   document.body.appendChild(el);
-  await el.play();
+  // play() answers at the tab's first frame, so the file opens on the page's picture; a page
+  // that does not repaint may be slow to give one, and the recording must start regardless
+  const playing = el.play().catch(() => undefined);
+  await Promise.race([playing, new Promise((resolve) => setTimeout(resolve, FIRST_FRAME_WAIT_MS))]);
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;

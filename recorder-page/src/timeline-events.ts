@@ -28,6 +28,10 @@ const WORD_GAP_MS = 300;
  */
 export class SpeakerTimeline {
   private readonly history: { t: number; loud: Set<string> }[] = [];
+  /** When the meter last heard each participant, however long ago: the server may say a speaker stopped later than LOOKBACK_MS after. */
+  private readonly lastLoudAt = new Map<string, number>();
+  /** When each reported speaker's current turn began (its onset, or when it was reported). */
+  private readonly turnBegan = new Map<string, number>();
   /** What the server said last (all of them, recorded or not), null before it said anything. */
   private serverSpeakers: SpeakerRef[] | null = null;
   /** The set last reported (recorded participants only). */
@@ -81,6 +85,7 @@ export class SpeakerTimeline {
     const loud = new Set<string>();
     for (const [identity, level] of this.loudness()) if (level > SPEAKING_RMS) loud.add(identity);
     const t = now();
+    for (const identity of loud) this.lastLoudAt.set(identity, t);
     this.history.push({ t, loud });
     while (this.history.length && this.history[0].t < t - LOOKBACK_MS) this.history.shift();
   }
@@ -94,15 +99,18 @@ export class SpeakerTimeline {
     const at = now();
     this.reported = next;
     const since = (id: string) => (dated && started.includes(id) ? this.onsetOf(id) : undefined);
-    this.send({
-      type: 'speakers',
-      at,
-      speakers: [...next.values()].map((s) => {
-        const onset = since(s.identity);
-        return onset === undefined ? s : { ...s, since: onset };
-      }),
-      ...(ended.length ? { ended: ended.map((identity) => ({ identity, at: (dated && this.lastHeard(identity)) || at })) } : {}),
+    const endedAt = (id: string) => {
+      const heard = dated ? this.lastHeard(id) : 0;
+      // heard before this turn began: the meter missed this turn, the server's word is all there is
+      return heard >= (this.turnBegan.get(id) ?? Infinity) ? heard : at;
+    };
+    const endings = ended.map((identity) => ({ identity, at: endedAt(identity) }));
+    const speaking = [...next.values()].map((s) => {
+      const onset = since(s.identity);
+      if (started.includes(s.identity)) this.turnBegan.set(s.identity, onset ?? at);
+      return onset === undefined ? s : { ...s, since: onset };
     });
+    this.send({ type: 'speakers', at, speakers: speaking, ...(endings.length ? { ended: endings } : {}) });
   }
 
   /** When the meter's latest run of `identity`'s sound began (pauses between words kept inside), undefined if it did not hear them lately. */
@@ -119,12 +127,10 @@ export class SpeakerTimeline {
     return onset;
   }
 
-  /** When the meter last heard `identity` (the middle of the sample gap after it), 0 if not lately. */
+  /** When the meter last heard `identity` (the middle of the sample gap after it), 0 if never. */
   private lastHeard(identity: string): number {
-    for (let i = this.history.length - 1; i >= 0; i--) {
-      if (this.history[i].loud.has(identity)) return this.history[i].t + SAMPLE_MS / 2;
-    }
-    return 0;
+    const t = this.lastLoudAt.get(identity);
+    return t === undefined ? 0 : t + SAMPLE_MS / 2;
   }
 }
 

@@ -91,8 +91,10 @@ export class RecordingSession implements LiveRecording {
       });
       started.catch(() => undefined);
       await withDeadline(Promise.all([started, this.first.promise]), timeoutMs, async () => {
-        const state = (await page.run('window.recorderState').catch(() => undefined)) as { error?: string } | undefined;
-        return new AppError('PAGE_FAILED', `recorder page sent no media within ${timeoutMs / 1000} s${state?.error ? `: ${state.error}` : ''}`);
+        const state = (await page.run('window.recorderState').catch(() => undefined)) as { error?: string; marks?: Record<string, number> } | undefined;
+        // the last start-up step the page reached says where it hung
+        const reached = Object.keys(state?.marks ?? {}).join(', ');
+        return new AppError('PAGE_FAILED', `recorder page sent no media within ${timeoutMs / 1000} s${state?.error ? `: ${state.error}` : ''}${reached ? ` (reached: ${reached})` : ''}`);
       });
       this.phase = 'recording';
       media.lastChunkAt = Date.now();
