@@ -19,6 +19,8 @@ export interface AssetUpload {
 }
 
 export class PresetAssetService {
+  private readonly writing = new Map<string, Promise<void>>();
+
   constructor(
     private readonly presets: LayoutPresetRepository,
     private readonly store: PresetAssetStore,
@@ -43,12 +45,27 @@ export class PresetAssetService {
     const ref = { preset: checkPresetName(preset), file: checkAssetName(file) };
     await findPreset(this.presets, ref.preset);
     const type = uploadedType(ref, upload);
-    const existing = await this.store.list(ref.preset);
-    const created = !existing.some((a) => a.name === ref.file);
-    if (created && existing.length >= ASSET_LIMITS.maxPerPreset) {
-      throw new AppError('TOO_MANY_ASSETS', `preset ${ref.preset} holds ${existing.length} assets, the most it may: delete one, or replace one by its name`);
-    }
-    return { asset: await this.store.write(ref, upload.bytes, type), created };
+    return this.onePerPreset(ref.preset, async () => {
+      const existing = await this.store.list(ref.preset);
+      const created = !existing.some((a) => a.name === ref.file);
+      if (created && existing.length >= ASSET_LIMITS.maxPerPreset) throw tooMany(ref.preset);
+      const asset = await this.store.write(ref, upload.bytes, type);
+      // another API process may have added one meanwhile: counted again, and the new one taken back if over
+      if (created && (await this.store.list(ref.preset)).length > ASSET_LIMITS.maxPerPreset) {
+        await this.store.delete(ref);
+        throw tooMany(ref.preset);
+      }
+      return { asset, created };
+    });
+  }
+
+  /** Uploads to one preset one at a time in this process, so two cannot both take its last place. */
+  private onePerPreset<T>(preset: string, write: () => Promise<T>): Promise<T> {
+    const turn = (this.writing.get(preset) ?? Promise.resolve()).then(write, write);
+    const settled = turn.then(() => undefined, () => undefined);
+    this.writing.set(preset, settled);
+    void settled.then(() => this.writing.get(preset) === settled && this.writing.delete(preset));
+    return turn;
   }
 
   /** The asset removed: ASSET_NOT_FOUND when there is none, ASSET_IN_USE while a preset's overlays name it. */
@@ -84,5 +101,6 @@ function uploadedType(ref: AssetRef, upload: AssetUpload): AssetType {
   return sniffed;
 }
 
+const tooMany = (preset: string) => new AppError('TOO_MANY_ASSETS', `preset ${preset} holds ${ASSET_LIMITS.maxPerPreset} assets, the most it may: delete one, or replace one by its name`);
 const notFound = (ref: AssetRef) => new AppError('ASSET_NOT_FOUND', `preset ${ref.preset} has no asset ${ref.file}`);
 const checkPresetName = (name: string) => checkIdentifier('presetName', name, 'preset name');

@@ -152,7 +152,11 @@ describe.each(storages)('preset assets on %s storage', (provider, storageEnv) =>
 
     // at most 20 a preset
     await api('PUT', '/api/layout-presets/many', { headers: service, body: { layout: 'grid' } });
-    for (let i = 0; i < 20; i++) expect((await upload(`many/assets/a${i}.png`, PNG)).status).toBe(201);
+    for (let i = 0; i < 18; i++) expect((await upload(`many/assets/a${i}.png`, PNG)).status).toBe(201);
+    // four at once for the last two places: two taken, two refused, never more than 20 stored
+    const racing = await Promise.all([0, 1, 2, 3].map((i) => upload(`many/assets/race${i}.png`, PNG)));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 201, 409, 409]);
+    expect((await storedKeys()).filter((k) => k.includes('_presets/many/'))).toHaveLength(20);
     const tooMany = await upload('many/assets/one-more.png', PNG);
     expect([tooMany.status, tooMany.body.error.code]).toEqual([409, 'TOO_MANY_ASSETS']);
     expect((await api('DELETE', '/api/layout-presets/many', { headers: service })).status).toBe(200);
