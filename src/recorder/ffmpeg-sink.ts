@@ -150,12 +150,21 @@ export class FfmpegSink {
 
 /** Remuxes a finished WebM (the spool) into the output format: the recovery path. */
 export async function remuxFile(ffmpegPath: string, inputPath: string, outputPath: string, spec: OutputSpec): Promise<void> {
+  await runOnFile(ffmpegPath, inputPath, outputPath, outputOptions(spec));
+}
+
+/** Cuts a finished WebM (the spool) into HLS in `hls.dir` as the live sink's second output does: the same cuts, the same names (hls-salvage.ts). */
+export async function segmentFile(ffmpegPath: string, inputPath: string, spec: OutputSpec, hls: HlsSpec): Promise<void> {
+  await runOnFile(ffmpegPath, inputPath, path.join(hls.dir, HLS_LOCAL_PLAYLIST), hlsOutputOptions(spec, hls));
+}
+
+async function runOnFile(ffmpegPath: string, inputPath: string, outputPath: string, options: string[]): Promise<void> {
   let stderrTail = '';
   await new Promise<void>((resolve, reject) => {
     ffmpeg(inputPath)
       .setFfmpegPath(ffmpegPath)
       .inputOptions(['-fflags', '+genpts'])
-      .outputOptions(['-y', ...outputOptions(spec)])
+      .outputOptions(['-y', ...options])
       .output(outputPath)
       .on('stderr', (line: string) => {
         stderrTail = (stderrTail + line + '\n').slice(-2000);

@@ -29,6 +29,8 @@ export interface HlsUploaderOptions {
   log: Logger;
   retry?: RetryPolicy;
   pollMs?: number;
+  /** What is in the storage already (a salvage finishing a dead worker's output): never stored again. */
+  stored?: { map: boolean; segments: readonly string[] };
 }
 
 /**
@@ -48,7 +50,10 @@ export class HlsUploader {
   private readonly abort = new AbortController();
   private deadlineAt = Infinity;
 
-  constructor(private readonly o: HlsUploaderOptions) {}
+  constructor(private readonly o: HlsUploaderOptions) {
+    this.mapStored = o.stored?.map ?? false;
+    for (const uri of o.stored?.segments ?? []) this.readableAt.set(uri, 0);
+  }
 
   get playlistKey(): string {
     return `${this.o.keyPrefix}${HLS_PLAYLIST}`;

@@ -146,7 +146,7 @@ export class Recorder {
    */
   async salvage(req: RecordingRequest): Promise<SalvagedFile | null> {
     if (this.sessions.has(req.id)) return null;
-    return salvageRecording(this.settings, req, this.hls);
+    return salvageRecording({ ...this.settings, log: this.log.child({ recordingId: req.id }) }, req, this.hls);
   }
 
   activeIds(): string[] {

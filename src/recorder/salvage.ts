@@ -3,6 +3,8 @@ import path from 'node:path';
 import { AppError, isAppError } from '../errors';
 import type { SalvagedFile } from '../recordings/ports';
 import { outputSpecOf, remuxFile, type VideoCodec } from './ffmpeg-sink';
+import { completeHls } from './hls-salvage';
+import type { Logger } from './logger';
 import { probe } from './probe';
 import { spoolPathOf } from './spool';
 import { MEDIA_SPOOL, storesSpool, TIMELINE_SPOOL, type SpoolStore } from './stored-spool';
@@ -16,6 +18,7 @@ export interface SalvageSettings {
   spoolDir: string;
   /** As in RecorderSettings: how late the browser's audio lands; cancelled at the remux. */
   avOffsetMs?: number;
+  log?: Logger;
 }
 
 /**
@@ -45,8 +48,11 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
 
   await fs.mkdir(path.dirname(req.outputPath), { recursive: true });
   const partial = salvagePathOf(req.outputPath);
+  const spec = outputSpecOf(req.options, videoCodec, -(settings.avOffsetMs ?? 0));
+  // a live HLS output is left unended by the lost worker: ended here, with what only the spool has
+  if (store) await completeHlsOf(settings, req, spool, spec, store);
   try {
-    await remuxFile(settings.ffmpegPath, spool, partial, outputSpecOf(req.options, videoCodec, -(settings.avOffsetMs ?? 0)));
+    await remuxFile(settings.ffmpegPath, spool, partial, spec);
     const out = await probe(settings.ffprobePath, partial);
     if (out.size === 0 || (!out.video && !out.audio)) {
       await fs.rm(partial, { force: true });
@@ -73,6 +79,16 @@ export async function fileFromStoredSpool(
   if (!storesSpool(store) || (await fs.stat(job.filePath).then(() => true, () => false))) return false;
   const req = { id: job.recordingId, callId: job.callId, roomName: job.roomName, outputPath: job.filePath, options: job.options };
   return (await salvageRecording(settings, req, store)) !== null;
+}
+
+/** completeHls, whose failure is the HLS output's, not the file's: only a store that does not answer (STORAGE_UNAVAILABLE) is thrown, to be tried again. */
+async function completeHlsOf(settings: SalvageSettings, req: RecordingRequest, spool: string, spec: Parameters<typeof completeHls>[3], store: SpoolStore): Promise<void> {
+  try {
+    await completeHls(settings, req, spool, spec, store);
+  } catch (err) {
+    if (isAppError(err) && err.code === 'STORAGE_UNAVAILABLE') throw err;
+    settings.log?.warn({ recordingId: req.id, err: (err as Error).message }, 'HLS output of a lost worker not completed');
+  }
 }
 
 /** Where a salvage remuxes to before the result is renamed to `outputPath`. */
