@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { flashBeepOffsets } from '../helpers/av-sync';
+import { CpuHog } from '../helpers/cpu-hog';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
 
@@ -17,19 +17,8 @@ import { sleep, waitFor } from '../helpers/recorder-process';
  * measured one. (A quiet recording's report without warnings: http-recording.test.ts.)
  */
 const config = loadConfig({});
-/**
- * The hog: busy loops, each in a session of its own with that session's weight raised. The
- * kernel's autogroup scheduling shares the CPU between sessions before threads, and the
- * recorder's Chromium is a session of its own: loops started in this one (even 24, even at
- * nice -20) only took this process's share and left the file at 30 fps, and loops in sessions
- * of their own at the normal weight starved it on some runs and not on others.
- */
+/** The hog (test/helpers/cpu-hog.ts): its loops, and their sessions' nice. */
 const HOG_LOOPS = Number(process.env.QUALITY_E2E_HOG ?? 4);
-/**
- * The hog sessions' nice (/proc/<pid>/autogroup): -8 weighs 7.4 normal sessions. Measured with
- * two loops for 8 s: -6 and -7 left the file at 20 to 30 fps (some runs the page kept its rate:
- * its frame clock catches up what it owes), -8 at 12 to 18 fps with a 9 s gap between chunks.
- */
 const HOG_SESSION_NICE = Number(process.env.QUALITY_E2E_HOG_NICE ?? -8);
 const CALL_MS = 10_000;
 /** The hog runs from 2 s to 8 s of the call: shorter than the ingest's stall watchdog (10 s) whatever it starves. */
@@ -38,41 +27,12 @@ const HOG_MS = 6000;
 let svc: TestService;
 let publishers: SyntheticPublishers;
 let publisher: Publisher | undefined;
-const hogs: ChildProcess[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-quality-'));
 let done: any;
 let manifest: any;
 let file: string;
 
-function startHog(): void {
-  // each loop ends by itself after 20 s too: a hog in a session of its own outlives a killed test
-  const loop = `const end = Date.now() + 20000; while (Date.now() < end) {}`;
-  for (let i = 0; i < HOG_LOOPS; i++) {
-    const hog = spawn(process.execPath, ['-e', loop], { stdio: 'ignore', detached: true });
-    hogs.push(hog);
-    try {
-      fs.writeFileSync(`/proc/${hog.pid}/autogroup`, String(HOG_SESSION_NICE));
-    } catch {
-      // only root may raise it: the loop then weighs as one session
-    }
-  }
-}
-
-/** CPU seconds the hog's loops took (read before they are killed), for the log. */
-let hogCpuS = 0;
-
-function stopHog(): void {
-  for (const h of hogs.splice(0)) {
-    if (h.pid === undefined || h.exitCode !== null) continue;
-    try {
-      const fields = fs.readFileSync(`/proc/${h.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      hogCpuS += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // gone already
-    }
-    process.kill(h.pid, 'SIGKILL');
-  }
-}
+const hog = new CpuHog(HOG_LOOPS, HOG_SESSION_NICE);
 
 beforeAll(async () => {
   svc = await startTestService('quality');
@@ -85,11 +45,11 @@ beforeAll(async () => {
   const viewPath = `/api/video-calls/quality-e2e/recording/${start.body.data.id}`;
   await waitFor(async () => (await svc.api('GET', viewPath)).body.data.status === 'RECORDING', 30000, 'RECORDING');
   await sleep(2000);
-  if (HOG_LOOPS > 0) startHog();
+  hog.start();
   try {
     await sleep(HOG_MS);
   } finally {
-    stopHog();
+    hog.stop();
   }
   await sleep(CALL_MS - 2000 - HOG_MS);
   await svc.api('POST', '/api/video-calls/quality-e2e/recording/stop');
@@ -103,7 +63,7 @@ beforeAll(async () => {
 }, 90000);
 
 afterAll(async () => {
-  stopHog();
+  hog.stop();
   await publisher?.leave();
   await publishers?.close();
   await svc?.close();
@@ -112,7 +72,7 @@ afterAll(async () => {
 
 test('a CPU hog during the call: a frame rate below 29 and LOW_FPS, in the view and the manifest, with the frames the file lacks', async () => {
   const { offsets } = await flashBeepOffsets(file, CALL_MS / 1000 + 2);
-  console.log(`quality e2e (hog ${HOG_LOOPS}, ${hogCpuS} CPU-s): ${JSON.stringify({ quality: done.quality, fileAv: offsets.map((o) => [Number(o.t.toFixed(2)), Math.round(o.d * 1000)]) })}`);
+  console.log(`quality e2e (hog ${HOG_LOOPS}, ${hog.cpuSeconds} CPU-s): ${JSON.stringify({ quality: done.quality, fileAv: offsets.map((o) => [Number(o.t.toFixed(2)), Math.round(o.d * 1000)]) })}`);
   const q = done.quality;
   // the file's rate, or, where the page's frame clock caught up the frames it owed (bunched,
   // after the picture held), the rate it drew over its worst 2 s
