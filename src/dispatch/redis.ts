@@ -16,7 +16,8 @@ import { OWNER_LEASE } from './redis-scripts';
  *   job and fails fast with NO_CAPACITY when none does.
  * - `<p>:jobs:<workerId>`: the jobs handed to one worker. The dispatcher gives the chosen
  *   worker `handoffMs` to claim the job, then takes it back and offers it to the next one,
- *   so a worker that died after its last heartbeat strands nothing.
+ *   so a worker that died after its last heartbeat strands nothing; the last one with room
+ *   keeps it until the claim deadline (a live worker may be slow to pop on a busy machine).
  * - `<p>:jobs`: jobs for any worker: one a worker was handed but could not admit (its load
  *   changed meanwhile) goes here, first in line, for whichever worker has room.
  * - `<p>:owner:<id>`: the owning worker's id, with a TTL its heartbeat keeps renewing;
@@ -39,7 +40,7 @@ export interface RedisPoolOptions {
   prefix?: string;
   /** How long dispatch waits for a worker to claim the job (default 5 s). */
   claimTimeoutMs?: number;
-  /** How long the chosen worker has to claim the job before the next one is offered it (default 1 s). */
+  /** How long the chosen worker has to claim the job before the next one is offered it (default 1 s; the last one: claimTimeoutMs). */
   handoffMs?: number;
   /** Standby recorder pages ready on this worker (the recorder's BrowserPool); default none. */
   warmPages?: () => number | Promise<number>;
@@ -118,23 +119,29 @@ export class RedisDispatcher implements DispatchPort {
     const payload = JSON.stringify(job);
     const claimTimeout = this.opts.claimTimeoutMs ?? 5000;
     const deadline = Date.now() + claimTimeout;
-    for (const { id: worker, cost } of candidates) {
+    for (const [i, { id: worker, cost }] of candidates.entries()) {
       if (Date.now() >= deadline) break;
-      const list = this.k('jobs', worker);
+      // The last worker with room keeps the job until the deadline: one that is alive but slow
+      // to pop (its event loop busy starting recordings on a loaded machine: 1 to 2.5 s seen)
+      // would otherwise lose it to nobody, and its room would be answered with NO_CAPACITY.
+      const last = i === candidates.length - 1;
+      const handoffUntil = last ? deadline : Math.min(deadline, Date.now() + (this.opts.handoffMs ?? 1000));
+      // counted against this worker until it claims the job or it is taken back
       const release = this.hold(worker, cost);
       try {
+        const list = this.k('jobs', worker);
         // a list nobody pops any more (its worker died) must not outlive its jobs
         await this.redis.multi().lpush(list, payload).pexpire(list, Math.max(60_000, 2 * claimTimeout)).publish(this.k('wake', worker), '').exec();
-        if (await this.claimed(job.id, Math.min(deadline, Date.now() + (this.opts.handoffMs ?? 1000)))) return;
+        if (await this.claimed(job.id, handoffUntil)) return;
         if ((await this.redis.lrem(list, 1, payload)) === 1) continue; // never taken: offer it to the next
+        // Taken from the list: claimed any moment now, or passed on to <p>:jobs for a worker with room.
+        if (await this.claimed(job.id, deadline)) return;
+        if ((await this.redis.lrem(this.k('jobs'), 1, payload)) === 1) throw new AppError('NO_CAPACITY', 'no recorder worker claimed the recording in time');
+        if (await this.claimed(job.id, Date.now() + 2000)) return;
+        throw new AppError('NO_CAPACITY', 'the recording was taken by a worker that did not confirm it');
       } finally {
         release();
       }
-      // Taken from the list: claimed any moment now, or passed on to <p>:jobs for a worker with room.
-      if (await this.claimed(job.id, deadline)) return;
-      if ((await this.redis.lrem(this.k('jobs'), 1, payload)) === 1) throw new AppError('NO_CAPACITY', 'no recorder worker claimed the recording in time');
-      if (await this.claimed(job.id, Date.now() + 2000)) return;
-      throw new AppError('NO_CAPACITY', 'the recording was taken by a worker that did not confirm it');
     }
     throw new AppError('NO_CAPACITY', 'no recorder worker claimed the recording in time');
   }

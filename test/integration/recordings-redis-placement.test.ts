@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { createService, type Service } from '../../src/app/http';
 import { workerRecord } from '../../src/dispatch/placement';
+import type { RedisPoolOptions } from '../../src/dispatch/redis';
 import type { Actor } from '../../src/recordings/permissions';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, waitFor } from './recordings-harness';
@@ -34,6 +35,8 @@ afterAll(async () => {
 interface NodeOptions {
   worker?: { budget: number; maxConcurrent?: number; warmPages?: number };
   handoffMs?: number;
+  /** The pool's other settings (this file's defaults otherwise). */
+  pool?: Partial<RedisPoolOptions>;
   env?: Record<string, string>;
 }
 
@@ -58,6 +61,7 @@ async function node(prefix: string, name: string, opts: NodeOptions = {}): Promi
           pollMs: 50,
           ...(opts.handoffMs ? { handoffMs: opts.handoffMs } : {}),
           ...(w?.warmPages !== undefined ? { warmPages: async () => w.warmPages! } : {}),
+          ...opts.pool,
         },
         recoveryIntervalMs: 0,
         unclaimedGraceMs: 0,
@@ -170,4 +174,27 @@ test('a chosen worker that died after its last heartbeat does not strand the job
   expect(await redis.llen(`${prefix}:jobs:ghost`)).toBe(0);
   expect(await redis.llen(`${prefix}:jobs`)).toBe(0);
   await stopAll(api, [r], prefix);
+});
+
+test('a live worker slow to pop its job keeps it when no other worker has room: no NO_CAPACITY for a busy machine', async () => {
+  const prefix = `pl6-${randomUUID().slice(0, 6)}`;
+  // From `busyUntil` on, this worker answers late, as a worker's event loop does on a busy
+  // machine (the many-workers e2e: no pop for 1 to 2.5 s after the wake while its recordings
+  // started): its standby count comes only then, and its poll waits for it before it pops.
+  let busyUntil = 0;
+  const warmPages = () => new Promise<number>((r) => setTimeout(() => r(1), Math.max(0, busyUntil - Date.now())));
+  const slow = await node(prefix, 'slow', { worker: { budget: 2 }, pool: { warmPages } });
+  const full = await node(prefix, 'full', { worker: { budget: 2, maxConcurrent: 1, warmPages: 1 } });
+  const api = await node(prefix, 'api', { pool: { claimTimeoutMs: 5000 } });
+  const first = await start(api);
+  expect(first.workerId).toBe(full.workerId); // as much headroom, and first by id
+  busyUntil = Date.now() + 2100;
+  await new Promise((r) => setTimeout(r, 100)); // a poll that had its count already is done
+  const t0 = Date.now();
+  const second = await start(api);
+  // popped 2 s after it was handed over, twice the handoff: still the slow worker's
+  expect({ worker: second.workerId, late: Date.now() - t0 > 1500 }).toEqual({ worker: slow.workerId, late: true });
+  expect(await redis.llen(`${prefix}:jobs:${slow.workerId}`)).toBe(0);
+  expect(await redis.llen(`${prefix}:jobs`)).toBe(0);
+  await stopAll(api, [first, second], prefix);
 });
