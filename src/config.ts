@@ -89,9 +89,10 @@ const envSchema = z.object({
   // for probes and scrapes; unset: a worker opens no listener.
   WORKER_STATUS_HOST: z.string().default('127.0.0.1'),
   WORKER_STATUS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  // How late the browser's audio lands after its video (ms), measured by `npm run bench`;
-  // the remux moves audio this much earlier.
-  RECORDER_AV_OFFSET_MS: z.coerce.number().int().min(-1000).max(1000).default(100),
+  // How late the browser's audio lands after its video (ms), measured with browser publishers
+  // (BENCH_PUBLISHER=chromium node dist/scripts/bench-avsync.js): the remux moves audio this
+  // much earlier. 80 with the receive buffers held alike (recorder-page/src/room.ts).
+  RECORDER_AV_OFFSET_MS: z.coerce.number().int().min(-1000).max(1000).default(80),
   // Seconds without a chunk after which a live recording is declared stalled.
   RECORDER_INGEST_STALL_SECONDS: z.coerce.number().positive().default(10),
   // How long the page waits, after joining, for everyone present to be on the canvas before

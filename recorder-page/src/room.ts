@@ -32,6 +32,17 @@ export interface ParticipantView {
 /** Loudness (RMS of the samples) above which the page's own meter counts someone as speaking: -40 dBFS. */
 export const SPEAKING_RMS = 0.01;
 
+/**
+ * The receive buffer both paths of every subscribed track are held at (ms; RTCRtpReceiver
+ * jitterBufferTarget, a floor under WebRTC's own adaptive delay). LiveKit gives each track a
+ * MediaStream of its own, so WebRTC never lip-syncs a participant's sound to their picture:
+ * each jitter buffer adapts alone, and a publisher whose packets come in bursts (a busy sender)
+ * grew the audio one by up to 110 ms more than the video one for seconds, the sound late in the
+ * file by as much (scripts/bench-avsync.ts). Held at the same floor, both absorb such bursts
+ * without growing apart.
+ */
+export const RECEIVE_BUFFER_MS = 150;
+
 /** A <video> that has decoded a picture the canvas can draw. */
 export function hasFrame(v: HTMLVideoElement): boolean {
   return v.readyState >= 2 && v.videoWidth > 0;
@@ -185,6 +196,7 @@ export class RoomTracker {
 
   private subscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
     const v = this.ensure(p);
+    holdReceiveBuffer(track.receiver);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack, p.identity, p.kind === ParticipantKind.AGENT);
       v.audio = true;
@@ -235,4 +247,9 @@ export class RoomTracker {
     if (source === Track.Source.Camera) v.cameraMuted = muted;
     this.callbacks.onChange();
   }
+}
+
+/** Where the browser has it (Chromium does); elsewhere the buffers adapt alone. */
+function holdReceiveBuffer(receiver: RTCRtpReceiver | undefined): void {
+  if (receiver && 'jitterBufferTarget' in receiver) (receiver as RTCRtpReceiver & { jitterBufferTarget: number | null }).jitterBufferTarget = RECEIVE_BUFFER_MS;
 }
