@@ -59,10 +59,10 @@ function killMachine(worker: RecorderProcess): void {
   for (const g of groups) process.kill(-g, 'SIGKILL');
 }
 
-/** A wait that failed, with each recording's status and worker (none: never claimed) and what the processes said. */
+/** A wait that failed, with each recording's status and worker (none: never claimed) and what the processes said and logged (info: a page's join, its encoder's start). */
 async function withLogs(err: Error): Promise<never> {
   const views = await Promise.all(ROOMS.map((r) => procs[0].api('GET', `/api/video-calls/${r.call}/recordings`).then((x) => JSON.stringify(x.body?.data?.map?.((v: any) => [v.status, v.workerId]) ?? x.body), (e: Error) => e.message)));
-  throw new Error(`${err.message}\nrecordings: ${views.join(' ')}\n${procs.map((p, i) => `--- process ${i} (pid ${p.pid})\n${p.stderr().slice(-4000)}`).join('\n')}`);
+  throw new Error(`${err.message}\nrecordings: ${views.join(' ')}\n${procs.map((p, i) => `--- process ${i} (pid ${p.pid})\n${p.stderr().slice(-1500)}\n${p.logs().slice(-6000)}`).join('\n')}`);
 }
 
 beforeAll(async () => {
@@ -72,7 +72,7 @@ beforeAll(async () => {
   const shared = {
     HOME: dir,
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     AUTH_JWT_SECRET: SECRET,
     LIVEKIT_URL: livekit.url,
     LIVEKIT_API_KEY: livekit.apiKey,

@@ -45,6 +45,8 @@ export interface ApiReply {
 
 export class RecorderProcess {
   private err = '';
+  /** Its JSON logs (the logger writes to stdout), the last 40 kB. */
+  private out = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
@@ -53,6 +55,7 @@ export class RecorderProcess {
     private readonly token: string,
   ) {
     proc.stderr!.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-20000)));
+    proc.stdout!.on('data', (d: Buffer) => (this.out = (this.out + d.toString()).slice(-40000)));
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -60,7 +63,7 @@ export class RecorderProcess {
   static async launch(mode: 'all' | 'worker' | 'serve', env: Record<string, string>, opts: { secret: string; host?: string; readyMs?: number }): Promise<RecorderProcess> {
     const proc = spawn(process.execPath, [BIN, mode], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
     const p = new RecorderProcess(proc, `http://127.0.0.1:${env.PORT ?? '8080'}`, userToken(opts.secret, opts.host ?? 'host-1'));
@@ -88,6 +91,11 @@ export class RecorderProcess {
 
   stderr(): string {
     return this.err;
+  }
+
+  /** What it logged (JSON lines on stdout). */
+  logs(): string {
+    return this.out;
   }
 
   get running(): boolean {
