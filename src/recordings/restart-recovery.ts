@@ -5,6 +5,7 @@ import { workerLost } from './failure-policy';
 import type { SalvagedFile } from './ports';
 import type { RecordingWithRoom } from './repository';
 import { ACTIVE_STATUSES } from './status';
+import { lostStreams } from './streams';
 
 /** After a restart: recordings a dead worker left behind get a true status. */
 
@@ -51,6 +52,8 @@ export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
       skip(rec.id, STORE_RETRY_MS);
       continue;
     }
+    // its streams went with the worker: the view says so (salvage does not stream again)
+    if (rec.streams.some((s) => s.status !== 'ENDED' && s.status !== 'FAILED')) await ctx.deps.repo.updateIf(rec.id, {}, { streams: lostStreams(rec.streams, new Date()) });
     if (file && ctx.deps.postprocess) {
       await ctx.deps.lifecycle.stopping(rec.id, 'worker_lost');
       const moved = await ctx.deps.lifecycle

@@ -133,3 +133,15 @@ export const streamsChangeSchema = z
   // `{}` or empty lists would be accepted and change nothing: a caller's mistake, said as one
   .refine((c) => (c.add?.length ?? 0) + (c.remove?.length ?? 0) > 0, { error: 'must add or remove at least one stream ({ add: [{ type, url }] } or { remove: [url] })' });
 export type StreamsChange = z.infer<typeof streamsChangeSchema>;
+
+/** Why a stream stopped when its worker was lost: a salvage finishes the file from the spool, it does not stream again. */
+export const STREAM_WORKER_LOST = 'the worker streaming it was lost; the recording was finished from its spool and its streams are not restarted';
+
+/**
+ * The stream states of a recording whose worker was lost (restart recovery): what was still
+ * STARTING, ACTIVE or RETRYING is FAILED with the reason, so the view does not show a stream
+ * that nobody sends any more; ENDED and FAILED ones stay as they were.
+ */
+export function lostStreams(streams: readonly StreamInfo[], at: Date): StreamInfo[] {
+  return streams.map((s) => (s.status === 'ENDED' || s.status === 'FAILED' ? s : { ...s, status: 'FAILED', endedAt: at.toISOString(), lastError: STREAM_WORKER_LOST }));
+}

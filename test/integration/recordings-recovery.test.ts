@@ -91,7 +91,14 @@ describe('restart recovery', () => {
     await p0.db.prisma.videoCall.create({ data: { id: 'rc-spool', roomName: 'room-spool', hostId: 'h' } });
     const id = randomUUID();
     await p0.db.prisma.callRecording.create({
-      data: { id, callId: 'rc-spool', requestedBy: 'h', status: 'RECORDING', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4', filePath: path.join(out, 'spool.mp4'), workerId: 'dead' },
+      data: {
+        id, callId: 'rc-spool', requestedBy: 'h', status: 'RECORDING', options: DEFAULT_RECORDING_OPTIONS, outputFormat: 'mp4', filePath: path.join(out, 'spool.mp4'), workerId: 'dead',
+        // what the dead worker last wrote of its streams: one sending, one removed earlier
+        streams: [
+          { type: 'rtmp', url: 'rtmp://a.com/live/redacted-00000000', status: 'ACTIVE', startedAt: new Date().toISOString(), endedAt: null, retries: 0, lastError: null, lastRetryAt: null },
+          { type: 'srt', url: 'srt://b.com:9000', status: 'ENDED', startedAt: null, endedAt: new Date().toISOString(), retries: 0, lastError: null, lastRetryAt: null },
+        ],
+      },
     });
     await p0.close();
     svc = await createService(testConfig({ DATABASE_URL: db.url }), { recorder, presence: false });
@@ -100,5 +107,9 @@ describe('restart recovery', () => {
     expect(salvaged).toEqual([id]);
     await waitFor(async () => (await svc!.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).status === 'COMPLETED', 5000, 'COMPLETED');
     expect((await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).durationMs).toBe(5000);
+    // the stream that was sending is not any more, and the view says why; the ended one is left as it was
+    const streams = (await svc.db.prisma.callRecording.findUniqueOrThrow({ where: { id } })).streams as { status: string; lastError: string | null; endedAt: string | null }[];
+    expect(streams.map((s) => s.status)).toEqual(['FAILED', 'ENDED']);
+    expect(streams[0]).toMatchObject({ lastError: expect.stringMatching(/worker streaming it was lost.*not restarted/), endedAt: expect.any(String) });
   });
 });
