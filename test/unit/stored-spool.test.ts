@@ -25,12 +25,19 @@ function slowed(storage: Storage, delay: { ms: number }, puts: number[]): Storag
   });
 }
 
+// each case's spool is closed after it: left to the garbage collector, Node warns of its handle
+const opened: SpoolFile[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+
 async function setup(name: string, delayMs: number, ackTimeoutMs = 1000) {
   const store = new LocalStorage({ dir: path.join(tmp, `${name}-bucket`) });
   const delay = { ms: delayMs };
   const puts: number[] = [];
   const spoolStore = { storage: slowed(store, delay, puts), prefix: 'p/' };
   const spool = await SpoolFile.create(path.join(tmp, name), 'rec');
+  opened.push(spool);
   const stored = new StoredSpool(spoolStore, { callId: 'c', recordingId: 'rec', name: MEDIA_SPOOL }, spool.path, undefined, silentLogger, { ackTimeoutMs, retryMs: 50, maxSegmentBytes: 1000 });
   const add = async (bytes: number) => {
     await spool.append(new Uint8Array(bytes).fill(1));
