@@ -14,6 +14,12 @@ import { PrismaClient } from './prisma';
  * Migrations are applied before the client is handed out. The owner calls close(), which
  * closes everything.
  */
+/**
+ * A transaction is a few statements, but on a loaded 2-core machine one took 5.6 s (the worker's
+ * event loop was busy starting recordings) and Prisma's default 5 s limit rolled it back.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
+
 export interface Database {
   readonly prisma: PrismaClient;
   readonly kind: 'postgres' | 'pglite';
@@ -51,7 +57,7 @@ export async function openDatabase(config: Config['database'], opts: OpenDatabas
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
     // An idle client erroring (server restart) must not crash the process.
     pool.on('error', () => undefined);
-    return wrap(new PrismaClient({ adapter: new PrismaPg(pool) }), 'postgres', report, () => pool.end());
+    return wrap(new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS }), 'postgres', report, () => pool.end());
   }
 
   const lock = config.pgliteDir ? lockDir(config.pgliteDir) : undefined;
@@ -65,7 +71,7 @@ export async function openDatabase(config: Config['database'], opts: OpenDatabas
     lock?.release();
     throw new AppError('INTERNAL', `embedded database${config.pgliteDir ? ` in ${config.pgliteDir}` : ''} failed: ${(err as Error).message}`, { cause: err });
   }
-  return wrap(new PrismaClient({ adapter: new PrismaPGlite(lite) }), 'pglite', report, async () => {
+  return wrap(new PrismaClient({ adapter: new PrismaPGlite(lite), transactionOptions: TRANSACTION_OPTIONS }), 'pglite', report, async () => {
     try {
       if (!lite.closed) await lite.close();
     } finally {

@@ -158,6 +158,20 @@ export class RecordingRunner {
     await this.stop(recordingId, reason);
   }
 
+  /** RECORDING in the database, tried again while the database fails (the row would stay STARTING while media flows). */
+  private async markRecording(id: string, recordingAt: Date): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.lifecycle.recording(id, recordingAt);
+        return;
+      } catch (err) {
+        this.opts.onError?.(err, id);
+        if (attempt >= 3 || (err instanceof AppError && err.code !== 'INTERNAL')) return;
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    }
+  }
+
   /** A participant left the room (LiveKit webhook): check emptiness soon. */
   nudge(roomName: string): void {
     for (const e of this.entries.values()) if (e.job.roomName === roomName) void this.checkIdle();
@@ -194,10 +208,11 @@ export class RecordingRunner {
       lastProgress = now;
       this.lifecycle.progress({ id: job.id, callId: job.callId, roomName: job.roomName }, p);
     });
+    // handled here, not only after `done`: a database error while media flows must not end the process
     const marked = live.firstChunk.then(
       async (start) => {
         entry.recording = true;
-        await this.lifecycle.recording(job.id, start.recordingAt);
+        await this.markRecording(job.id, start.recordingAt);
       },
       () => undefined,
     );
