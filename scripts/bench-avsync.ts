@@ -10,17 +10,15 @@
  * npm run build), under the CPU lock.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
-import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
+import type { Config } from '../src/config';
+import type { LivekitCredentials } from '../src/livekit/tokens';
 import { FilePublishers } from '../src/demo/file-publishers';
 import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
-import { createLogger } from '../src/observability/logger';
-import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import { flashBeepOffsets } from '../test/helpers/av-sync';
 import { CpuHog } from '../test/helpers/cpu-hog';
 import { median, sleep } from './bench-lib';
+import { syntheticPublishers, withBenchRig } from './bench-rig';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 16);
@@ -45,56 +43,46 @@ interface Row {
   fps?: number;
 }
 
+/** The pre-encoded file publisher (in sync whatever the load), or the e2e's Chromium page (BENCH_PUBLISHER=chromium). */
+const launchPublishers = (livekit: LivekitCredentials, config: Config) =>
+  PUBLISHER === 'chromium' ? syntheticPublishers(livekit, config) : FilePublishers.launch({ livekit, ffmpegPath: config.recorder.ffmpegPath });
+
 async function main(): Promise<void> {
-  const server = await startDevServer({ port: await findFreeDevServerPort(7990) });
-  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-avsync-'));
-  const config = loadConfig();
-  const settings: RecorderSettings = { ...config.recorder, warmBrowsers: 1, spoolDir: path.join(dir, 'spool') };
-  const publishers = PUBLISHER === 'chromium' ? await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit }) : await FilePublishers.launch({ livekit, ffmpegPath: config.recorder.ffmpegPath });
   const rows: Record<string, Row[]> = Object.fromEntries(KINDS.map((k) => [k, []]));
-  try {
-    await publishers.add({ room: 'bench-avsync', identity: 'flash', colour: '#000000', tone: 1000, flash: true });
+  const join = async (p: SyntheticPublishers | FilePublishers) => void (await p.add({ room: 'bench-avsync', identity: 'flash', colour: '#000000', tone: 1000, flash: true }));
+  // the offset the recorder applied, as configured
+  const appliedMs = await withBenchRig({ name: 'bench-avsync', publishers: launchPublishers, join, settleMs: 2000 }, async ({ dir, config, recorder }) => {
+    // a fresh browser's first recording is not counted (bench-tracks: it costs more)
+    const warmup = await recorder.start({ id: 'warmup', roomName: 'bench-avsync', outputPath: path.join(dir, 'warmup.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
+    await sleep(4000);
+    await warmup.stop();
     await sleep(2000);
-    const recorder = await Recorder.create(settings, livekit, createLogger(process.env.BENCH_LOG ?? 'silent'));
-    try {
-      // a fresh browser's first recording is not counted (bench-tracks: it costs more)
-      const warmup = await recorder.start({ id: 'warmup', roomName: 'bench-avsync', outputPath: path.join(dir, 'warmup.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
-      await sleep(4000);
-      await warmup.stop();
+    for (let r = 0; r < RUNS * KINDS.length; r++) {
+      const kind = KINDS[r % KINDS.length];
+      const id = `run${r}`;
+      const live = await recorder.start({ id, roomName: 'bench-avsync', outputPath: path.join(dir, `${id}.mp4`), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
+      const hog = new CpuHog(kind === 'hog' ? HOG_LOOPS : 0, HOG_NICE);
       await sleep(2000);
-      for (let r = 0; r < RUNS * KINDS.length; r++) {
-        const kind = KINDS[r % KINDS.length];
-        const id = `run${r}`;
-        const live = await recorder.start({ id, roomName: 'bench-avsync', outputPath: path.join(dir, `${id}.mp4`), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
-        const hog = new CpuHog(kind === 'hog' ? HOG_LOOPS : 0, HOG_NICE);
-        await sleep(2000);
-        hog.start();
-        try {
-          await sleep((SECONDS - 5) * 1000);
-        } finally {
-          hog.stop();
-        }
-        await sleep(3000);
-        const result = await live.stop();
-        const { offsets } = await flashBeepOffsets(result.path, result.durationMs / 1000 + 1);
-        const ms = offsets.map((o) => Math.round(o.d * 1000));
-        const page = result.quality?.avOffset?.participants[0];
-        const row: Row = { offsetsMs: ms, medianMs: median(ms), maxLateMs: Math.max(...ms), maxEarlyMs: Math.min(...ms), pageMedianMs: page?.medianMs, pageMaxBehindMs: page?.maxBehindMs, fps: result.quality?.fps };
-        rows[kind].push(row);
-        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...row, at: offsets.map((o) => Number(o.t.toFixed(1))), hogCpuS: hog.cpuSeconds })}\n`);
-        fs.rmSync(result.path, { force: true });
-        fs.rmSync(result.spoolPath, { force: true });
-        await sleep(2000);
+      hog.start();
+      try {
+        await sleep((SECONDS - 5) * 1000);
+      } finally {
+        hog.stop();
       }
-    } finally {
-      await recorder.close();
+      await sleep(3000);
+      const result = await live.stop();
+      const { offsets } = await flashBeepOffsets(result.path, result.durationMs / 1000 + 1);
+      const ms = offsets.map((o) => Math.round(o.d * 1000));
+      const page = result.quality?.avOffset?.participants[0];
+      const row: Row = { offsetsMs: ms, medianMs: median(ms), maxLateMs: Math.max(...ms), maxEarlyMs: Math.min(...ms), pageMedianMs: page?.medianMs, pageMaxBehindMs: page?.maxBehindMs, fps: result.quality?.fps };
+      rows[kind].push(row);
+      process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...row, at: offsets.map((o) => Number(o.t.toFixed(1))), hogCpuS: hog.cpuSeconds })}\n`);
+      fs.rmSync(result.path, { force: true });
+      fs.rmSync(result.spoolPath, { force: true });
+      await sleep(2000);
     }
-  } finally {
-    await publishers.close();
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    return config.recorder.avOffsetMs;
+  });
   const med = (xs: (number | undefined)[]) => median(xs.filter((x): x is number => x !== undefined));
   const summary = Object.fromEntries(
     KINDS.map((k) => [
@@ -111,7 +99,7 @@ async function main(): Promise<void> {
       },
     ]),
   );
-  process.stdout.write(`${JSON.stringify({ publisher: PUBLISHER, runs: RUNS, seconds: SECONDS, hogLoops: HOG_LOOPS, hogNice: HOG_NICE, avOffsetAppliedMs: config.recorder.avOffsetMs, ...summary }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ publisher: PUBLISHER, runs: RUNS, seconds: SECONDS, hogLoops: HOG_LOOPS, hogNice: HOG_NICE, avOffsetAppliedMs: appliedMs, ...summary }, null, 2)}\n`);
 }
 
 main().catch((err) => {

@@ -8,18 +8,12 @@
  * Run: node dist/scripts/bench-hls.js (after npm run build).
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig } from '../src/config';
-import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
-import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
-import { createLogger } from '../src/observability/logger';
-import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { RecordingRequest } from '../src/recordings/contract';
 import { LocalStorage } from '../src/storage/local';
 import { measuredRecording, median, sleep } from './bench-lib';
+import { syntheticPublishers, threeColourPublishers, withBenchRig } from './bench-rig';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -34,50 +28,31 @@ async function keyframeGaps(file: string): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const server = await startDevServer({ port: await findFreeDevServerPort(7990) });
-  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hls-'));
-  const config = loadConfig();
-  const settings: RecorderSettings = { ...config.recorder, warmBrowsers: 1, spoolDir: path.join(dir, 'spool') };
-  const storage = new LocalStorage({ dir: path.join(dir, 'store') });
-  const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
   const rows: Record<'file' | 'hls', { cpuPerSecond: number; ffmpegCpuPerSecond: number; keyframeGapMedian: number; readableAfterFirst?: number; readableAfterLast?: number }[]> = { file: [], hls: [] };
-  try {
-    for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench-hls', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
-    await sleep(3000);
-    // BENCH_LOG=warn shows an upload given up or FFmpeg failing
-    const recorder = await Recorder.create(settings, livekit, createLogger(process.env.BENCH_LOG ?? 'silent'), { storage, prefix: '' });
-    try {
-      for (let r = 0; r < RUNS * 2; r++) {
-        const kind = r % 2 === 0 ? 'file' : 'hls';
-        const id = `run${r}`;
-        const req: RecordingRequest = {
-          id,
-          callId: 'bench',
-          roomName: 'bench-hls',
-          outputPath: path.join(dir, `${id}.mp4`),
-          options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'hls' ? { outputs: [{ type: 'hls', segmentSeconds: SEGMENT, live: true }] } : {}) },
-        };
-        const { result, cpuPerSecond, ffmpegCpuPerSecond } = await measuredRecording(recorder, req, SECONDS);
-        const gaps = await keyframeGaps(result.path);
-        const hls = result.quality?.hls;
-        rows[kind].push({
-          cpuPerSecond,
-          ffmpegCpuPerSecond,
-          keyframeGapMedian: median(gaps),
-          ...(hls?.readableAfterMs ? { readableAfterFirst: hls.readableAfterMs.firstFrame, readableAfterLast: hls.readableAfterMs.lastFrame } : {}),
-        });
-        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs, gaps, hls })}\n`);
-        await sleep(2000);
-      }
-    } finally {
-      await recorder.close();
+  await withBenchRig({ name: 'bench-hls', publishers: syntheticPublishers, join: threeColourPublishers('bench-hls'), settleMs: 3000, hls: (dir) => ({ storage: new LocalStorage({ dir: path.join(dir, 'store') }), prefix: '' }) }, async ({ dir, recorder }) => {
+    for (let r = 0; r < RUNS * 2; r++) {
+      const kind = r % 2 === 0 ? 'file' : 'hls';
+      const id = `run${r}`;
+      const req: RecordingRequest = {
+        id,
+        callId: 'bench',
+        roomName: 'bench-hls',
+        outputPath: path.join(dir, `${id}.mp4`),
+        options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'hls' ? { outputs: [{ type: 'hls', segmentSeconds: SEGMENT, live: true }] } : {}) },
+      };
+      const { result, cpuPerSecond, ffmpegCpuPerSecond } = await measuredRecording(recorder, req, SECONDS);
+      const gaps = await keyframeGaps(result.path);
+      const hls = result.quality?.hls;
+      rows[kind].push({
+        cpuPerSecond,
+        ffmpegCpuPerSecond,
+        keyframeGapMedian: median(gaps),
+        ...(hls?.readableAfterMs ? { readableAfterFirst: hls.readableAfterMs.firstFrame, readableAfterLast: hls.readableAfterMs.lastFrame } : {}),
+      });
+      process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs, gaps, hls })}\n`);
+      await sleep(2000);
     }
-  } finally {
-    await publishers.close();
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
   const med = (kind: 'file' | 'hls', k: keyof (typeof rows)['file'][number]) => median(rows[kind].map((x) => x[k] ?? NaN));
   const summary = {
     runs: RUNS,

@@ -9,17 +9,12 @@
  * Run: node dist/scripts/bench-rtmp.js (after npm run build).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
-import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
-import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
-import { createLogger } from '../src/observability/logger';
 import { processTree } from '../src/observability/process-tree';
-import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import type { RecordingRequest } from '../src/recordings/contract';
 import { packetLagMs, RtmpServer } from '../test/helpers/rtmp-server';
 import { cpuSeconds, median, sleep } from './bench-lib';
+import { syntheticPublishers, threeColourPublishers, withBenchRig } from './bench-rig';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -36,58 +31,39 @@ function ffmpegChildren(): number[] {
 }
 
 async function main(): Promise<void> {
-  const server = await startDevServer({ port: await findFreeDevServerPort(7990) });
-  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
-  const rtmp = await RtmpServer.start();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rtmp-'));
-  const config = loadConfig();
-  const settings: RecorderSettings = { ...config.recorder, warmBrowsers: 1, spoolDir: path.join(dir, 'spool') };
-  const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
   const rows: Record<'file' | 'rtmp', { cpuPerSecond: number; streamCpuPerSecond: number; lagMs?: number }[]> = { file: [], rtmp: [] };
-  try {
-    for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench-rtmp', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
-    await sleep(3000);
-    // BENCH_LOG=warn shows a stream that drops
-    const recorder = await Recorder.create(settings, livekit, createLogger(process.env.BENCH_LOG ?? 'silent'));
-    try {
-      for (let r = 0; r < RUNS * 2; r++) {
-        const kind = r % 2 === 0 ? 'file' : 'rtmp';
-        const id = `run${r}`;
-        const req: RecordingRequest = {
-          id,
-          roomName: 'bench-rtmp',
-          outputPath: path.join(dir, `${id}.mp4`),
-          options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'rtmp' ? { outputs: [{ type: 'rtmp', url: rtmp.url(id) }] } : {}) },
-        };
-        const browserPid = recorder.pool.pids()[0];
-        const cpu0 = cpuSeconds(processTree(browserPid));
-        const self0 = process.cpuUsage();
-        const live = await recorder.start(req);
-        const start = await live.firstChunk;
-        await sleep((SECONDS - 5) * 1000);
-        const lagMs = kind === 'rtmp' ? await packetLagMs(rtmp.url(id), start.recordingAt.getTime(), 5000) : (await sleep(5000), undefined);
-        // asked late: the FFmpeg processes are known once spawned (their CPU is cumulative)
-        const fileFfmpeg = live.ffmpegPid();
-        const all = ffmpegChildren();
-        const ffCpu = cpuSeconds(all);
-        const streamCpu = cpuSeconds(all.filter((p) => p !== fileFfmpeg));
-        const result = await live.stop();
-        const self = process.cpuUsage(self0);
-        const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
-        const seconds = result.durationMs / 1000;
-        rows[kind].push({ cpuPerSecond: (browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds, streamCpuPerSecond: streamCpu / seconds, ...(lagMs !== undefined ? { lagMs } : {}) });
-        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs })}\n`);
-        await sleep(2000);
-      }
-    } finally {
-      await recorder.close();
+  const rtmp = await RtmpServer.start();
+  await withBenchRig({ name: 'bench-rtmp', publishers: syntheticPublishers, join: threeColourPublishers('bench-rtmp'), settleMs: 3000 }, async ({ dir, recorder }) => {
+    for (let r = 0; r < RUNS * 2; r++) {
+      const kind = r % 2 === 0 ? 'file' : 'rtmp';
+      const id = `run${r}`;
+      const req: RecordingRequest = {
+        id,
+        roomName: 'bench-rtmp',
+        outputPath: path.join(dir, `${id}.mp4`),
+        options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'rtmp' ? { outputs: [{ type: 'rtmp', url: rtmp.url(id) }] } : {}) },
+      };
+      const browserPid = recorder.pool.pids()[0];
+      const cpu0 = cpuSeconds(processTree(browserPid));
+      const self0 = process.cpuUsage();
+      const live = await recorder.start(req);
+      const start = await live.firstChunk;
+      await sleep((SECONDS - 5) * 1000);
+      const lagMs = kind === 'rtmp' ? await packetLagMs(rtmp.url(id), start.recordingAt.getTime(), 5000) : (await sleep(5000), undefined);
+      // asked late: the FFmpeg processes are known once spawned (their CPU is cumulative)
+      const fileFfmpeg = live.ffmpegPid();
+      const all = ffmpegChildren();
+      const ffCpu = cpuSeconds(all);
+      const streamCpu = cpuSeconds(all.filter((p) => p !== fileFfmpeg));
+      const result = await live.stop();
+      const self = process.cpuUsage(self0);
+      const browserCpu = cpuSeconds(processTree(browserPid)) - cpu0;
+      const seconds = result.durationMs / 1000;
+      rows[kind].push({ cpuPerSecond: (browserCpu + ffCpu + (self.user + self.system) / 1e6) / seconds, streamCpuPerSecond: streamCpu / seconds, ...(lagMs !== undefined ? { lagMs } : {}) });
+      process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs })}\n`);
+      await sleep(2000);
     }
-  } finally {
-    await publishers.close();
-    await rtmp.close();
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  }).finally(() => rtmp.close());
   const med = (kind: 'file' | 'rtmp', k: keyof (typeof rows)['file'][number]) => median(rows[kind].map((x) => x[k] ?? NaN));
   const summary = {
     runs: RUNS,

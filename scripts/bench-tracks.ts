@@ -9,17 +9,12 @@
  * in it. Run: node dist/scripts/bench-tracks.js (after npm run build), under the CPU lock.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
-import { findFreeDevServerPort, startDevServer } from '../src/demo/dev-server';
-import { SyntheticPublishers } from '../src/demo/synthetic-publishers';
-import { createLogger } from '../src/observability/logger';
-import { Recorder, type RecorderSettings } from '../src/recorder/recorder';
 import { trackDirOf } from '../src/recorder/track-spools';
 import type { RecordingRequest } from '../src/recordings/contract';
 import { TRACKS_MODES } from '../src/recordings/tracks-option';
 import { measuredRecording, median, sleep } from './bench-lib';
+import { syntheticPublishers, threeColourPublishers, withBenchRig } from './bench-rig';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -31,42 +26,25 @@ function dirBytes(dir: string): number {
 }
 
 async function main(): Promise<void> {
-  const server = await startDevServer({ port: await findFreeDevServerPort(7990) });
-  const livekit = { url: server.url, apiKey: server.apiKey, apiSecret: server.apiSecret };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-tracks-'));
-  const config = loadConfig();
-  const settings: RecorderSettings = { ...config.recorder, warmBrowsers: 1, spoolDir: path.join(dir, 'spool') };
-  const publishers = await SyntheticPublishers.launch({ chromiumPath: config.recorder.chromiumPath, livekit });
   const rows: Record<Kind, { cpuPerSecond: number; trackBytesPerSecond: number }[]> = { none: [], audio: [], 'audio+video': [] };
-  try {
-    for (const [i, c] of ['#ff0000', '#00ff00', '#0000ff'].entries()) await publishers.add({ room: 'bench-tracks', identity: `p${i}`, colour: c, tone: 500 + 300 * i });
-    await sleep(3000);
-    const recorder = await Recorder.create(settings, livekit, createLogger(process.env.BENCH_LOG ?? 'silent'));
-    try {
-      // the first recording of a fresh browser costs more (seen: 0.29 cores, 0.14 after): not counted
-      await measuredRecording(recorder, { id: 'warmup', roomName: 'bench-tracks', outputPath: path.join(dir, 'warmup.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } }, 5);
-      for (let r = 0; r < RUNS * KINDS.length; r++) {
-        const kind = KINDS[r % KINDS.length];
-        const id = `run${r}`;
-        const req: RecordingRequest = {
-          id,
-          roomName: 'bench-tracks',
-          outputPath: path.join(dir, `${id}.mp4`),
-          options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'none' ? {} : { tracks: kind }) },
-        };
-        const { result, cpuPerSecond } = await measuredRecording(recorder, req, SECONDS);
-        rows[kind].push({ cpuPerSecond, trackBytesPerSecond: dirBytes(trackDirOf(settings.spoolDir, id)) / (result.durationMs / 1000) });
-        process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs })}\n`);
-        await sleep(2000);
-      }
-    } finally {
-      await recorder.close();
+  await withBenchRig({ name: 'bench-tracks', publishers: syntheticPublishers, join: threeColourPublishers('bench-tracks'), settleMs: 3000 }, async ({ dir, settings, recorder }) => {
+    // the first recording of a fresh browser costs more (seen: 0.29 cores, 0.14 after): not counted
+    await measuredRecording(recorder, { id: 'warmup', roomName: 'bench-tracks', outputPath: path.join(dir, 'warmup.mp4'), options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } }, 5);
+    for (let r = 0; r < RUNS * KINDS.length; r++) {
+      const kind = KINDS[r % KINDS.length];
+      const id = `run${r}`;
+      const req: RecordingRequest = {
+        id,
+        roomName: 'bench-tracks',
+        outputPath: path.join(dir, `${id}.mp4`),
+        options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid', ...(kind === 'none' ? {} : { tracks: kind }) },
+      };
+      const { result, cpuPerSecond } = await measuredRecording(recorder, req, SECONDS);
+      rows[kind].push({ cpuPerSecond, trackBytesPerSecond: dirBytes(trackDirOf(settings.spoolDir, id)) / (result.durationMs / 1000) });
+      process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...rows[kind].at(-1), fileMs: result.durationMs })}\n`);
+      await sleep(2000);
     }
-  } finally {
-    await publishers.close();
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
   const med = (kind: Kind, k: 'cpuPerSecond' | 'trackBytesPerSecond') => Math.round(median(rows[kind].map((x) => x[k])) * 1000) / 1000;
   const summary = {
     runs: RUNS,
