@@ -9,17 +9,17 @@ import { applyMigrations, pgliteSession, pgSession, readMigrations, type Migrati
 import { PrismaClient } from './prisma';
 
 /**
- * The database of the service: PostgreSQL through @prisma/adapter-pg when a URL is
- * configured, else embedded PGlite (a directory, locked to this process; or in memory).
- * Migrations are applied before the client is handed out. The owner calls close(), which
- * closes everything.
- */
-/**
  * A transaction is a few statements, but on a loaded 2-core machine one took 5.6 s (the worker's
  * event loop was busy starting recordings) and Prisma's default 5 s limit rolled it back.
  */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 
+/**
+ * The database of the service: PostgreSQL through @prisma/adapter-pg when a URL is
+ * configured, else embedded PGlite (a directory, locked to this process; or in memory).
+ * Migrations are applied before the client is handed out. The owner calls close(), which
+ * closes everything.
+ */
 export interface Database {
   readonly prisma: PrismaClient;
   readonly kind: 'postgres' | 'pglite';
