@@ -4,6 +4,7 @@ import { committedCores, describeRefusal, fits, recordingCost, type CapacityLimi
 import { liveRecordingEnd, nothingRecorded, stoppedBeforeStart } from './failure-policy';
 import type { RecordingLifecycle } from './lifecycle';
 import type { PostprocessQueue } from './postprocess-queue';
+import { IdleRoomStop } from './idle-stop';
 import { assessQuality } from './quality';
 import { reportStreams } from './streams-report';
 import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
@@ -11,7 +12,7 @@ import type { RecorderPort, RecordingJob, RoomPresencePort } from './ports';
 /**
  * The worker side of a recording: claims the STARTING row, drives the recorder, writes
  * RECORDING on the first chunk, STOPPING/PROCESSING when it ends (or FAILED), stops it
- * after the room stayed empty while recording (paused time does not count), and hands the file to post-processing. The maximum duration
+ * after the room stayed empty (idle-stop.ts), and hands the file to post-processing. The maximum duration
  * is the recorder's to keep (RecordingRequest.maxDurationSeconds): its result then says
  * 'max_duration'.
  */
@@ -25,7 +26,6 @@ export interface RunnerOptions {
   measureCpu?: () => ({ cores: number; others: number } & OwnMeasurement) | undefined;
   /** Why this worker's disk cannot take a recording now (observability/disk-watch.ts); undefined: it can. */
   diskShort?: () => string | undefined;
-  idleCheckMs?: number;
   /** Progress events at most this often (default 5 s). */
   progressIntervalMs?: number;
   onError?: (err: unknown, recordingId: string) => void;
@@ -36,26 +36,32 @@ interface Entry {
   admittedAt: number;
   live?: LiveRecording;
   stopReason?: RecordingEndReason;
-  emptySince?: number;
-  /** While paused (Date.now()), the empty room is not counted: the idle stop counts recorded time. */
-  pausedSince?: number;
   recording: boolean;
   finished: Promise<void>;
 }
 
 export class RecordingRunner {
   private readonly entries = new Map<string, Entry>();
-  private idleTimer?: NodeJS.Timeout;
-  private idleChecking = false;
+  private readonly idleStop: IdleRoomStop;
   private closed = false;
 
   constructor(
     private readonly lifecycle: RecordingLifecycle,
     private readonly recorder: RecorderPort,
     private readonly postprocess: PostprocessQueue,
-    private readonly presence: RoomPresencePort | undefined,
+    presence: RoomPresencePort | undefined,
     private readonly opts: RunnerOptions,
-  ) {}
+  ) {
+    this.idleStop = new IdleRoomStop(
+      presence,
+      opts.idleTimeoutSeconds,
+      () => ({
+        watched: [...this.entries.values()].filter((e) => e.recording && !e.stopReason).map((e) => ({ id: e.job.id, roomName: e.job.roomName })),
+        any: this.entries.size > 0,
+      }),
+      (id) => void this.stopLocal(id, 'room_ended'),
+    );
+  }
 
   get workerId(): string {
     return this.opts.workerId;
@@ -115,9 +121,10 @@ export class RecordingRunner {
       .catch((err) => this.opts.onError?.(err, job.id))
       .finally(() => {
         this.entries.delete(job.id);
+        this.idleStop.forget(job.id);
         accept(false);
       });
-    this.ensureIdleTimer();
+    this.idleStop.started();
     return { accepted, finished: entry.finished };
   }
 
@@ -141,13 +148,7 @@ export class RecordingRunner {
   async setPaused(recordingId: string, paused: boolean): Promise<void> {
     const entry = this.entries.get(recordingId);
     if (!entry) return;
-    const now = Date.now();
-    if (paused) entry.pausedSince ??= now;
-    else if (entry.pausedSince !== undefined) {
-      // the room's empty time before the pause still counts, the pause itself does not
-      if (entry.emptySince !== undefined) entry.emptySince += now - entry.pausedSince;
-      entry.pausedSince = undefined;
-    }
+    this.idleStop.setPaused(recordingId, paused);
     await entry.live?.setPaused(paused);
   }
 
@@ -174,7 +175,7 @@ export class RecordingRunner {
 
   /** A participant left the room (LiveKit webhook): check emptiness soon. */
   nudge(roomName: string): void {
-    for (const e of this.entries.values()) if (e.job.roomName === roomName) void this.checkIdle();
+    this.idleStop.nudge(roomName);
   }
 
   private async drive(entry: Entry, accept: (v: boolean) => void): Promise<void> {
@@ -254,51 +255,10 @@ export class RecordingRunner {
     await this.postprocess.handOff(rec);
   }
 
-  private ensureIdleTimer(): void {
-    if (this.idleTimer || !this.presence || this.opts.idleTimeoutSeconds <= 0) return;
-    const every = this.opts.idleCheckMs ?? Math.min(15_000, Math.max(250, (this.opts.idleTimeoutSeconds * 1000) / 4));
-    this.idleTimer = setInterval(() => void this.checkIdle(), every);
-    this.idleTimer.unref();
-  }
-
-  private async checkIdle(): Promise<void> {
-    if (!this.presence || this.idleChecking) return;
-    this.idleChecking = true;
-    try {
-      const byRoom = new Map<string, Entry[]>();
-      for (const e of this.entries.values()) {
-        if (!e.recording || e.stopReason || e.pausedSince !== undefined) continue;
-        byRoom.set(e.job.roomName, [...(byRoom.get(e.job.roomName) ?? []), e]);
-      }
-      const now = Date.now();
-      for (const [room, entries] of byRoom) {
-        let count: number;
-        try {
-          count = await this.presence.countParticipants(room);
-        } catch {
-          continue; // LiveKit unreachable: never stop a recording on a guess
-        }
-        for (const e of entries) {
-          if (count > 0) e.emptySince = undefined;
-          else {
-            e.emptySince ??= now;
-            if (now - e.emptySince >= this.opts.idleTimeoutSeconds * 1000) void this.stopLocal(e.job.id, 'room_ended');
-          }
-        }
-      }
-    } finally {
-      this.idleChecking = false;
-      if (this.entries.size === 0 && this.idleTimer) {
-        clearInterval(this.idleTimer);
-        this.idleTimer = undefined;
-      }
-    }
-  }
-
   /** Stops every live recording ('shutdown'); their files still go to post-processing. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleStop.close();
     const entries = [...this.entries.values()];
     await Promise.allSettled(entries.map((e) => this.stopLocal(e.job.id, 'shutdown')));
     await Promise.allSettled(entries.map((e) => e.finished));

@@ -161,7 +161,6 @@ describe('recordings lifecycle', () => {
 
   test('a room that stays empty stops the recording (LiveKit RoomService)', async () => {
     const { svc } = await make({ env: { RECORDING_IDLE_TIMEOUT_SECONDS: '1' } });
-    svc.runner!['opts'].idleCheckMs = 200;
     const callId = await newCall(svc);
     const { recording } = await svc.recordings.startRecording(host, callId, {});
     await waitStatus(svc, recording.id, 'COMPLETED', 15000);
@@ -170,7 +169,6 @@ describe('recordings lifecycle', () => {
 
   test('the empty room is counted in recorded time: not while paused', async () => {
     const { svc } = await make({ env: { RECORDING_IDLE_TIMEOUT_SECONDS: '2' } });
-    svc.runner!['opts'].idleCheckMs = 200;
     const callId = await newCall(svc);
     const { recording } = await svc.recordings.startRecording(host, callId, {});
     await waitStatus(svc, recording.id, 'RECORDING');
