@@ -17,6 +17,7 @@ export interface HlsOutputTarget {
 export interface HlsSession {
   spec: HlsSpec;
   uploader: HlsUploader;
+  target: HlsOutputTarget;
 }
 
 /** Recording `id`'s HLS directory, beside its spool (the spool's own housekeeping removes both). */
@@ -48,5 +49,5 @@ export async function openHlsOutput(
     live: output.live,
     log: deps.log.child({ output: 'hls' }),
   });
-  return { spec: { dir, segmentSeconds: output.segmentSeconds }, uploader };
+  return { spec: { dir, segmentSeconds: output.segmentSeconds }, uploader, target: deps.hls };
 }

@@ -71,12 +71,17 @@ export class HlsUploader {
    * playlist with EXT-X-ENDLIST; gives up what is not stored within `deadlineMs`.
    */
   async finish(recordingAt: Date | undefined, deadlineMs = 20000): Promise<HlsReport> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.halt();
     this.deadlineAt = Date.now() + deadlineMs;
     await this.sync(true);
     await fs.rm(this.o.dir, { recursive: true, force: true }).catch(() => undefined);
     return this.report(recordingAt);
+  }
+
+  /** Stops the live uploads once the one under way is through, storing nothing more (another takes over: hls-salvage.ts). */
+  async halt(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
   }
 
   /** Stops at once (the recording is being torn down); the local directory stays for finish() or discard. */

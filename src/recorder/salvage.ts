@@ -84,7 +84,7 @@ export async function fileFromStoredSpool(
 /** completeHls, whose failure is the HLS output's, not the file's: only a store that does not answer (STORAGE_UNAVAILABLE) is thrown, to be tried again. */
 async function completeHlsOf(settings: SalvageSettings, req: RecordingRequest, spool: string, spec: Parameters<typeof completeHls>[3], store: SpoolStore): Promise<void> {
   try {
-    await completeHls(settings, req, spool, spec, store);
+    await completeHls(settings, req, spool, spec, store, 'worker_lost');
   } catch (err) {
     if (isAppError(err) && err.code === 'STORAGE_UNAVAILABLE') throw err;
     settings.log?.warn({ recordingId: req.id, err: (err as Error).message }, 'HLS output of a lost worker not completed');

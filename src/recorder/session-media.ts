@@ -10,6 +10,7 @@ import { deferred } from './deadline';
 import { FfmpegSink, outputSpecOf, videoCodecOf, type OutputSpec } from './ffmpeg-sink';
 import { finishFile, type FinishedFile } from './final-file';
 import { openHlsOutput, type HlsOutputTarget, type HlsSession } from './hls-output';
+import { finishHls } from './hls-salvage';
 import type { Logger } from './logger';
 import { timesliceMsOf } from './page-launch';
 import { SpoolFile } from './spool';
@@ -163,9 +164,11 @@ export class SessionMedia {
     if (!this.spool || this.spool.bytes === 0) throw new AppError('RECORDING_EMPTY', 'no media arrived from the recorder page');
     const spoolPath = this.spool.path;
     const streamsEnded = this.streams.end();
-    const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec: this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' } });
-    // FFmpeg has exited: its last segment is closed and its playlist ended
-    const hls = this.hls && (await this.hls.uploader.finish(this.start?.recordingAt));
+    const spec = this.spec ?? { format: this.req.options.format, videoCodec: 'unknown' };
+    const file = await finishFile({ ...this.deps, spoolPath, outputPath: this.req.outputPath, sink: this.sink, spec });
+    // FFmpeg has exited: its last segment is closed and its playlist ended, unless it died
+    const liveFailed = Boolean(this.sink && !this.sink.alive);
+    const hls = this.hls && (await finishHls(this.deps, this.req, this.hls, { ...(this.start ? { recordingAt: this.start.recordingAt } : {}), liveFailed, spoolPath, spec }));
     await streamsEnded;
     return { ...file, spoolPath, ...(hls ? { hls } : {}) };
   }

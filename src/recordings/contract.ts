@@ -130,7 +130,16 @@ export interface HlsReport {
    * in the file, so after a pause these include the paused time (the figure is an unpaused call's).
    */
   readableAfterMs?: { firstFrame: number; lastFrame: number };
+  /**
+   * The live output stopped before the recording ended and the playlist was completed from
+   * the spool after it (recorder/hls-salvage.ts): why it stopped, and what viewers had of it
+   * until then (the segments stored live, and their duration).
+   */
+  completedFromSpool?: { reason: HlsInterruption; liveSegments: number; liveDurationMs: number };
 }
+
+/** Why a live HLS output stopped early: its FFmpeg died while the recording went on, or the worker running it was lost. */
+export type HlsInterruption = 'live_output_failed' | 'worker_lost';
 
 export interface RecordingProgress {
   elapsedMs: number;

@@ -21,6 +21,7 @@ export const qualityReportSchema = z.object({
       durationMs: z.number(),
       missing: z.array(z.string()),
       readableAfterMs: z.object({ firstFrame: z.number(), lastFrame: z.number() }).optional(),
+      completedFromSpool: z.object({ reason: z.enum(['live_output_failed', 'worker_lost']), liveSegments: z.number(), liveDurationMs: z.number() }).optional(),
     })
     .optional(),
   frames: z.object({ inFile: z.number(), expected: z.number(), dropped: z.number(), droppedByEncoder: z.number(), late: z.number() }).optional(),
@@ -37,7 +38,7 @@ export const qualityReportSchema = z.object({
     .optional(),
   warnings: z.array(
     z.object({
-      code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING', 'CHUNKS_MISSING', 'AV_OUT_OF_SYNC']),
+      code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING', 'HLS_LIVE_INTERRUPTED', 'CHUNKS_MISSING', 'AV_OUT_OF_SYNC']),
       message: z.string(),
     }),
   ),
@@ -85,6 +86,13 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
     warnings.push({
       code: 'HLS_SEGMENTS_MISSING',
       message: `${q.hls.missing.length} HLS segment${q.hls.missing.length === 1 ? '' : 's'} did not reach the storage and ${q.hls.missing.length === 1 ? 'is' : 'are'} left out of the playlist (${q.hls.missing.join(', ')}); the file has everything`,
+    });
+  }
+  const cut = q.hls?.completedFromSpool;
+  if (cut) {
+    warnings.push({
+      code: 'HLS_LIVE_INTERRUPTED',
+      message: `the live HLS output stopped after ${cut.liveSegments} segment${cut.liveSegments === 1 ? '' : 's'} (${(cut.liveDurationMs / 1000).toFixed(1)} s) when ${cut.reason === 'worker_lost' ? 'its worker was lost' : 'its FFmpeg failed'}; viewers saw nothing newer until the recording ended, when the playlist was completed from the spool`,
     });
   }
   if (q.chunks && q.chunks.missing > 0) {

@@ -8,11 +8,13 @@ import { parsePlaylist } from '../../src/recorder/hls-playlist';
 import { HlsUploader } from '../../src/recorder/hls-uploader';
 import { silentLogger } from '../../src/recorder/logger';
 import { probe } from '../../src/recorder/probe';
+import { SessionMedia } from '../../src/recorder/session-media';
 import { salvageRecording } from '../../src/recorder/salvage';
 import { SpoolFile } from '../../src/recorder/spool';
 import { MEDIA_SPOOL, StoredSpool, type SpoolStore } from '../../src/recorder/stored-spool';
 import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
 import type { RecordingOptions } from '../../src/recordings/contract';
+import { assessQuality, parseQuality } from '../../src/recordings/quality';
 import { createStorage, hlsPrefix, type Storage, type StorageConfig } from '../../src/storage';
 import { sleep, waitFor } from '../helpers/recorder-process';
 import { makeSyntheticRecording } from '../helpers/synthetic-recording';
@@ -26,6 +28,7 @@ import { makeSyntheticRecording } from '../helpers/synthetic-recording';
  * spool (S3, moto) or on the same one after a restart (local storage), ends the playlist
  * with the segments only the spool had: they cover the captured seconds, the segments a
  * viewer may have fetched are left as they were, and FFmpeg plays the whole playlist.
+ * The same completion when only the live FFmpeg dies and the worker goes on (session-media.ts).
  */
 const env = process.env;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hls-salvage-'));
@@ -144,4 +147,68 @@ describe.each(configs)('%s storage: salvage of a live HLS output', (_name, cfg, 
     await salvageRecording({ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', spoolDir: machine2 }, { id, callId, roomName: 'r', outputPath, options }, store);
     expect((await readObject(storage, playlistKey)).toString('utf8')).toBe(after);
   }, 90000);
+});
+
+describe('a live FFmpeg that dies while the worker goes on', () => {
+  it('keeps the file whole and completes the HLS playlist from the spool at the end', async () => {
+    const storage = createStorage({ ...base, provider: 'local', prefix: '' });
+    const id = 'rec-hls-ffmpeg-dies';
+    const callId = 'call-hls-ffmpeg-dies';
+    const options: RecordingOptions = { ...DEFAULT_RECORDING_OPTIONS, format: 'mp4', outputs: [{ type: 'hls', segmentSeconds: 2, live: true }, { type: 'file' }] };
+    const keyPrefix = hlsPrefix('', callId, id);
+    const playlistKey = `${keyPrefix}index.m3u8`;
+    const spoolDir = path.join(tmp, 'ffmpeg-dies');
+    const outputPath = path.join(spoolDir, 'out', `${id}.mp4`);
+    const media = new SessionMedia(
+      { log: silentLogger, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', spoolDir, audioShiftMs: 0, hls: { storage, prefix: '' } },
+      { id, callId, roomName: 'r', outputPath, options },
+      { onChunkSpooled: () => undefined, onFault: (err) => { throw err; } },
+    );
+    try {
+      await media.open();
+      media.onMessage({ type: 'hello', mimeType: 'video/x-matroska;codecs=avc1,opus', width: 320, height: 180, fps: 30 });
+      media.onMessage({ type: 'started', at: Date.now(), expected: [], late: [], waitedMs: 0 });
+      let pid: number | undefined;
+      let live: ReturnType<typeof parsePlaylist> | undefined;
+      for (const [seq, chunk] of chunks.entries()) {
+        expect(await media.onChunk(seq, chunk)).toBe(seq);
+        // mid-way, once viewers have a few segments: the live FFmpeg (file and HLS) is killed
+        if (seq === Math.round(chunks.length / 2)) {
+          live = await waitFor(async () => {
+            const p = (await storage.head(playlistKey)) && parsePlaylist((await readObject(storage, playlistKey)).toString('utf8'));
+            return p && p.segments.length >= 2 ? p : null;
+          }, 5000, 'two segments stored live');
+          pid = media.ffmpegPid();
+          expect(pid).toEqual(expect.any(Number));
+          process.kill(pid!, 'SIGKILL');
+        }
+        await sleep((CALL_SEC * 1000) / chunks.length);
+      }
+      const out = await media.finish();
+      expect(() => process.kill(pid!, 0)).toThrow();
+
+      // the file has the whole call: the remux of the spool
+      expect(Math.abs(out.durationMs - CALL_SEC * 1000)).toBeLessThan(300);
+      const text = (await readObject(storage, playlistKey)).toString('utf8');
+      expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+      expect(text).not.toContain('#EXT-X-DISCONTINUITY');
+      const ended = parsePlaylist(text);
+      const summedMs = ended.segments.reduce((sum, s) => sum + s.durationSec * 1000, 0);
+      process.stdout.write(`HLS after its FFmpeg died: ${live!.segments.length} segments stored live, ${ended.segments.length} (${(summedMs / 1000).toFixed(2)} s) at the end; file ${(out.durationMs / 1000).toFixed(2)} s\n`);
+      expect(Math.abs(summedMs - out.durationMs)).toBeLessThan(300);
+      // what viewers had stays as it was, the rest follows it
+      expect(ended.segments.slice(0, live!.segments.length)).toEqual(live!.segments);
+      expect(out.hls).toMatchObject({ playlistKey, segments: ended.segments.length, missing: [], completedFromSpool: { reason: 'live_output_failed' } });
+      expect(out.hls!.completedFromSpool!.liveSegments).toBeGreaterThanOrEqual(live!.segments.length);
+      expect(out.hls!.completedFromSpool!.liveSegments).toBeLessThan(ended.segments.length);
+      // the view's quality report says so
+      const quality = parseQuality(assessQuality({ start: { waitedMs: 0, present: 1, late: [] }, hls: out.hls }, 30));
+      expect(quality?.hls?.completedFromSpool?.reason).toBe('live_output_failed');
+      expect(quality?.warnings.map((w) => w.code)).toContain('HLS_LIVE_INTERRUPTED');
+      expect(fs.existsSync(hlsDirOf(spoolDir, id))).toBe(false);
+    } finally {
+      media.kill();
+      await storage.close();
+    }
+  }, 60000);
 });
