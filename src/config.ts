@@ -63,6 +63,14 @@ const envSchema = z.object({
   /** Cores each rtmp/srt stream output adds (its FFmpeg 0.026, the page's shorter chunks; node dist/scripts/bench-rtmp.js). */
   RECORDER_COST_STREAM: z.coerce.number().min(0).max(64).default(0.03),
   /**
+   * Cores `tracks: "audio"` adds, and what `"audio+video"`'s cameras add on top of it, with 3
+   * participants (node dist/scripts/bench-tracks.js; three passes' medians added -0.012 to 0.063
+   * for audio and 0.042 to 0.073 for audio+video: about the middle, rounded up, as a wrong low guess
+   * starves admitted recordings until the measurement holds the new one).
+   */
+  RECORDER_COST_TRACKS_AUDIO: z.coerce.number().min(0).max(64).default(0.04),
+  RECORDER_COST_TRACKS_VIDEO: z.coerce.number().min(0).max(64).default(0.02),
+  /**
    * Idle cores the machine must keep after a new recording's cost, measured. Default 15% of
    * its cores (npm run bench, density: 4 recordings beside their publishers held 30 fps in
    * every second with the machine about 90% busy, once standby pages stopped loading meanwhile).
@@ -185,7 +193,7 @@ export interface Config {
     standbyPages: number;
     maxConcurrent: number;
     cpuBudget: number;
-    costs: { canvas: number; customLayout: number; stream: number };
+    costs: { canvas: number; customLayout: number; stream: number; tracksAudio: number; tracksVideo: number };
     cpuReserve: number;
     measuredAdmission: boolean;
     customLayoutOrigins: string[];
@@ -259,7 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       standbyPages: e.RECORDER_STANDBY_PAGES,
       maxConcurrent: e.RECORDER_MAX_CONCURRENT,
       cpuBudget: e.RECORDER_CPU_BUDGET,
-      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT, stream: e.RECORDER_COST_STREAM },
+      costs: { canvas: e.RECORDER_COST_CANVAS, customLayout: e.RECORDER_COST_CUSTOM_LAYOUT, stream: e.RECORDER_COST_STREAM, tracksAudio: e.RECORDER_COST_TRACKS_AUDIO, tracksVideo: e.RECORDER_COST_TRACKS_VIDEO },
       cpuReserve: e.RECORDER_CPU_RESERVE,
       measuredAdmission: e.RECORDER_ADMISSION_MEASURED,
       customLayoutOrigins: e.RECORDER_CUSTOM_LAYOUT_ORIGINS,

@@ -21,7 +21,7 @@ const WorkerRecordSchema = z.object({
   /** JSON has no Infinity: an unlimited worker publishes null. */
   maxConcurrent: z.number().nullable(),
   cpuBudget: z.number().nullable(),
-  costs: z.object({ canvas: z.number(), customLayout: z.number(), stream: z.number().optional() }),
+  costs: z.object({ canvas: z.number(), customLayout: z.number(), stream: z.number().optional(), tracksAudio: z.number().optional(), tracksVideo: z.number().optional() }),
   /** Cores this worker can still commit (0 when every slot is busy); null: unlimited. */
   headroom: z.number().nullable(),
   /** Standby recorder pages loaded and waiting. */

@@ -1,10 +1,12 @@
 import type { RecordingOptions } from './contract';
 import { streamOutputsOf } from './outputs';
+import type { TracksMode } from './tracks-option';
 
 /**
  * A worker's capacity, decided in one place. Each recording costs CPU (cores) that depends
  * on its picture source and size (every format is recorded live as H.264; the costs at 1280x720 30 fps come from
- * `npm run bench`; other sizes scale with the pixel rate). A worker takes a recording only
+ * `npm run bench`; other sizes scale with the pixel rate), plus its stream outputs and
+ * per-participant tracks. A worker takes a recording only
  * when (1) the costs it committed stay within its budget and (2) the machine, measured,
  * has room for it: its cores, less what other programs use, less what this worker's
  * recordings take (committedCores: measured, with estimates only for those too young to
@@ -18,6 +20,10 @@ export interface RecordingCosts {
   customLayout: number;
   /** Each stream output (rtmp, srt) on top: its FFmpeg (the page's H.264 copied, audio made AAC), whatever the picture's size. */
   stream?: number;
+  /** With `tracks: "audio"` (and "audio+video") on top: a MediaRecorder per participant's audio in the page, their spools in the worker. */
+  tracksAudio?: number;
+  /** With `tracks: "audio+video"`, on top of tracksAudio: a MediaRecorder per participant's camera (it encodes the decoded picture again). */
+  tracksVideo?: number;
 }
 
 export interface CapacityLimits {
@@ -42,10 +48,21 @@ export interface WorkerLoad {
 
 const REFERENCE_PIXEL_RATE = 1280 * 720 * 30;
 
-export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl' | 'outputs'>, costs: RecordingCosts): number {
+export function recordingCost(o: Pick<RecordingOptions, 'width' | 'height' | 'fps' | 'customLayoutUrl' | 'outputs' | 'tracks'>, costs: RecordingCosts): number {
   const base = o.customLayoutUrl ? costs.customLayout : costs.canvas;
   // a smaller picture still pays for the browser and the room's decoding
-  return base * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE) + (costs.stream ?? 0) * streamOutputsOf(o.outputs).length;
+  const picture = base * Math.max(0.5, (o.width * o.height * o.fps) / REFERENCE_PIXEL_RATE);
+  return picture + (costs.stream ?? 0) * streamOutputsOf(o.outputs).length + tracksCost(o.tracks, costs);
+}
+
+/**
+ * What per-participant tracks add, whatever the picture's size (the tracks are the participants'
+ * own, not the canvas). Measured with 3 publishers (scripts/bench-tracks.ts); more participants
+ * record more tracks, which the measured admission (committedCores) sees once they run.
+ */
+function tracksCost(tracks: TracksMode | undefined, costs: RecordingCosts): number {
+  if (!tracks) return 0;
+  return (costs.tracksAudio ?? 0) + (tracks === 'audio+video' ? costs.tracksVideo ?? 0 : 0);
 }
 
 /** What the worker measured of its own process tree: `own` cores, the median of slices over the last `spanMs`. */

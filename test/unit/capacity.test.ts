@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config';
 import { committedCores, describeRefusal, fits, headroom, recordingCost } from '../../src/recordings/capacity';
 
 /** Admission's one rule (recordings/capacity.ts): what a recording costs, what a worker has free. */
@@ -10,6 +11,23 @@ describe('capacity', () => {
     expect(recordingCost({ ...hd, customLayoutUrl: 'https://x.example/' }, costs)).toBeCloseTo(0.8);
     expect(recordingCost({ ...hd, width: 1920, height: 1080 }, costs)).toBeCloseTo(0.35 * 2.25);
     expect(recordingCost({ ...hd, width: 320, height: 180, fps: 15 }, costs)).toBeCloseTo(0.175);
+  });
+  test('per-participant tracks add their cost on top, whatever the picture size: the cameras on top of the audio', () => {
+    const withTracks = { ...costs, tracksAudio: 0.06, tracksVideo: 0.02 };
+    expect(recordingCost(hd, withTracks)).toBeCloseTo(0.35);
+    expect(recordingCost({ ...hd, tracks: 'audio' }, withTracks)).toBeCloseTo(0.41);
+    expect(recordingCost({ ...hd, tracks: 'audio+video' }, withTracks)).toBeCloseTo(0.43);
+    expect(recordingCost({ ...hd, width: 320, height: 180, fps: 15, tracks: 'audio+video' }, withTracks)).toBeCloseTo(0.175 + 0.08);
+    // a worker that publishes no track costs (an older one) prices them at nothing
+    expect(recordingCost({ ...hd, tracks: 'audio+video' }, costs)).toBeCloseTo(0.35);
+  });
+  test('the track costs come from RECORDER_COST_TRACKS_AUDIO and _VIDEO, validated like the others', () => {
+    expect(loadConfig({ RECORDER_COST_TRACKS_AUDIO: '0.1', RECORDER_COST_TRACKS_VIDEO: '0' }).recorder.costs).toMatchObject({ tracksAudio: 0.1, tracksVideo: 0 });
+    const defaults = loadConfig({}).recorder.costs;
+    expect(defaults.tracksAudio).toBeGreaterThan(0);
+    expect(defaults.tracksVideo).toBeGreaterThan(0);
+    expect(() => loadConfig({ RECORDER_COST_TRACKS_AUDIO: '-1' })).toThrow(/RECORDER_COST_TRACKS_AUDIO/);
+    expect(() => loadConfig({ RECORDER_COST_TRACKS_VIDEO: 'lots' })).toThrow(/RECORDER_COST_TRACKS_VIDEO/);
   });
   test('a worker takes what fits its budget and slots; an idle one takes anything its machine has room for', () => {
     expect(fits({ active: 0, committed: 0 }, 5, limits)).toBe(true);

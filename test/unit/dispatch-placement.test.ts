@@ -23,6 +23,14 @@ describe('worker records', () => {
     expect(r.headroom).toBeCloseTo(1.6);
     expect(withJob(limits(2), { active: 0, committed: 0 }, 1, { ...job, options: { ...job.options, customLayoutUrl: 'https://l.example/' } }).warmPages).toBe(1);
   });
+  test("a job with tracks is priced by the worker's published track costs, which its record carries through JSON", () => {
+    const priced = { ...costs, tracksAudio: 0.1, tracksVideo: 0.05 };
+    const withTracks = (tracks: 'audio' | 'audio+video'): RecordingJob => ({ ...job, options: { ...job.options, tracks } });
+    expect(withJob({ ...limits(2), costs: priced }, { active: 0, committed: 0 }, 1, withTracks('audio')).committed).toBeCloseTo(0.5);
+    const tight = JSON.stringify(workerRecord({ ...limits(0.92), costs: priced }, { active: 1, committed: 0.4 }, 1, NOW - 100));
+    expect(rankWorkers({ tight }, withTracks('audio'), { now: NOW, ttlMs: 1500 })).toEqual([{ id: 'tight', cost: expect.closeTo(0.5) }]);
+    expect(rankWorkers({ tight }, withTracks('audio+video'), { now: NOW, ttlMs: 1500 })).toEqual([]);
+  });
   test('an unlimited worker publishes null, not Infinity (JSON)', () => {
     const r = JSON.parse(JSON.stringify(workerRecord({ cpuBudget: Infinity, maxConcurrent: Infinity, costs, reserve: 0 }, { active: 0, committed: 0 }, 0)));
     expect(r).toMatchObject({ cpuBudget: null, maxConcurrent: null, headroom: null });
