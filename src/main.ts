@@ -9,6 +9,7 @@ import { loadConfig } from './config';
 import { isAppError } from './errors';
 import { DEFAULT_RECORDING_OPTIONS, OPTION_LIMITS, OUTPUT_FORMATS } from './recordings/options';
 import { DEFAULT_PREVIEW_PARTICIPANTS, PREVIEW_LIMITS } from './recordings/preview-options';
+import { TRACKS_MODES } from './recordings/tracks-option';
 import { DEFAULT_THEME, LAYOUT_NAMES, THEME_NAMES } from '../recorder-page/src/layouts/names';
 
 function int(value: string): number {
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--layout <layout>', LAYOUT_HELP).default(DEFAULT_RECORDING_OPTIONS.layout))
     .option('--theme <theme>', THEME_HELP)
     .option('--layout-url <url>', 'record this custom layout page (tab capture) instead of a built-in layout; it gets url, token, layout, width, height, fps and says START_RECORDING / END_RECORDING on its console')
+    .option('--tracks <mode>', `also each participant's own tracks, ${TRACKS_MODES.join(' or ')}: files in <output>.tracks/, listed with their offsets in its tracks.json`)
     .action(async (opts) => {
       // flags and LIVEKIT_* are read by commander; everything else by the one config loader
       const config = loadConfig({

@@ -15,6 +15,7 @@ import {
   DEFAULT_RECORDING_OPTIONS, OUTPUT_FORMATS, parseStartOptions, recordingOptionsSchema, resolveRecordingOptions, type OutputFormat, type ResolvedOptions, type StartOptions,
 } from '../recordings/options';
 import { progressPrinter } from './progress';
+import { writeRecordedTracks } from './record-tracks';
 
 export interface RecordCommandOptions {
   room: string;
@@ -27,6 +28,8 @@ export interface RecordCommandOptions {
   layout: string;
   theme?: string;
   layoutUrl?: string;
+  /** "audio" or "audio+video": each participant's tracks into `<output>.tracks/` (record-tracks.ts). */
+  tracks?: string;
 }
 
 export function parseFormat(format: string | undefined, output: string): OutputFormat {
@@ -43,7 +46,7 @@ const flag = (field: keyof StartOptions) => FLAGS[field] ?? `--${field}`;
 /** The flags as a start request, under the same rules as the API's (recordings/options.ts). */
 export function resolveFlags(o: RecordCommandOptions, format: OutputFormat, maxDurationSeconds: number): ResolvedOptions {
   const input = parseStartOptions(
-    { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout, theme: o.theme, maxDurationSeconds: o.duration, customLayoutUrl: o.layoutUrl },
+    { width: o.width, height: o.height, fps: o.fps, format, layout: o.layout, theme: o.theme, maxDurationSeconds: o.duration, customLayoutUrl: o.layoutUrl, tracks: o.tracks },
     flag,
   );
   // the operator's own command: any layout page it names is allowed
@@ -52,7 +55,8 @@ export function resolveFlags(o: RecordCommandOptions, format: OutputFormat, maxD
 
 /**
  * `recorder record`: records one room to a file until --duration or Ctrl-C, showing
- * progress, then prints where the file is and what ffprobe says of it.
+ * progress, then prints where the file is and what ffprobe says of it (and, with --tracks,
+ * where the participants' track files are).
  */
 export async function recordCommand(config: Config, livekit: LivekitCredentials, o: RecordCommandOptions, log: Logger): Promise<RecordingResult> {
   const format = parseFormat(o.format, o.output);
@@ -77,12 +81,13 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
   const output = path.resolve(o.output);
   // a format the recorder does not write live (webm) is recorded beside the output, then encoded
   const recorded = options.format === format ? output : `${output}.recording.${containerFormat(options.format).ext}`;
+  const id = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${crypto.randomBytes(3).toString('hex')}`;
   let recorder: Recorder | undefined;
   try {
     recorder = await Recorder.create({ ...config.recorder, warmBrowsers: 1 }, livekit, log);
     if (interrupted) throw new AppError('VALIDATION_ERROR', 'interrupted before the recording started');
     live = await recorder.start({
-      id: `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${crypto.randomBytes(3).toString('hex')}`,
+      id,
       roomName: o.room,
       outputPath: recorded,
       options,
@@ -106,6 +111,10 @@ export async function recordCommand(config: Config, livekit: LivekitCredentials,
     }
     const info = await probe(config.recorder.ffprobePath, result.path, { countFrames: true });
     process.stdout.write(`${result.path}\n${describeProbe(info)}\n`);
+    if (options.tracks) {
+      const { dir, index } = await writeRecordedTracks(config, id, output);
+      process.stdout.write(`${dir}${path.sep}tracks.json: ${index.tracks.length} tracks\n`);
+    }
     if (result.error) process.stderr.write(`warning: recording ended early [${result.error.code}]: ${result.error.message}\n`);
     return result;
   } finally {

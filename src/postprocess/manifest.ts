@@ -95,7 +95,10 @@ export function buildManifest(
   };
 }
 
-function trackEntry(t: StoredTrack): ManifestFile {
+/** A track's entry, as manifest.json lists it (and `recorder record --tracks` in tracks.json). */
+export type TrackManifestEntry = Extract<ManifestFile, { kind: 'track' }>;
+
+export function trackEntry(t: StoredTrack): TrackManifestEntry {
   const { identity, name, media, source } = t.track;
   return { kind: 'track', media, identity, name, source, key: t.key, size: t.size, contentType: t.contentType, codec: t.codec, offsetMs: t.offsetMs, durationMs: t.durationMs };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
 import { probe } from '../../src/recorder/probe';
+import { audioSamples, tonePower } from '../helpers/media';
 
 /**
  * `recorder record` as a user runs it: the built command (scripts/bootstrap builds it
@@ -109,6 +110,13 @@ describe('recorder record: bad input fails fast with a clear message', () => {
     expect(r.stderr).toContain('--layout-url must be an absolute http(s) URL');
   });
 
+  it('refuses a --tracks that is not audio or audio+video', async () => {
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', path.join(dir, 'x.mp4'), '--tracks', 'video']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error [UNSUPPORTED_OPTION]: --tracks must be one of "audio", "audio+video"');
+    expect(r.ms).toBeLessThan(15000);
+  });
+
   it('refuses what the API refuses: an unknown layout, a size or rate above the limits', async () => {
     const base = ['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'r', '--output', path.join(dir, 'x.mp4')];
     const layout = await runCli([...base, '--layout', 'mosaic']);
@@ -157,6 +165,34 @@ describe('recorder record: a real recording', () => {
     expect(info.durationMs).toBeGreaterThan(3500);
     expect(info.video!.fps!).toBeGreaterThan(29);
     expect(await fs.readdir(dir)).not.toContain('call.webm.recording.mkv');
+  }, 60000);
+
+  it('--tracks audio: each participant\'s audio in <output>.tracks/, Opus with their own tone, listed in tracks.json with its offset', async () => {
+    const output = path.join(dir, 'tracks.mp4');
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'cli', '--output', output, '--duration', '4', '--tracks', 'audio']);
+    expect(r.code).toBe(0);
+    const tracksDir = `${output}.tracks`;
+    expect(r.stdout).toContain(`${path.join(tracksDir, 'tracks.json')}: 1 tracks`);
+    const index = JSON.parse(await fs.readFile(path.join(tracksDir, 'tracks.json'), 'utf8'));
+    expect(index).toMatchObject({ version: 1, recording: 'tracks.mp4' });
+    expect(index.tracks).toEqual([
+      expect.objectContaining({ kind: 'track', media: 'audio', identity: 'teal', codec: 'opus', key: expect.stringMatching(/^\d+-audio-teal\.ogg$/), offsetMs: expect.any(Number) }),
+    ]);
+    expect((await fs.readdir(tracksDir)).sort()).toEqual([index.tracks[0].key, 'tracks.json'].sort());
+    const [track] = index.tracks;
+    const file = path.join(tracksDir, track.key);
+    const info = await probe('ffprobe', file);
+    expect(info.streams.map((s) => `${s.type}:${s.codec}`)).toEqual(['audio:opus']);
+    expect(info.size).toBe(track.size);
+    expect(Math.abs(info.durationMs - track.durationMs)).toBeLessThan(50);
+    // teal was there from the start: its track begins within a moment of the composite's time 0 and runs to its end
+    const composite = await probe('ffprobe', output);
+    expect(Math.abs(track.offsetMs)).toBeLessThan(500);
+    expect(Math.abs(track.offsetMs + track.durationMs - composite.durationMs)).toBeLessThan(500);
+    const samples = await audioSamples(file, 1, 1);
+    expect(tonePower(samples, 520)).toBeGreaterThan(100 * tonePower(samples, 1200));
+    // the spooled tracks are gone once their files are made
+    expect((await fs.readdir(path.join(dir, '.spool'))).filter((n) => n.endsWith('.tracks'))).toEqual([]);
   }, 60000);
 
   it('without --duration records until Ctrl-C, then finishes the file cleanly', async () => {
