@@ -10,7 +10,7 @@ import { spoolPathOf } from './spool';
 import { MEDIA_SPOOL, storesSpool, TIMELINE_SPOOL, type SpoolStore } from './stored-spool';
 import { copyRun, storedRun } from './stored-spool-read';
 import { timelinePathOf } from './timeline-log';
-import type { RecordingRequest } from '../recordings/contract';
+import type { HlsReport, RecordingRequest } from '../recordings/contract';
 
 export interface SalvageSettings {
   ffmpegPath: string;
@@ -50,7 +50,7 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
   const partial = salvagePathOf(req.outputPath);
   const spec = outputSpecOf(req.options, videoCodec, -(settings.avOffsetMs ?? 0));
   // a live HLS output is left unended by the lost worker: ended here, with what only the spool has
-  if (store) await completeHlsOf(settings, req, spool, spec, store);
+  const hls = store && (await completeHlsOf(settings, req, spool, spec, store));
   try {
     await remuxFile(settings.ffmpegPath, spool, partial, spec);
     const out = await probe(settings.ffprobePath, partial);
@@ -59,7 +59,7 @@ export async function salvageRecording(settings: SalvageSettings, req: Recording
       return null;
     }
     await fs.rename(partial, req.outputPath);
-    return { path: req.outputPath, size: out.size, durationMs: out.durationMs };
+    return { path: req.outputPath, size: out.size, durationMs: out.durationMs, ...(hls ? { hls } : {}) };
   } catch {
     await fs.rm(partial, { force: true }).catch(() => undefined);
     return null;
@@ -82,12 +82,13 @@ export async function fileFromStoredSpool(
 }
 
 /** completeHls, whose failure is the HLS output's, not the file's: only a store that does not answer (STORAGE_UNAVAILABLE) is thrown, to be tried again. */
-async function completeHlsOf(settings: SalvageSettings, req: RecordingRequest, spool: string, spec: Parameters<typeof completeHls>[3], store: SpoolStore): Promise<void> {
+async function completeHlsOf(settings: SalvageSettings, req: RecordingRequest, spool: string, spec: Parameters<typeof completeHls>[3], store: SpoolStore): Promise<HlsReport | undefined> {
   try {
-    await completeHls(settings, req, spool, spec, store, 'worker_lost');
+    return await completeHls(settings, req, spool, spec, store, 'worker_lost');
   } catch (err) {
     if (isAppError(err) && err.code === 'STORAGE_UNAVAILABLE') throw err;
     settings.log?.warn({ recordingId: req.id, err: (err as Error).message }, 'HLS output of a lost worker not completed');
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { RecordingFormat } from './options';
-import type { LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
+import type { HlsReport, LiveRecording, RecordingEndReason, RecordingOptions, RecordingRequest } from './contract';
 import type { QualityReport } from './quality';
 import type { RecordingMarker, RecordingSidecar, RecordingThumbnail } from './stored-data';
 import type { PausedSpan } from './timeline';
@@ -32,6 +32,8 @@ export interface SalvagedFile {
   path: string;
   size: number;
   durationMs?: number;
+  /** The live HLS output the salvage completed from the spool, when the recording had one left unended. */
+  hls?: HlsReport;
 }
 
 /** A finished file handed to post-processing (probe, thumbnails, upload). */

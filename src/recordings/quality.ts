@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RecordingQuality } from './contract';
+import type { HlsReport, RecordingQuality } from './contract';
 
 /**
  * Whether a finished recording is right, in the terms a viewer would use: the quality
@@ -10,7 +10,8 @@ export const qualityReportSchema = z.object({
   fps: z.number().optional(),
   minDrawnFps: z.number().optional(),
   longestFreezeMs: z.number().optional(),
-  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()), allVisibleMs: z.number().optional() }),
+  // none for a salvaged recording (salvagedQuality)
+  start: z.object({ sinceRequestMs: z.number().optional(), waitedMs: z.number(), present: z.number(), late: z.array(z.string()), allVisibleMs: z.number().optional() }).optional(),
   participants: z
     .array(z.object({ identity: z.string(), name: z.string(), joinedMs: z.number(), leftMs: z.number().optional(), visibleMs: z.number().optional() }))
     .optional(),
@@ -82,19 +83,7 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
   if (q.start.sinceRequestMs !== undefined && q.start.sinceRequestMs > SLOW_START_MS) {
     warnings.push({ code: 'SLOW_START', message: `the recording began ${(q.start.sinceRequestMs / 1000).toFixed(1)} s after it was asked for` });
   }
-  if (q.hls && q.hls.missing.length > 0) {
-    warnings.push({
-      code: 'HLS_SEGMENTS_MISSING',
-      message: `${q.hls.missing.length} HLS segment${q.hls.missing.length === 1 ? '' : 's'} did not reach the storage and ${q.hls.missing.length === 1 ? 'is' : 'are'} left out of the playlist (${q.hls.missing.join(', ')}); the file has everything`,
-    });
-  }
-  const cut = q.hls?.completedFromSpool;
-  if (cut) {
-    warnings.push({
-      code: 'HLS_LIVE_INTERRUPTED',
-      message: `the live HLS output stopped after ${cut.liveSegments} segment${cut.liveSegments === 1 ? '' : 's'} (${(cut.liveDurationMs / 1000).toFixed(1)} s) when ${cut.reason === 'worker_lost' ? 'its worker was lost' : 'its FFmpeg failed'}; viewers saw nothing newer until the recording ended, when the playlist was completed from the spool`,
-    });
-  }
+  if (q.hls) warnings.push(...hlsWarnings(q.hls));
   if (q.chunks && q.chunks.missing > 0) {
     warnings.push({ code: 'CHUNKS_MISSING', message: `${q.chunks.missing} chunk${q.chunks.missing === 1 ? '' : 's'} of media never reached the recorder: the file lacks that time` });
   }
@@ -106,6 +95,32 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
   return { ...q, warnings };
 }
 
+
+/**
+ * The report of a recording salvaged after its worker was lost: that worker's figures went
+ * with it; what the salvage made of its HLS output (hls-salvage.ts) is all there is.
+ */
+export function salvagedQuality(hls: HlsReport): QualityReport {
+  return { hls, warnings: hlsWarnings(hls) };
+}
+
+function hlsWarnings(hls: HlsReport): QualityWarning[] {
+  const warnings: QualityWarning[] = [];
+  if (hls.missing.length > 0) {
+    warnings.push({
+      code: 'HLS_SEGMENTS_MISSING',
+      message: `${hls.missing.length} HLS segment${hls.missing.length === 1 ? '' : 's'} did not reach the storage and ${hls.missing.length === 1 ? 'is' : 'are'} left out of the playlist (${hls.missing.join(', ')}); the file has everything`,
+    });
+  }
+  const cut = hls.completedFromSpool;
+  if (cut) {
+    warnings.push({
+      code: 'HLS_LIVE_INTERRUPTED',
+      message: `the live HLS output stopped after ${cut.liveSegments} segment${cut.liveSegments === 1 ? '' : 's'} (${(cut.liveDurationMs / 1000).toFixed(1)} s) when ${cut.reason === 'worker_lost' ? 'its worker was lost' : 'its FFmpeg failed'}; viewers saw nothing newer until the recording ended, when the playlist was completed from the spool`,
+    });
+  }
+  return warnings;
+}
 
 /** A stored quality report, or null when there is none (or it is not one). */
 export function parseQuality(stored: unknown): QualityReport | null {

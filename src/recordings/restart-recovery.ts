@@ -3,6 +3,7 @@ import { isAppError } from '../errors';
 import type { RecordingsContext } from './context';
 import { workerLost } from './failure-policy';
 import type { SalvagedFile } from './ports';
+import { salvagedQuality } from './quality';
 import type { RecordingWithRoom } from './repository';
 import { ACTIVE_STATUSES } from './status';
 import { lostStreams } from './streams';
@@ -57,7 +58,8 @@ export async function recover(ctx: RecordingsContext): Promise<RecoveryReport> {
     if (file && ctx.deps.postprocess) {
       await ctx.deps.lifecycle.stopping(rec.id, 'worker_lost');
       const moved = await ctx.deps.lifecycle
-        .processing(rec.id, file, ctx.deps.postprocess.leaseUntil(), workerLost.kept())
+        // the HLS report reaches post-processing (the manifest's playlist entry) as a live recording's does: in the quality report
+        .processing(rec.id, file, ctx.deps.postprocess.leaseUntil(), { ...workerLost.kept(), ...(file.hls ? { quality: salvagedQuality(file.hls) } : {}) })
         .catch(() => null);
       if (moved) {
         report.salvaged.push(rec.id);

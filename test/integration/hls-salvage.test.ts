@@ -132,6 +132,14 @@ describe.each(configs)('%s storage: salvage of a live HLS output', (_name, cfg, 
     // the captured seconds: as long as the salvaged file, within a frame or two
     expect(Math.abs(summedMs - file!.durationMs!)).toBeLessThan(150);
     expect(summedMs).toBeGreaterThan(liveSec * 1000 + 1500);
+    // its report, for post-processing (the manifest's playlist entry) and the view
+    expect(file!.hls).toEqual({
+      playlistKey,
+      segments: ended.segments.length,
+      durationMs: Math.round(summedMs),
+      missing: [],
+      completedFromSpool: { reason: 'worker_lost', liveSegments: live.segments.length, liveDurationMs: Math.round(liveSec * 1000) },
+    });
 
     // a player's view: the whole ended playlist decodes without an error
     const copy = path.join(tmp, `${cfg.provider}-copy`);

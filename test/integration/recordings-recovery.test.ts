@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createService, type Service } from '../../src/app/http';
+import { createPostprocessing } from '../../src/postprocess/service-adapter';
+import type { HlsReport } from '../../src/recordings/contract';
 import { DEFAULT_RECORDING_OPTIONS } from '../../src/recordings/options';
+import { parseQuality } from '../../src/recordings/quality';
+import { hlsPlaylistKey } from '../../src/storage/keys';
+import { makeSyntheticRecording } from '../helpers/synthetic-recording';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { FfmpegTestRecorder, testConfig, tmpDir, waitFor } from './recordings-harness';
 
@@ -112,4 +117,49 @@ describe('restart recovery', () => {
     expect(streams.map((s) => s.status)).toEqual(['FAILED', 'ENDED']);
     expect(streams[0]).toMatchObject({ lastError: expect.stringMatching(/worker streaming it was lost.*not restarted/), endedAt: expect.any(String) });
   });
+  test("a salvage's HLS report reaches post-processing as a live recording's does: the manifest lists the playlist", async () => {
+    await svc?.close();
+    const config = testConfig({ DATABASE_URL: db.url, RECORDING_OUTPUT_DIR: tmpDir('rec-recovery-hls-') });
+    const p0 = await createService(config, { presence: false });
+    await p0.db.prisma.videoCall.create({ data: { id: 'rc-hls', roomName: 'room-hls', hostId: 'h' } });
+    const id = randomUUID();
+    const options = { ...DEFAULT_RECORDING_OPTIONS, format: 'mp4' as const, outputs: [{ type: 'hls' as const, segmentSeconds: 2, live: true }, { type: 'file' as const }] };
+    await p0.db.prisma.callRecording.create({
+      data: { id, callId: 'rc-hls', requestedBy: 'h', status: 'RECORDING', options, outputFormat: 'mp4', filePath: path.join(out, `${id}.mp4`), workerId: 'dead', recordingAt: new Date(Date.now() - 60_000) },
+    });
+    await p0.close();
+    // what salvageRecording returns for it (hls-salvage.test.ts checks that against the stored playlist)
+    const hls: HlsReport = { playlistKey: hlsPlaylistKey(config.storage.prefix, 'rc-hls', id), segments: 5, durationMs: 9900, missing: [], completedFromSpool: { reason: 'worker_lost', liveSegments: 3, liveDurationMs: 6000 } };
+    const recorder = new FfmpegTestRecorder();
+    Object.assign(recorder, {
+      salvage: async (req: { outputPath: string }) => {
+        await makeSyntheticRecording(req.outputPath, 'h264-aac.mp4', { durationSec: 2, width: 160, height: 90 });
+        return { path: req.outputPath, size: fs.statSync(req.outputPath).size, durationMs: 2000, hls };
+      },
+    });
+    const pp = createPostprocessing(config);
+    try {
+      svc = await createService(config, { recorder, postprocess: pp.postprocess, storage: pp.recordingStorage, presence: false, tuning: { postprocess: { pollMs: 100 } } });
+      expect((await svc.start()).salvaged).toEqual([id]);
+      const done = await waitFor(async () => {
+        const r = await svc!.db.prisma.callRecording.findUniqueOrThrow({ where: { id } });
+        return r.status === 'COMPLETED' ? r : null;
+      }, 20000, 'salvaged COMPLETED');
+      const chunks: Buffer[] = [];
+      for await (const c of await pp.storage.createReadStream(done.manifestKey!)) chunks.push(c as Buffer);
+      const manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { files: { kind: string }[]; quality: { warnings: { code: string }[] } };
+      expect(manifest.files.filter((f) => f.kind === 'hls-playlist')).toEqual([
+        { kind: 'hls-playlist', key: hls.playlistKey, contentType: 'application/vnd.apple.mpegurl', offsetMs: 0, durationMs: 9900, segments: 5, missingSegments: 0 },
+      ]);
+      // and the view's quality report says how the playlist was completed
+      const quality = parseQuality(done.quality);
+      expect(quality?.hls?.completedFromSpool).toEqual({ reason: 'worker_lost', liveSegments: 3, liveDurationMs: 6000 });
+      expect(quality?.warnings.map((w) => w.code)).toEqual(['HLS_LIVE_INTERRUPTED']);
+      expect(manifest.quality.warnings.map((w) => w.code)).toEqual(['HLS_LIVE_INTERRUPTED']);
+    } finally {
+      await svc?.close();
+      svc = undefined;
+      await pp.close();
+    }
+  }, 60000);
 });
