@@ -10,6 +10,7 @@ import { firstFrames } from '../helpers/first-frame';
 import { audioSamples, tonePower } from '../helpers/media';
 import { sleep, userToken } from '../helpers/recorder-process';
 import { createTestDatabase } from '../helpers/services/postgres';
+import { apiRequest } from '../helpers/api-request';
 
 /**
  * More recordings asked for at once than the worker can take: the ones it refuses get
@@ -34,15 +35,7 @@ let running: RunningService;
 let publishers: SyntheticPublishers;
 const joined: Publisher[] = [];
 
-async function api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(running.url! + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${HOST}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, urlPath: string, body?: unknown) => apiRequest(running.url!, HOST, method, urlPath, body);
 
 async function waitStatus(callId: string, id: string, status: string, timeoutMs = 30000): Promise<any> {
   const deadline = Date.now() + timeoutMs;

@@ -12,6 +12,7 @@ import { processAlive } from '../helpers/media';
 import { freePort } from '../helpers/ports';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { browserProcesses, browserStateDir, killBrowsers, RecorderProcess, sleep, userToken, waitFor } from '../helpers/recorder-process';
+import { apiRequest } from '../helpers/api-request';
 
 /**
  * Crashes on the defaults (issue 8): a SIGKILLed `recorder all` with no database settings
@@ -150,11 +151,7 @@ describe('a browser crash mid-recording (in-process service)', () => {
       LIVEKIT_WEBHOOK_ENABLED: 'false',
     });
     running = await startAll(config, createLogger('silent'));
-    const auth = { authorization: `Bearer ${userToken(SECRET, 'host-1')}`, 'content-type': 'application/json' };
-    const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(running.url + p, { method, headers: auth, ...(body ? { body: JSON.stringify(body) } : {}) });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const api = (method: string, p: string, body?: unknown) => apiRequest(running.url!, userToken(SECRET, 'host-1'), method, p, body);
     await publishers.add({ room: 'bcrash-room', identity: 'navy', colour: '#000080', tone: 900 });
     expect((await api('POST', '/api/video-calls', { id: 'call-bcrash', roomName: 'bcrash-room', hostId: 'host-1', participantIds: [] })).status).toBe(201);
     const start = await api('POST', '/api/video-calls/call-bcrash/recording/start', { format: 'mp4' });

@@ -12,6 +12,7 @@ import { createStorage } from '../../src/storage';
 import type { Storage } from '../../src/storage/types';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
+import { apiRequest } from '../helpers/api-request';
 
 /**
  * HLS beside the file (issue 12 item 1): a 15 s recording over HTTP with
@@ -30,15 +31,7 @@ const SECRET = 'hls-e2e-secret-0123456789abcdef0';
 const CHROMIUM = '/usr/bin/chromium';
 const HOST = userToken(SECRET, 'host-1');
 
-async function api(base: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${HOST}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (base: string, method: string, urlPath: string, body?: unknown) => apiRequest(base, HOST, method, urlPath, body);
 
 const view = async (base: string, callId: string, id: string) => (await api(base, 'GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
 

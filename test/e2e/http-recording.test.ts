@@ -13,6 +13,7 @@ import { createTestDatabase } from '../helpers/services/postgres';
 import { processTree } from '../../src/observability/process-tree';
 import { freePort } from '../helpers/ports';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
+import { apiRequest } from '../helpers/api-request';
 
 /**
  * The whole service driven over HTTP, as a call app would: the real Recorder (Chromium,
@@ -32,15 +33,7 @@ const ROOT = path.join(__dirname, '..', '..');
 
 const HOST = userToken(SECRET, 'host-1');
 
-async function api(base: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${HOST}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (base: string, method: string, urlPath: string, body?: unknown) => apiRequest(base, HOST, method, urlPath, body);
 
 async function waitStatus(base: string, callId: string, id: string, status: string, timeoutMs = 30000) {
   let last = '';

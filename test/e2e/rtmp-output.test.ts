@@ -13,6 +13,7 @@ import { colourRegion, FRAME_H, FRAME_W } from '../helpers/media';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
 import { packetLagMs, RtmpServer } from '../helpers/rtmp-server';
 import { createTestDatabase } from '../helpers/services/postgres';
+import { apiRequest } from '../helpers/api-request';
 
 /**
  * RTMP stream outputs (issue 12 item 2) against a real RTMP server (nginx with its RTMP
@@ -35,15 +36,7 @@ const HOST = userToken(SECRET, 'host-1');
 const FIRST_KEY = 'first-KEY-s3cr3t';
 const SECOND_KEY = 'second-KEY-s3cr3t';
 
-async function api(base: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${HOST}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (base: string, method: string, urlPath: string, body?: unknown) => apiRequest(base, HOST, method, urlPath, body);
 
 /** One frame of the stream at `url`, 160x90 RGB. */
 async function streamFrame(url: string): Promise<Buffer> {

@@ -15,6 +15,7 @@ import { RECORDER_CHROMIUM_ARGS } from '../../src/recorder/browser-launch';
 import { startTestService, type TestService } from '../helpers/in-process-service';
 import { closeColours, expectedPixels } from '../helpers/layout-pixels';
 import { userToken } from '../helpers/recorder-process';
+import { apiRequest } from '../helpers/api-request';
 
 /**
  * The layout studio in real Chromium, served by the API process as a user opens it: the
@@ -66,14 +67,7 @@ afterAll(async () => {
 });
 
 /** The API as the service key (the presets as stored). */
-async function asService(method: string, urlPath: string, body?: unknown, token = SERVICE_KEY): Promise<{ status: number; body: any }> {
-  const res = await fetch(svc.base + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const asService = (method: string, urlPath: string, body?: unknown, token = SERVICE_KEY) => apiRequest(svc.base, token, method, urlPath, body);
 
 /**
  * Helpers run in the page (as source: the tests compile without the DOM's types): controls set

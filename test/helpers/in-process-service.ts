@@ -4,7 +4,8 @@ import path from 'node:path';
 import { startAll, type RunningService } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
-import { userToken, type ApiReply } from './recorder-process';
+import { apiRequest, type ApiReply } from './api-request';
+import { userToken } from './recorder-process';
 import { createTestDatabase } from './services/postgres';
 
 /** The test livekit-server started by the global setup, as the service's settings and as credentials. */
@@ -50,21 +51,13 @@ export async function startTestService(tag: string, env: Record<string, string> 
   });
   const running = await startAll(config, createLogger('silent'));
   const base = running.url!;
-  const authorization = `Bearer ${userToken(secret, 'host-1')}`;
+  const token = userToken(secret, 'host-1');
   return {
     running,
     base,
     dir,
-    async api(method, urlPath, body) {
-      const res = await fetch(base + urlPath, {
-        method,
-        headers: { authorization, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    },
-    fetchAsHost: (urlPath) => fetch(base + urlPath, { headers: { authorization } }),
+    api: (method, urlPath, body) => apiRequest(base, token, method, urlPath, body),
+    fetchAsHost: (urlPath) => fetch(base + urlPath, { headers: { authorization: `Bearer ${token}` } }),
     async close() {
       await running.shutdown();
       await db.drop();

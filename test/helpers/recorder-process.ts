@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { processTree } from '../../src/observability/process-tree';
+import { apiRequest, type ApiReply } from './api-request';
 
 export { defaultBrowserStateDir as browserStateDir } from '../../src/recorder/browser-ownership';
 
@@ -36,11 +37,6 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(200);
   }
-}
-
-export interface ApiReply {
-  status: number;
-  body: any;
 }
 
 export class RecorderProcess {
@@ -102,15 +98,8 @@ export class RecorderProcess {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  async api(method: string, urlPath: string, body?: unknown): Promise<ApiReply> {
-    const res = await fetch(this.base + urlPath, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
+  api(method: string, urlPath: string, body?: unknown): Promise<ApiReply> {
+    return apiRequest(this.base, this.token, method, urlPath, body, { timeoutMs: 10000 });
   }
 
   async recording(callId: string, id: string): Promise<any> {
