@@ -15,6 +15,8 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** Keep stdout in memory and return it (ffprobe JSON). */
   captureStdout?: boolean;
+  /** Called with stdout as it comes, raw (decoded samples). */
+  onStdoutData?: (chunk: Buffer) => void;
   /** Runs the process in the background (see toBackground). */
   background?: boolean;
 }
@@ -63,6 +65,8 @@ export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Pr
     let aborted = false;
     let timedOut = false;
     child.stdout!.on('data', (d: Buffer) => {
+      opts.onStdoutData?.(d);
+      if (!opts.captureStdout && !opts.onStdoutLine) return;
       const s = d.toString();
       if (opts.captureStdout) stdout += s;
       if (opts.onStdoutLine) {

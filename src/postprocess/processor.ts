@@ -181,7 +181,7 @@ export class PostProcessor extends EventEmitter<PostprocessEvents> {
       });
       progress('thumbnails', 100);
       const sidecarFiles = input.sidecars ? await prepareSidecars(input.sidecars, out.durationMs, path.join(work, 'sidecars')) : [];
-      const trackFiles = input.tracks ? await prepareTracks(input.tracks, path.join(work, 'tracks'), tools) : [];
+      const trackFiles = input.tracks ? await prepareTracks(input.tracks, path.join(work, 'tracks'), tools, out.path) : [];
       const processingMs = Date.now() - t0;
 
       // --- upload: the video first, then the images and the sidecars, the manifest last; progress by bytes

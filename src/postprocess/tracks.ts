@@ -6,6 +6,7 @@ import { readTrackIndex, trackSpoolPathOf, type TrackLine } from '../recorder/tr
 import { contentTypeOf } from '../recordings/formats';
 import { assertSafeKey, recordingPrefix } from '../storage/keys';
 import { runOwned, stderrTail } from './child';
+import { alignTrack, loudness } from './track-alignment';
 
 /**
  * The per-participant track files (start option `tracks`): each track segment the recorder
@@ -34,6 +35,8 @@ export interface PreparedTrack {
   codec: string;
   durationMs: number;
   offsetMs: number;
+  /** How offsetMs was found: an audio track's sound lined up with the composite's (track-alignment.ts), or the page's clock. */
+  offsetFrom: 'audio' | 'page-clock';
 }
 
 export interface StoredTrack extends Omit<PreparedTrack, 'path'> {
@@ -46,10 +49,21 @@ interface Tools {
   signal?: AbortSignal;
 }
 
-/** Makes every track's file into `dir` (the job's scratch space); a track whose spool is empty or unreadable is left out. */
-export async function prepareTracks(source: TrackSource, dir: string, tools: Tools): Promise<PreparedTrack[]> {
+/**
+ * Makes every track's file into `dir` (the job's scratch space); a track whose spool is empty
+ * or unreadable is left out. An audio track's offset is measured against `composite`'s sound.
+ */
+export async function prepareTracks(source: TrackSource, dir: string, tools: Tools, composite?: string): Promise<PreparedTrack[]> {
   const ffprobe = tools.ffprobePath ?? 'ffprobe';
+  const ffmpeg = tools.ffmpegPath ?? 'ffmpeg';
   const prepared: PreparedTrack[] = [];
+  let compositeLoudness: Promise<Float32Array | undefined> | undefined;
+  const alignAudio = async (file: string, estimateMs: number): Promise<number | undefined> => {
+    if (!composite) return undefined;
+    compositeLoudness ??= loudness(ffmpeg, composite, tools.signal).catch(() => undefined);
+    const whole = await compositeLoudness;
+    return whole && alignTrack(whole, await loudness(ffmpeg, file, tools.signal), estimateMs);
+  };
   for (const track of await readTrackIndex(source.dir)) {
     const spool = trackSpoolPathOf(source.dir, track.track);
     const size = await fsp.stat(spool).then((s) => s.size, () => 0);
@@ -62,9 +76,11 @@ export async function prepareTracks(source: TrackSource, dir: string, tools: Too
     await fsp.mkdir(dir, { recursive: true });
     const out = path.join(dir, name);
     const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-i', spool, '-map', track.media === 'audio' ? '0:a:0' : '0:v:0', '-c', 'copy', ...(ext === 'mp4' ? ['-movflags', '+faststart'] : []), out];
-    const r = await runOwned(tools.ffmpegPath ?? 'ffmpeg', args, { signal: tools.signal, background: true });
+    const r = await runOwned(ffmpeg, args, { signal: tools.signal, background: true });
     if (r.code !== 0) throw new AppError('FFMPEG_FAILED', `remuxing track ${track.track} failed: ${stderrTail(r.stderr)}`);
     const made = await probe(ffprobe, out, { signal: tools.signal });
+    const estimateMs = trackOffsetMs(track, info.startMs ?? 0, source.audioShiftMs);
+    const measuredMs = track.media === 'audio' ? await alignAudio(out, estimateMs) : undefined;
     prepared.push({
       track,
       name,
@@ -73,7 +89,8 @@ export async function prepareTracks(source: TrackSource, dir: string, tools: Too
       contentType: contentTypeOf(name),
       codec,
       durationMs: made.durationMs,
-      offsetMs: trackOffsetMs(track, info.startMs ?? 0, source.audioShiftMs),
+      offsetMs: Math.round(measuredMs ?? estimateMs),
+      offsetFrom: measuredMs === undefined ? 'page-clock' : 'audio',
     });
   }
   return prepared;

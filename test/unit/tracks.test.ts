@@ -51,6 +51,7 @@ describe('the manifest lists each track', () => {
       codec: 'h264',
       durationMs: 4200,
       offsetMs: 1800,
+      offsetFrom: 'page-clock',
     };
     const m = buildManifest(
       { recordingId: 'rec-1', callId: 'call-1', format: 'mp4', durationMs: 6000, conversion: { video: 'copy', audio: 'copy' } },
@@ -59,7 +60,7 @@ describe('the manifest lists each track', () => {
       { chapters: [], pauses: [] },
     );
     expect(m.files.filter((f) => f.kind === 'track')).toEqual([
-      { kind: 'track', media: 'video', identity: 'bob', name: 'Bob', source: 'camera', key: 'call-1/rec-1/tracks/2-video-bob.mp4', size: 1234, contentType: 'video/mp4', codec: 'h264', offsetMs: 1800, durationMs: 4200 },
+      { kind: 'track', media: 'video', identity: 'bob', name: 'Bob', source: 'camera', key: 'call-1/rec-1/tracks/2-video-bob.mp4', size: 1234, contentType: 'video/mp4', codec: 'h264', offsetMs: 1800, offsetFrom: 'page-clock', durationMs: 4200 },
     ]);
   });
 });
