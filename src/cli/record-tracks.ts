@@ -30,7 +30,7 @@ export async function writeRecordedTracks(config: Config, id: string, output: st
   const dir = tracksDirOf(output);
   await fs.mkdir(dir, { recursive: true });
   const tools = { ffmpegPath: config.recorder.ffmpegPath, ffprobePath: config.recorder.ffprobePath };
-  const prepared = await prepareTracks({ dir: spools, audioShiftMs: -config.recorder.avOffsetMs }, dir, tools).catch((err: unknown) => {
+  const prepared = await prepareTracks({ dir: spools, audioShiftMs: -config.recorder.avOffsetMs }, dir, tools, output).catch((err: unknown) => {
     process.stderr.write(`the tracks' spools are kept in ${spools}\n`);
     throw err;
   });

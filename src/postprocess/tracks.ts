@@ -53,13 +53,12 @@ interface Tools {
  * Makes every track's file into `dir` (the job's scratch space); a track whose spool is empty
  * or unreadable is left out. An audio track's offset is measured against `composite`'s sound.
  */
-export async function prepareTracks(source: TrackSource, dir: string, tools: Tools, composite?: string): Promise<PreparedTrack[]> {
+export async function prepareTracks(source: TrackSource, dir: string, tools: Tools, composite: string): Promise<PreparedTrack[]> {
   const ffprobe = tools.ffprobePath ?? 'ffprobe';
   const ffmpeg = tools.ffmpegPath ?? 'ffmpeg';
   const prepared: PreparedTrack[] = [];
   let compositeLoudness: Promise<Float32Array | undefined> | undefined;
   const alignAudio = async (file: string, estimateMs: number): Promise<number | undefined> => {
-    if (!composite) return undefined;
     compositeLoudness ??= loudness(ffmpeg, composite, tools.signal).catch(() => undefined);
     const whole = await compositeLoudness;
     return whole && alignTrack(whole, await loudness(ffmpeg, file, tools.signal), estimateMs);
