@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +24,8 @@ import { apiRequest } from '../helpers/api-request';
  * (a publisher's colour change to the RTMP reader); the server killed mid-call is reported
  * (RETRYING, retries, lastError) and the stream comes back with it (ACTIVE); a PATCH adds a
  * second destination and removes the first; URLs of hosts not allowed are 400 with nothing
- * created or changed; the file is whole whatever the stream did; no key in the view.
+ * created or changed; the file is whole whatever the stream did; no key in a view, the
+ * listing, the manifest, a webhook or a log line.
  */
 const run = promisify(execFile);
 const LIVEKIT = {
@@ -58,6 +61,10 @@ let base: string;
 let id: string;
 const callId = 'call-rtmp';
 const at: Record<string, any> = {};
+const logged: string[] = [];
+/** The webhook deliveries the service sent (to a receiver here). */
+const hooks: string[] = [];
+let receiver: http.Server;
 
 const view = async () => (await api(base, 'GET', `/api/video-calls/${callId}/recording/${id}`)).body.data;
 const streamNamed = async (key: 'first' | 'second', status: string) =>
@@ -68,6 +75,15 @@ const streamNamed = async (key: 'first' | 'second', status: string) =>
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-rtmp-'));
+  receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      hooks.push(body);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   [publishers, server, db] = await Promise.all([SyntheticPublishers.launch({ chromiumPath: '/usr/bin/chromium', livekit }), RtmpServer.start(), createTestDatabase('rtmpe2e')]);
   const config = loadConfig({
     ...LIVEKIT,
@@ -80,8 +96,11 @@ beforeAll(async () => {
     CHROMIUM_PATH: '/usr/bin/chromium',
     LIVEKIT_WEBHOOK_ENABLED: 'false',
     RECORDER_STREAM_ALLOWED: '127.0.0.1',
+    WEBHOOK_URLS: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+    WEBHOOK_SECRET: 'rtmp-e2e-webhook-secret',
   });
-  running = await startAll(config, createLogger('warn'));
+  // every log line of the service, searched for a stream key
+  running = await startAll(config, createLogger('info', { write: (line: string) => void logged.push(line) }));
   base = running.url!;
   expect((await api(base, 'POST', '/api/video-calls', { id: callId, roomName: 'rtmp-room', hostId: 'host-1', participantIds: [] })).status).toBe(201);
   joined.push(await publishers.add({ room: 'rtmp-room', identity: 'crimson', colour: '#ff0000', tone: 500 }));
@@ -136,6 +155,9 @@ beforeAll(async () => {
     if (v.status === 'FAILED') throw new Error(`FAILED ${JSON.stringify(v.error)}`);
     return v.status === 'COMPLETED' ? v : null;
   }, 60000, 'COMPLETED');
+  await waitFor(async () => hooks.some((h) => h.includes('recordingCompleted')), 10000, 'the recordingCompleted webhook');
+  at.listing = JSON.stringify((await api(base, 'GET', `/api/video-calls/${callId}/recordings`)).body);
+  at.manifest = await (await fetch(base + at.done.manifest.url)).text();
   // when the colour change is in the file: the part of the delay before the stream (LiveKit, the page)
   const file = path.join(dir, 'delivered.mp4');
   fs.writeFileSync(file, Buffer.from(await (await fetch(base + at.done.url)).arrayBuffer()));
@@ -148,6 +170,7 @@ afterAll(async () => {
   await running?.shutdown();
   await publishers?.close();
   await server?.close();
+  receiver?.close();
   await db?.drop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -191,10 +214,14 @@ it('adds and removes destinations by PATCH; a host not allowed changes nothing',
   expect(at.firstGone).toBe('gone');
 });
 
-it('keeps the whole file, ends every stream, and never shows a stream key', () => {
+it('keeps the whole file, ends every stream, and never shows a stream key (views, the listing, the manifest, webhooks, the logs)', () => {
   expect(at.done.durationMs).toBeGreaterThan(at.callMs - 1500);
   expect(at.done.streams.map((s: any) => s.status)).toEqual(['ENDED', 'ENDED']);
-  for (const text of [at.startBody, JSON.stringify(at.active), JSON.stringify(at.dropped), JSON.stringify(at.patch.body), JSON.stringify(at.done)]) {
+  expect(at.listing).toContain(id);
+  expect(JSON.parse(at.manifest)).toMatchObject({ version: 1, recordingId: id });
+  // the stream's own log lines are there, with the URL redacted
+  expect(logged.join('')).toMatch(/"url":"rtmp:\/\/127\.0\.0\.1:\d+\/live\/redacted-[0-9a-f]{8}".*"msg":"stream active"/);
+  for (const text of [at.startBody, JSON.stringify(at.active), JSON.stringify(at.dropped), JSON.stringify(at.patch.body), JSON.stringify(at.done), at.listing, at.manifest, hooks.join(''), logged.join('')]) {
     expect(text).not.toContain('KEY-s3cr3t');
   }
 });
