@@ -14,22 +14,27 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** The page's meter is read this often for dating speaker changes. */
 const SAMPLE_MS = 50;
-/** How far back a change is dated: LiveKit names a speaker at most ~1 s after the onset (400 ms windows, then its update tick). */
+/** A run of sound the meter heard within this before the server named its speaker is that speaker's turn: LiveKit names one ~1 s after the onset (400 ms windows, then its update tick), later on a loaded machine. */
 const LOOKBACK_MS = 1500;
+/** A turn's onset is dated at most this long before the server named it (a noise heard for minutes is not one turn). */
+const MAX_ONSET_LEAD_MS = 4000;
 /** A pause shorter than this inside speech (between words) does not end the run the onset is looked for in. */
 const WORD_GAP_MS = 300;
 
 /**
  * LiveKit's active speakers, as a change of the set each time. The server decides who speaks
  * (its level threshold and percentile over a window), but only on its 400 ms windows and update
- * tick, up to a second late; the page's own meter (the loudness of each recorded participant in
- * the mix, every 50 ms for the last 1.5 s) dates the change: when the new speaker's sound began,
- * when the one who stopped was last heard.
+ * tick, a second late or more; the page's own meter (the loudness of each recorded participant in
+ * the mix, every 50 ms) dates the change: when the new speaker's sound began, when the one who
+ * stopped was last heard.
  */
 export class SpeakerTimeline {
-  private readonly history: { t: number; loud: Set<string> }[] = [];
-  /** When the meter last heard each participant, however long ago: the server may say a speaker stopped later than LOOKBACK_MS after. */
+  /** Whom the meter heard at its last sample. */
+  private loudNow = new Set<string>();
+  /** When the meter last heard each participant, however long ago: the server may say a speaker stopped long after. */
   private readonly lastLoudAt = new Map<string, number>();
+  /** When each participant's latest run of sound began (pauses between words kept inside), however long ago: the server may name a speaker late. */
+  private readonly runBegan = new Map<string, number>();
   /** When each reported speaker's current turn began (its onset, or when it was reported). */
   private readonly turnBegan = new Map<string, number>();
   /** What the server said last (all of them, recorded or not), null before it said anything. */
@@ -74,8 +79,7 @@ export class SpeakerTimeline {
   }
 
   private heardNow(): SpeakerRef[] {
-    const loud = this.history.at(-1)?.loud ?? new Set<string>();
-    return [...loud].flatMap((identity) => {
+    return [...this.loudNow].flatMap((identity) => {
       const p = this.room.remoteParticipants.get(identity);
       return p ? [refOf(p)] : [];
     });
@@ -85,9 +89,12 @@ export class SpeakerTimeline {
     const loud = new Set<string>();
     for (const [identity, level] of this.loudness()) if (level > SPEAKING_RMS) loud.add(identity);
     const t = now();
-    for (const identity of loud) this.lastLoudAt.set(identity, t);
-    this.history.push({ t, loud });
-    while (this.history.length && this.history[0].t < t - LOOKBACK_MS) this.history.shift();
+    for (const identity of loud) {
+      const last = this.lastLoudAt.get(identity);
+      if (last === undefined || t - last > WORD_GAP_MS) this.runBegan.set(identity, t);
+      this.lastLoudAt.set(identity, t);
+    }
+    this.loudNow = loud;
   }
 
   /** Reports `speakers` (those recorded, at most TIMELINE_LIMITS.speakers) if the set changed; `dated`: date the change by the meter. */
@@ -98,7 +105,7 @@ export class SpeakerTimeline {
     if (started.length === 0 && ended.length === 0) return;
     const at = now();
     this.reported = next;
-    const since = (id: string) => (dated && started.includes(id) ? this.onsetOf(id) : undefined);
+    const since = (id: string) => (dated && started.includes(id) ? this.onsetOf(id, at) : undefined);
     const endedAt = (id: string) => {
       const heard = dated ? this.lastHeard(id) : 0;
       // heard before this turn began: the meter missed this turn, the server's word is all there is
@@ -113,18 +120,12 @@ export class SpeakerTimeline {
     this.send({ type: 'speakers', at, speakers: speaking, ...(endings.length ? { ended: endings } : {}) });
   }
 
-  /** When the meter's latest run of `identity`'s sound began (pauses between words kept inside), undefined if it did not hear them lately. */
-  private onsetOf(identity: string): number | undefined {
-    let onset: number | undefined;
-    let lastLoudAt = Infinity;
-    for (let i = this.history.length - 1; i >= 0; i--) {
-      const { t, loud } = this.history[i];
-      if (loud.has(identity)) {
-        onset = t;
-        lastLoudAt = t;
-      } else if (onset !== undefined && lastLoudAt - t > WORD_GAP_MS) break;
-    }
-    return onset;
+  /** When the meter's latest run of `identity`'s sound began, undefined if it did not hear them within LOOKBACK_MS of `at`. */
+  private onsetOf(identity: string, at: number): number | undefined {
+    const last = this.lastLoudAt.get(identity);
+    const began = this.runBegan.get(identity);
+    if (last === undefined || began === undefined || at - last > LOOKBACK_MS) return undefined;
+    return Math.max(began, at - MAX_ONSET_LEAD_MS);
   }
 
   /** When the meter last heard `identity` (the middle of the sample gap after it), 0 if never. */
