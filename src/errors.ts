@@ -9,6 +9,8 @@ export type Fault = 'caller' | 'service' | 'destination';
 interface ErrorSpec {
   status: number;
   fault: Fault;
+  /** A refusal a client should try again after this long (the HTTP answer's Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 export const ERROR_CODES = {
@@ -65,7 +67,8 @@ export const ERROR_CODES = {
   RECORDING_FILE_MISSING: { status: 409, fault: 'service' },
   RECORDING_NOT_READY: { status: 409, fault: 'caller' },
   RANGE_NOT_SATISFIABLE: { status: 416, fault: 'caller' },
-  NO_CAPACITY: { status: 503, fault: 'service' },
+  // admission measures the last 10 s: within a few seconds a finished pass or page may have left room
+  NO_CAPACITY: { status: 503, fault: 'service', retryAfterSeconds: 5 },
   // LiveKit
   LIVEKIT_UNREACHABLE: { status: 502, fault: 'destination' },
   LIVEKIT_AUTH_FAILED: { status: 502, fault: 'caller' },
@@ -102,6 +105,12 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** How long a client should wait before trying `code` again, undefined when trying again will not help. */
+export function retryAfterOf(code: ErrorCode): number | undefined {
+  const spec: ErrorSpec = ERROR_CODES[code];
+  return spec.retryAfterSeconds;
+}
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { z } from 'zod';
-import { AppError, isAppError, type ErrorCode } from '../errors';
+import { AppError, isAppError, retryAfterOf, type ErrorCode } from '../errors';
 import type { Logger } from '../observability/logger';
 
 /** Zod issues as one AppError: an enum value we do not support is UNSUPPORTED_OPTION, the rest VALIDATION_ERROR. */
@@ -79,6 +79,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     // Service faults do not leak internals; caller faults say what was wrong.
     const message = appErr.code === 'INTERNAL' ? 'internal error' : appErr.message;
+    const retryAfter = retryAfterOf(appErr.code);
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     res.status(appErr.status).json({ success: false, error: { code: appErr.code, message } });
   };
 }

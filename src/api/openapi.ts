@@ -93,7 +93,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     responses: {
       201: json(envelope(StartedSchema, 'StartResponse'), 'Recording starting'),
       200: json(envelope(StartedSchema, 'StartResponse'), 'Replay of an earlier start with the same Idempotency-Key'),
-      503: json(ErrorEnvelope, 'NO_CAPACITY'),
+      503: { ...json(ErrorEnvelope, 'NO_CAPACITY: no worker has room now; try again after Retry-After'), headers: { 'Retry-After': { description: 'Seconds to wait before starting again', schema: { type: 'integer', example: 5 } } } },
       507: json(ErrorEnvelope, 'DISK_FULL: not enough free disk space on the recorder (RECORDING_MIN_FREE_DISK_MB); nothing was started'),
       ...errors,
     },

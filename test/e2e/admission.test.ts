@@ -92,7 +92,7 @@ it('refuses what it cannot record right with 503 NO_CAPACITY at once, and every 
   );
   const admitted = answers.filter((a) => a.res.status === 201);
   const refused = answers.filter((a) => a.res.status !== 201);
-  expect(refused.map((a) => ({ status: a.res.status, code: a.res.body.error.code }))).toEqual(refused.map(() => ({ status: 503, code: 'NO_CAPACITY' })));
+  expect(refused.map((a) => ({ status: a.res.status, code: a.res.body.error.code, retryAfter: a.res.retryAfter }))).toEqual(refused.map(() => ({ status: 503, code: 'NO_CAPACITY', retryAfter: 5 })));
   for (const a of refused) expect(a.ms).toBeLessThan(1000);
   expect(admitted.length).toBeGreaterThanOrEqual(1);
   expect(admitted.length).toBeLessThanOrEqual(2);

@@ -12,7 +12,7 @@ import { processAlive } from '../helpers/media';
 import { freePort } from '../helpers/ports';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { browserProcesses, browserStateDir, killBrowsers, RecorderProcess, sleep, userToken, waitFor } from '../helpers/recorder-process';
-import { apiRequest } from '../helpers/api-request';
+import { apiRequest, untilAdmitted } from '../helpers/api-request';
 
 /**
  * Crashes on the defaults (issue 8): a SIGKILLed `recorder all` with no database settings
@@ -81,7 +81,7 @@ describe('`recorder all` on the defaults, SIGKILLed mid-recording', () => {
 
     await publishers.add({ room: 'crash-room', identity: 'olive', colour: '#808000', tone: 700 });
     expect((await p.api('POST', '/api/video-calls', { id: 'call-crash', roomName: 'crash-room', hostId: 'host-1', participantIds: [] })).status).toBe(201);
-    const start = await p.api('POST', '/api/video-calls/call-crash/recording/start', { format: 'mp4' });
+    const start = await untilAdmitted(() => p.api('POST', '/api/video-calls/call-crash/recording/start', { format: 'mp4' }));
     expect(start.status).toBe(201);
     const id = start.body.data.id as string;
     const rec = await p.waitStatus('call-crash', id, 'RECORDING');
@@ -154,7 +154,7 @@ describe('a browser crash mid-recording (in-process service)', () => {
     const api = (method: string, p: string, body?: unknown) => apiRequest(running.url!, userToken(SECRET, 'host-1'), method, p, body);
     await publishers.add({ room: 'bcrash-room', identity: 'navy', colour: '#000080', tone: 900 });
     expect((await api('POST', '/api/video-calls', { id: 'call-bcrash', roomName: 'bcrash-room', hostId: 'host-1', participantIds: [] })).status).toBe(201);
-    const start = await api('POST', '/api/video-calls/call-bcrash/recording/start', { format: 'mp4' });
+    const start = await untilAdmitted(() => api('POST', '/api/video-calls/call-bcrash/recording/start', { format: 'mp4' }));
     expect(start.status).toBe(201);
     const id = start.body.data.id as string;
     const view = async () => (await api('GET', `/api/video-calls/call-bcrash/recording/${id}`)).body.data;

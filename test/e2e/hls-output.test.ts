@@ -12,7 +12,7 @@ import { createStorage } from '../../src/storage';
 import type { Storage } from '../../src/storage/types';
 import { createTestDatabase } from '../helpers/services/postgres';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
-import { apiRequest } from '../helpers/api-request';
+import { apiRequest, untilAdmitted } from '../helpers/api-request';
 
 /**
  * HLS beside the file (issue 12 item 1): a 15 s recording over HTTP with
@@ -105,7 +105,7 @@ describe.each(Object.keys(STORAGES) as (keyof typeof STORAGES)[])('HLS stored in
     joined.push(await publishers.add({ room, identity: 'azure', colour: '#0000ff', tone: 1300 }));
     await sleep(1500);
 
-    const start = await api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'hls', segmentSeconds: 2 }, { type: 'file' }] });
+    const start = await untilAdmitted(() => api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'hls', segmentSeconds: 2 }, { type: 'file' }] }));
     expect(start.status).toBe(201);
     id = start.body.data.id;
     const recording = await waitFor(async () => ((await view(base, callId, id)).status === 'RECORDING' ? view(base, callId, id) : null), 30000, 'RECORDING');
@@ -206,7 +206,7 @@ describe.each(Object.keys(STORAGES) as (keyof typeof STORAGES)[])('HLS stored in
       [[{ type: 'dash' }], /not one of file, hls/],
       [[{ type: 'hls', segmentSeconds: 1 }], /2 to 10 seconds/],
     ] as const) {
-      const r = await api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs });
+      const r = await untilAdmitted(() => api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs }));
       expect({ outputs, status: r.status, code: r.body.error?.code }).toEqual({ outputs, status: 400, code: 'UNSUPPORTED_OPTION' });
       expect(r.body.error.message).toMatch(rule);
     }

@@ -13,7 +13,7 @@ import { createTestDatabase } from '../helpers/services/postgres';
 import { processTree } from '../../src/observability/process-tree';
 import { freePort } from '../helpers/ports';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
-import { apiRequest } from '../helpers/api-request';
+import { apiRequest, untilAdmitted } from '../helpers/api-request';
 
 /**
  * The whole service driven over HTTP, as a call app would: the real Recorder (Chromium,
@@ -107,7 +107,7 @@ describe('recording over HTTP with the real recorder (in-process service)', () =
     for (const p of people) joined.push(await publishers.add({ room: 'http-room', ...p }));
     await sleep(1500);
 
-    const start = await api(base, 'POST', '/api/video-calls/call-http/recording/start', { format: 'mp4', resolution: '720p', fps: 30 });
+    const start = await untilAdmitted(() => api(base, 'POST', '/api/video-calls/call-http/recording/start', { format: 'mp4', resolution: '720p', fps: 30 }));
     expect(start.status).toBe(201);
     const id = start.body.data.id as string;
     await waitStatus(base, 'call-http', id, 'RECORDING');
@@ -309,7 +309,7 @@ describe('the `recorder all` process', () => {
     joined.push(await publishers.add({ room: 'proc-room', identity: 'lime', colour: '#00ff00', tone: 800 }));
     await registerCall(p.base, 'call-proc', 'proc-room');
     const startRec = async () => {
-      const res = await api(p.base, 'POST', '/api/video-calls/call-proc/recording/start', { format: 'mp4' });
+      const res = await untilAdmitted(() => api(p.base, 'POST', '/api/video-calls/call-proc/recording/start', { format: 'mp4' }));
       expect(res.status).toBe(201);
       await waitStatus(p.base, 'call-proc', res.body.data.id, 'RECORDING');
       return res.body.data.id as string;
@@ -385,7 +385,7 @@ describe('`recorder serve` + `recorder worker` through Redis', () => {
     const [api0, worker] = await Promise.all([launch('serve', { ...shared, PORT: String(await freePort()) }), launch('worker', shared)]);
     joined.push(await publishers.add({ room: 'scale-room', identity: 'teal', colour: '#00ffff', tone: 1100 }));
     await registerCall(api0.base, 'call-scale', 'scale-room');
-    const start = await api(api0.base, 'POST', '/api/video-calls/call-scale/recording/start', { format: 'mp4' });
+    const start = await untilAdmitted(() => api(api0.base, 'POST', '/api/video-calls/call-scale/recording/start', { format: 'mp4' }));
     expect(start.status).toBe(201);
     const id = start.body.data.id as string;
     await waitStatus(api0.base, 'call-scale', id, 'RECORDING');

@@ -9,6 +9,7 @@ import { probe } from '../../src/recorder/probe';
 import { colourRegion, frameAt } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * A start that names a layout preset, on the real recorder: the file has the preset's size
@@ -61,7 +62,7 @@ test("a start with a preset records the preset's size, rate and layout", async (
   red = await publishers.add({ room: 'room-preset-e2e', ...RED });
   await sleep(1500);
   expect((await svc.api('POST', '/api/video-calls', { id: 'preset-e2e', roomName: 'room-preset-e2e', hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', '/api/video-calls/preset-e2e/recording/start', { preset: 'portrait' });
+  const start = await untilAdmitted(() => svc.api('POST', '/api/video-calls/preset-e2e/recording/start', { preset: 'portrait' }));
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
   const recPath = `/api/video-calls/preset-e2e/recording/${id}`;

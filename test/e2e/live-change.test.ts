@@ -8,6 +8,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-pu
 import { audioSamples, colourRegion, frameAt, tonePower } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * Live changes on the real recorder, checked on the file: grid -> speaker, then one excluded
@@ -45,7 +46,7 @@ async function record(
   for (const p of people) joined.push(await publishers.add({ room, ...p }));
   await sleep(1500);
   expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, body);
+  const start = await untilAdmitted(() => svc.api('POST', `/api/video-calls/${callId}/recording/start`, body));
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
   const rec = await waitFor(async () => {

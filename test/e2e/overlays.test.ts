@@ -9,6 +9,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-pu
 import { colourRegion, frameAt } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * Overlays on the real recorder, checked on the file: a background colour, an image watermark
@@ -78,7 +79,7 @@ test('drawn where placed from the first frame; a live change replaces the set wi
     clock: { position: 'top-left', timeZone: 'Europe/Berlin' },
     nameLabels: true,
   };
-  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid', overlays });
+  const start = await untilAdmitted(() => svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid', overlays }));
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
   const rec = await waitFor(async () => ((await view(callId, id)).status === 'RECORDING' ? view(callId, id) : null), 30000, 'RECORDING');

@@ -10,6 +10,7 @@ import { flashBeepOffsets, framesByColour } from '../helpers/av-sync';
 import { audioSamples } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * Pause and resume on the real recorder, judged by the file: 6 s recorded, 4 s paused while
@@ -53,7 +54,7 @@ async function chaptersIn(file: string): Promise<{ title: string; start: number 
 async function record(callId: string, during: (recordingAt: number) => Promise<void>) {
   const room = `room-${callId}`;
   expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' });
+  const start = await untilAdmitted(() => svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' }));
   expect(start.status).toBe(201);
   const viewPath = `/api/video-calls/${callId}/recording/${start.body.data.id}`;
   const rec = await waitFor(async () => {
@@ -212,7 +213,7 @@ test('a pause longer than RECORDING_MAX_PAUSE_SECONDS ends the recording (pause_
   await sleep(1500);
   const callId = 'pause-limit-e2e';
   expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: 'room-pause-limit-e2e', hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' });
+  const start = await untilAdmitted(() => svc.api('POST', `/api/video-calls/${callId}/recording/start`, { layout: 'grid' }));
   expect(start.status).toBe(201);
   const viewPath = `/api/video-calls/${callId}/recording/${start.body.data.id}`;
   const live = await waitFor(async () => {

@@ -7,6 +7,7 @@ import { flashBeepOffsets } from '../helpers/av-sync';
 import { CpuHog } from '../helpers/cpu-hog';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * The quality report of a recording starved by a CPU hog: the test starts the hog itself once
@@ -40,7 +41,7 @@ beforeAll(async () => {
   publisher = await publishers.add({ room: 'room-quality-e2e', identity: 'flash', colour: '#000000', tone: 1000, flash: true });
   await sleep(1000);
   expect((await svc.api('POST', '/api/video-calls', { id: 'quality-e2e', roomName: 'room-quality-e2e', hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', '/api/video-calls/quality-e2e/recording/start', { layout: 'grid' });
+  const start = await untilAdmitted(() => svc.api('POST', '/api/video-calls/quality-e2e/recording/start', { layout: 'grid' }));
   expect(start.status).toBe(201);
   const viewPath = `/api/video-calls/quality-e2e/recording/${start.body.data.id}`;
   await waitFor(async () => (await svc.api('GET', viewPath)).body.data.status === 'RECORDING', 30000, 'RECORDING');

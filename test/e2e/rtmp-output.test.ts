@@ -15,7 +15,7 @@ import { colourRegion, FRAME_H, FRAME_W } from '../helpers/media';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
 import { packetLagMs, RtmpServer } from '../helpers/rtmp-server';
 import { createTestDatabase } from '../helpers/services/postgres';
-import { apiRequest } from '../helpers/api-request';
+import { apiRequest, untilAdmitted } from '../helpers/api-request';
 
 /**
  * RTMP stream outputs (issue 12 item 2) against a real RTMP server (nginx with its RTMP
@@ -110,7 +110,7 @@ beforeAll(async () => {
   at.refusedStart = await api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'rtmp', url: 'rtmp://10.9.8.7/live/x-key' }] });
   at.afterRefusal = (await api(base, 'GET', `/api/video-calls/${callId}/recordings`)).body.data;
 
-  const start = await api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'rtmp', url: server.url(FIRST_KEY) }] });
+  const start = await untilAdmitted(() => api(base, 'POST', `/api/video-calls/${callId}/recording/start`, { outputs: [{ type: 'rtmp', url: server.url(FIRST_KEY) }] }));
   expect(start.status).toBe(201);
   id = start.body.data.id;
   at.startBody = JSON.stringify(start.body);

@@ -6,6 +6,7 @@ import { SyntheticPublishers, type Publisher, type PublisherSpec } from '../../s
 import { audioSamples, tonePower } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * The speaker timeline and the chat on the real recorder, checked on the stored files: publishers
@@ -48,7 +49,7 @@ async function record(svc: TestService, callId: string, people: Omit<PublisherSp
   joined.push(...ps);
   await sleep(1500);
   expect((await svc.api('POST', '/api/video-calls', { id: callId, roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', `/api/video-calls/${callId}/recording/start`, body);
+  const start = await untilAdmitted(() => svc.api('POST', `/api/video-calls/${callId}/recording/start`, body));
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
   const live = await waitFor(async () => {

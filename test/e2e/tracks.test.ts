@@ -8,6 +8,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-pu
 import { audioSamples, colourRegion, frameAt, tonePower } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * Per-participant tracks (start option `tracks: "audio+video"`) on the real recorder, checked on
@@ -61,7 +62,7 @@ beforeAll(async () => {
   for (const p of [RED, BLUE]) joined.push(await publishers.add({ ...p, room }));
   await sleep(1500);
   expect((await svc.api('POST', '/api/video-calls', { id: 'tracks', roomName: room, hostId: 'host-1', participantIds: [] })).status).toBe(201);
-  const start = await svc.api('POST', '/api/video-calls/tracks/recording/start', { tracks: 'audio+video' });
+  const start = await untilAdmitted(() => svc.api('POST', '/api/video-calls/tracks/recording/start', { tracks: 'audio+video' }));
   expect(start.status).toBe(201);
   const id = start.body.data.id as string;
   recordingAt = await waitFor(async () => {

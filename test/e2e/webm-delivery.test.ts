@@ -7,6 +7,7 @@ import { LocalStorage } from '../../src/storage/local';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { colourRegion, frameAt } from '../helpers/media';
 import { sleep, waitFor } from '../helpers/recorder-process';
+import { untilAdmitted } from '../helpers/api-request';
 
 /**
  * A WebM delivery end to end: the page records H.264 as for MP4, the live FFmpeg copies it
@@ -65,7 +66,7 @@ describe('format webm', () => {
     expect((await api('POST', '/api/video-calls', { id: 'call-webm', roomName: 'webm-room', hostId: 'host-1', participantIds: [] })).status).toBe(201);
     pub = await publishers.add({ room: 'webm-room', identity: 'orange', colour: ORANGE, tone: 700 });
     await sleep(1000);
-    const start = await api('POST', '/api/video-calls/call-webm/recording/start', { format: 'webm', resolution: '720p', fps: 30 });
+    const start = await untilAdmitted(() => api('POST', '/api/video-calls/call-webm/recording/start', { format: 'webm', resolution: '720p', fps: 30 }));
     expect(start.status).toBe(201);
     id = start.body.data.id;
     await waitFor(async () => (await api('GET', `/api/video-calls/call-webm/recording/${id}`)).body.data.status === 'RECORDING', 30000, 'RECORDING');

@@ -1,6 +1,8 @@
 export interface ApiReply {
   status: number;
   body: any;
+  /** The Retry-After header (seconds), when the answer has one. */
+  retryAfter?: number;
 }
 
 /**
@@ -15,5 +17,20 @@ export async function apiRequest(base: string, token: string, method: string, ur
     ...(opts.timeoutMs ? { signal: AbortSignal.timeout(opts.timeoutMs) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  const retryAfter = res.headers.get('retry-after');
+  return { status: res.status, body: text ? JSON.parse(text) : null, ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}) };
+}
+
+/**
+ * A start as a call app makes it: refused with 503 NO_CAPACITY (the machine measured busy, as
+ * it may be for a few seconds after a test's recording ends on a loaded CI host), tried again
+ * after its Retry-After, for up to `withinMs`. Any other answer is returned as it is.
+ */
+export async function untilAdmitted(start: () => Promise<ApiReply>, withinMs = 60_000): Promise<ApiReply> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const reply = await start();
+    if (reply.status !== 503 || reply.body?.error?.code !== 'NO_CAPACITY' || reply.retryAfter === undefined || Date.now() + reply.retryAfter * 1000 > deadline) return reply;
+    await new Promise((r) => setTimeout(r, reply.retryAfter! * 1000));
+  }
 }
