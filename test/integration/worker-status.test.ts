@@ -94,7 +94,9 @@ describe('a worker\'s status listener', () => {
       return r.status === 200 ? r : null;
     }, 20000, () => `/readyz 200\n${worker!.stderr()}`);
     expect(JSON.parse(ready.text)).toMatchObject({ ready: true, checks: { database: { ok: true }, redis: { ok: true }, recorder: { ok: true }, capacity: { ok: true } } });
-    expect(loadRatio((await get(`${base}/metrics`)).text)).toBeLessThan(1);
+    const idleMetrics = (await get(`${base}/metrics`)).text;
+    expect(loadRatio(idleMetrics)).toBeLessThan(1);
+    expect(idleMetrics).toMatch(/^recorder_event_loop_delay_seconds\{stat="max"\} \d/m);
 
     // other programs take every core: admission refuses, so the worker is not ready
     for (let i = 0; i <= os.availableParallelism(); i++) loops.push(foreignBusyLoop());
