@@ -95,6 +95,13 @@ export class SpeakerTimeline {
       this.lastLoudAt.set(identity, t);
     }
     this.loudNow = loud;
+    // Before the server says anything, the meter is all there is: someone speaking since before
+    // the page joined is never a change the server reports, and at time 0 their sound may not
+    // have reached the mix yet. Whom it hears is added (not ended) until the server speaks.
+    if (this.sampler && this.serverSpeakers === null) {
+      const added = this.heardNow().filter((s) => !this.reported.has(s.identity));
+      if (added.length) this.report([...this.reported.values(), ...added], true);
+    }
   }
 
   /** Reports `speakers` (those recorded, at most TIMELINE_LIMITS.speakers) if the set changed; `dated`: date the change by the meter. */
