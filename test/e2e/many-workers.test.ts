@@ -110,7 +110,10 @@ beforeAll(async () => {
     expect({ call: r.call, status: res.status, ...(res.status === 201 ? {} : { body: res.body }) }).toEqual({ call: r.call, status: 201 });
     ids.push(res.body.data.id);
   }
-  const live = await Promise.all(ROOMS.map((r, i) => api.waitStatus(r.call, ids[i], 'RECORDING', 20000))).catch(withLogs);
+  // Six starts at once on two cores, beside six publishers: on a busy machine the last was seen
+  // RECORDING 19.5 s after its request, its page created some 14 s after it (where that time
+  // goes is not known yet: issue 12's state of the work). This test is about the salvage.
+  const live = await Promise.all(ROOMS.map((r, i) => api.waitStatus(r.call, ids[i], 'RECORDING', 45000))).catch(withLogs);
   await sleep(4000);
 
   // the worker's id names its pid: the worker of the first recording is lost with its machine
@@ -128,7 +131,7 @@ beforeAll(async () => {
     const recordedBeforeKillMs = killed[i] ? killAt - new Date(done[i].recordingAt).getTime() : undefined;
     outcomes.push({ call: r.call, id: ids[i], killed: killed[i], workerId: live[i].workerId, view: done[i], file, fileMs, ...(recordedBeforeKillMs !== undefined ? { recordedBeforeKillMs } : {}) });
   }
-}, 75000);
+}, 100000);
 
 afterAll(async () => {
   await Promise.allSettled(joined.map((p) => p.leave()));
