@@ -8,6 +8,7 @@ import type { Logger } from './logger';
 import { probe } from './probe';
 import { spoolPathOf } from './spool';
 import { MEDIA_SPOOL, storesSpool, TIMELINE_SPOOL, type SpoolStore } from './stored-spool';
+import { fetchStoredTracks } from './stored-tracks';
 import { copyRun, storedRun } from './stored-spool-read';
 import { timelinePathOf } from './timeline-log';
 import type { HlsReport, RecordingRequest } from '../recordings/contract';
@@ -33,7 +34,11 @@ export interface SalvageSettings {
  */
 export async function salvageRecording(settings: SalvageSettings, req: RecordingRequest, store?: SpoolStore): Promise<SalvagedFile | null> {
   const spool = spoolPathOf(settings.spoolDir, req.id);
-  if (storesSpool(store) && req.callId) await fetchStoredSpool(settings.spoolDir, { callId: req.callId, recordingId: req.id }, store);
+  if (storesSpool(store) && req.callId) {
+    const at = { callId: req.callId, recordingId: req.id };
+    await fetchStoredSpool(settings.spoolDir, at, store);
+    if (req.options.tracks) await fetchStoredTracks(settings.spoolDir, at, store).catch((err: unknown) => storeError(err, req.id));
+  }
   const st = await fs.stat(spool).catch(() => null);
   if (!st?.isFile() || st.size === 0) return null;
 
@@ -104,11 +109,14 @@ async function fetchStoredSpool(spoolDir: string, at: { callId: string; recordin
   const media = await storedRun(store, { ...at, name: MEDIA_SPOOL });
   if (media.bytes <= local) return;
   await fs.mkdir(spoolDir, { recursive: true });
-  await copyRun(store, media, spool).catch((err: unknown) => {
-    throw isAppError(err) ? err : new AppError('STORAGE_UNAVAILABLE', `stored spool of ${at.recordingId} not read: ${(err as Error).message}`, { cause: err });
-  });
+  await copyRun(store, media, spool).catch((err: unknown) => storeError(err, at.recordingId));
   const timeline = timelinePathOf(spoolDir, at.recordingId);
   if (await fs.stat(timeline).then(() => true, () => false)) return;
   const lines = await storedRun(store, { ...at, name: TIMELINE_SPOOL });
   if (lines.keys.length) await copyRun(store, lines, timeline);
+}
+
+/** A store that failed while a lost machine's spool was read: recovery tries again later. */
+function storeError(err: unknown, recordingId: string): never {
+  throw isAppError(err) ? err : new AppError('STORAGE_UNAVAILABLE', `stored spool of ${recordingId} not read: ${(err as Error).message}`, { cause: err });
 }

@@ -2,6 +2,8 @@ import type { PageMessage } from '../../recorder-page/src/protocol';
 import type { RecordingRequest } from '../recordings/contract';
 import type { IngestHandler } from './ingest-server';
 import type { Logger } from './logger';
+import { storesSpool, type SpoolStore } from './stored-spool';
+import { StoredTracks } from './stored-tracks';
 import { TimelineLog } from './timeline-log';
 import { TrackSpools } from './track-spools';
 
@@ -16,10 +18,13 @@ export class SessionSideFiles {
     private readonly tracks?: TrackSpools,
   ) {}
 
-  static async open(spoolDir: string, req: RecordingRequest, log: Logger): Promise<SessionSideFiles> {
+  /** `store`: where the spool is stored as it comes (S3 or GCS), the tracks' spools too. */
+  static async open(spoolDir: string, req: RecordingRequest, log: Logger, store?: SpoolStore): Promise<SessionSideFiles> {
     const timeline = req.options.customLayoutUrl ? undefined : await TimelineLog.open(spoolDir, req.id, log);
+    const callId = req.callId;
+    const stored = storesSpool(store) && callId ? (dir: string) => new StoredTracks(store, { callId, recordingId: req.id }, dir, log) : undefined;
     try {
-      const tracks = req.options.tracks ? await TrackSpools.open(spoolDir, req.id, log) : undefined;
+      const tracks = req.options.tracks ? await TrackSpools.open(spoolDir, req.id, log, stored) : undefined;
       return new SessionSideFiles(timeline, tracks);
     } catch (err) {
       await timeline?.discard();

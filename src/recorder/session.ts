@@ -63,7 +63,7 @@ export class RecordingSession implements LiveRecording {
     const begunAt = Date.now();
     try {
       await media.open();
-      this.side = await SessionSideFiles.open(deps.spoolDir, req, log);
+      this.side = await SessionSideFiles.open(deps.spoolDir, req, log, deps.hls);
       const ingest = deps.ingest.register(req.id, {
         onChunk: (seq, _flags, payload) => (this.phase === 'done' ? Promise.resolve(media.acked()) : media.onChunk(seq, payload)),
         whenStored: (seq) => media.whenStored(seq),

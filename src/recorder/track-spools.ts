@@ -6,6 +6,8 @@ import { ChunkSequencer } from './chunk-sequencer';
 import type { IngestHandler } from './ingest-server';
 import type { Logger } from './logger';
 import { SpoolFile } from './spool';
+import type { StoredSpool } from './stored-spool';
+import type { StoredTracks } from './stored-tracks';
 
 /**
  * The per-participant tracks of one recording (start option `tracks`), as the page streams them
@@ -13,7 +15,8 @@ import { SpoolFile } from './spool';
  * order, appended to its own spool and acknowledged like the composite's chunks, and its first
  * message (whose track, when it started) written as a line of the index. All of it in
  * `<spool>/<id>.tracks/`, which a crash keeps like the spool: post-processing makes the track
- * files from it (postprocess/tracks.ts).
+ * files from it (postprocess/tracks.ts). With S3 or GCS it is stored as it comes too
+ * (stored-tracks.ts), each chunk acked once stored, for another machine to finish it.
  */
 
 /** Tracks one recording may open (its files and sockets are bounded). */
@@ -28,7 +31,7 @@ export function trackSpoolPathOf(dir: string, track: number): string {
   return path.join(dir, `track-${track}.webm`);
 }
 
-const indexPathOf = (dir: string) => path.join(dir, 'index.jsonl');
+export const trackIndexPathOf = (dir: string) => path.join(dir, 'index.jsonl');
 
 const text = (max: number) => z.string().transform((s) => s.slice(0, max));
 
@@ -55,12 +58,14 @@ export class TrackSpools {
   private constructor(
     readonly dir: string,
     private readonly log: Logger,
+    private readonly stored?: StoredTracks,
   ) {}
 
-  static async open(spoolDir: string, id: string, log: Logger): Promise<TrackSpools> {
+  /** `stored(dir)`: the mirror in object storage, when the recording's spool is stored there. */
+  static async open(spoolDir: string, id: string, log: Logger, stored?: (dir: string) => StoredTracks): Promise<TrackSpools> {
     const dir = trackDirOf(spoolDir, id);
     await fs.mkdir(dir, { recursive: true });
-    return new TrackSpools(dir, log);
+    return new TrackSpools(dir, log, stored?.(dir));
   }
 
   /** The handler of track `key`'s socket (the ingest query's `track`); undefined refuses the socket. */
@@ -69,7 +74,8 @@ export class TrackSpools {
     const n = Number(key);
     let t = this.tracks.get(n);
     if (!t) {
-      t = new TrackIngest(n, trackSpoolPathOf(this.dir, n), (line) => this.append(line), this.log);
+      const file = trackSpoolPathOf(this.dir, n);
+      t = new TrackIngest(n, file, (line) => this.append(line), this.log, this.stored?.forTrack(n, file));
       this.tracks.set(n, t);
     }
     return t;
@@ -77,7 +83,10 @@ export class TrackSpools {
 
   private append(line: TrackLine): void {
     // written at once: a worker that dies keeps the line of every track it spooled
-    this.index = this.index.then(() => fs.appendFile(indexPathOf(this.dir), `${JSON.stringify(line)}\n`)).catch((err: Error) => this.log.warn({ err: err.message }, 'track index line not written'));
+    this.index = this.index
+      .then(() => fs.appendFile(trackIndexPathOf(this.dir), `${JSON.stringify(line)}\n`))
+      .then(() => this.stored?.indexWritten())
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'track index line not written'));
   }
 
   /** After the page's flush: every track's spool closed, the index written. */
@@ -85,6 +94,7 @@ export class TrackSpools {
     this.closed = true;
     await Promise.all([...this.tracks.values()].map((t) => t.close()));
     await this.index;
+    await this.stored?.close(STORED_FLUSH_MS);
   }
 
   /** A start that never recorded: its tracks go with its spool. */
@@ -93,6 +103,9 @@ export class TrackSpools {
     await fs.rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
+
+/** At the end, what is not stored yet is waited for this long, as the composite's is. */
+const STORED_FLUSH_MS = 2000;
 
 class TrackIngest implements IngestHandler {
   private readonly sequencer = new ChunkSequencer<Uint8Array>();
@@ -104,14 +117,22 @@ class TrackIngest implements IngestHandler {
     private readonly file: string,
     private readonly describe: (line: TrackLine) => void,
     private readonly log: Logger,
+    private readonly stored?: StoredSpool,
   ) {}
 
   async onChunk(seq: number, _flags: number, payload: Uint8Array): Promise<number> {
     const { ready } = this.sequencer.accept(seq, payload);
     this.spool ??= SpoolFile.open(this.file, 'a');
     const spool = await this.spool;
-    for (const chunk of ready) await spool.append(chunk);
+    for (const chunk of ready) {
+      await spool.append(chunk);
+      this.stored?.appended(spool.bytes);
+    }
     return this.sequencer.expected - 1;
+  }
+
+  whenStored(seq: number): Promise<void> {
+    return this.stored?.whenStored(seq) ?? Promise.resolve();
   }
 
   onMessage(msg: PageMessage): void {
@@ -135,7 +156,7 @@ class TrackIngest implements IngestHandler {
 export async function readTrackIndex(dir: string): Promise<TrackLine[]> {
   let raw: string;
   try {
-    raw = await fs.readFile(indexPathOf(dir), 'utf8');
+    raw = await fs.readFile(trackIndexPathOf(dir), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -7,6 +7,9 @@ import { fileFromStoredSpool, salvageRecording } from '../../src/recorder/salvag
 import { SpoolFile, spoolPathOf } from '../../src/recorder/spool';
 import { MEDIA_SPOOL, removeStoredSpool, StoredSpool, TIMELINE_SPOOL, type SpoolStore } from '../../src/recorder/stored-spool';
 import { storedRun } from '../../src/recorder/stored-spool-read';
+import { fetchStoredTracks, StoredTracks } from '../../src/recorder/stored-tracks';
+import { readTrackIndex, trackDirOf, trackSpoolPathOf, TrackSpools } from '../../src/recorder/track-spools';
+import type { PageMessage } from '../../recorder-page/src/protocol';
 import { silentLogger } from '../../src/recorder/logger';
 import { readTimeline, timelinePathOf } from '../../src/recorder/timeline-log';
 import { probe } from '../../src/recorder/probe';
@@ -18,7 +21,7 @@ import { makeSyntheticRecording } from '../helpers/synthetic-recording';
  * fake-gcs-server (GCS): a WebM fed chunk by chunk is stored as byte ranges, another
  * "machine" (an empty spool directory) salvages a playable file and the timeline log from
  * them, a store that fails does not hold up the acks and is caught up once back, and the
- * objects go after COMPLETED.
+ * objects go after COMPLETED. The participants' track spools are stored and brought back too.
  */
 const env = process.env;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stored-spool-'));
@@ -121,6 +124,38 @@ describe.each(configs)('%s: the stored spool', (_name, cfg) => {
     const run = await storedRun({ storage: real, prefix: cfg.prefix }, { callId: 'call-1', recordingId: 'rec-b', name: MEDIA_SPOOL });
     expect(run.bytes).toBe(spoolBytes);
     expect((await storedRun({ storage: real, prefix: cfg.prefix }, { callId: 'call-1', recordingId: 'rec-b', name: TIMELINE_SPOOL })).keys.length).toBe(1);
+  }, 60000);
+
+  it("a participant's track spool and the tracks' index are stored as they come; a salvage on another machine brings them back", async () => {
+    const store = { storage: real, prefix: cfg.prefix };
+    const at = { callId: 'call-1', recordingId: 'rec-t' };
+    const tracks = await TrackSpools.open(path.join(tmp, `${cfg.provider}-machine-6`), 'rec-t', silentLogger, (dir) => new StoredTracks(store, at, dir, silentLogger));
+    const alice = tracks.handler('1')!;
+    const line = { track: 1, identity: 'alice', name: 'Alice', media: 'audio', source: 'microphone', mimeType: 'audio/webm;codecs=opus', at: 1000, fileMs: 40 };
+    alice.onMessage({ type: 'track', ...line } as PageMessage);
+    const ackWaits: number[] = [];
+    for (const [i, chunk] of chunks.entries()) {
+      expect(await alice.onChunk(i, 0, chunk)).toBe(i);
+      const t0 = Date.now();
+      await alice.whenStored!(i);
+      ackWaits.push(Date.now() - t0);
+    }
+    await tracks.close();
+    process.stdout.write(`stored track spool ${cfg.provider}: ack waits median ${[...ackWaits].sort((a, b) => a - b)[ackWaits.length >> 1]} ms over ${ackWaits.length} chunks\n`);
+    // every acked chunk is in the store: the other machine, which has none of it, gets all of it
+    const other = path.join(tmp, `${cfg.provider}-machine-7`);
+    const settings = { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', spoolDir: other };
+    await salvageRecording(settings, { id: 'rec-t', ...at, roomName: 'r', outputPath: path.join(other, 'out', 'rec-t.mkv'), options: { ...DEFAULT_RECORDING_OPTIONS, tracks: 'audio' } }, store);
+    const dir = trackDirOf(other, 'rec-t');
+    expect(fs.readFileSync(trackSpoolPathOf(dir, 1)).equals(fs.readFileSync(source))).toBe(true);
+    expect(await readTrackIndex(dir)).toEqual([line]);
+    // what is here already is not fetched again
+    const before = fs.statSync(trackSpoolPathOf(dir, 1)).mtimeMs;
+    await fetchStoredTracks(other, at, store);
+    expect(fs.statSync(trackSpoolPathOf(dir, 1)).mtimeMs).toBe(before);
+
+    await removeStoredSpool(store, 'call-1', 'rec-t');
+    expect(await real.list(`${cfg.prefix}call-1/rec-t/`)).toEqual([]);
   }, 60000);
 
   it('post-processing on another machine makes the file again from the stored spool when it is not there', async () => {
