@@ -57,7 +57,9 @@ export class RecorderProcess {
 
   /** Starts `recorder <mode>` with exactly `env` (plus PATH) and waits until /readyz says ready. */
   static async launch(mode: 'all' | 'worker' | 'serve', env: Record<string, string>, opts: { secret: string; host?: string; readyMs?: number }): Promise<RecorderProcess> {
-    const proc = spawn(process.execPath, [BIN, mode], {
+    // e.g. TEST_RECORDER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the processes a test starts
+    const nodeArgs = (process.env.TEST_RECORDER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeArgs, BIN, mode], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
