@@ -7,12 +7,13 @@ import type { PresetView } from './studio-settings';
  */
 const TOKEN_KEY = 'recorder-studio-token';
 
-/** An answer of the API that is not a success: its stable code and its message. */
+/** An answer of the API that is not a success: its stable code, its message and its details (a 4xx's, when it has them). */
 export class ApiRefusal extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -59,8 +60,8 @@ export class StudioApi {
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    const reply = (await res.json().catch(() => null)) as { success?: boolean; data?: T; error?: { code?: string; message?: string } } | null;
+    const reply = (await res.json().catch(() => null)) as { success?: boolean; data?: T; error?: { code?: string; message?: string; details?: unknown } } | null;
     if (res.ok && reply?.success) return reply.data as T;
-    throw new ApiRefusal(res.status, reply?.error?.code ?? `HTTP_${res.status}`, reply?.error?.message ?? res.statusText);
+    throw new ApiRefusal(res.status, reply?.error?.code ?? `HTTP_${res.status}`, reply?.error?.message ?? res.statusText, reply?.error?.details);
   }
 }

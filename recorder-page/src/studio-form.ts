@@ -15,6 +15,16 @@ const POSITIONS: { value: OverlayPosition; label: string }[] = [
   { value: 'center', label: 'Centre' },
 ];
 
+/** The control's name of a field the API names by its path. */
+const CONTROL_NAMES: Partial<Record<Field, string>> = {
+  'overlays.textWatermark.text': 'textText', 'overlays.textWatermark.size': 'textSize', 'overlays.textWatermark.colour': 'textColour',
+  'overlays.textWatermark.opacity': 'textOpacity', 'overlays.textWatermark.position': 'textPosition',
+  'overlays.imageWatermark.url': 'imageUrl', 'overlays.imageWatermark.size': 'imageSize', 'overlays.imageWatermark.opacity': 'imageOpacity',
+  'overlays.imageWatermark.position': 'imagePosition', 'overlays.clock.timeZone': 'clockTimeZone', 'overlays.clock.position': 'clockPosition',
+  'overlays.background.colour': 'bgColour', 'overlays.background.imageUrl': 'bgImage',
+};
+const controlName = (field: Field) => CONTROL_NAMES[field] ?? field;
+
 export class StudioForm {
   constructor(readonly form: HTMLFormElement) {
     const size = this.select('size');
@@ -32,6 +42,9 @@ export class StudioForm {
   onChange(fn: () => void): void {
     const changed = (e: Event) => {
       const name = (e.target as HTMLInputElement).name;
+      // the user mends the field: its message goes now, not when the next check answers
+      const edited = FIELDS.find((f) => controlName(f) === name);
+      if (edited) this.markField(edited, undefined);
       if (name === 'size') this.sizeChosen();
       if (name === 'participants') this.peopleChanged();
       this.showWhatApplies();
@@ -102,27 +115,23 @@ export class StudioForm {
 
   /** Each message under its control (`general` when it names none); none clears them all. */
   showErrors(errors: Partial<Record<Field | 'general', string>>): void {
-    for (const el of document.querySelectorAll<HTMLElement>('[data-error]')) {
-      const message = errors[el.dataset.error as Field | 'general'];
-      el.textContent = message ?? '';
-      el.classList.toggle('shown', Boolean(message));
-    }
-    for (const f of FIELDS) {
-      const control = this.controlOf(f);
-      control?.classList.toggle('invalid', Boolean(errors[f]));
-    }
+    for (const f of FIELDS) this.markField(f, errors[f]);
+    this.showMessage('general', errors.general);
   }
 
-  private controlOf(field: Field): HTMLElement | null {
-    const names: Partial<Record<Field, string>> = {
-      'overlays.textWatermark.text': 'textText', 'overlays.textWatermark.size': 'textSize', 'overlays.textWatermark.colour': 'textColour',
-      'overlays.textWatermark.opacity': 'textOpacity', 'overlays.textWatermark.position': 'textPosition',
-      'overlays.imageWatermark.url': 'imageUrl', 'overlays.imageWatermark.size': 'imageSize', 'overlays.imageWatermark.opacity': 'imageOpacity',
-      'overlays.imageWatermark.position': 'imagePosition', 'overlays.clock.timeZone': 'clockTimeZone', 'overlays.clock.position': 'clockPosition',
-      'overlays.background.colour': 'bgColour', 'overlays.background.imageUrl': 'bgImage',
-    };
-    const name = names[field] ?? field;
-    return this.form.querySelector<HTMLElement>(`[name="${name}"]`) ?? document.querySelector<HTMLElement>(`#save [name="${name}"]`);
+  /** `message` under the control of `field`, which is marked invalid while it is there. */
+  private markField(field: Field, message: string | undefined): void {
+    this.showMessage(field, message);
+    const control = this.form.querySelector<HTMLElement>(`[name="${controlName(field)}"]`) ?? document.querySelector<HTMLElement>(`#save [name="${controlName(field)}"]`);
+    if (message) control?.setAttribute('aria-invalid', 'true');
+    else control?.removeAttribute('aria-invalid');
+  }
+
+  private showMessage(field: Field | 'general', message: string | undefined): void {
+    const el = document.querySelector<HTMLElement>(`[data-error="${field}"]`);
+    if (!el) return;
+    el.textContent = message ?? '';
+    el.classList.toggle('shown', Boolean(message));
   }
 
   private sizeChosen(): void {

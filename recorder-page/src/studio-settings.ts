@@ -172,6 +172,12 @@ export function fieldsOfMessage(message: string, s: StudioState): Field[] {
   return [...found];
 }
 
+/** The control a refusal's details name (`{ path }`: an overlay image not allowed or not uploaded), if one. */
+export function fieldOfDetails(details: unknown): Field | undefined {
+  const path = typeof details === 'object' && details !== null ? (details as { path?: unknown }).path : undefined;
+  return FIELDS.find((f) => f === path);
+}
+
 /** Whether a message names `url` (by itself or by its origin). */
 function mentions(message: string, url: string): boolean {
   try {

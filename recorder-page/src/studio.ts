@@ -1,7 +1,7 @@
 import { ApiRefusal, StudioApi } from './studio-api';
 import { StudioForm } from './studio-form';
 import { StudioPicture } from './studio-picture';
-import { checkBody, DEFAULT_STATE, fieldsOfMessage, presetBody, presetSummary, previewOf, stateFromPreset, type Field, type PresetView, type StudioState } from './studio-settings';
+import { checkBody, DEFAULT_STATE, fieldOfDetails, fieldsOfMessage, presetBody, presetSummary, previewOf, stateFromPreset, type Field, type PresetView, type StudioState } from './studio-settings';
 
 /**
  * The layout studio (served by the API at /studio): the controls of studio.html, the live
@@ -32,6 +32,8 @@ function changed(): void {
     picture.show(previewOf(s, images));
   }
   void loadImages(s);
+  // a check still under way is of settings no longer shown: its answer would mark a field just mended
+  checks++;
   clearTimeout(checkTimer);
   checkTimer = setTimeout(() => void check(), 250);
 }
@@ -68,7 +70,8 @@ function showRefusal(s: StudioState, err: unknown): void {
   }
   if (err) {
     const message = err instanceof ApiRefusal ? `${err.message} (${err.code})` : String((err as Error).message);
-    const fields = err instanceof ApiRefusal ? fieldsOfMessage(err.message, s) : [];
+    const named = err instanceof ApiRefusal ? fieldOfDetails(err.details) : undefined;
+    const fields = named ? [named] : err instanceof ApiRefusal ? fieldsOfMessage(err.message, s) : [];
     if (fields.length === 0) errors.general = message;
     for (const f of fields) errors[f] = message;
   }

@@ -81,6 +81,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const message = appErr.code === 'INTERNAL' ? 'internal error' : appErr.message;
     const retryAfter = retryAfterOf(appErr.code);
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
-    res.status(appErr.status).json({ success: false, error: { code: appErr.code, message } });
+    // details (the field a refusal is about, zod's issues) help a caller mend its request; a service fault's are internals
+    const details = appErr.status < 500 && appErr.details !== undefined ? { details: appErr.details } : {};
+    res.status(appErr.status).json({ success: false, error: { code: appErr.code, message, ...details } });
   };
 }

@@ -200,5 +200,12 @@ export const envelope = <T extends z.ZodType>(data: T, name: string) =>
   z.object({ success: z.literal(true), data, message: z.string() }).openapi(name);
 
 export const ErrorEnvelope = z
-  .object({ success: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) })
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().optional().openapi({ description: 'Only on a 4xx, when the refusal has them: e.g. { path } naming the field an overlay image refusal is about, or the validation issues.' }),
+    }),
+  })
   .openapi('Error');

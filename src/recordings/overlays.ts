@@ -67,12 +67,17 @@ function knownTimeZone(name: string): boolean {
   }
 }
 
-/** Every image URL `overlays` asks the page to load. */
-export function overlayImageUrls(overlays: Overlays): string[] {
-  const urls: string[] = [];
-  if (overlays.imageWatermark) urls.push(overlays.imageWatermark.url);
-  if (overlays.background && 'imageUrl' in overlays.background) urls.push(overlays.background.imageUrl);
-  return urls;
+/** An image `overlays` asks the page to load, and the field that names it (the `path` of a refusal's details). */
+export interface OverlayImage {
+  path: 'overlays.imageWatermark.url' | 'overlays.background.imageUrl';
+  url: string;
+}
+
+export function overlayImages(overlays: Overlays): OverlayImage[] {
+  const images: OverlayImage[] = [];
+  if (overlays.imageWatermark) images.push({ path: 'overlays.imageWatermark.url', url: overlays.imageWatermark.url });
+  if (overlays.background && 'imageUrl' in overlays.background) images.push({ path: 'overlays.background.imageUrl', url: overlays.background.imageUrl });
+  return images;
 }
 
 /**
@@ -82,9 +87,9 @@ export function overlayImageUrls(overlays: Overlays): string[] {
  */
 export function checkOverlays(overlays: Overlays, target: { customLayoutUrl?: string | undefined }, allowedOrigins: readonly string[] | 'any'): Overlays {
   if (target.customLayoutUrl) throw new AppError('UNSUPPORTED_OPTION', 'overlays cannot be drawn over a custom layout page: it draws its own picture');
-  for (const url of overlayImageUrls(overlays)) {
+  for (const { path, url } of overlayImages(overlays)) {
     if (isAssetUrl(url)) parseAssetUrl(url);
-    else if (allowedOrigins !== 'any') allowedAssetUrl(url, allowedOrigins);
+    else if (allowedOrigins !== 'any') allowedAssetUrl(url, allowedOrigins, path);
     else absoluteHttpUrl(url, 'overlays image');
   }
   return overlays;
@@ -92,7 +97,7 @@ export function checkOverlays(overlays: Overlays, target: { customLayoutUrl?: st
 
 /** The preset assets `overlays` names (their URLs already checked by checkOverlays). */
 export function overlayAssets(overlays: Overlays | undefined): AssetRef[] {
-  return overlays ? overlayImageUrls(overlays).filter(isAssetUrl).map((u) => parseAssetUrl(u)) : [];
+  return overlays ? overlayImages(overlays).filter(({ url }) => isAssetUrl(url)).map(({ url }) => parseAssetUrl(url)) : [];
 }
 
 /**
@@ -101,17 +106,19 @@ export function overlayAssets(overlays: Overlays | undefined): AssetRef[] {
  * one is refused before anything is written.
  */
 export async function checkOverlayAssets(overlays: Overlays | undefined, store: PresetAssetStore | undefined): Promise<void> {
-  for (const ref of overlayAssets(overlays)) await checkAssetExists(ref, store);
+  for (const { path, url } of overlays ? overlayImages(overlays) : []) if (isAssetUrl(url)) await checkAssetExists(parseAssetUrl(url), store, path);
 }
 
 /**
  * An overlay image is fetched for the page, so only origins the operator allowed may serve one:
- * ASSET_URL_NOT_ALLOWED otherwise, before anything is created.
+ * ASSET_URL_NOT_ALLOWED otherwise (its details naming the field `path`, when it is one), before anything is created.
  */
-export function allowedAssetUrl(raw: string, allowedOrigins: readonly string[], what = 'overlays image'): string {
-  const url = absoluteHttpUrl(raw, what);
+export function allowedAssetUrl(raw: string, allowedOrigins: readonly string[], path?: string): string {
+  const url = absoluteHttpUrl(raw, 'overlays image');
   if (!allowedOrigins.includes(url.origin)) {
-    throw new AppError('ASSET_URL_NOT_ALLOWED', `images from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_ASSET_ORIGINS)`);
+    throw new AppError('ASSET_URL_NOT_ALLOWED', `images from ${url.origin} are not allowed (the operator lists allowed origins in RECORDER_ASSET_ORIGINS)`, {
+      ...(path ? { details: { path } } : {}),
+    });
   }
   return url.toString();
 }

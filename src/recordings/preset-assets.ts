@@ -95,11 +95,15 @@ export function parseAssetUrl(url: string, what = 'overlays image'): AssetRef {
   }
 }
 
-/** OVERLAY_ASSET_NOT_FOUND unless `ref` is stored (or when there is no store of assets). */
-export async function checkAssetExists(ref: AssetRef, store: PresetAssetStore | undefined): Promise<void> {
+/**
+ * OVERLAY_ASSET_NOT_FOUND unless `ref` is stored (or when there is no store of assets); its
+ * details name the field `path` that names it, when it is one, so a form marks that field.
+ */
+export async function checkAssetExists(ref: AssetRef, store: PresetAssetStore | undefined, path?: string): Promise<void> {
   if (store && (await store.head(ref))) return;
   throw new AppError(
     'OVERLAY_ASSET_NOT_FOUND',
     `the overlays name ${assetUrl(ref)}, but preset ${ref.preset} has no asset ${ref.file} (PUT /api/layout-presets/${ref.preset}/assets/${ref.file} uploads it)`,
+    path ? { details: { path } } : {},
   );
 }

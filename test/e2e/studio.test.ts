@@ -16,6 +16,7 @@ import { startTestService, type TestService } from '../helpers/in-process-servic
 import { closeColours, expectedPixels } from '../helpers/layout-pixels';
 import { userToken } from '../helpers/recorder-process';
 import { apiRequest } from '../helpers/api-request';
+import { IN_PAGE } from '../helpers/studio-in-page';
 
 /**
  * The layout studio in real Chromium, served by the API process as a user opens it: the
@@ -68,46 +69,6 @@ afterAll(async () => {
 
 /** The API as the service key (the presets as stored). */
 const asService = (method: string, urlPath: string, body?: unknown, token = SERVICE_KEY) => apiRequest(svc.base, token, method, urlPath, body);
-
-/**
- * Helpers run in the page (as source: the tests compile without the DOM's types): controls set
- * as a user sets them (an input or change event on each), the canvas's colours, what the
- * controls hold.
- */
-const IN_PAGE = `window.t = {
-  set(v) {
-    const form = document.getElementById('controls');
-    for (const [name, value] of Object.entries(v)) {
-      const item = form.elements.namedItem(name);
-      if (item instanceof RadioNodeList) {
-        item.value = String(value);
-        [...item].find((r) => r.checked).dispatchEvent(new Event('change', { bubbles: true }));
-        continue;
-      }
-      if (typeof value === 'boolean') item.checked = value;
-      else item.value = value;
-      item.dispatchEvent(new Event(item.tagName === 'SELECT' || item.type === 'checkbox' ? 'change' : 'input', { bubbles: true }));
-    }
-  },
-  canvas: () => document.querySelector('#picture canvas'),
-  size() { const c = t.canvas(); return { width: c.width, height: c.height }; },
-  pixels(points) {
-    const ctx = t.canvas().getContext('2d');
-    return points.map(({ x, y }) => {
-      const d = ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data;
-      return '#' + [d[0], d[1], d[2]].map((c) => c.toString(16).padStart(2, '0')).join('');
-    });
-  },
-  drawnAfter: (n) => window.studio.picture.drawn > n && document.getElementById('picture').dataset.state === 'ready',
-  text: (selector) => document.querySelector(selector).textContent,
-  error(field) { const el = document.querySelector('[data-error="' + field + '"]'); return el.classList.contains('shown') ? el.textContent : ''; },
-  controls() {
-    const f = document.getElementById('controls');
-    const value = (n) => f.elements.namedItem(n).value;
-    const on = (n) => f.elements.namedItem(n).checked;
-    return { layout: value('layout'), theme: value('theme'), size: value('size'), fps: value('fps'), text: on('textOn') && value('textText'), clock: on('clockOn') && value('clockTimeZone'), labels: on('nameLabels') };
-  },
-};`;
 
 const inPage = <T>(call: string): Promise<T> => page.evaluate(`(() => { ${IN_PAGE}; return t.${call}; })()`) as Promise<T>;
 const drawnCount = () => page.evaluate('window.studio.picture.drawn') as Promise<number>;
@@ -238,7 +199,7 @@ describe('the layout studio', () => {
     await page.click('#save button[type=submit]');
     await waitText('#save-status', 'Not saved');
     expect(await errorText('width')).toContain('(UNSUPPORTED_OPTION)');
-    expect(await page.evaluate("document.querySelector('[name=width]').classList.contains('invalid')")).toBe(true);
+    expect(await page.evaluate("document.querySelector('[name=width]').getAttribute('aria-invalid')")).toBe('true');
     expect(await page.evaluate("document.getElementById('picture').classList.contains('refused')")).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'refused-width.png') });
     // an image from an origin the operator did not allow: its own refusal, by its field
@@ -250,6 +211,40 @@ describe('the layout studio', () => {
     const names = (await asService('GET', '/api/layout-presets')).body.data.map((p: { name: string }) => p.name);
     expect(names).toEqual(['studio-talk']);
   });
+
+  it('a watermark naming an asset that is not uploaded: the refusal by the watermark field, gone when the field is edited', async () => {
+    const missing = 'asset://studio-bad/logo.png';
+    const field = 'overlays.imageWatermark.url';
+    const invalid = "document.querySelector('[name=imageUrl]').getAttribute('aria-invalid')";
+    // the API says which field it is about
+    const direct = await asService('PUT', '/api/layout-presets/studio-bad', { layout: 'grid', overlays: { imageWatermark: { url: missing } } });
+    expect({ status: direct.status, code: direct.body.error.code, details: direct.body.error.details }).toEqual({ status: 400, code: 'OVERLAY_ASSET_NOT_FOUND', details: { path: field } });
+    const backdrop = await asService('POST', '/api/studio/check', { layout: 'grid', overlays: { background: { imageUrl: 'https://elsewhere.example/bg.png' } } });
+    expect({ code: backdrop.body.error.code, details: backdrop.body.error.details }).toEqual({ code: 'ASSET_URL_NOT_ALLOWED', details: { path: 'overlays.background.imageUrl' } });
+    await setControls({ imageOn: true, imageUrl: missing });
+    await page.evaluate("document.querySelector('#save [name=name]').value = ''");
+    await page.type('#save [name=name]', 'studio-bad');
+    await page.click('#save button[type=submit]');
+    await waitText('#save-status', 'Not saved');
+    await waitShown(field);
+    expect(await errorText(field)).toContain(`the overlays name ${missing}, but preset studio-bad has no asset logo.png`);
+    expect(await errorText(field)).toContain('(OVERLAY_ASSET_NOT_FOUND)');
+    expect(await page.evaluate(invalid)).toBe('true');
+    expect(await page.evaluate("getComputedStyle(document.querySelector('[name=imageUrl]')).borderTopColor")).toBe('rgb(201, 42, 42)');
+    expect(await errorText('general')).toBe('');
+    expect(await errorText('overlays.background.imageUrl')).toBe('');
+    await page.evaluate("document.querySelector('[name=imageUrl]').scrollIntoView({ block: 'center' })");
+    await page.screenshot({ path: path.join(ARTIFACTS, 'refused-missing-asset.png') });
+    // editing the field clears its message at once (read in the same turn as the input event), and the check of the new URL finds nothing to say
+    const right = `${assetOrigin}/logo.png`;
+    const atOnce = await page.evaluate(`(() => { ${IN_PAGE}; t.set({ imageUrl: ${JSON.stringify(right)} }); return [t.error(${JSON.stringify(field)}), ${invalid}]; })()`);
+    expect(atOnce).toEqual(['', null]);
+    await waitForColour({ x: 1280 - 22 - 128, y: 22 + 64 }, LOGO_COLOUR);
+    expect(await page.evaluate('window.studio.check()')).toBe(true);
+    expect([await errorText(field), await page.evaluate(invalid), await errorText('general')]).toEqual(['', null, '']);
+    const names = (await asService('GET', '/api/layout-presets')).body.data.map((p: { name: string }) => p.name);
+    expect(names).toEqual(['studio-talk']);
+  }, 30000);
 
   it('loads a saved preset into the controls when clicked, and deletes it', async () => {
     await setControls({ layout: 'grid', theme: 'dark', size: '720p', imageOn: false, textOn: false, clockOn: false, nameLabels: false, fps: '' });

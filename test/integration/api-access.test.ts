@@ -147,7 +147,9 @@ describe('API access and validation', () => {
     test.each(bad)('%s', async (_name, method, url, opts, status, code) => {
       const before = await snapshot();
       const res = await call(base(), method, url, { ...actors.host, ...opts, headers: { ...opts.headers } });
-      expect({ status: res.status, body: res.body }).toEqual({ status, body: { success: false, error: { code, message: expect.any(String) } } });
+      // a validation refusal also says what was wrong, issue by issue
+      const details = res.body.error?.details !== undefined ? { details: expect.arrayContaining([expect.objectContaining({ message: expect.any(String) })]) } : {};
+      expect({ status: res.status, body: res.body }).toEqual({ status, body: { success: false, error: { code, message: expect.any(String), ...details } } });
       expect(await snapshot()).toEqual(before);
     });
   });

@@ -1,4 +1,4 @@
-import { allowedAssetUrl, overlayImageUrls, overlaysSchema } from '../../src/recordings/overlays';
+import { allowedAssetUrl, overlayImages, overlaysSchema } from '../../src/recordings/overlays';
 
 describe('overlays option', () => {
   it('fills defaults for a text watermark', () => {
@@ -21,9 +21,12 @@ describe('overlays option', () => {
     expect(overlaysSchema.safeParse(input).success).toBe(false);
   });
 
-  it('lists the images it asks the page to load', () => {
+  it('lists the images it asks the page to load, each with the field that names it', () => {
     const o = overlaysSchema.parse({ imageWatermark: { url: 'https://a.example/w.png' }, background: { imageUrl: 'https://a.example/bg.png' }, nameLabels: true });
-    expect(overlayImageUrls(o)).toEqual(['https://a.example/w.png', 'https://a.example/bg.png']);
+    expect(overlayImages(o)).toEqual([
+      { path: 'overlays.imageWatermark.url', url: 'https://a.example/w.png' },
+      { path: 'overlays.background.imageUrl', url: 'https://a.example/bg.png' },
+    ]);
   });
 
   it('allows images only from listed origins', () => {
