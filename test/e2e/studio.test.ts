@@ -256,7 +256,8 @@ describe('the layout studio', () => {
     await page.click('#preset-list li[data-preset="studio-talk"] .delete');
     await waitText('#save-status', 'Deleted studio-talk');
     expect((await asService('GET', '/api/layout-presets')).body.data).toEqual([]);
-    expect(await page.$$('#preset-list li[data-preset]')).toHaveLength(0);
+    // the status says so before the list is fetched again
+    await page.waitForFunction("document.querySelectorAll('#preset-list li[data-preset]').length === 0", { timeout: 10000 });
   });
 
   it('a user who is no admin reads presets but may not save one: the refusal is shown', async () => {
