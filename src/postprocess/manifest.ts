@@ -40,7 +40,7 @@ export type ManifestFile =
    * A participant's own track (start option `tracks`, postprocess/tracks.ts): `offsetMs` is where
    * its first sample lands on the recording's file clock (play it from there to line it up).
    */
-  | { kind: 'track'; media: 'audio' | 'video'; identity: string; name: string; source: string; key: string; size: number; contentType: string; codec: string; offsetMs: number; offsetFrom: 'audio' | 'page-clock'; durationMs: number };
+  | { kind: 'track'; media: 'audio' | 'video'; identity: string; name: string; source: string; key: string; size: number; contentType: string; codec: string; offsetMs: number; offsetFrom: 'audio' | 'resume-audio' | 'page-clock'; durationMs: number };
 
 /** What the manifest says of the recording itself, beside what post-processing made. */
 export interface ManifestContext {

@@ -15,7 +15,7 @@ const RATE = 8000;
 const FRAME_SAMPLES = 40;
 export const FRAME_MS = (FRAME_SAMPLES / RATE) * 1000;
 /** How far from the page's estimate the sound is looked for. */
-const SEARCH_MS = 250;
+const SEARCH_MS = 500;
 /** Loudness is compared by its change over 20 ms: a step (a voice starting) becomes a peak. */
 const CHANGE_FRAMES = 4;
 /** A correlation below this says nothing about where the track is... */

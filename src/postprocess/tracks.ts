@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { probe } from '../recorder/probe';
 import { readTrackIndex, trackSpoolPathOf, type TrackLine } from '../recorder/track-spools';
 import { contentTypeOf } from '../recordings/formats';
@@ -35,8 +35,12 @@ export interface PreparedTrack {
   codec: string;
   durationMs: number;
   offsetMs: number;
-  /** How offsetMs was found: an audio track's sound lined up with the composite's (track-alignment.ts), or the page's clock. */
-  offsetFrom: 'audio' | 'page-clock';
+  /**
+   * How offsetMs was found: an audio track's sound lined up with the composite's
+   * (track-alignment.ts); the page's clock corrected by what that showed of it for the other
+   * audio tracks begun after the same resume ('resume-audio'); or the page's clock alone.
+   */
+  offsetFrom: 'audio' | 'resume-audio' | 'page-clock';
 }
 
 export interface StoredTrack extends Omit<PreparedTrack, 'path'> {
@@ -56,12 +60,19 @@ interface Tools {
 export async function prepareTracks(source: TrackSource, dir: string, tools: Tools, composite: string): Promise<PreparedTrack[]> {
   const ffprobe = tools.ffprobePath ?? 'ffprobe';
   const ffmpeg = tools.ffmpegPath ?? 'ffmpeg';
-  const prepared: PreparedTrack[] = [];
+  const prepared: (PreparedTrack & { estimateMs: number })[] = [];
   let compositeLoudness: Promise<Float32Array | undefined> | undefined;
+  // a sound that cannot be decoded leaves the page's estimate; an aborted job stays aborted
+  const orEstimate = (err: unknown): undefined => {
+    if (isAppError(err) && err.code === 'JOB_ABORTED') throw err;
+    return undefined;
+  };
   const alignAudio = async (file: string, estimateMs: number): Promise<number | undefined> => {
-    compositeLoudness ??= loudness(ffmpeg, composite, tools.signal).catch(() => undefined);
+    compositeLoudness ??= loudness(ffmpeg, composite, tools.signal).catch(orEstimate);
     const whole = await compositeLoudness;
-    return whole && alignTrack(whole, await loudness(ffmpeg, file, tools.signal), estimateMs);
+    if (!whole) return undefined;
+    const own = await loudness(ffmpeg, file, tools.signal).catch(orEstimate);
+    return own && alignTrack(whole, own, estimateMs);
   };
   for (const track of await readTrackIndex(source.dir)) {
     const spool = trackSpoolPathOf(source.dir, track.track);
@@ -90,9 +101,38 @@ export async function prepareTracks(source: TrackSource, dir: string, tools: Too
       durationMs: made.durationMs,
       offsetMs: Math.round(measuredMs ?? estimateMs),
       offsetFrom: measuredMs === undefined ? 'page-clock' : 'audio',
+      estimateMs,
     });
   }
-  return prepared;
+  return correctAfterResumes(prepared).map(({ estimateMs: _, ...t }) => t);
+}
+
+/**
+ * The page places a segment begun after a resume by its count of the time paused, which on a
+ * loaded page differs from where the composite's encoder cut the pause by the same amount for
+ * every such segment (seen: 100 to 520 ms). Segments begun between the same two pauses are those
+ * with the same instant less file time (`at - fileMs`: the page's time 0 plus its paused
+ * total); where the sound placed some of them, the other audio tracks (silent or steady ones)
+ * are moved by the median of what it corrected. A camera is not: its recorder starts at its
+ * first frame and its end was seen short of the composite's, so what the sound showed of the
+ * audio does not hold for it. Before the first pause each recorder's own start is all the
+ * error, shared by none.
+ */
+function correctAfterResumes(tracks: (PreparedTrack & { estimateMs: number })[]): (PreparedTrack & { estimateMs: number })[] {
+  const stretchOf = (t: PreparedTrack) => Math.round(t.track.at - t.track.fileMs);
+  const first = Math.min(...tracks.map(stretchOf));
+  const corrections = new Map<number, number[]>();
+  for (const t of tracks) {
+    const stretch = stretchOf(t);
+    if (t.offsetFrom !== 'audio' || Math.abs(stretch - first) <= 1) continue;
+    corrections.set(stretch, [...(corrections.get(stretch) ?? []), t.offsetMs - t.estimateMs]);
+  }
+  return tracks.map((t) => {
+    const found = t.offsetFrom === 'page-clock' && t.track.media === 'audio' ? [...corrections].find(([stretch]) => Math.abs(stretch - stretchOf(t)) <= 1)?.[1] : undefined;
+    if (!found) return t;
+    const sorted = [...found].sort((a, b) => a - b);
+    return { ...t, offsetMs: Math.round(t.estimateMs + sorted[sorted.length >> 1]), offsetFrom: 'resume-audio' };
+  });
 }
 
 /**
