@@ -113,11 +113,16 @@ export async function prepareTracks(source: TrackSource, dir: string, tools: Too
  * every such segment (seen: 100 to 520 ms). Segments begun between the same two pauses are those
  * with the same instant less file time (`at - fileMs`: the page's time 0 plus its paused
  * total); where the sound placed some of them, the other audio tracks (silent or steady ones)
- * are moved by the median of what it corrected. A camera is not: its recorder starts at its
+ * are moved by the median of what it corrected, and so is one the sound placed far from that
+ * median when at least three were placed (a wrong match: one was seen 276 ms off while the two
+ * others of its stretch agreed within 4 ms). A camera is not: its recorder starts at its
  * first frame and its end was seen short of the composite's, so what the sound showed of the
  * audio does not hold for it. Before the first pause each recorder's own start is all the
  * error, shared by none.
  */
+/** The sound moved tracks begun after the same resume by corrections a few ms apart; one this far from their median is a wrong match. */
+const ASTRAY_MS = 100;
+
 function correctAfterResumes(tracks: (PreparedTrack & { estimateMs: number })[]): (PreparedTrack & { estimateMs: number })[] {
   const stretchOf = (t: PreparedTrack) => Math.round(t.track.at - t.track.fileMs);
   const first = Math.min(...tracks.map(stretchOf));
@@ -128,10 +133,12 @@ function correctAfterResumes(tracks: (PreparedTrack & { estimateMs: number })[])
     corrections.set(stretch, [...(corrections.get(stretch) ?? []), t.offsetMs - t.estimateMs]);
   }
   return tracks.map((t) => {
-    const found = t.offsetFrom === 'page-clock' && t.track.media === 'audio' ? [...corrections].find(([stretch]) => Math.abs(stretch - stretchOf(t)) <= 1)?.[1] : undefined;
+    const found = t.track.media === 'audio' ? [...corrections].find(([stretch]) => Math.abs(stretch - stretchOf(t)) <= 1)?.[1] : undefined;
     if (!found) return t;
-    const sorted = [...found].sort((a, b) => a - b);
-    return { ...t, offsetMs: Math.round(t.estimateMs + sorted[sorted.length >> 1]), offsetFrom: 'resume-audio' };
+    const median = [...found].sort((a, b) => a - b)[found.length >> 1];
+    const astray = t.offsetFrom === 'audio' && found.length >= 3 && Math.abs(t.offsetMs - t.estimateMs - median) > ASTRAY_MS;
+    if (t.offsetFrom !== 'page-clock' && !astray) return t;
+    return { ...t, offsetMs: Math.round(t.estimateMs + median), offsetFrom: 'resume-audio' };
   });
 }
 
