@@ -65,7 +65,7 @@ export const StartRecordingBody = startOptionsSchema
     }),
     tracks: start.tracks.meta({
       description:
-        'Each recorded participant\'s own tracks as files beside the composite, under the recording\'s tracks/ prefix: "audio" (Opus in .ogg, one per audio track) or "audio+video" (and each camera, H.264 in .mp4 or VP8 in .webm, no sound). manifest.json lists each (kind "track": identity, name, media, key, size, durationMs, offsetMs: where its first sample lands on the composite\'s clock, offsetFrom: "audio" when measured from its sound, "page-clock" otherwise). Someone who leaves and comes back gets a new file. Not with customLayoutUrl (400 UNSUPPORTED_OPTION)',
+        'Each recorded participant\'s own tracks as files beside the composite, under the recording\'s tracks/ prefix: "audio" (Opus in .ogg, one per audio track) or "audio+video" (and each camera, H.264 in .mp4 or VP8 in .webm, no sound). manifest.json lists each (kind "track": identity, name, media, key, size, durationMs, offsetMs: where its first sample lands on the composite\'s clock, offsetFrom: "audio" when measured from its sound, "resume-audio" when corrected by what the sound showed of the other audio tracks begun after the same resume, "page-clock" otherwise). Someone who leaves and comes back gets a new file. Not with customLayoutUrl (400 UNSUPPORTED_OPTION)',
       type: 'string',
       enum: ['audio', 'audio+video'],
     }),

@@ -14,12 +14,10 @@ import { finishHls } from './hls-salvage';
 import type { Logger } from './logger';
 import { timesliceMsOf } from './page-launch';
 import { SpoolFile } from './spool';
-import { openStoredSpool, type StoredSpool } from './stored-spool';
+import { openStoredSpool, STORED_SPOOL_FLUSH_MS, type StoredSpool } from './stored-spool';
 import { SessionStreams } from './stream-outputs';
 import { streamOutputsOf } from '../recordings/outputs';
 
-/** At the end, the longest the last chunks' puts are waited for (a store that is down is not). */
-const STORED_SPOOL_FLUSH_MS = 2000;
 
 export interface MediaDeps {
   log: Logger;

@@ -43,6 +43,9 @@ export interface StoredSpoolTuning {
 
 export const DEFAULT_STORED_SPOOL_TUNING: StoredSpoolTuning = { ackTimeoutMs: 2000, retryMs: 2000, maxSegmentBytes: 8 * 1024 * 1024 };
 
+/** At a recording's end, the longest the last chunks' puts are waited for (a store that is down is not): the composite's and its tracks'. */
+export const STORED_SPOOL_FLUSH_MS = 2000;
+
 /** The composite's spool and the page's timeline log; per-track spools take names of their own. */
 export const MEDIA_SPOOL = 'media';
 export const TIMELINE_SPOOL = 'timeline';

@@ -6,7 +6,7 @@ import { ChunkSequencer } from './chunk-sequencer';
 import type { IngestHandler } from './ingest-server';
 import type { Logger } from './logger';
 import { SpoolFile } from './spool';
-import type { StoredSpool } from './stored-spool';
+import { STORED_SPOOL_FLUSH_MS, type StoredSpool } from './stored-spool';
 import type { StoredTracks } from './stored-tracks';
 
 /**
@@ -94,7 +94,7 @@ export class TrackSpools {
     this.closed = true;
     await Promise.all([...this.tracks.values()].map((t) => t.close()));
     await this.index;
-    await this.stored?.close(STORED_FLUSH_MS);
+    await this.stored?.close(STORED_SPOOL_FLUSH_MS);
   }
 
   /** A start that never recorded: its tracks go with its spool. */
@@ -103,9 +103,6 @@ export class TrackSpools {
     await fs.rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
-
-/** At the end, what is not stored yet is waited for this long, as the composite's is. */
-const STORED_FLUSH_MS = 2000;
 
 class TrackIngest implements IngestHandler {
   private readonly sequencer = new ChunkSequencer<Uint8Array>();
