@@ -124,7 +124,11 @@ test('6 s, a 4 s pause, 6 s: a 12 s file with the pause cut out, never its colou
   // one line, so that a failure's diff prints it whole
   const seen = JSON.stringify({ durationMs: info.durationMs, seam, firstBlue, lastRed, maxFrameGap: Math.max(...gaps), seamGap, longGaps, silenceMs, greens: frames.filter((f) => f.colour === GREEN).length, pausedMs: done.pausedMs, chapters });
   console.log(`pause e2e: ${seen}`);
-  expect({ seen, duration: Math.abs(info.durationMs - 12000) <= 300 }).toEqual({ seen, duration: true });
+  // the time recorded: 6 s and 6 s as the test timed them, or what the service took them to be
+  // when a request was handled late on a loaded machine (a seam at 6.226 s was seen in CI)
+  const recordedMs = Date.parse(done.stoppingAt) - recordingAt - done.pausedMs;
+  expect({ seen, recordedMs, duration: Math.abs(info.durationMs - recordedMs) <= 300 }).toEqual({ seen, recordedMs, duration: true });
+  expect({ seen, recordedMs, asTimed: Math.abs(recordedMs - 12000) <= 600 }).toEqual({ seen, recordedMs, asTimed: true });
   expect({ seen, green: frames.some((f) => f.colour === GREEN) }).toEqual({ seen, green: false });
   // red up to the seam, blue from it: nothing frozen or black in between
   expect({ seen, seamAt: Math.abs(firstBlue - seam) < 0.25 && firstBlue > lastRed && firstBlue - lastRed < 0.1 }).toEqual({ seen, seamAt: true });
