@@ -94,6 +94,7 @@ export const envSchema = z.object({
   // for probes and scrapes; unset: a worker opens no listener.
   WORKER_STATUS_HOST: z.string().default('127.0.0.1'),
   WORKER_STATUS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_SESSION_NICE: z.coerce.number().int().min(-20).max(19).default(-8),
   // How late the browser's audio lands after its video (ms), measured with browser publishers
   // (BENCH_PUBLISHER=chromium node dist/scripts/bench-avsync.js): the remux moves audio this
   // much earlier. 80 with the receive buffers held alike (recorder-page/src/room.ts).

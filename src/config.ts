@@ -13,8 +13,8 @@ export type { Env } from './config-env';
 
 export interface Config {
   api: { host: string; port: number; logLevel: Env['LOG_LEVEL']; metricsToken?: string };
-  /** A worker's status listener; statusPort undefined: none. */
-  worker: { statusHost: string; statusPort?: number };
+  /** A worker's status listener (statusPort undefined: none), and its session's scheduling weight (app/session-weight.ts). */
+  worker: { statusHost: string; statusPort?: number; sessionNice: number };
   auth: { jwtSecret?: string; jwtPublicKey?: string; serviceApiKeyHashes: string[] };
   livekit: { url: string; apiKey: string; apiSecret: string; webhookEnabled: boolean };
   recorder: {
@@ -88,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     api: { host: e.HOST, port: e.PORT, logLevel: e.LOG_LEVEL, ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}) },
-    worker: { statusHost: e.WORKER_STATUS_HOST, ...(e.WORKER_STATUS_PORT !== undefined ? { statusPort: e.WORKER_STATUS_PORT } : {}) },
+    worker: { statusHost: e.WORKER_STATUS_HOST, ...(e.WORKER_STATUS_PORT !== undefined ? { statusPort: e.WORKER_STATUS_PORT } : {}), sessionNice: e.WORKER_SESSION_NICE },
     auth: { jwtSecret: e.AUTH_JWT_SECRET, jwtPublicKey: e.AUTH_JWT_PUBLIC_KEY, serviceApiKeyHashes: e.AUTH_SERVICE_API_KEY_HASHES },
     livekit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, webhookEnabled: e.LIVEKIT_WEBHOOK_ENABLED },
     recorder: {

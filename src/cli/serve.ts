@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import { startProcess, type ProcessKind, type RunningService } from '../app';
+import { weightSession } from '../app/session-weight';
 import { createLogger } from '../observability/logger';
 
 /**
@@ -24,6 +25,8 @@ export async function serveCommand(kind: ProcessKind, config: Config): Promise<v
   // installed before start-up, so a signal during the browser launch is still a clean stop
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // a process that records carries the live media: weighted before its browsers start
+  if (kind !== 'serve') weightSession(config.worker.sessionNice, logger);
   try {
     running = await startProcess(kind, config, logger);
     if (running.url) process.stderr.write(`recorder ${kind}: API on ${running.url} (GET /readyz, /api/openapi.json)\n`);

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { AppError } from '../errors';
 
@@ -35,6 +36,12 @@ function toBackground(pid: number): void {
     return; // exited already: its 'close' comes
   }
   execFile('chrt', ['--all-tasks', '--idle', '-p', '0', String(pid)], () => undefined);
+  // its session (see runOwned) weighed as 1/66 of one: nice and SCHED_IDLE rank threads within a session only
+  try {
+    fs.writeFileSync(`/proc/${pid}/autogroup`, '19');
+  } catch {
+    // no autogroups here: nice and SCHED_IDLE do it alone
+  }
 }
 
 export interface RunResult {
@@ -53,7 +60,9 @@ export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Pr
     }
     let child: ChildProcess;
     try {
-      child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // a session of its own: the worker's session is weighted up (app/session-weight.ts) for
+      // the live recordings' sake, and a post-processing pass must not share that weight
+      child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     } catch (err) {
       reject(new AppError('FFMPEG_NOT_FOUND', `cannot run ${bin}: ${(err as Error).message}`, { cause: err }));
       return;

@@ -145,6 +145,13 @@ afterAll(async () => {
 }, 40000);
 
 describe('two workers, one lost mid-recording', () => {
+  it("weights the worker's session where it may (root: nice -8), and leaves it where it may not", () => {
+    const running = procs.slice(1).filter((w) => w.running);
+    expect(running).toHaveLength(1);
+    const nice = /nice (-?\d+)/.exec(fs.readFileSync(`/proc/${running[0]!.pid}/autogroup`, 'utf8'))?.[1];
+    expect(Number(nice)).toBe(process.getuid?.() === 0 ? -8 : 0);
+  });
+
   it('spread the six recordings three and three', () => {
     const byWorker = new Map<string, number>();
     for (const o of outcomes) byWorker.set(o.workerId, (byWorker.get(o.workerId) ?? 0) + 1);
@@ -153,11 +160,11 @@ describe('two workers, one lost mid-recording', () => {
     expect(outcomes.every((o) => o.view.status === 'COMPLETED')).toBe(true);
   });
 
-  // The aim is under 1.5 s (a timeslice and the chunk in flight), what a worker with room loses
-  // (median 0.85 s over 10 runs). Here its machine also runs the six publishers' browsers and the
-  // S3 emulator on two cores, and the worker's thread was seen waiting 1 to 2.4 s for a core at a
-  // time (schedstat), while chunks waited to be stored: 1.9 to 3.2 s were lost in suite runs.
-  it("finished the lost worker's recordings from the stored spool, less than 3.5 s short on a saturated machine", () => {
+  // The aim is under 1.5 s (a timeslice and the chunk in flight). Here the machine also runs the
+  // six publishers' browsers and the S3 emulator on two cores: with the worker one session among
+  // a dozen, its thread waited 1 to 2.4 s for a core at a time and 3.3 to 6.8 s were lost; with
+  // its session weighted (WORKER_SESSION_NICE, app/session-weight.ts) 0.14 to 1.41 s, median 0.7.
+  it("finished the lost worker's recordings from the stored spool, under 1.5 s short (median) on a saturated machine", () => {
     const lostMs = outcomes.filter((o) => o.killed).map((o) => o.recordedBeforeKillMs! - o.fileMs);
     const median = [...lostMs].sort((a, b) => a - b)[1];
     process.stdout.write(`many workers: seconds lost per killed recording ${lostMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} (median ${(median / 1000).toFixed(2)})\n`);
@@ -166,7 +173,8 @@ describe('two workers, one lost mid-recording', () => {
       expect(o.fileMs).toBeGreaterThan(2500);
     }
     for (const ms of lostMs) expect(ms).toBeGreaterThan(-300);
-    for (const ms of lostMs) expect(ms).toBeLessThan(3500);
+    expect(median).toBeLessThan(1500);
+    for (const ms of lostMs) expect(ms).toBeLessThan(2500);
   });
 
   it('has each publisher in its file: its colour and its tone', async () => {
@@ -176,7 +184,9 @@ describe('two workers, one lost mid-recording', () => {
       expect({ call: o.call, share: colourRegion(await frameAt(o.file, at), r.colour).share > 0.2 }).toEqual({ call: o.call, share: true });
       const samples = await audioSamples(o.file, 0.5, Math.min(2, o.fileMs / 1000 - 1));
       const others = ROOMS.filter((x) => x !== r).map((x) => tonePower(samples, x.tone));
-      expect({ call: o.call, tone: tonePower(samples, r.tone) > Math.max(...others) * 20 }).toEqual({ call: o.call, tone: true });
+      const own = tonePower(samples, r.tone);
+      const seen = { call: o.call, killed: o.killed, fileMs: o.fileMs, own: own.toExponential(1), others: Math.max(...others).toExponential(1) };
+      expect({ ...seen, tone: own > Math.max(...others) * 20 }).toEqual({ ...seen, tone: true });
     }
   });
 

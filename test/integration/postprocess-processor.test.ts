@@ -154,13 +154,16 @@ describe('PostProcessor', () => {
     expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
   });
 
-  it("makes a WebM from the recorder's Matroska: VP8 encoded in the background (nice 19, SCHED_IDLE), Opus copied", async () => {
-    const seen: { nice: number; policy: number }[] = [];
+  it("makes a WebM from the recorder's Matroska: VP8 encoded in the background (nice 19, SCHED_IDLE, a session of its own weighed at nice 19), Opus copied", async () => {
+    const seen: { nice: number; policy: number; ownSession: boolean; sessionNice: number }[] = [];
+    const ourSession = Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[3]);
     const watch = setInterval(() => {
       for (const pid of liveChildren()) {
         try {
           const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-          if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('libvpx')) seen.push({ nice: Number(f[16]), policy: Number(f[38]) }); // fields 19 and 41
+          const sessionNice = Number(/nice (-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1]);
+          // fields 19 and 41 of stat, and its session (field 6): not the worker's, whose weight may be raised
+          if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('libvpx')) seen.push({ nice: Number(f[16]), policy: Number(f[38]), ownSession: Number(f[3]) !== ourSession, sessionNice });
         } catch {
           /* exited */
         }
@@ -174,7 +177,7 @@ describe('PostProcessor', () => {
     expect(r.thumbnails).toHaveLength(5);
     expect(seen.length).toBeGreaterThan(0);
     // SCHED_IDLE is policy 5; the first sample may come before chrt has set it
-    expect(seen.at(-1)).toEqual({ nice: 19, policy: 5 });
+    expect(seen.at(-1)).toEqual({ nice: 19, policy: 5, ownSession: true, sessionNice: 19 });
   });
 
   it('delivers audio only (m4a) without thumbnails', async () => {

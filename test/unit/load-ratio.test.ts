@@ -25,9 +25,15 @@ describe('recorder_load_ratio', () => {
 
 describe('the worker status and shutdown settings', () => {
   it('opens no status listener unless WORKER_STATUS_PORT is set', () => {
-    expect(loadConfig({}).worker).toEqual({ statusHost: '127.0.0.1' });
-    expect(loadConfig({ WORKER_STATUS_PORT: '9090', WORKER_STATUS_HOST: '0.0.0.0' }).worker).toEqual({ statusHost: '0.0.0.0', statusPort: 9090 });
+    expect(loadConfig({}).worker).toEqual({ statusHost: '127.0.0.1', sessionNice: -8 });
+    expect(loadConfig({ WORKER_STATUS_PORT: '9090', WORKER_STATUS_HOST: '0.0.0.0' }).worker).toEqual({ statusHost: '0.0.0.0', statusPort: 9090, sessionNice: -8 });
     expect(() => loadConfig({ WORKER_STATUS_PORT: 'x' })).toThrow(/WORKER_STATUS_PORT/);
+  });
+
+  it("weights a recording process's session at -8 unless told otherwise (0: left alone), within nice's range", () => {
+    expect(loadConfig({ WORKER_SESSION_NICE: '0' }).worker.sessionNice).toBe(0);
+    expect(() => loadConfig({ WORKER_SESSION_NICE: '-21' })).toThrow(/WORKER_SESSION_NICE/);
+    expect(() => loadConfig({ WORKER_SESSION_NICE: 'high' })).toThrow(/WORKER_SESSION_NICE/);
   });
 
   it('waits 60 s for post-processing at shutdown unless told otherwise', () => {
