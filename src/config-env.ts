@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseSecretsKey, SECRETS_KEY_RULE } from './recordings/secrets';
 import { STREAM_HOST_PATTERN } from './recordings/streams';
 
 /**
@@ -87,6 +88,11 @@ export const envSchema = z.object({
     .default([]),
   /** Hosts stream outputs (rtmp, srt) may go to: `live.example.com`, `*.example.com`, `*`, each with an optional `:port`; none by default. */
   RECORDER_STREAM_ALLOWED: csv.pipe(z.array(z.string().regex(STREAM_HOST_PATTERN, 'must be host patterns: host, *.domain or *, with an optional :port'))).default([]),
+  /** Encrypts stream URLs (their keys) where they are stored: database, Redis (recordings/secrets.ts); the same on every process. Unset: stored as given. */
+  RECORDER_SECRETS_KEY: z
+    .string()
+    .transform((text, ctx) => parseSecretsKey(text) ?? (ctx.addIssue({ code: 'custom', message: SECRETS_KEY_RULE }), z.NEVER))
+    .optional(),
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),

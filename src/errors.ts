@@ -98,6 +98,8 @@ export const ERROR_CODES = {
   WEBHOOK_UNREACHABLE: { status: 502, fault: 'destination' },
   JOB_ABORTED: { status: 503, fault: 'service' },
   INTERNAL: { status: 500, fault: 'service' },
+  /** A stored stream URL that RECORDER_SECRETS_KEY does not decrypt (another key, none, or altered): recordings/secrets.ts. */
+  SECRET_UNREADABLE: { status: 500, fault: 'service' },
   // recovery: the worker that owned a live recording died and left nothing usable
   WORKER_LOST: { status: 500, fault: 'service' },
   // the recording service's own limits

@@ -25,6 +25,7 @@ import type { PresetAssetStore } from '../recordings/preset-assets';
 import { LayoutPresetService } from '../recordings/preset-service';
 import type { DispatchPort, PostprocessPort, RecorderPort, RecordingStoragePort, RoomPresencePort } from '../recordings/ports';
 import { RecordingRunner, type RunnerOptions } from '../recordings/runner';
+import { StreamSecrets } from '../recordings/secrets';
 import { RecordingsService, type RecoveryReport } from '../recordings/service';
 import { WebhookSender, type WebhookOptions } from '../recordings/webhooks';
 import { createStorage } from '../storage';
@@ -113,7 +114,9 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     bus.onAny((name, p) => {
       if (name !== 'recordingProgress') logger.info({ event: name, recordingId: p.recordingId, callId: p.callId, status: p.status }, 'recording event');
     });
-    const repo = new PrismaRecordingRepository(db.prisma);
+    const secrets = new StreamSecrets(config.secrets.key);
+    if (!secrets.sealing && config.recorder.streamAllowed.length) logger.warn('RECORDER_STREAM_ALLOWED set without RECORDER_SECRETS_KEY: stream keys are stored unencrypted (database, Redis)');
+    const repo = new PrismaRecordingRepository(db.prisma, secrets);
     const lifecycle = new RecordingLifecycle(repo, bus);
     const metrics = new Metrics();
     metrics.attach(bus);
@@ -165,6 +168,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
       ...(deps.recorderWarmPages ? { warmPages: deps.recorderWarmPages } : {}),
       bus,
       repo,
+      secrets,
       logger,
       ...(deps.tuning?.pool ? { tuning: deps.tuning.pool } : {}),
       ...(deps.tuning?.viewCacheTtlMs !== undefined ? { viewCacheTtlMs: deps.tuning.viewCacheTtlMs } : {}),

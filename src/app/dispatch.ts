@@ -8,6 +8,7 @@ import type { RecordingEventBus } from '../recordings/events';
 import { viewKeys, type DispatchPort, type ViewCachePort } from '../recordings/ports';
 import type { PrismaRecordingRepository } from '../db/recording-repository';
 import type { RecordingRunner } from '../recordings/runner';
+import type { StreamSecrets } from '../recordings/secrets';
 
 export interface Dispatch {
   dispatcher: DispatchPort & { close(): Promise<void> };
@@ -29,6 +30,7 @@ export async function buildDispatch(
     warmPages?: () => Promise<number>;
     bus: RecordingEventBus;
     repo: PrismaRecordingRepository;
+    secrets: StreamSecrets;
     logger: Logger;
     tuning?: Partial<RedisPoolOptions>;
     viewCacheTtlMs?: number;
@@ -44,6 +46,7 @@ export async function buildDispatch(
     onError: (err) => logger.warn({ err }, 'redis'),
     ownerTtlMs: config.redis.ownerTtlMs,
     ...parts.tuning,
+    secrets: parts.secrets,
   });
   await redis.start();
   redis.attach(parts.bus);

@@ -9,6 +9,7 @@ import type {
   RecordingWithRoom,
   StoredRecording,
 } from '../recordings/repository';
+import type { StreamSecrets } from '../recordings/secrets';
 import { ACTIVE_STATUSES, assertTransition, stampedColumn, type RecordingStatus } from '../recordings/status';
 import { claimLeases } from './leases';
 import type { PrismaClient } from './prisma';
@@ -34,7 +35,14 @@ export class PrismaRecordingRepository implements RecordingRepository {
   /** Called (and awaited) after every write of a call, its participants or a recording. */
   onChange?: RepositoryChangeListener;
 
-  constructor(private readonly prisma: PrismaClient) {}
+  /** `secrets` seals stream URLs in the options column (recordings/secrets.ts). */
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secrets: StreamSecrets,
+  ) {}
+
+  private readonly parsed = (row: Parameters<typeof parsedRow>[0]) => parsedRow(row, this.secrets);
+  private readonly parsedWithRoom = (row: Parameters<typeof parsedWithRoom>[0]) => parsedWithRoom(row, this.secrets);
 
   private async changed(change: { callId?: string; recordingId?: string }): Promise<void> {
     await this.onChange?.(change);
@@ -86,12 +94,12 @@ export class PrismaRecordingRepository implements RecordingRepository {
       const created = await this.prisma.$transaction(async (tx) => {
         // Serialize starts of one call; the second then meets the partial unique index at once.
         await lockCall(tx, data.callId);
-        const rec = await tx.callRecording.create({ data: { ...data, status: 'STARTING' } });
+        const rec = await tx.callRecording.create({ data: { ...data, options: this.secrets.sealOptions(data.options), status: 'STARTING' } });
         await syncCallMirror(tx, data.callId);
         return rec;
       });
       await this.changed({ callId: data.callId, recordingId: created.id });
-      return parsedRow(created);
+      return this.parsed(created);
     } catch (err) {
       const target = uniqueViolation(err);
       if (target !== undefined) {
@@ -104,12 +112,12 @@ export class PrismaRecordingRepository implements RecordingRepository {
 
   async getRecording(id: string): Promise<RecordingWithRoom | null> {
     const row = await this.prisma.callRecording.findUnique({ where: { id }, include: withRoom });
-    return row ? parsedWithRoom(row) : null;
+    return row ? this.parsedWithRoom(row) : null;
   }
 
   async findByIdempotencyKey(callId: string, idempotencyKey: string): Promise<StoredRecording | null> {
     const row = await this.prisma.callRecording.findUnique({ where: { callId_idempotencyKey: { callId, idempotencyKey } } });
-    return row ? parsedRow(row) : null;
+    return row ? this.parsed(row) : null;
   }
 
   async listRecordings(callId: string, opts: { limit: number; includeDeleted?: boolean }): Promise<StoredRecording[]> {
@@ -118,7 +126,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
       orderBy: [{ startingAt: 'desc' }, { id: 'desc' }],
       take: opts.limit,
     });
-    return rows.map(parsedRow);
+    return rows.map(this.parsed);
   }
 
   lastCompleted(callId: string): Promise<{ id: string; storageKey: string | null } | null> {
@@ -127,15 +135,15 @@ export class PrismaRecordingRepository implements RecordingRepository {
 
   async findActiveForCall(callId: string): Promise<StoredRecording | null> {
     const row = await this.prisma.callRecording.findFirst({ where: { callId, status: { in: [...ACTIVE_STATUSES] } } });
-    return row ? parsedRow(row) : null;
+    return row ? this.parsed(row) : null;
   }
 
   async findActiveForRoom(roomName: string): Promise<StoredRecording[]> {
-    return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, call: { roomName } } })).map(parsedRow);
+    return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, call: { roomName } } })).map(this.parsed);
   }
 
   async findAllActive(): Promise<RecordingWithRoom[]> {
-    return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: withRoom })).map(parsedWithRoom);
+    return (await this.prisma.callRecording.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, include: withRoom })).map(this.parsedWithRoom);
   }
 
   async claimDuePostprocess(now: Date, leaseUntil: Date, limit: number): Promise<RecordingWithRoom[]> {
@@ -145,7 +153,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
       orderBy: { nextAttemptAt: 'asc' },
       take: limit,
     });
-    return claimLeases(rows.map(parsedWithRoom), leaseUntil, (rec, claim) =>
+    return claimLeases(rows.map(this.parsedWithRoom), leaseUntil, (rec, claim) =>
       this.updateIf(rec.id, { status: rec.status, nextAttemptAt: rec.nextAttemptAt, attempts: rec.attempts }, claim),
     );
   }
@@ -157,7 +165,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
       orderBy: { startingAt: 'asc' },
       take: limit,
     });
-    return rows.map(parsedWithRoom);
+    return rows.map(this.parsedWithRoom);
   }
 
   async liveIds(): Promise<string[]> {
@@ -175,7 +183,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
 
   async updateIf(id: string, guard: RecordingGuard, data: RecordingUpdate): Promise<boolean> {
     if ('status' in data) throw new AppError('INTERNAL', 'status changes go through transition()');
-    const res = await this.prisma.callRecording.updateMany({ where: guardWhere(id, guard), data: rowUpdate(data) });
+    const res = await this.prisma.callRecording.updateMany({ where: guardWhere(id, guard), data: rowUpdate(data, this.secrets) });
     if (res.count === 1) await this.changed({ recordingId: id });
     return res.count === 1;
   }
@@ -191,7 +199,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
       const res = await tx.callRecording.updateMany({
         where: guardWhere(id, { ...guard, status: from }),
         // a timestamp the caller knows better (the file's time 0 for RECORDING) wins
-        data: { status: to, ...stampOf(from, to), ...rowUpdate(data) },
+        data: { status: to, ...stampOf(from, to), ...rowUpdate(data, this.secrets) },
       });
       if (res.count === 0) {
         const current = await tx.callRecording.findUnique({ where: { id }, select: { status: true } });
@@ -207,7 +215,7 @@ export class PrismaRecordingRepository implements RecordingRepository {
       return rec;
     });
     await this.changed({ callId: rec.callId, recordingId: rec.id });
-    return parsedWithRoom(rec);
+    return this.parsedWithRoom(rec);
   }
 
   async tryTransition(id: string, from: readonly RecordingStatus[], to: RecordingStatus, data: RecordingUpdate = {}, guard: RowGuard = {}): Promise<RecordingWithRoom | null> {

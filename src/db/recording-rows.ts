@@ -2,6 +2,7 @@ import { AppError } from '../errors';
 import type { RecordingGuard, RecordingUpdate, RecordingWithRoom, StoredRecording } from '../recordings/repository';
 import { parseQuality } from '../recordings/quality';
 import { markersJson, pausesJson, storedFormat, storedMarkers, storedOptions, storedPauses, storedSidecars, storedStreams, storedThumbnails } from '../recordings/stored-data';
+import type { StreamSecrets } from '../recordings/secrets';
 import { storedTracks } from '../recordings/tracks-option';
 import { Prisma, type CallRecording } from './prisma';
 
@@ -18,11 +19,14 @@ export const withRoom = { call: { select: { roomName: true } } } as const;
 export const withParticipants = { participants: { select: { userId: true }, orderBy: { addedAt: 'asc' } } } as const;
 export const LAST_COMPLETED_FIRST = [{ completedAt: 'desc' }, { id: 'desc' }] satisfies Prisma.CallRecordingOrderByWithRelationInput[];
 
-/** A row as the domain reads it: the JSON columns and the format parsed (INTERNAL, naming the recording, when they do not parse). */
-export function parsedRow(row: CallRecording): StoredRecording {
+/**
+ * A row as the domain reads it: the JSON columns and the format parsed (INTERNAL, naming the
+ * recording, when they do not parse), stream URLs opened (SECRET_UNREADABLE under another key).
+ */
+export function parsedRow(row: CallRecording, secrets: StreamSecrets): StoredRecording {
   return {
     ...row,
-    options: storedOptions(row.options, row.id),
+    options: secrets.openOptions(storedOptions(row.options, row.id)),
     outputFormat: storedFormat(row.outputFormat, row.id),
     thumbnails: storedThumbnails(row.thumbnails, row.id),
     sidecars: storedSidecars(row.sidecars, row.id),
@@ -34,14 +38,15 @@ export function parsedRow(row: CallRecording): StoredRecording {
   };
 }
 
-export function parsedWithRoom(row: CallRecording & { call: { roomName: string } }): RecordingWithRoom {
-  return { ...parsedRow(row), call: { roomName: row.call.roomName } };
+export function parsedWithRoom(row: CallRecording & { call: { roomName: string } }, secrets: StreamSecrets): RecordingWithRoom {
+  return { ...parsedRow(row, secrets), call: { roomName: row.call.roomName } };
 }
 
-/** A domain update as Prisma writes it: a JSON column set to null is SQL NULL; pauses and markers as stored-data.ts stores them. */
-export function rowUpdate({ quality, pauses, markers, ...rest }: RecordingUpdate): Prisma.CallRecordingUpdateManyMutationInput {
+/** A domain update as Prisma writes it: a JSON column set to null is SQL NULL; pauses and markers as stored-data.ts stores them; stream URLs sealed. */
+export function rowUpdate({ quality, pauses, markers, options, ...rest }: RecordingUpdate, secrets: StreamSecrets): Prisma.CallRecordingUpdateManyMutationInput {
   return {
     ...rest,
+    ...(options !== undefined ? { options: secrets.sealOptions(options) } : {}),
     ...(quality !== undefined ? { quality: quality ?? Prisma.DbNull } : {}),
     ...(pauses !== undefined ? { pauses: pausesJson(pauses) } : {}),
     ...(markers !== undefined ? { markers: markersJson(markers) } : {}),

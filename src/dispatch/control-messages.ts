@@ -4,6 +4,7 @@ import { AppError, ERROR_CODES, isAppError, type ErrorCode } from '../errors';
 import { RECORDING_END_REASONS } from '../recordings/contract';
 import { recordingOptionsSchema } from '../recordings/options';
 import type { RecordingRunner } from '../recordings/runner';
+import type { StreamSecrets } from '../recordings/secrets';
 
 /**
  * What goes over the Redis control channel, for whichever worker owns the recording: a stop,
@@ -25,14 +26,15 @@ type ControlReply = z.infer<typeof controlReply>;
 
 /**
  * Parses a message of the channel (throws on a malformed one) and applies it when `runner` runs
- * that recording; returns the reply to publish when the sender waits for one.
+ * that recording, a live change's stream URLs opened with `secrets`; returns the reply to
+ * publish when the sender waits for one.
  */
-export async function deliverControl(raw: string, runner: RecordingRunner | undefined): Promise<string | undefined> {
+export async function deliverControl(raw: string, runner: RecordingRunner | undefined, secrets: StreamSecrets): Promise<string | undefined> {
   const msg = controlMessage.parse(JSON.parse(raw));
   if (!runner?.has(msg.id)) return undefined;
   const wanted = msg.type === 'stop' ? undefined : msg.reply;
   try {
-    await applyControl(msg, runner);
+    await applyControl(msg.type === 'update' ? { ...msg, options: secrets.openOptions(msg.options) } : msg, runner);
   } catch (err) {
     if (!wanted) throw err;
     const error = { code: isAppError(err) ? err.code : 'PAGE_FAILED', message: (err as Error).message };

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { RecordingJob } from '../recordings/ports';
 import type { RecordingRunner } from '../recordings/runner';
+import type { StreamSecrets } from '../recordings/secrets';
 import { parseRecordingJob } from '../recordings/stored-data';
 import { withJob, workerRecord } from './placement';
 import { BEAT, CLAIM, RELEASE } from './redis-scripts';
@@ -8,6 +9,8 @@ import { BEAT, CLAIM, RELEASE } from './redis-scripts';
 export interface RedisJobQueueOptions {
   workerId: string;
   runner: RecordingRunner;
+  /** Opens the stream URLs the dispatcher sealed. */
+  secrets: StreamSecrets;
   ownerTtlMs: number;
   warmPages?: () => number | Promise<number>;
   pollMs?: number;
@@ -77,9 +80,9 @@ export class RedisJobQueue {
         if (!payload) break;
         let job: RecordingJob;
         try {
-          job = parseRecordingJob(payload);
+          job = this.opts.secrets.openJob(parseRecordingJob(payload));
         } catch (err) {
-          // not a job this version can run: dropped (recovery fails its recording), the queue goes on
+          // not a job this version (or this key: SECRET_UNREADABLE) can run: dropped (recovery fails its recording), the queue goes on
           this.opts.onError?.(err);
           continue;
         }

@@ -4,6 +4,7 @@ import type { RecordingEndReason, RecordingOptions } from '../recordings/contrac
 import type { RecordingEventBus } from '../recordings/events';
 import type { DispatchPort, RecordingJob } from '../recordings/ports';
 import type { RecordingRunner } from '../recordings/runner';
+import type { StreamSecrets } from '../recordings/secrets';
 import { applyControl, ControlReplies, deliverControl, type ControlMessage } from './control-messages';
 import { rankWorkers, type InFlight } from './placement';
 import { RedisJobQueue } from './redis-job-queue';
@@ -48,6 +49,8 @@ export interface RedisPoolOptions {
   pollMs?: number;
   /** How long a live change or a pause waits for the owning worker's answer (default 10 s). */
   controlReplyMs?: number;
+  /** Seals the stream URLs of the jobs and live changes that go through Redis, and opens them on the worker. */
+  secrets: StreamSecrets;
   onError?: (err: unknown) => void;
 }
 
@@ -75,10 +78,11 @@ export class RedisDispatcher implements DispatchPort {
     this.p = opts.prefix ?? 'lkrec';
     this.ttl = opts.ownerTtlMs ?? 15_000;
     if (opts.runner) {
-      const { workerId, runner, warmPages, pollMs, onError } = opts;
+      const { workerId, runner, warmPages, pollMs, onError, secrets } = opts;
       this.queue = new RedisJobQueue(this.redis, (...parts) => this.k(...parts), {
         workerId,
         runner,
+        secrets,
         ownerTtlMs: this.ttl,
         ...(warmPages ? { warmPages } : {}),
         ...(pollMs ? { pollMs } : {}),
@@ -104,7 +108,7 @@ export class RedisDispatcher implements DispatchPort {
       if (channel === this.k('claimed')) return this.claimWaiters.get(message)?.forEach((wakeUp) => wakeUp());
       if (channel === wake) return void this.queue?.poll();
       if (channel === this.k('control-reply')) return this.replies.settle(message);
-      deliverControl(message, this.opts.runner)
+      deliverControl(message, this.opts.runner, this.opts.secrets)
         .then((answer) => (answer ? this.redis.publish(this.k('control-reply'), answer) : undefined))
         .catch((err) => this.opts.onError?.(err));
     });
@@ -116,7 +120,7 @@ export class RedisDispatcher implements DispatchPort {
   async dispatch(job: RecordingJob): Promise<void> {
     const candidates = rankWorkers(await this.redis.hgetall(this.k('workers')), job, { now: Date.now(), ttlMs: this.ttl, inFlight: this.inFlight });
     if (candidates.length === 0) throw new AppError('NO_CAPACITY', 'no live recorder worker has room for this recording');
-    const payload = JSON.stringify(job);
+    const payload = JSON.stringify(this.opts.secrets.sealJob(job));
     const claimTimeout = this.opts.claimTimeoutMs ?? 5000;
     const deadline = Date.now() + claimTimeout;
     for (const [i, { id: worker, cost }] of candidates.entries()) {
@@ -203,7 +207,8 @@ export class RedisDispatcher implements DispatchPort {
     if (this.opts.runner?.has(msg.id)) return applyControl(msg, this.opts.runner);
     if (msg.type === 'stop') return void (await this.redis.publish(this.k('control'), JSON.stringify(msg)));
     const { reply, answered } = this.replies.expect(this.opts.controlReplyMs ?? 10_000);
-    await this.redis.publish(this.k('control'), JSON.stringify({ ...msg, reply }));
+    const sealed = msg.type === 'update' ? { ...msg, options: this.opts.secrets.sealOptions(msg.options) } : msg;
+    await this.redis.publish(this.k('control'), JSON.stringify({ ...sealed, reply }));
     await answered;
   }
 

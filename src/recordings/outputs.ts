@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { checkStreamUrl, MAX_STREAMS, redactStreamUrl, STREAM_TYPES, type StreamsChange, type StreamType } from './streams';
+import { sealedMaxLength } from './secrets';
+import { checkStreamUrl, mapStreamUrls, MAX_STREAMS, redactStreamUrl, STREAM_TYPES, type StreamsChange, type StreamType } from './streams';
 
 /**
  * What a recording produces beside (or as well as) its file: `outputs` of a start request.
@@ -34,8 +35,11 @@ export const hlsOutputSchema = z.strictObject({
   /** Segments uploaded as they are cut (a viewer watches a few segments behind), else all at the end. */
   live: z.boolean(),
 });
-/** A live stream; `url` holds its key: stored as given, shown only redacted (views.ts). */
-export const streamOutputSchema = z.strictObject({ type: z.enum(STREAM_TYPES), url: z.string().min(1).max(2000) });
+/**
+ * A live stream; `url` holds its key: shown only redacted (views.ts), stored sealed under
+ * RECORDER_SECRETS_KEY (secrets.ts), hence as long as a sealed URL of 2000 characters.
+ */
+export const streamOutputSchema = z.strictObject({ type: z.enum(STREAM_TYPES), url: z.string().min(1).max(sealedMaxLength(2000)) });
 /** A resolved output, as stored with the recording's options. */
 export const outputSchema = z.discriminatedUnion('type', [fileOutputSchema, hlsOutputSchema, streamOutputSchema]);
 export type RecordingOutput = z.infer<typeof outputSchema>;
@@ -120,5 +124,5 @@ export function applyStreamsChange(outputs: readonly RecordingOutput[] | undefin
 
 /** `outputs` as a view shows them: each stream's URL redacted. */
 export function redactedOutputs(outputs: RecordingOutput[]): RecordingOutput[] {
-  return outputs.map((o) => (isStreamType(o.type) && 'url' in o ? { ...o, url: redactStreamUrl(o.url) } : o));
+  return mapStreamUrls(outputs, redactStreamUrl);
 }

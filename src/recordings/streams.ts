@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import type { RecordingOutput } from './outputs';
 
 /**
  * Live stream outputs (`{ type: 'rtmp', url }`, `{ type: 'srt', url }` in `outputs`): the rules
@@ -88,6 +89,12 @@ export function redactStreamUrl(raw: string): string {
   if (url.protocol !== 'srt:' && segments[last]) segments[last] = fingerprint(decodeURIComponent(segments[last]));
   const query = [...url.searchParams.entries()].map(([k, v]) => `${k}=${url.protocol === 'srt:' && !SRT_SECRETS.includes(k.toLowerCase()) ? v : fingerprint(v)}`);
   return `${url.protocol}//${credentials}${url.host}${segments.join('/')}${query.length ? `?${query.join('&')}` : ''}`;
+}
+
+/** `outputs` with each stream's URL replaced by `f` of it: redacted for a view, sealed or opened at rest (secrets.ts). */
+export function mapStreamUrls(outputs: readonly RecordingOutput[], f: (url: string) => string): RecordingOutput[] {
+  const streamTypes: readonly string[] = STREAM_TYPES;
+  return outputs.map((o) => (streamTypes.includes(o.type) && 'url' in o ? { ...o, url: f(o.url) } : o));
 }
 
 /** Every secret-bearing piece of `raw` (the URL and its key), for scrubbing a text that may quote them (FFmpeg's messages). */

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +26,8 @@ import { apiRequest, untilAdmitted } from '../helpers/api-request';
  * (RETRYING, retries, lastError) and the stream comes back with it (ACTIVE); a PATCH adds a
  * second destination and removes the first; URLs of hosts not allowed are 400 with nothing
  * created or changed; the file is whole whatever the stream did; no key in a view, the
- * listing, the manifest, a webhook or a log line.
+ * listing, the manifest, a webhook or a log line; with RECORDER_SECRETS_KEY set, none in the
+ * recording's row either (sealed, opened by the worker to stream).
  */
 const run = promisify(execFile);
 const LIVEKIT = {
@@ -98,6 +100,7 @@ beforeAll(async () => {
     RECORDER_STREAM_ALLOWED: '127.0.0.1',
     WEBHOOK_URLS: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
     WEBHOOK_SECRET: 'rtmp-e2e-webhook-secret',
+    RECORDER_SECRETS_KEY: randomBytes(32).toString('hex'),
   });
   // every log line of the service, searched for a stream key
   running = await startAll(config, createLogger('info', { write: (line: string) => void logged.push(line) }));
@@ -156,6 +159,7 @@ beforeAll(async () => {
     return v.status === 'COMPLETED' ? v : null;
   }, 60000, 'COMPLETED');
   await waitFor(async () => hooks.some((h) => h.includes('recordingCompleted')), 10000, 'the recordingCompleted webhook');
+  at.row = (await running.svc.db.prisma.$queryRaw<{ row: string }[]>`SELECT row_to_json(r)::text AS row FROM "CallRecording" r WHERE r.id = ${id}`)[0].row;
   at.listing = JSON.stringify((await api(base, 'GET', `/api/video-calls/${callId}/recordings`)).body);
   at.manifest = await (await fetch(base + at.done.manifest.url)).text();
   // when the colour change is in the file: the part of the delay before the stream (LiveKit, the page)
@@ -214,14 +218,15 @@ it('adds and removes destinations by PATCH; a host not allowed changes nothing',
   expect(at.firstGone).toBe('gone');
 });
 
-it('keeps the whole file, ends every stream, and never shows a stream key (views, the listing, the manifest, webhooks, the logs)', () => {
+it('keeps the whole file, ends every stream, and never shows a stream key (views, the listing, the manifest, webhooks, the logs) nor stores one (the row)', () => {
   expect(at.done.durationMs).toBeGreaterThan(at.callMs - 1500);
   expect(at.done.streams.map((s: any) => s.status)).toEqual(['ENDED', 'ENDED']);
   expect(at.listing).toContain(id);
   expect(JSON.parse(at.manifest)).toMatchObject({ version: 1, recordingId: id });
   // the stream's own log lines are there, with the URL redacted
   expect(logged.join('')).toMatch(/"url":"rtmp:\/\/127\.0\.0\.1:\d+\/live\/redacted-[0-9a-f]{8}".*"msg":"stream active"/);
-  for (const text of [at.startBody, JSON.stringify(at.active), JSON.stringify(at.dropped), JSON.stringify(at.patch.body), JSON.stringify(at.done), at.listing, at.manifest, hooks.join(''), logged.join('')]) {
+  expect(at.row).toContain('enc:v1:');
+  for (const text of [at.row, at.startBody, JSON.stringify(at.active), JSON.stringify(at.dropped), JSON.stringify(at.patch.body), JSON.stringify(at.done), at.listing, at.manifest, hooks.join(''), logged.join('')]) {
     expect(text).not.toContain('KEY-s3cr3t');
   }
 });

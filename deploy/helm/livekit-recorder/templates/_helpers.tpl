@@ -48,7 +48,7 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* The variables that come from the Secret, never from `config`. */}}
 {{- define "recorder.secretEnvNames" -}}
-DATABASE_URL REDIS_URL LIVEKIT_API_KEY LIVEKIT_API_SECRET AUTH_JWT_SECRET METRICS_TOKEN WEBHOOK_SECRET RECORDING_STORAGE_CREDENTIALS RECORDING_URL_SIGNING_SECRET
+DATABASE_URL REDIS_URL LIVEKIT_API_KEY LIVEKIT_API_SECRET AUTH_JWT_SECRET METRICS_TOKEN WEBHOOK_SECRET RECORDING_STORAGE_CREDENTIALS RECORDING_URL_SIGNING_SECRET RECORDER_SECRETS_KEY
 {{- end -}}
 
 {{/* The variables the chart sets itself (listeners, the data volume). */}}
