@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { AppError, toAppError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { PostprocessJob, PostprocessPort, PostprocessSink, RecordingThumbnail } from '../recordings/ports';
+import { resumeOffsetsMs } from '../recordings/timeline';
 import { createStorage, type StorageTuning } from '../storage';
 import { spoolPathOf } from '../recorder/spool';
 import { fileFromStoredSpool } from '../recorder/salvage';
@@ -129,7 +130,7 @@ export class PostprocessAdapter implements PostprocessPort {
           ...(job.recordingAt
             ? { sidecars: { recordingAt: job.recordingAt, pauses: job.pauses, markers: job.markers, timelinePath: this.timelinePath(job.recordingId), chat: job.options.chat !== undefined, audioShiftMs: this.opts.audioShiftMs ?? 0 } }
             : {}),
-          ...(job.recordingAt && job.options.tracks && this.opts.spoolDir ? { tracks: { dir: trackDirOf(this.opts.spoolDir, job.recordingId), audioShiftMs: this.opts.audioShiftMs ?? 0 } } : {}),
+          ...(job.recordingAt && job.options.tracks && this.opts.spoolDir ? { tracks: { dir: trackDirOf(this.opts.spoolDir, job.recordingId), audioShiftMs: this.opts.audioShiftMs ?? 0, cutsMs: resumeOffsetsMs(job.recordingAt, job.pauses) } } : {}),
         },
         { signal },
       );

@@ -7,6 +7,7 @@ import { contentTypeOf } from '../recordings/formats';
 import { assertSafeKey, recordingPrefix } from '../storage/keys';
 import { runOwned, stderrTail } from './child';
 import { alignTrack, loudness } from './track-alignment';
+import { cutAtSeam } from './track-cuts';
 
 /**
  * The per-participant track files (start option `tracks`): each track segment the recorder
@@ -23,6 +24,8 @@ export interface TrackSource {
   dir: string;
   /** How far the recorder moved the composite's audio (ms, negative: earlier; -RECORDER_AV_OFFSET_MS): an audio track, from the same mix graph, moves with it. */
   audioShiftMs: number;
+  /** The composite's seams (ms on its file clock, one per resume): no segment holds media past one (track-cuts.ts). */
+  cutsMs?: readonly number[];
 }
 
 export interface PreparedTrack {
@@ -104,7 +107,13 @@ export async function prepareTracks(source: TrackSource, dir: string, tools: Too
       estimateMs,
     });
   }
-  return correctAfterResumes(prepared).map(({ estimateMs: _, ...t }) => t);
+  const placed = correctAfterResumes(prepared).map(({ estimateMs: _, ...t }) => t);
+  const cutsMs = source.cutsMs ?? [];
+  if (!cutsMs.length) return placed;
+  const cutTools = { ffmpeg, ffprobe, signal: tools.signal };
+  const cut: PreparedTrack[] = [];
+  for (const t of placed) cut.push(await cutAtSeam(t, cutsMs, cutTools));
+  return cut;
 }
 
 /**
