@@ -132,7 +132,7 @@ export async function prepareTracks(source: TrackSource, dir: string, tools: Too
 /** The sound moved tracks begun after the same resume by corrections a few ms apart; one this far from their median is a wrong match. */
 const ASTRAY_MS = 100;
 
-function correctAfterResumes(tracks: (PreparedTrack & { estimateMs: number })[]): (PreparedTrack & { estimateMs: number })[] {
+export function correctAfterResumes(tracks: (PreparedTrack & { estimateMs: number })[]): (PreparedTrack & { estimateMs: number })[] {
   const stretchOf = (t: PreparedTrack) => Math.round(t.track.at - t.track.fileMs);
   const first = Math.min(...tracks.map(stretchOf));
   const corrections = new Map<number, number[]>();

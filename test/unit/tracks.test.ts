@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildManifest } from '../../src/postprocess/manifest';
-import { trackKey, trackOffsetMs, type StoredTrack } from '../../src/postprocess/tracks';
+import { correctAfterResumes, trackKey, trackOffsetMs, type StoredTrack } from '../../src/postprocess/tracks';
 import { readTrackIndex, trackSpoolPathOf, TrackSpools } from '../../src/recorder/track-spools';
 import { parseStartOptions, resolveRecordingOptions } from '../../src/recordings/options';
 import { errorCode } from '../helpers/error-code';
@@ -101,5 +101,34 @@ describe('track spools', () => {
     expect(await readTrackIndex(spools.dir)).toEqual([]);
     await fs.writeFile(path.join(spools.dir, 'index.jsonl'), '{"track":1,"identity":"a","name":"A","media":"audio","source":"microphone","mimeType":"m","at":5,"fileMs":0}\n{"track":2,"iden');
     expect((await readTrackIndex(spools.dir)).map((l) => l.track)).toEqual([1]);
+  });
+});
+
+describe('tracks begun after a resume, corrected by what the sound showed of the others of their stretch', () => {
+  type Placed = Parameters<typeof correctAfterResumes>[0][number];
+  let n = 0;
+  /** A segment begun `fileMs` into the file after `pausedMs` of pauses, placed at `offsetMs` (the page said `estimateMs`). */
+  const seg = (media: 'audio' | 'video', fileMs: number, pausedMs: number, estimateMs: number, offsetMs: number, offsetFrom: Placed['offsetFrom']): Placed => ({
+    track: { track: ++n, identity: `p${n}`, name: `p${n}`, media, source: media === 'audio' ? 'microphone' : 'camera', mimeType: '', at: 1_000_000 + fileMs + pausedMs, fileMs },
+    name: `${n}`, path: `${n}`, size: 1, contentType: '', codec: '', durationMs: 1000, offsetMs, offsetFrom, estimateMs,
+  });
+  const placed = (ts: Placed[]) => correctAfterResumes(ts).map((t) => [t.offsetMs, t.offsetFrom]);
+
+  test('a silent segment takes the median correction of its stretch; a camera and the first stretch keep theirs', () => {
+    const before = seg('audio', 0, 0, 10, 10, 'page-clock');
+    const after = [seg('audio', 5000, 3000, 5000, 5120, 'audio'), seg('audio', 5000, 3000, 5000, 5124, 'audio'), seg('audio', 5001, 3000, 5000, 5000, 'page-clock'), seg('video', 5000, 3000, 5000, 5000, 'page-clock')];
+    expect(placed([before, ...after])).toEqual([[10, 'page-clock'], [5120, 'audio'], [5124, 'audio'], [5124, 'resume-audio'], [5000, 'page-clock']]);
+  });
+
+  test('one placed far from the median of three or more is a wrong match and takes the median; with two, each keeps its own', () => {
+    const first = seg('audio', 0, 0, 0, 0, 'audio');
+    const three = [seg('audio', 4000, 2000, 4000, 4200, 'audio'), seg('audio', 4000, 2000, 4000, 4204, 'audio'), seg('audio', 4000, 2000, 4000, 3724, 'audio')];
+    expect(placed([first, ...three])).toEqual([[0, 'audio'], [4200, 'audio'], [4204, 'audio'], [4200, 'resume-audio']]);
+    expect(placed([first, ...three.slice(1)])).toEqual([[0, 'audio'], [4204, 'audio'], [3724, 'audio']]);
+  });
+
+  test('a stretch where the sound placed nothing keeps the page clock', () => {
+    const ts = [seg('audio', 0, 0, 0, 0, 'audio'), seg('audio', 3000, 1000, 3000, 3000, 'page-clock')];
+    expect(placed(ts)).toEqual([[0, 'audio'], [3000, 'page-clock']]);
   });
 });
