@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
 import { probe } from '../../src/recorder/probe';
-import { audioSamples, tonePower } from '../helpers/media';
+import { audioSamples, colourRegion, frameAt, tonePower } from '../helpers/media';
 
 /**
  * `recorder record` as a user runs it: the built command (scripts/bootstrap builds it
@@ -193,6 +193,27 @@ describe('recorder record: a real recording', () => {
     expect(tonePower(samples, 520)).toBeGreaterThan(100 * tonePower(samples, 1200));
     // the spooled tracks are gone once their files are made
     expect((await fs.readdir(path.join(dir, '.spool'))).filter((n) => n.endsWith('.tracks'))).toEqual([]);
+  }, 60000);
+
+  it('--tracks audio+video: the camera too, H.264 in .mp4 with no sound, its colour, beside the Opus audio', async () => {
+    const output = path.join(dir, 'tracks-av.mkv');
+    const r = await runCli(['record', '--url', url, '--api-key', key, '--api-secret', secret, '--room', 'cli', '--output', output, '--duration', '4', '--tracks', 'audio+video']);
+    expect(r.code).toBe(0);
+    const tracksDir = `${output}.tracks`;
+    const index = JSON.parse(await fs.readFile(path.join(tracksDir, 'tracks.json'), 'utf8'));
+    expect(index.tracks.map((t: { media: string; codec: string; identity: string }) => `${t.identity} ${t.media} ${t.codec}`).sort()).toEqual(['teal audio opus', 'teal video h264']);
+    const camera = index.tracks.find((t: { media: string }) => t.media === 'video');
+    expect(camera.key).toMatch(/^\d+-video-teal\.mp4$/);
+    const file = path.join(tracksDir, camera.key);
+    const info = await probe('ffprobe', file);
+    expect(info.streams.map((x) => `${x.type}:${x.codec}`)).toEqual(['video:h264']);
+    expect(info.size).toBe(camera.size);
+    expect(Math.abs(info.durationMs - camera.durationMs)).toBeLessThan(50);
+    const composite = await probe('ffprobe', output);
+    expect(Math.abs(camera.offsetMs)).toBeLessThan(500);
+    expect(Math.abs(camera.offsetMs + camera.durationMs - composite.durationMs)).toBeLessThan(500);
+    // the camera alone, whole-frame: teal, not the composite's tile on its background
+    expect(colourRegion(await frameAt(file, 1.5), '#008080').share).toBeGreaterThan(0.9);
   }, 60000);
 
   it('without --duration records until Ctrl-C, then finishes the file cleanly', async () => {
