@@ -146,6 +146,12 @@ export class FfmpegSink {
     this.input.destroy();
     this.command.kill('SIGKILL');
   }
+
+  /** Kills FFmpeg and waits for it to be gone (a start given up: nothing to finish). */
+  async killed(): Promise<void> {
+    this.kill();
+    await this.exit;
+  }
 }
 
 /** Remuxes a finished WebM (the spool) into the output format: the recovery path. */

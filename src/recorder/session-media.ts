@@ -42,6 +42,8 @@ export class SessionMedia {
   private spool?: SpoolFile;
   private stored?: StoredSpool;
   private sink?: FfmpegSink;
+  /** Given up before it recorded (discard): a late hello opens no FFmpeg. */
+  private discarded = false;
   private spec?: OutputSpec;
   private hls?: HlsSession;
   /** The live stream destinations (rtmp, srt), fed after the file. */
@@ -115,7 +117,7 @@ export class SessionMedia {
     switch (msg.type) {
       case 'hello':
         this.chunkStats.connected();
-        if (!this.sink) {
+        if (!this.sink && !this.discarded) {
           this.spec = outputSpecOf(this.req.options, videoCodecOf(msg.mimeType), this.deps.audioShiftMs);
           this.sink = new FfmpegSink(this.deps.ffmpegPath, this.req.outputPath, this.spec, this.hls?.spec);
           this.hls?.uploader.start();
@@ -181,6 +183,12 @@ export class SessionMedia {
 
   /** A start that never recorded: its spool and HLS directory go. */
   async discard(): Promise<void> {
+    this.discarded = true;
+    // the page said hello (its socket opened) but sent no media: its FFmpeg waited on its
+    // input for ever (one was found alive 19 min after such a start had failed)
+    await this.sink?.killed();
+    this.hls?.uploader.kill();
+    await fs.rm(this.req.outputPath, { force: true }).catch(() => undefined);
     // closed before it goes: an open handle left to the garbage collector warns, and holds the fd
     await this.spool?.close().catch(() => undefined);
     this.streams.kill();
