@@ -187,6 +187,8 @@ describe('the layout studio', () => {
         nameLabels: true,
       },
     });
+    // the list is read again after the save answered: wait for it, as for the delete below
+    await page.waitForFunction("document.querySelectorAll('#preset-list li[data-preset]').length > 0", { timeout: 10000 }).catch(() => undefined);
     expect(await page.evaluate("[...document.querySelectorAll('#preset-list li[data-preset]')].map((e) => e.dataset.preset)")).toEqual(['studio-talk']);
   });
 
