@@ -11,14 +11,12 @@ import type { Logger } from '../observability/logger';
  * post-processing runs in sessions of its own (postprocess/child.ts) and does not share it.
  * Only root (CAP_SYS_NICE) may raise a weight: elsewhere the session stays as it was.
  */
-export function weightSession(nice: number, logger: Logger, file = '/proc/self/autogroup'): 'set' | 'unchanged' {
-  if (nice === 0) return 'unchanged';
+export function weightSession(nice: number, logger: Logger): void {
+  if (nice === 0) return;
   try {
-    fs.writeFileSync(file, String(nice));
+    fs.writeFileSync('/proc/self/autogroup', String(nice));
     logger.info({ nice }, 'session weighted: this process is not starved by other programs on a saturated machine');
-    return 'set';
   } catch (err) {
     logger.warn({ nice, error: (err as Error).message }, 'could not weight this session (needs CAP_SYS_NICE and a kernel with autogroups): on a saturated machine its chunks may wait for a core');
-    return 'unchanged';
   }
 }

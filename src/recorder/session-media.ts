@@ -18,7 +18,6 @@ import { openStoredSpool, STORED_SPOOL_FLUSH_MS, type StoredSpool } from './stor
 import { SessionStreams } from './stream-outputs';
 import { streamOutputsOf } from '../recordings/outputs';
 
-
 export interface MediaDeps {
   log: Logger;
   ffmpegPath: string;
@@ -181,7 +180,7 @@ export class SessionMedia {
     this.streams.kill();
   }
 
-  /** A start that never recorded: its spool and HLS directory go. */
+  /** A start that never recorded: its FFmpeg, output, spool and HLS directory go. */
   async discard(): Promise<void> {
     this.discarded = true;
     // the page said hello (its socket opened) but sent no media: its FFmpeg waited on its
