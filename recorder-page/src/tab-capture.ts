@@ -93,8 +93,15 @@ async function fixedRate(tabVideo: MediaStreamTrack, width: number, height: numb
   const track = canvas.captureStream(0).getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
   let frames = 0;
   const times: number[] = [];
+  ctx.fillStyle = '#000';
   clock.start(1000 / fps, () => {
-    if (el.readyState >= 2) ctx.drawImage(el, 0, 0, width, height);
+    // A canvas nothing was drawn on since the last requestFrame() gives the track no frame, and
+    // MediaRecorder writes nothing until its first video frame: a page that showed no frame
+    // yet is recorded as black rather than not at all (a static page may be slow to give one).
+    if (el.readyState >= 2) {
+      if (!state.marks.tabFrame) mark('tabFrame');
+      ctx.drawImage(el, 0, 0, width, height);
+    } else ctx.fillRect(0, 0, width, height);
     track.requestFrame();
     frames++;
     const now = performance.now();
