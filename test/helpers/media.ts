@@ -13,8 +13,16 @@ export async function frameAt(file: string, seconds: number): Promise<Buffer> {
     ['-v', 'error', '-ss', String(seconds), '-i', file, '-frames:v', '1', '-vf', `scale=${FRAME_W}:${FRAME_H}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
     { encoding: 'buffer', maxBuffer: 1 << 24 },
   );
-  if (stdout.length !== FRAME_W * FRAME_H * 3) throw new Error(`no frame at ${seconds}s of ${file}`);
+  if (stdout.length !== FRAME_W * FRAME_H * 3) throw new Error(`no frame at ${seconds}s of ${file} (${await videoFrameSpan(file)})`);
   return stdout;
+}
+
+/** Where a file's video frames are, for a failure's message: their count and the first and last one's time. */
+async function videoFrameSpan(file: string): Promise<string> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]).catch((err: Error) => ({ stdout: `! ${err.message}` }));
+  if (stdout.startsWith('! ')) return `ffprobe failed: ${stdout.slice(2)}`;
+  const times = stdout.split('\n').filter(Boolean);
+  return `${times.length} video frames, the first at ${times[0] ?? '-'} s, the last at ${times[times.length - 1] ?? '-'} s`;
 }
 
 export function hexToRgb(hex: string): [number, number, number] {
