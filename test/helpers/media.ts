@@ -21,7 +21,7 @@ export async function frameAt(file: string, seconds: number): Promise<Buffer> {
 async function videoFrameSpan(file: string): Promise<string> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file]).catch((err: Error) => ({ stdout: `! ${err.message}` }));
   if (stdout.startsWith('! ')) return `ffprobe failed: ${stdout.slice(2)}`;
-  const times = stdout.split('\n').filter(Boolean);
+  const times = stdout.split('\n').map((t) => t.replace(/,+$/, '')).filter(Boolean);
   return `${times.length} video frames, the first at ${times[0] ?? '-'} s, the last at ${times[times.length - 1] ?? '-'} s`;
 }
 
