@@ -27,7 +27,7 @@ export interface PageEvents {
  * room with a hidden subscribe-only token of their own. `detach` stops watching the browser.
  */
 export async function openRecordingPage(
-  deps: { livekit: LivekitCredentials; pool: BrowserPool; log: Logger; presenceWaitMs: number; hls?: HlsOutputTarget },
+  deps: { livekit: LivekitCredentials; pool: BrowserPool; log: Logger; presenceWaitMs: number; streamsMayBeAdded?: boolean; hls?: HlsOutputTarget },
   req: RecordingRequest,
   launch: { ingestUrl: string; readyTimeoutMs: number },
   events: PageEvents,
@@ -38,13 +38,27 @@ export async function openRecordingPage(
     ? await openLayoutPage(deps.pool, o.customLayoutUrl, { livekitUrl: deps.livekit.url, token, options: o, readyTimeoutMs: launch.readyTimeoutMs }, events)
     : await deps.pool.openPage();
   const detach = watchPage(page, deps.log, events.onCrash);
-  const params = launchQuery(deps.livekit.url, token, launch.ingestUrl, o, deps.presenceWaitMs);
+  const params = launchQuery(deps.livekit.url, token, launch.ingestUrl, o, deps.presenceWaitMs, deps.streamsMayBeAdded ?? false);
   if (overlays) params.set('overlays', JSON.stringify(overlays));
   return { page, params, detach };
 }
 
-/** The keyframe interval of a recording with a stream output and no HLS (which asks one a segment). */
+/** The longest a stream may wait for a keyframe: at its start, at a restart, and a viewer at its join. */
 const STREAM_KEYFRAME_MS = 2000;
+
+/**
+ * How often the page's encoder makes a keyframe (undefined: Chromium's own interval, 3.4 s).
+ * HLS cuts its segments at keyframes: one per segment, or, where a stream is on the recording
+ * or may be added to it (PATCH, where streams are allowed), a whole number per segment each at
+ * most 2 s apart, so that segments keep their length and a stream added later does not wait 3.4 s.
+ */
+export function keyframeMsOf(o: RecordingOptions, streamsMayBeAdded: boolean): number | undefined {
+  const hls = hlsOutputOf(o.outputs);
+  const streams = streamsMayBeAdded || streamOutputsOf(o.outputs).length > 0;
+  if (!hls) return streams ? STREAM_KEYFRAME_MS : undefined;
+  const segmentMs = hls.segmentSeconds * 1000;
+  return streams ? Math.round(segmentMs / Math.ceil(segmentMs / STREAM_KEYFRAME_MS)) : segmentMs;
+}
 
 /** MediaRecorder's chunk length with a live HLS or a stream output (the page's default is 1000 ms). */
 export const HLS_TIMESLICE_MS = 250;
@@ -55,7 +69,7 @@ export function timesliceMsOf(o: RecordingOptions): number {
 }
 
 /** The recorder page's launch parameters (see recorder-page/src/main.ts). */
-function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number): URLSearchParams {
+function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: RecordingOptions, presenceWaitMs: number, streamsMayBeAdded: boolean): URLSearchParams {
   const params = new URLSearchParams({
     url: livekitUrl,
     token,
@@ -73,14 +87,10 @@ function launchQuery(livekitUrl: string, token: string, ingestUrl: string, o: Re
   if (o.background) params.set('background', o.background);
   if (o.participants) params.set('participants', JSON.stringify(o.participants));
   if (o.audio) params.set('audio', JSON.stringify(o.audio));
-  // HLS cuts at keyframes: one per segment (Chromium's own interval, 3.4 s, fits no segment
-  // length); live, shorter chunks close a segment sooner after its last frame
-  const hls = hlsOutputOf(o.outputs);
-  if (hls) params.set('keyframeMs', String(hls.segmentSeconds * 1000));
-  // a stream: short chunks for its delay, a keyframe every 2 s for its start and its restarts
-  const streaming = streamOutputsOf(o.outputs).length > 0;
-  if (streaming && !hls) params.set('keyframeMs', String(STREAM_KEYFRAME_MS));
-  if (hls?.live || streaming) params.set('timeslice', String(HLS_TIMESLICE_MS));
+  const keyframeMs = keyframeMsOf(o, streamsMayBeAdded);
+  if (keyframeMs) params.set('keyframeMs', String(keyframeMs));
+  // live HLS or a stream: shorter chunks close a segment, or reach the stream, sooner
+  if (hlsOutputOf(o.outputs)?.live || streamOutputsOf(o.outputs).length > 0) params.set('timeslice', String(HLS_TIMESLICE_MS));
   if (o.chat) params.set('chat', JSON.stringify(o.chat.topics));
   if (o.tracks) params.set('tracks', o.tracks);
   return params;

@@ -33,6 +33,8 @@ export type RecorderSettings = Pick<
 > & {
   /** How late audio lands after video in the browser's output (ms); cancelled at the remux. */
   avOffsetMs?: number;
+  /** Hosts streams may go to (RECORDER_STREAM_ALLOWED): where any, a stream may be added to any recording. */
+  streamAllowed?: readonly string[];
   /** The bundled recorder page; defaults to recorder-page/dist of this package. */
   pageDir?: string;
 };
@@ -117,6 +119,7 @@ export class Recorder {
         maxPauseSeconds: this.settings.maxPauseSeconds,
         audioShiftMs: -(this.settings.avOffsetMs ?? 0),
         presenceWaitMs: this.settings.presenceWaitMs,
+        streamsMayBeAdded: (this.settings.streamAllowed?.length ?? 0) > 0,
         ...(this.hls ? { hls: this.hls } : {}),
       },
       req,

@@ -20,6 +20,8 @@ export interface SessionDeps {
   audioShiftMs: number;
   /** How long the page waits for the participants present at the join before it starts the encoder. */
   presenceWaitMs: number;
+  /** Streams are allowed here (RECORDER_STREAM_ALLOWED), so one may be added to any recording (PATCH). */
+  streamsMayBeAdded?: boolean;
   /** From the start until media flows (join and presence wait included). */
   firstChunkTimeoutMs?: number;
   /** Where an HLS output is stored (hls-output.ts). */

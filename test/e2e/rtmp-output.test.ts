@@ -12,7 +12,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-pu
 import { createLogger } from '../../src/observability/logger';
 import { probe } from '../../src/recorder/probe';
 import { firstFrames } from '../helpers/first-frame';
-import { colourRegion, FRAME_H, FRAME_W } from '../helpers/media';
+import { colourRegion, FRAME_H, FRAME_W, keyframeTimes } from '../helpers/media';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
 import { packetLagMs, RtmpServer } from '../helpers/rtmp-server';
 import { createTestDatabase } from '../helpers/services/postgres';
@@ -167,6 +167,7 @@ beforeAll(async () => {
   fs.writeFileSync(file, Buffer.from(await (await fetch(base + at.done.url)).arrayBuffer()));
   const inFile = (await firstFrames(file, ['#00ff00'], { seconds: 30, minShare: 0.1 })).visibleAfter[0];
   at.fileDelayMs = inFile === null ? null : Date.parse(at.done.recordingAt) + inFile * 1000 - at.changedAt;
+  at.keyframes = await keyframeTimes(file);
 }, 180000);
 
 afterAll(async () => {
@@ -199,6 +200,13 @@ it('streams the composite while the call goes on: H.264 and AAC with both publis
   expect(at.fileDelayMs).toBeLessThan(1500);
   expect(at.lagMs).toBeLessThan(2000);
   process.stdout.write(`RTMP figures: publisher to canvas ${at.fileDelayMs} ms, recorded frame to the RTMP reader ${at.lagMs} ms (median): about ${at.fileDelayMs + at.lagMs} ms end to end\n`);
+});
+
+it("makes a keyframe every 2 s (a stream's start, its restarts and a viewer's join wait no longer; Chromium's own interval is 3.4 s)", () => {
+  const gaps = at.keyframes.slice(1).map((t: number, i: number) => +(t - at.keyframes[i]).toFixed(3));
+  // the encoder's interval counts from the frame after the last keyframe: at most a frame (33 ms) over 2 s
+  process.stdout.write(`RTMP keyframes: ${at.keyframes.length} in ${at.done.durationMs} ms, the longest gap ${Math.max(...gaps)} s\n`);
+  expect({ gaps, longest: Math.max(...gaps) <= 2.1, enough: at.keyframes.length >= Math.floor(at.done.durationMs / 2100) }).toMatchObject({ longest: true, enough: true });
 });
 
 it('reports a dropped destination (RETRYING, retries, lastError) and the stream again once it is back', () => {

@@ -94,3 +94,14 @@ export function processAlive(pid: number | undefined): boolean {
     return false;
   }
 }
+
+/** The times (s) of a file's video keyframes, in order. */
+export async function keyframeTimes(file: string): Promise<number[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file], { maxBuffer: 1 << 26 });
+  return stdout
+    .split('\n')
+    .map((line) => line.split(','))
+    .filter(([pts, flags]) => flags?.startsWith('K') && Number.isFinite(Number(pts)))
+    .map(([pts]) => Number(pts))
+    .sort((a, b) => a - b);
+}
