@@ -43,6 +43,13 @@ export class StoredTracks {
     this.indexUpload = this.indexUpload.then(() => this.index.uploadLines()).catch((err: Error) => this.log.warn({ err: err.message }, 'track index not stored'));
   }
 
+  /** A start that never recorded: what of its tracks was stored goes (their spools and the index). */
+  async remove(): Promise<void> {
+    await Promise.all(this.spools.map((s) => s.remove()));
+    await this.indexUpload;
+    await this.store.storage.deletePrefix(this.index.keyPrefix).catch((err: Error) => this.log.warn({ err: err.message }, 'stored track index not removed'));
+  }
+
   /** Waits at most `ms` for each track's chunks not stored yet, then for the index. */
   async close(ms: number): Promise<void> {
     await Promise.all(this.spools.map((s) => s.close(ms)));

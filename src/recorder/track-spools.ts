@@ -100,6 +100,7 @@ export class TrackSpools {
   /** A start that never recorded: its tracks go with its spool. */
   async discard(): Promise<void> {
     await this.close();
+    await this.stored?.remove();
     await fs.rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

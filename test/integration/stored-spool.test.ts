@@ -158,6 +158,24 @@ describe.each(configs)('%s: the stored spool', (_name, cfg) => {
     expect(await real.list(`${cfg.prefix}call-1/rec-t/`)).toEqual([]);
   }, 60000);
 
+  it("a start given up after a track's chunks were stored removes them and the tracks' index from the store", async () => {
+    const store = { storage: real, prefix: cfg.prefix };
+    const at = { callId: 'call-1', recordingId: 'rec-d' };
+    const tracks = await TrackSpools.open(path.join(tmp, `${cfg.provider}-machine-8`), 'rec-d', silentLogger, (dir) => new StoredTracks(store, at, dir, silentLogger));
+    const bob = tracks.handler('1')!;
+    bob.onMessage({ type: 'track', track: 1, identity: 'bob', name: 'Bob', media: 'audio', source: 'microphone', mimeType: 'audio/webm;codecs=opus', at: 1000, fileMs: 0 } as PageMessage);
+    for (const [i, chunk] of chunks.slice(0, 3).entries()) {
+      await bob.onChunk(i, 0, chunk);
+      await bob.whenStored!(i);
+    }
+    // the index line is stored after the line is written, on its own
+    const stored = async () => (await real.list(`${cfg.prefix}call-1/rec-d/`)).map((o) => o.key.split('/').at(-2));
+    for (const t0 = Date.now(); !(await stored()).includes('track-index') && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 50));
+    expect(new Set(await stored())).toEqual(new Set(['track-1', 'track-index']));
+    await tracks.discard();
+    expect(await real.list(`${cfg.prefix}call-1/rec-d/`)).toEqual([]);
+  }, 60000);
+
   it('post-processing on another machine makes the file again from the stored spool when it is not there', async () => {
     const store = { storage: real, prefix: cfg.prefix };
     const { stored } = await record(store, 'rec-c', path.join(tmp, `${cfg.provider}-machine-4`));
