@@ -10,7 +10,7 @@ import { LivekitRoomPresence } from '../livekit/room-presence';
 import type { HealthCheck } from '../observability/health';
 import { createLogger, type Logger } from '../observability/logger';
 import { DiskWatch } from '../observability/disk-watch';
-import { EventLoopDelay } from '../observability/event-loop-delay';
+import { EventLoopStalls } from '../observability/event-loop-stalls';
 import { MachineLoad } from '../observability/machine-load';
 import { Metrics } from '../observability/metrics';
 import { checkFreeSpace } from '../postprocess/disk';
@@ -120,10 +120,9 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     const lifecycle = new RecordingLifecycle(repo, bus);
     const metrics = new Metrics();
     metrics.attach(bus);
-    // a blocked loop delays ingest acks and heartbeats: in /metrics, and in the log beside its cause
-    const loopDelay = new EventLoopDelay({ onStall: (ms) => logger.warn({ stallMs: Math.round(ms) }, 'event loop stalled') }).start();
-    closers.push(async () => loopDelay.stop());
-    metrics.setSources({ eventLoopDelay: () => loopDelay.takeWindow() });
+    // a blocked loop delays ingest acks and heartbeats: in the log beside its cause (and in /metrics, prom-client's)
+    const stalls = new EventLoopStalls({ onStall: (ms) => logger.warn({ stallMs: Math.round(ms) }, 'event loop stalled') }).start();
+    closers.push(async () => stalls.stop());
     const webhooks = new WebhookSender(new PrismaWebhookOutbox(db.prisma), {
       urls: config.webhooks.urls,
       retry: config.webhooks.retry,

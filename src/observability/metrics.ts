@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RecordingEventBus } from '../recordings/events';
 import { RECORDING_STATUSES } from '../recordings/status';
-import type { EventLoopDelaySummary } from './event-loop-delay';
 
 /**
  * Prometheus metrics of one process, in their own registry (no global state, so tests can
@@ -17,8 +16,6 @@ export interface MetricsSources {
    * commit (headroom, recordings/capacity.ts: 0 when it would not admit another recording).
    */
   cpu?: () => { budget: number; committed: number; headroom: number; others?: number };
-  /** The event loop's delay since the last scrape (event-loop-delay.ts); reading it starts a new window. */
-  eventLoopDelay?: () => EventLoopDelaySummary;
 }
 
 /** committed / (committed + headroom), in [0, 1]; a worker with no headroom is full (1), even an idle one on a machine other programs fill. */
@@ -95,19 +92,6 @@ export class Metrics {
       collect() {
         const others = self.sources.cpu?.().others;
         if (others !== undefined) this.set(others);
-      },
-    });
-    new Gauge({
-      name: 'recorder_event_loop_delay_seconds',
-      help: 'How late the event loop ran timers since the last scrape (p50, p99, max); a max over 1 s means ingest and heartbeats stalled',
-      labelNames: ['stat'],
-      registers,
-      collect() {
-        const d = self.sources.eventLoopDelay?.();
-        if (!d) return;
-        this.set({ stat: 'p50' }, d.p50);
-        this.set({ stat: 'p99' }, d.p99);
-        this.set({ stat: 'max' }, d.max);
       },
     });
     this.failures = new Counter({ name: 'recorder_recording_failures_total', help: 'Recordings that ended FAILED, by error code', labelNames: ['code', 'fault'], registers });

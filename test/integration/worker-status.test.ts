@@ -96,7 +96,7 @@ describe('a worker\'s status listener', () => {
     expect(JSON.parse(ready.text)).toMatchObject({ ready: true, checks: { database: { ok: true }, redis: { ok: true }, recorder: { ok: true }, capacity: { ok: true } } });
     const idleMetrics = (await get(`${base}/metrics`)).text;
     expect(loadRatio(idleMetrics)).toBeLessThan(1);
-    expect(idleMetrics).toMatch(/^recorder_event_loop_delay_seconds\{stat="max"\} \d/m);
+    expect(idleMetrics).toMatch(/^nodejs_eventloop_lag_max_seconds \d/m);
 
     // other programs take every core: admission refuses, so the worker is not ready
     for (let i = 0; i <= os.availableParallelism(); i++) loops.push(foreignBusyLoop());
