@@ -93,6 +93,10 @@ export const envSchema = z.object({
     .string()
     .transform((text, ctx) => parseSecretsKey(text) ?? (ctx.addIssue({ code: 'custom', message: SECRETS_KEY_RULE }), z.NEVER))
     .optional(),
+  /** Keys stream URLs were encrypted with before RECORDER_SECRETS_KEY (a rotation): still read, never written with. */
+  RECORDER_SECRETS_OLD_KEYS: csv
+    .transform((list, ctx) => list.map((text, i) => parseSecretsKey(text) ?? (ctx.addIssue({ code: 'custom', message: `key ${i + 1} ${SECRETS_KEY_RULE}` }), z.NEVER)))
+    .default([]),
   // The worker's own HTTP server (recorder page + ingest WebSocket); 0 = any free port.
   RECORDER_INGEST_HOST: z.string().default('127.0.0.1'),
   RECORDER_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(0),

@@ -42,8 +42,8 @@ export interface Config {
     spoolDir: string;
     minFreeDiskMb: number;
   };
-  /** The key stream URLs are encrypted with at rest; undefined: they are stored as given. */
-  secrets: { key?: Buffer };
+  /** The key stream URLs are encrypted with at rest (undefined: stored as given), and the keys it replaced, only read (RECORDER_SECRETS_OLD_KEYS). */
+  secrets: { key?: Buffer; oldKeys: Buffer[] };
   /** pgliteDir undefined: PGlite in memory (PGLITE_DIR=memory), lost when the process ends. */
   database: { url?: string; pgliteDir?: string };
   redis: { url?: string; ownerTtlMs: number };
@@ -118,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       spoolDir: e.RECORDING_SPOOL_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.spool'),
       minFreeDiskMb: e.RECORDING_MIN_FREE_DISK_MB,
     },
-    secrets: e.RECORDER_SECRETS_KEY ? { key: e.RECORDER_SECRETS_KEY } : {},
+    secrets: { ...(e.RECORDER_SECRETS_KEY ? { key: e.RECORDER_SECRETS_KEY } : {}), oldKeys: e.RECORDER_SECRETS_OLD_KEYS },
     // on disk beside the recordings by default, so a crash loses neither calls nor recordings
     database: { url: e.DATABASE_URL, pgliteDir: e.PGLITE_DIR === 'memory' ? undefined : (e.PGLITE_DIR ?? path.join(e.RECORDING_OUTPUT_DIR, '.db')) },
     redis: { url: e.REDIS_URL, ownerTtlMs: e.REDIS_OWNER_TTL_SECONDS * 1000 },

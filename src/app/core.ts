@@ -114,7 +114,7 @@ export async function buildCore(config: Config, deps: CoreDeps = {}): Promise<Co
     bus.onAny((name, p) => {
       if (name !== 'recordingProgress') logger.info({ event: name, recordingId: p.recordingId, callId: p.callId, status: p.status }, 'recording event');
     });
-    const secrets = new StreamSecrets(config.secrets.key);
+    const secrets = new StreamSecrets(config.secrets.key, config.secrets.oldKeys);
     if (!secrets.sealing && config.recorder.streamAllowed.length) logger.warn('RECORDER_STREAM_ALLOWED set without RECORDER_SECRETS_KEY: stream keys are stored unencrypted (database, Redis)');
     const repo = new PrismaRecordingRepository(db.prisma, secrets);
     const lifecycle = new RecordingLifecycle(repo, bus);

@@ -34,11 +34,28 @@ export function sealedMaxLength(chars: number): number {
   return SEALED_PREFIX.length + 4 * Math.ceil((IV_BYTES + TAG_BYTES + 3 * chars) / 3);
 }
 
+/** The plaintext of `raw` (iv | tag | ciphertext) under `key`; undefined when the tag does not hold (another key, or altered). */
+function openWith(key: Buffer, raw: Buffer): string | undefined {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 const unreadable = (why: string) => new AppError('SECRET_UNREADABLE', `a stored stream URL cannot be decrypted: ${why}`);
 
 export class StreamSecrets {
-  /** `key` undefined: values are written as given (RECORDER_SECRETS_KEY unset). */
-  constructor(private readonly key?: Buffer) {}
+  /**
+   * `key` undefined: values are written as given (RECORDER_SECRETS_KEY unset). `oldKeys`: keys
+   * it replaced, tried after it to open a value (a rotation), never used to seal one.
+   */
+  constructor(
+    private readonly key?: Buffer,
+    private readonly oldKeys: readonly Buffer[] = [],
+  ) {}
 
   /** Whether what is written is sealed. */
   get sealing(): boolean {
@@ -56,16 +73,15 @@ export class StreamSecrets {
   /** The plaintext of `stored`; SECRET_UNREADABLE when it is sealed and this key cannot open it. */
   open(stored: string): string {
     if (!stored.startsWith(SEALED_PREFIX)) return stored;
-    if (!this.key) throw unreadable('it is encrypted and RECORDER_SECRETS_KEY is not set');
+    const keys = this.key ? [this.key, ...this.oldKeys] : [...this.oldKeys];
+    if (!keys.length) throw unreadable('it is encrypted and RECORDER_SECRETS_KEY is not set');
     const raw = Buffer.from(stored.slice(SEALED_PREFIX.length), 'base64');
     if (raw.length < IV_BYTES + TAG_BYTES) throw unreadable('it is truncated');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
-      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
-    } catch {
-      throw unreadable('RECORDER_SECRETS_KEY is not the key it was encrypted with, or it was altered');
+    for (const key of keys) {
+      const opened = openWith(key, raw);
+      if (opened !== undefined) return opened;
     }
+    throw unreadable('neither RECORDER_SECRETS_KEY nor any of RECORDER_SECRETS_OLD_KEYS is the key it was encrypted with, or it was altered');
   }
 
   /** `options` with each stream output's URL sealed. */

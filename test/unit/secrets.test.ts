@@ -33,7 +33,7 @@ describe('stream secrets', () => {
     expect(errorCode(() => box.open(SEALED_PREFIX + raw.subarray(0, 20).toString('base64')))).toBe('SECRET_UNREADABLE');
     expect(errorCode(() => new StreamSecrets(randomBytes(32)).open(sealed))).toBe('SECRET_UNREADABLE');
     expect(() => new StreamSecrets().open(sealed)).toThrow(/RECORDER_SECRETS_KEY is not set/);
-    expect(() => new StreamSecrets(randomBytes(32)).open(sealed)).toThrow(/not the key it was encrypted with/);
+    expect(() => new StreamSecrets(randomBytes(32)).open(sealed)).toThrow(/nor any of RECORDER_SECRETS_OLD_KEYS is the key it was encrypted with/);
   });
 
   it('reads a value not in the sealed form as plaintext, and without a key writes as given', () => {
@@ -58,6 +58,29 @@ describe('stream secrets', () => {
     expect(box.openOptions(sealed)).toEqual(options);
     const plain = resolveRecordingOptions({}, { maxDurationSeconds: 60 }).options;
     expect(box.sealOptions(plain)).toBe(plain);
+  });
+
+  it('rotates: a new key seals, the old ones still open what they sealed, and a key listed nowhere opens nothing', () => {
+    const next = randomBytes(32);
+    const sealedBefore = box.seal(URL_WITH_KEY);
+    const rotated = new StreamSecrets(next, [key]);
+    expect(rotated.open(sealedBefore)).toBe(URL_WITH_KEY);
+    const sealedAfter = rotated.seal(URL_WITH_KEY);
+    expect(new StreamSecrets(next).open(sealedAfter)).toBe(URL_WITH_KEY);
+    expect(errorCode(() => box.open(sealedAfter))).toBe('SECRET_UNREADABLE');
+    expect(errorCode(() => new StreamSecrets(next, [randomBytes(32)]).open(sealedBefore))).toBe('SECRET_UNREADABLE');
+    // old keys alone (the key unset on purpose): reads what they sealed, writes plaintext
+    const retired = new StreamSecrets(undefined, [key]);
+    expect(retired.open(sealedBefore)).toBe(URL_WITH_KEY);
+    expect(retired.seal(URL_WITH_KEY)).toBe(URL_WITH_KEY);
+  });
+
+  it('takes RECORDER_SECRETS_OLD_KEYS as a comma list of such keys, naming the one that is not', () => {
+    const other = randomBytes(32);
+    expect(loadConfig({ RECORDER_SECRETS_KEY: key.toString('hex'), RECORDER_SECRETS_OLD_KEYS: `${other.toString('base64')}, ${key.toString('hex')}` }).secrets.oldKeys).toEqual([other, key]);
+    expect(loadConfig({}).secrets.oldKeys).toEqual([]);
+    expect(() => loadConfig({ RECORDER_SECRETS_OLD_KEYS: `${other.toString('base64')},hunter2` })).toThrow(/RECORDER_SECRETS_OLD_KEYS: key 2 must be 32 bytes/);
+    expect(() => loadConfig({ RECORDER_SECRETS_OLD_KEYS: 'hunter2' })).not.toThrow(/hunter2/);
   });
 
   it('takes RECORDER_SECRETS_KEY as base64 or hex of 32 bytes, anything else a startup error naming it (not the value)', () => {
