@@ -5,7 +5,7 @@
  * from 2 s until 3 s before the stop, in turn. For each file, every flash is paired with its
  * beep (test/helpers/av-sync.ts: positive, the sound late) after the recorder's own correction
  * (RECORDER_AV_OFFSET_MS); prints each run's offsets and, per kind, the median over the runs
- * of each file's median and of its largest offset either way, beside the offset the page
+ * of each file's median, of its first flash's and of its largest offset either way, beside the offset the page
  * measured (the quality report's avOffset). Run: node dist/scripts/bench-avsync.js (after
  * npm run build), under the CPU lock.
  */
@@ -34,6 +34,8 @@ const PUBLISHER = process.env.BENCH_PUBLISHER ?? 'file';
 const KINDS = (process.env.BENCH_KINDS ?? 'quiet,hog').split(',') as ('quiet' | 'hog')[];
 
 interface Row {
+  /** The first flash's offset (its first second): the sound's receive buffer still grows then. */
+  firstMs: number;
   offsetsMs: number[];
   medianMs: number;
   maxLateMs: number;
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
       const { offsets } = await flashBeepOffsets(result.path, result.durationMs / 1000 + 1);
       const ms = offsets.map((o) => Math.round(o.d * 1000));
       const page = result.quality?.avOffset?.participants[0];
-      const row: Row = { offsetsMs: ms, medianMs: median(ms), maxLateMs: Math.max(...ms), maxEarlyMs: Math.min(...ms), pageMedianMs: page?.medianMs, pageMaxBehindMs: page?.maxBehindMs, fps: result.quality?.fps };
+      const row: Row = { firstMs: ms[0]!, offsetsMs: ms, medianMs: median(ms), maxLateMs: Math.max(...ms), maxEarlyMs: Math.min(...ms), pageMedianMs: page?.medianMs, pageMaxBehindMs: page?.maxBehindMs, fps: result.quality?.fps };
       rows[kind].push(row);
       process.stdout.write(`${kind} ${id}: ${JSON.stringify({ ...row, at: offsets.map((o) => Number(o.t.toFixed(1))), hogCpuS: hog.cpuSeconds })}\n`);
       fs.rmSync(result.path, { force: true });
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
       k,
       {
         fileMedianMs: med(rows[k].map((x) => x.medianMs)),
+        firstFlashMs: med(rows[k].map((x) => x.firstMs)),
         fileMaxLateMs: med(rows[k].map((x) => x.maxLateMs)),
         fileMaxEarlyMs: med(rows[k].map((x) => x.maxEarlyMs)),
         worstLateMs: Math.max(...rows[k].map((x) => x.maxLateMs)),

@@ -9,6 +9,7 @@ import { OverlayPainter } from './overlays';
 import { beginStart, captureFromQuery, exposeRecorder, newState, queryNumber, type LiveChange } from './page-api';
 import { expectedAtJoin, waitForPresence } from './presence';
 import { filterFromQuery, RecordedSet } from './recorded-set';
+import { LipSync } from './lip-sync';
 import { ReceiveStats } from './receive-stats';
 import { RoomTracker } from './room';
 import { ChatRelay, chatTopicsFromQuery, SpeakerTimeline } from './timeline-events';
@@ -108,6 +109,7 @@ async function start(query: string): Promise<void> {
     if (!tracker.seedSpeakers(recorded.loudness())) clearInterval(speakerSeed);
   }, 200);
   const receiveStats = new ReceiveStats();
+  const lipSync = new LipSync(() => tracker.room.remoteParticipants.values());
   const statsTimer = setInterval(() => {
     const drawn = { fps: compositor.fps(), frames: compositor.frames, maxFrameGapMs: compositor.takeMaxFrameGap() };
     void receiveStats.sample(tracker.room.remoteParticipants.values(), isRecorded).then((av) => {
@@ -139,6 +141,7 @@ async function start(query: string): Promise<void> {
     state.phase = 'stopping';
     clearInterval(statsTimer);
     clearInterval(speakerSeed);
+    lipSync.stop();
     speakers.stop();
     chat?.stop();
     await Promise.all([capture.stop(), tracks?.stop()]);
@@ -152,6 +155,8 @@ async function start(query: string): Promise<void> {
   // encoder starts only once everyone present at the join is on the canvas (bounded
   // wait): the file's first frame shows the call, and its time 0 is that instant.
   capture.open();
+  // from the first subscription: the first second's sound is in sync with its picture too
+  lipSync.start();
   await join(tracker, capture, q);
   const presence = await waitForPresence(tracker, expectedAtJoin(tracker.room).filter((e) => recorded.recorded(e.identity)), queryNumber(q, 'presenceWaitMs', 2500));
   mark('present');

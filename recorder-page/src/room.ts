@@ -33,13 +33,13 @@ export interface ParticipantView {
 export const SPEAKING_RMS = 0.01;
 
 /**
- * The receive buffer both paths of every subscribed track are held at (ms; RTCRtpReceiver
+ * The receive buffer a subscribed sound or screen share is held at (ms; RTCRtpReceiver
  * jitterBufferTarget, a floor under WebRTC's own adaptive delay). LiveKit gives each track a
  * MediaStream of its own, so WebRTC never lip-syncs a participant's sound to their picture:
  * each jitter buffer adapts alone, and a publisher whose packets come in bursts (a busy sender)
  * grew the audio one by up to 110 ms more than the video one for seconds, the sound late in the
- * file by as much (scripts/bench-avsync.ts). Held at the same floor, both absorb such bursts
- * without growing apart.
+ * file by as much (scripts/bench-avsync.ts). Held at this floor the sound absorbs such bursts,
+ * and a camera follows its participant's sound (lip-sync.ts).
  */
 export const RECEIVE_BUFFER_MS = 150;
 
@@ -196,7 +196,8 @@ export class RoomTracker {
 
   private subscribed(track: RemoteTrack, pub: RemoteTrackPublication, p: RemoteParticipant): void {
     const v = this.ensure(p);
-    holdReceiveBuffer(track.receiver);
+    // a camera's buffer follows its participant's sound (lip-sync.ts)
+    if (pub.source !== Track.Source.Camera) holdReceiveBuffer(track.receiver);
     if (track.kind === Track.Kind.Audio) {
       this.callbacks.onAudioTrack(track.sid ?? pub.trackSid, track.mediaStreamTrack, p.identity, p.kind === ParticipantKind.AGENT);
       v.audio = true;
