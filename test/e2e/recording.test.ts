@@ -513,6 +513,29 @@ describe('starting and stopping', () => {
     }
   }, 60000);
 
+  it('a start given up after the page said hello and before any media kills the FFmpeg that hello opened, and leaves nothing', async () => {
+    const pub = await publishers.add({ room: 'hello-only', identity: 'plum', colour: '#8e4585', tone: 750 });
+    try {
+      const id = `hello-only-${Date.now()}`;
+      const outputPath = path.join(dir, 'hello-only.mp4');
+      const live = await recorder.open({ id, roomName: 'hello-only', outputPath, options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
+      // the page says hello (its FFmpeg starts) before it joins the room; its first media comes after the join
+      let pid: number | undefined;
+      for (const t0 = Date.now(); pid === undefined && Date.now() - t0 < 10000; ) {
+        pid = live.ffmpegPid();
+        if (pid === undefined) await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(pid).toBeDefined();
+      await expect(live.stop()).rejects.toMatchObject({ code: 'RECORDING_ABORTED' });
+      expect(processAlive(pid)).toBe(false);
+      expect(fsSync.existsSync(outputPath)).toBe(false);
+      expect(fsSync.existsSync(path.join(dir, 'spool', `${id}.webm`))).toBe(false);
+      expect({ pages: await recorder.pool.openPages(), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ pages: 0, sockets: 0, active: 0 });
+    } finally {
+      await pub.leave();
+    }
+  }, 60000);
+
   it('a stop the instant media flows finishes the file (the first chunk may come before the page answered its start)', async () => {
     const pub = await publishers.add({ room: 'quickstop', identity: 'teal', colour: '#008080', tone: 900 });
     try {
