@@ -160,7 +160,12 @@ it('flashes white and beeps together every 2 s, at wall-clock instants of 2 s fr
   // one line, so that a failure's diff prints it whole
   const seen = JSON.stringify({ white, beeps, startMod2s: flashed.startedAt.getTime() % 2000, ms: flashed.durationMs });
   expect({ seen, flashes: white.length >= 2 }).toEqual({ seen, flashes: true });
-  for (let i = 1; i < white.length; i++) expect(Math.abs(white[i] - white[i - 1] - 2)).toBeLessThan(0.1);
+  // 2 s apart, but for a flash in the file's first 3 s: the sound's receive buffer still grows
+  // then, towards its 150 ms floor, and the picture's grows with it (the page's lip sync), so
+  // the next flash may come up to that much late (measured 2.03 to 2.10 s on, the beeps 2.01 to 2.09)
+  const intervals = white.slice(1).map((t, i) => ({ from: white[i], d: Math.round((t - white[i]) * 1000) / 1000 }));
+  const every2s = intervals.every(({ from, d }) => (from < 3 ? d > 1.9 && d < 2.2 : Math.abs(d - 2) < 0.1));
+  expect({ seen, every2s }).toEqual({ seen, every2s: true });
   // in phase with the wall clock: a flash at whole 2 s from the epoch, plus the way to the
   // file (the file's first seconds may miss one, before the picture arrives)
   const phase = (((white[0] + flashed.startedAt.getTime() / 1000) % 2) + 2.1) % 2 - 0.1;
