@@ -12,7 +12,7 @@ import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-pu
 import { createLogger } from '../../src/observability/logger';
 import { probe } from '../../src/recorder/probe';
 import { firstFrames } from '../helpers/first-frame';
-import { colourRegion, FRAME_H, FRAME_W, keyframeTimes } from '../helpers/media';
+import { colourRegion, FRAME_H, FRAME_W, videoPackets } from '../helpers/media';
 import { sleep, userToken, waitFor } from '../helpers/recorder-process';
 import { packetLagMs, RtmpServer } from '../helpers/rtmp-server';
 import { createTestDatabase } from '../helpers/services/postgres';
@@ -167,7 +167,7 @@ beforeAll(async () => {
   fs.writeFileSync(file, Buffer.from(await (await fetch(base + at.done.url)).arrayBuffer()));
   const inFile = (await firstFrames(file, ['#00ff00'], { seconds: 30, minShare: 0.1 })).visibleAfter[0];
   at.fileDelayMs = inFile === null ? null : Date.parse(at.done.recordingAt) + inFile * 1000 - at.changedAt;
-  at.keyframes = await keyframeTimes(file);
+  at.packets = await videoPackets(file);
 }, 180000);
 
 afterAll(async () => {
@@ -203,10 +203,19 @@ it('streams the composite while the call goes on: H.264 and AAC with both publis
 });
 
 it("makes a keyframe every 2 s (a stream's start, its restarts and a viewer's join wait no longer; Chromium's own interval is 3.4 s)", () => {
-  const gaps = at.keyframes.slice(1).map((t: number, i: number) => +(t - at.keyframes[i]).toFixed(3));
-  // the encoder's interval counts from the frame after the last keyframe: at most a frame (33 ms) over 2 s
-  process.stdout.write(`RTMP keyframes: ${at.keyframes.length} in ${at.done.durationMs} ms, the longest gap ${Math.max(...gaps)} s\n`);
-  expect({ gaps, longest: Math.max(...gaps) <= 2.1, enough: at.keyframes.length >= Math.floor(at.done.durationMs / 2100) }).toMatchObject({ longest: true, enough: true });
+  const packets: { t: number; key: boolean }[] = at.packets;
+  const keyframes = packets.filter((p) => p.key).map((p) => p.t);
+  const gaps = keyframes.slice(1).map((t, i) => +(t - keyframes[i]!).toFixed(3));
+  // The encoder makes the first frame 2 s or more after the last keyframe a keyframe: the frame
+  // before it is within 2 s (and a frame, 33 ms: its interval counts from the frame after the
+  // keyframe). A gap longer than 2 s and a frame is the picture's own gap (a loaded page that
+  // made no frame for a while: a CI run's 2.342 s was one), not a keyframe missed.
+  const late = keyframes.slice(1).flatMap((t, i) => {
+    const before = packets.filter((p) => p.t < t).pop()!;
+    return before.t - keyframes[i]! < 2.04 ? [] : [{ keyframe: t, frameBefore: before.t, lastKeyframe: keyframes[i] }];
+  });
+  process.stdout.write(`RTMP keyframes: ${keyframes.length} in ${at.done.durationMs} ms, the longest gap ${Math.max(...gaps)} s\n`);
+  expect({ gaps, late, enough: keyframes.length >= Math.floor(at.done.durationMs / 2100) }).toMatchObject({ late: [], enough: true });
 });
 
 it('reports a dropped destination (RETRYING, retries, lastError) and the stream again once it is back', () => {

@@ -95,13 +95,13 @@ export function processAlive(pid: number | undefined): boolean {
   }
 }
 
-/** The times (s) of a file's video keyframes, in order. */
-export async function keyframeTimes(file: string): Promise<number[]> {
+/** A file's video packets in time order: when each is shown (s), and whether it is a keyframe. */
+export async function videoPackets(file: string): Promise<{ t: number; key: boolean }[]> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file], { maxBuffer: 1 << 26 });
   return stdout
     .split('\n')
     .map((line) => line.split(','))
-    .filter(([pts, flags]) => flags?.startsWith('K') && Number.isFinite(Number(pts)))
-    .map(([pts]) => Number(pts))
-    .sort((a, b) => a - b);
+    .filter(([pts]) => pts !== undefined && pts !== '' && Number.isFinite(Number(pts)))
+    .map(([pts, flags]) => ({ t: Number(pts), key: flags?.startsWith('K') ?? false }))
+    .sort((a, b) => a.t - b.t);
 }
