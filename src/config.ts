@@ -13,13 +13,15 @@ export type { Env } from './config-env';
 
 export interface Config {
   api: { host: string; port: number; logLevel: Env['LOG_LEVEL']; metricsToken?: string };
-  /** A worker's status listener (statusPort undefined: none), and its session's scheduling weight (app/session-weight.ts). */
+  /** A worker's status listener (statusPort undefined: none), and its session's scheduling weight (recorder/session-weight.ts). */
   worker: { statusHost: string; statusPort?: number; sessionNice: number };
   auth: { jwtSecret?: string; jwtPublicKey?: string; serviceApiKeyHashes: string[] };
   livekit: { url: string; apiKey: string; apiSecret: string; webhookEnabled: boolean };
   recorder: {
     chromiumPath: string;
     chromiumExtraArgs: string[];
+    /** Each browser's session weight (WORKER_SESSION_NICE, as the worker's own: recorder/session-weight.ts). */
+    browserSessionNice: number;
     ffmpegPath: string;
     ffprobePath: string;
     warmBrowsers: number;
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recorder: {
       chromiumPath: e.CHROMIUM_PATH,
       chromiumExtraArgs: e.CHROMIUM_EXTRA_ARGS,
+      browserSessionNice: e.WORKER_SESSION_NICE,
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
       warmBrowsers: e.RECORDER_WARM_BROWSERS,

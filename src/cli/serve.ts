@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { startProcess, type ProcessKind, type RunningService } from '../app';
-import { weightSession } from '../app/session-weight';
+import { weightSession } from '../recorder/session-weight';
 import { createLogger } from '../observability/logger';
 
 /**

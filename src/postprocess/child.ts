@@ -60,7 +60,7 @@ export function runOwned(bin: string, args: string[], opts: RunOptions = {}): Pr
     }
     let child: ChildProcess;
     try {
-      // a session of its own: the worker's session is weighted up (app/session-weight.ts) for
+      // a session of its own: the worker's session is weighted up (recorder/session-weight.ts) for
       // the live recordings' sake, and a post-processing pass must not share that weight
       child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     } catch (err) {

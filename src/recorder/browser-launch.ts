@@ -3,6 +3,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { AppError } from '../errors';
 import { BrowserOwnership, type BrowserClaim } from './browser-ownership';
 import type { Logger } from './logger';
+import { weightSession } from './session-weight';
 
 /** Flags for a recorder that must never be throttled and must never talk to anything but loopback. */
 export const RECORDER_CHROMIUM_ARGS = [
@@ -35,6 +36,8 @@ export const LAUNCHER_LISTENERS = 1;
 export interface LaunchOptions {
   chromiumPath: string;
   extraArgs: string[];
+  /** Each browser's session weight (recorder/session-weight.ts); 0 or unset: as it starts. */
+  sessionNice?: number;
   /** Window size for tab-capture pages; canvas pages do not depend on it. */
   windowWidth?: number;
   windowHeight?: number;
@@ -48,11 +51,16 @@ export interface LaunchOptions {
 export class BrowserLauncher {
   private readonly claims = new WeakMap<Browser, BrowserClaim>();
 
+  /** The browsers' session weight: 0 once a weighting failed (said once, not at each launch). */
+  private sessionNice: number;
+
   constructor(
     private readonly opts: LaunchOptions,
     private readonly ownership: BrowserOwnership,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.sessionNice = opts.sessionNice ?? 0;
+  }
 
   /** Checks the executable, then ends the browsers a dead predecessor left running. */
   async prepare(): Promise<void> {
@@ -87,6 +95,8 @@ export class BrowserLauncher {
       });
       const pid = browser.process()?.pid;
       this.ownership.adopt(claim, pid);
+      // the browser leads a session of its own (puppeteer detaches it): weighted as the worker's
+      if (pid !== undefined && this.sessionNice && !weightSession(this.sessionNice, this.log, pid)) this.sessionNice = 0;
       this.claims.set(browser, claim);
       browser.on('disconnected', () => {
         if (!closing()) this.log.warn({ pid }, 'browser disconnected');

@@ -20,6 +20,7 @@ export type RecorderSettings = Pick<
   Config['recorder'],
   | 'chromiumPath'
   | 'chromiumExtraArgs'
+  | 'browserSessionNice'
   | 'ffmpegPath'
   | 'ffprobePath'
   | 'warmBrowsers'
@@ -63,7 +64,7 @@ export class Recorder {
   static async create(settings: RecorderSettings, livekit: LivekitCredentials, log: Logger = silentLogger, hls?: HlsOutputTarget): Promise<Recorder> {
     await assertFfmpeg(settings.ffmpegPath, settings.ffprobePath);
     const pool = new BrowserPool(
-      { chromiumPath: settings.chromiumPath, extraArgs: settings.chromiumExtraArgs, warmBrowsers: settings.warmBrowsers, standbyPages: settings.standbyPages },
+      { chromiumPath: settings.chromiumPath, extraArgs: settings.chromiumExtraArgs, sessionNice: settings.browserSessionNice, warmBrowsers: settings.warmBrowsers, standbyPages: settings.standbyPages },
       log.child({ component: 'browser' }),
     );
     const ingest = new IngestServer(settings.pageDir ?? bundledPageDir(), log.child({ component: 'ingest' }));

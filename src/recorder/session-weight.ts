@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Logger } from '../observability/logger';
+import type { Logger } from './logger';
 
 /**
  * Linux shares the CPU between sessions (autogroups) before it shares it between their
@@ -9,14 +9,19 @@ import type { Logger } from '../observability/logger';
  * killed worker's recordings lost 3.3 to 6.8 s (many-workers e2e). The worker moves bytes
  * and uses little CPU, so its session is weighted up (nice -8 weighs as 7.4 sessions); its
  * post-processing runs in sessions of its own (postprocess/child.ts) and does not share it.
+ * Each recorder browser is a session of its own too (browser-launch.ts), weighted the same:
+ * it is the recording, and a starved one froze its picture for 0.3 s and dropped frames.
  * Only root (CAP_SYS_NICE) may raise a weight: elsewhere the session stays as it was.
  */
-export function weightSession(nice: number, logger: Logger): void {
-  if (nice === 0) return;
+/** False when the weight could not be set (said once, as a warning: the caller stops trying). */
+export function weightSession(nice: number, logger: Logger, pid: number | 'self' = 'self'): boolean {
+  if (nice === 0) return true;
   try {
-    fs.writeFileSync('/proc/self/autogroup', String(nice));
-    logger.info({ nice }, 'session weighted: this process is not starved by other programs on a saturated machine');
+    fs.writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    logger.info({ nice, pid }, 'session weighted: not starved by other programs on a saturated machine');
+    return true;
   } catch (err) {
-    logger.warn({ nice, error: (err as Error).message }, 'could not weight this session (needs CAP_SYS_NICE and a kernel with autogroups): on a saturated machine its chunks may wait for a core');
+    logger.warn({ nice, pid, error: (err as Error).message }, 'could not weight a session (needs CAP_SYS_NICE and a kernel with autogroups): on a saturated machine it may wait for a core');
+    return false;
   }
 }

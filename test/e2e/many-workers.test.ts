@@ -145,11 +145,19 @@ afterAll(async () => {
 }, 40000);
 
 describe('two workers, one lost mid-recording', () => {
-  it("weights the worker's session where it may (root: nice -8), and leaves it where it may not", () => {
+  it("weights the worker's session and its browsers' where it may (root: nice -8), and leaves them where it may not", () => {
     const running = procs.slice(1).filter((w) => w.running);
     expect(running).toHaveLength(1);
-    const nice = /nice (-?\d+)/.exec(fs.readFileSync(`/proc/${running[0]!.pid}/autogroup`, 'utf8'))?.[1];
-    expect(Number(nice)).toBe(process.getuid?.() === 0 ? -8 : 0);
+    const niceOf = (pid: number) => Number(/nice (-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1]);
+    const weighted = process.getuid?.() === 0 ? -8 : 0;
+    expect(niceOf(running[0]!.pid)).toBe(weighted);
+    // and its browsers, each leading a session of its own: they are the recordings
+    const browsers = processTree(running[0]!.pid).filter((pid) => {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return /\(chromium\)/.test(stat) && Number(stat.split(') ')[1]!.split(' ')[3]) === pid;
+    });
+    expect(browsers.length).toBeGreaterThan(0);
+    expect(browsers.map(niceOf)).toEqual(browsers.map(() => weighted));
   });
 
   it('spread the six recordings three and three', () => {
@@ -166,7 +174,7 @@ describe('two workers, one lost mid-recording', () => {
   // The aim is under 1.5 s (a timeslice and the chunk in flight). Here the machine also runs the
   // six publishers' browsers and the S3 emulator on two cores: with the worker one session among
   // a dozen, its thread waited 1 to 2.4 s for a core at a time and 3.3 to 6.8 s were lost; with
-  // its session weighted (WORKER_SESSION_NICE, app/session-weight.ts) 0.14 to 1.41 s, median 0.7.
+  // its session weighted (WORKER_SESSION_NICE, recorder/session-weight.ts) 0.14 to 1.41 s, median 0.7.
   it("finished the lost worker's recordings from the stored spool, under 1.5 s short (median) on a saturated machine", () => {
     const lostMs = outcomes.filter((o) => o.killed).map((o) => o.recordedBeforeKillMs! - o.fileMs);
     const median = [...lostMs].sort((a, b) => a - b)[1];
