@@ -193,7 +193,11 @@ describe('two workers, one lost mid-recording', () => {
       const r = ROOMS.find((x) => x.call === o.call)!;
       const at = Math.max(0.5, o.fileMs / 1000 - 1.5);
       expect({ call: o.call, share: colourRegion(await frameAt(o.file, at), r.colour).share > 0.2 }).toEqual({ call: o.call, share: true });
-      const samples = await audioSamples(o.file, 0.5, Math.min(2, o.fileMs / 1000 - 1));
+      // the salvage is what this case is about: the tone anywhere in what was recorded. Six
+      // Chromium publishers starved beside six recordings on two cores sent silence for the
+      // first 2.5 s of a file (a CI run, its whole mix silent); the first second is the
+      // quality and first-second cases' to judge, with publishers that are not starved.
+      const samples = await audioSamples(o.file, 0.5, o.fileMs / 1000 - 1);
       const others = ROOMS.filter((x) => x !== r).map((x) => tonePower(samples, x.tone));
       const own = tonePower(samples, r.tone);
       const seen = { call: o.call, killed: o.killed, fileMs: o.fileMs, own: own.toExponential(1), others: Math.max(...others).toExponential(1) };
