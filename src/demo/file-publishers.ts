@@ -6,6 +6,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { publisherToken, type LivekitCredentials } from '../livekit/tokens';
+import { silentLogger } from '../recorder/logger';
+import { weightSession } from '../recorder/session-weight';
 
 const run = promisify(execFile);
 
@@ -27,6 +29,9 @@ export interface FilePublisherSpec {
    */
   flash?: boolean;
 }
+
+/** A publisher's session weight: the recorder browser's default (WORKER_SESSION_NICE). */
+const PUBLISHER_SESSION_NICE = -8;
 
 export interface FilePublisher {
   identity: string;
@@ -92,6 +97,9 @@ export class FilePublishers {
     // a group of its own, so a signal from the terminal to ours is not also its own;
     // stdin is its lifeline: it leaves when we die, however we die
     const child = spawn(this.opts.binary, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // it stands in for a participant on a machine of its own and costs almost nothing: weighted
+    // as a worker's recorder browser (where this process may), so the browser does not starve it
+    if (child.pid !== undefined) weightSession(PUBLISHER_SESSION_NICE, silentLogger, child.pid);
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     track(child);
     let stderr = '';

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/recorder/logger';
+import { weightSession } from '../../src/recorder/session-weight';
 
 /**
  * Starts every test service once per jest run. Each module in ./services exports
@@ -18,6 +21,12 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // This session holds the test process (and with it an in-process service's worker, which
+  // `recorder worker` weights the same way) and the services started below, each on a machine
+  // of its own in production (livekit-server, PostgreSQL, Redis, the storage emulators). The
+  // recorder's browsers are weighted (WORKER_SESSION_NICE); beside them an unweighted
+  // livekit-server was starved on a CI run (a second of picture and sound late in a file).
+  weightSession(loadConfig({}).worker.sessionNice, silentLogger);
   const dir = path.join(__dirname, 'services');
   const modules = fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
   const outcomes = await Promise.allSettled(
