@@ -11,9 +11,9 @@ import type { Logger } from './logger';
  * post-processing runs in sessions of its own (postprocess/child.ts) and does not share it.
  * Each recorder browser is a session of its own too (browser-launch.ts), weighted the same:
  * it is the recording, and a starved one froze its picture for 0.3 s and dropped frames.
- * Only root (CAP_SYS_NICE) may raise a weight: elsewhere the session stays as it was.
+ * Only root (CAP_SYS_NICE) may raise a weight: elsewhere the session stays as it was, and this
+ * says so (a warning) and returns false, so that a caller weighting many stops trying.
  */
-/** False when the weight could not be set (said once, as a warning: the caller stops trying). */
 export function weightSession(nice: number, logger: Logger, pid: number | 'self' = 'self'): boolean {
   if (nice === 0) return true;
   try {
