@@ -103,9 +103,20 @@ export function videoBitrate(f: ContainerFormat, picture: PictureRate, asked?: n
 export function codecArgs(f: ContainerFormat, kind: 'video' | 'audio', mode: StreamMode, bitrate?: number): string[] {
   if (mode === 'none') return [kind === 'video' ? '-vn' : '-an'];
   if (mode === 'copy') return [kind === 'video' ? '-c:v' : '-c:a', 'copy'];
-  if (kind === 'audio') return [...f.audioEncoder, '-b:a', String(bitrate ?? f.audioBitrate)];
+  if (kind === 'audio') return [...f.audioEncoder, '-b:a', String(bitrate ?? f.audioBitrate), ...SOUND_ON_ITS_TIMESTAMPS];
   return [...f.videoEncoder, ...(bitrate ? ['-b:v', String(bitrate)] : []), ...EVERY_FRAME];
 }
+
+/**
+ * An encode keeps the sound where its timestamps put it. A starved page's MediaRecorder leaves
+ * holes in its audio's timestamps (sound never captured: 8 to 25 ms at a seam, and up to 1.37 s
+ * in an 11 s file seen in CI); the encoder stamps its output across the hole, but a player (and
+ * FFmpeg's own decoder) plays AAC samples one after another, so all the sound after a hole came
+ * that much early against the picture. Silence fills a hole longer than 60 ms (Chromium's own
+ * stamps jitter by up to 25 ms on a quiet machine; filling those would cut real sound) and
+ * sound that overlaps by as much is trimmed; the file's sound starts at its time 0.
+ */
+const SOUND_ON_ITS_TIMESTAMPS = ['-af', 'aresample=async=1:min_hard_comp=0.06:first_pts=0'];
 
 /**
  * An encode keeps every frame at its own time. FFmpeg's default rounds MediaRecorder's frame
