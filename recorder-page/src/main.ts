@@ -113,6 +113,7 @@ async function start(query: string): Promise<void> {
   const statsTimer = setInterval(() => {
     const drawn = { fps: compositor.fps(), frames: compositor.frames, maxFrameGapMs: compositor.takeMaxFrameGap() };
     void receiveStats.sample(tracker.room.remoteParticipants.values(), isRecorded).then((av) => {
+      lipSync.settled(av);
       capture.sendStats({
         type: 'stats',
         ...drawn,

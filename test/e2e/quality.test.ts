@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
+import { LATE_CHUNK_TIMESLICES } from '../../src/recorder/chunk-stats';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
 import { flashBeepOffsets } from '../helpers/av-sync';
 import { CpuHog } from '../helpers/cpu-hog';
@@ -92,7 +93,13 @@ test('a CPU hog during the call: a frame rate below 29 and LOW_FPS, in the view 
 test('the chunks as they came, and the A/V offset applied and measured per participant', () => {
   const q = done.quality;
   expect(q.chunks).toMatchObject({ resent: 0, reconnects: 0, missing: 0, outOfOrder: 0 });
-  expect(q.chunks.received).toBeGreaterThan(5);
+  // one a timeslice (1 s) when the page keeps up; a page the hog starves sends fewer, each
+  // holding more (3 in a CI run, 7 locally), and the report says it waited for them
+  expect(q.chunks.received).toBeGreaterThanOrEqual(2);
+  if (q.chunks.received < CALL_MS / 1000 - 2) {
+    expect(q.chunks.longestGapMs).toBeGreaterThan((LATE_CHUNK_TIMESLICES + 1) * 1000);
+    expect(q.chunks.late).toBeGreaterThan(0);
+  }
   expect(q.avOffset.appliedMs).toBe(config.recorder.avOffsetMs);
   expect(q.avOffset.participants).toEqual([expect.objectContaining({ identity: 'flash', samples: expect.any(Number), medianMs: expect.any(Number) })]);
   expect(q.avOffset.participants[0].samples).toBeGreaterThan(0);
