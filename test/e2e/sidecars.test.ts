@@ -90,10 +90,8 @@ async function expectCuesOnTheTones(svc: TestService, r: Recorded, cues: { ident
   else fs.rmSync(file, { force: true });
   const vsFile = cues.map((c, i) => ({ startDiff: Math.round(c.startMs - heard[i].startMs), endDiff: Math.round(c.endMs - heard[i].endMs) }));
   console.log(`${r.view.callId}: speaker cues vs the tone in the file (ms): ${JSON.stringify(vsFile)}; streams (s): ${streams.join(', ')}; view ${r.view.durationMs} ms`);
-  for (const m of vsFile) {
-    expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-    expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-  }
+  const onTones = vsFile.every((m) => Math.abs(m.startDiff) <= TOLERANCE_MS && Math.abs(m.endDiff) <= TOLERANCE_MS);
+  expect({ vsFile, streams, onTones }).toEqual({ vsFile, streams, onTones: true });
 }
 
 /**
@@ -169,10 +167,10 @@ describe('local storage', () => {
     console.log(`speaker cues vs turns (ms): ${JSON.stringify(measured)}`);
     expect(cues.map((c) => c.identity)).toEqual(['red', 'blue', 'red']);
     expect(cues[0].name).toBe('Red Speaker');
-    for (const m of measured) {
-      expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-      expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-    }
+    // A turn begins where the call had it; where it ends is judged on the file's sound below:
+    // a publisher's tone goes on reaching the recorder for a while after its page turned it off
+    // (a quiet run's cue ended 497 ms after that, and 12 ms after the tone did in the file)
+    for (const m of measured) expect({ measured, start: Math.abs(m.startDiff) <= TOLERANCE_MS }).toEqual({ measured, start: true });
     // and against the sound in the file: where each turn's tone begins and ends in the recording's audio
     await expectCuesOnTheTones(svc, r, cues, expected);
     expect(r.files['speakers.vtt']).toMatch(/^WEBVTT\n\n\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n<v Red Speaker>Red Speaker\n/);
@@ -221,10 +219,8 @@ describe('local storage', () => {
     const measured = cues.map((c, i) => ({ identity: c.identity, startDiff: c.startMs - (expected[i]?.startMs ?? NaN), endDiff: c.endMs - (expected[i]?.endMs ?? NaN) }));
     console.log(`sc-pause (paused ${pausedMs} ms): speaker cues vs turns (ms): ${JSON.stringify(measured)}`);
     expect(cues.map((c) => c.identity)).toEqual(['red', 'red']);
-    for (const m of measured) {
-      expect(Math.abs(m.startDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-      expect(Math.abs(m.endDiff)).toBeLessThanOrEqual(TOLERANCE_MS);
-    }
+    // the starts where the call had them, the ends on the file's sound (as above)
+    for (const m of measured) expect({ measured, start: Math.abs(m.startDiff) <= TOLERANCE_MS }).toEqual({ measured, start: true });
     await expectCuesOnTheTones(svc, r, cues, expected);
     const chat = r.files['chat.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
     expect(chat).toEqual([expect.objectContaining({ identity: 'red', text: 'after the pause' })]);
