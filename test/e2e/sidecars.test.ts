@@ -81,7 +81,9 @@ async function record(svc: TestService, callId: string, people: Omit<PublisherSp
 /** Each cue within the tolerance of where its speaker's tone begins and ends in the downloaded file. */
 async function expectCuesOnTheTones(svc: TestService, r: Recorded, cues: { identity: string; startMs: number; endMs: number }[], expected: { identity: string; startMs: number }[]): Promise<void> {
   const file = path.join(os.tmpdir(), `sidecars-${r.view.id}.mp4`);
-  fs.writeFileSync(file, Buffer.from(await (await svc.fetchAsHost(`/api/video-calls/${r.view.callId}/recording/${r.view.id}/download`)).arrayBuffer()));
+  // the recording's signed URL, as the view gives it (local storage's or the bucket's)
+  const url: string = r.view.url.startsWith('/') ? svc.base + r.view.url : r.view.url;
+  fs.writeFileSync(file, Buffer.from(await (await fetch(url)).arrayBuffer()));
   const heard = await toneSpans(file, r.view.durationMs, expected.map((e) => ({ hz: e.identity === 'red' ? RED.tone : BLUE.tone, startMs: e.startMs })));
   // the streams' own lengths: a cue that outlasts its tone may be sound missing at the file's end
   const { stdout } = await runFile('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,duration', '-of', 'json', file]);
@@ -167,11 +169,10 @@ describe('local storage', () => {
     console.log(`speaker cues vs turns (ms): ${JSON.stringify(measured)}`);
     expect(cues.map((c) => c.identity)).toEqual(['red', 'blue', 'red']);
     expect(cues[0].name).toBe('Red Speaker');
-    // A turn begins where the call had it; where it ends is judged on the file's sound below:
-    // a publisher's tone goes on reaching the recorder for a while after its page turned it off
-    // (a quiet run's cue ended 497 ms after that, and 12 ms after the tone did in the file)
-    for (const m of measured) expect({ measured, start: Math.abs(m.startDiff) <= TOLERANCE_MS }).toEqual({ measured, start: true });
-    // and against the sound in the file: where each turn's tone begins and ends in the recording's audio
+    // A turn is judged where it is heard: where its tone begins and ends in the recording's
+    // audio. The publisher's page turns its tone on and off some time before the recorder
+    // hears it (printed above: a quiet run's cue ended 497 ms after the page turned the tone
+    // off, 12 ms after the tone did in the file; a CI run's began 549 ms after the page's turn).
     await expectCuesOnTheTones(svc, r, cues, expected);
     expect(r.files['speakers.vtt']).toMatch(/^WEBVTT\n\n\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n<v Red Speaker>Red Speaker\n/);
     expect(r.files['speakers.vtt'].match(/-->/g)).toHaveLength(3);
@@ -219,8 +220,7 @@ describe('local storage', () => {
     const measured = cues.map((c, i) => ({ identity: c.identity, startDiff: c.startMs - (expected[i]?.startMs ?? NaN), endDiff: c.endMs - (expected[i]?.endMs ?? NaN) }));
     console.log(`sc-pause (paused ${pausedMs} ms): speaker cues vs turns (ms): ${JSON.stringify(measured)}`);
     expect(cues.map((c) => c.identity)).toEqual(['red', 'red']);
-    // the starts where the call had them, the ends on the file's sound (as above)
-    for (const m of measured) expect({ measured, start: Math.abs(m.startDiff) <= TOLERANCE_MS }).toEqual({ measured, start: true });
+    // judged where they are heard (as above)
     await expectCuesOnTheTones(svc, r, cues, expected);
     const chat = r.files['chat.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
     expect(chat).toEqual([expect.objectContaining({ identity: 'red', text: 'after the pause' })]);
@@ -257,7 +257,7 @@ describe('S3 storage', () => {
     expectListed(r);
     const cues = JSON.parse(r.files['speakers.json']);
     expect(cues).toEqual([{ identity: 'red', name: 'Red Speaker', startMs: expect.any(Number), endMs: expect.any(Number) }]);
-    expect(Math.abs(cues[0].startMs - r.fileMs(turn.from))).toBeLessThanOrEqual(TOLERANCE_MS);
-    expect(Math.abs(cues[0].endMs - r.fileMs(turn.to))).toBeLessThanOrEqual(TOLERANCE_MS);
+    // where the turn is heard in the stored file (as the local case)
+    await expectCuesOnTheTones(svc, r, cues, [{ identity: 'red', startMs: r.fileMs(turn.from) }]);
   }, 120000);
 });
