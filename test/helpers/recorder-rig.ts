@@ -1,0 +1,67 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
+import { Recorder } from '../../src/recorder/recorder';
+import type { OutputFormat, RecordingResult } from '../../src/recordings/contract';
+
+/**
+ * The recorder (the service's defaults, as a user gets them, one warm browser) against the
+ * run's livekit-server (started once by global setup), with real Chromium publishers in a
+ * browser of their own: what the recorder e2e files share, one of each per file.
+ */
+export interface RecorderRig {
+  dir: string;
+  publishers: SyntheticPublishers;
+  recorder: Recorder;
+}
+
+export const rigLivekit = {
+  url: process.env.TEST_LIVEKIT_URL!,
+  apiKey: process.env.TEST_LIVEKIT_API_KEY!,
+  apiSecret: process.env.TEST_LIVEKIT_API_SECRET!,
+};
+
+export const rigConfig = loadConfig({});
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The test file's rig: opened before its tests (and handed to `opened`), closed after them. */
+export function useRecorderRig(opened: (rig: RecorderRig) => void): RecorderRig {
+  const rig = {} as RecorderRig;
+  beforeAll(async () => {
+    rig.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-rec-'));
+    rig.publishers = await SyntheticPublishers.launch({ chromiumPath: rigConfig.recorder.chromiumPath, livekit: rigLivekit });
+    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, spoolDir: path.join(rig.dir, 'spool') }, rigLivekit);
+    opened(rig);
+  }, 60000);
+  afterAll(async () => {
+    await rig.recorder?.close();
+    await rig.publishers?.close();
+    if (rig.dir) await fs.rm(rig.dir, { recursive: true, force: true });
+  });
+  return rig;
+}
+
+/** What records a room of `rig` (grid, 1280x720 at 30 fps) for `seconds` while `during` runs: the result, with the FFmpeg that wrote it. */
+export function recordIn(rig: RecorderRig) {
+  return async (room: string, format: OutputFormat, seconds: number, during?: (elapsedMs: () => number) => Promise<void>): Promise<RecordingResult & { ffmpegPid?: number }> => {
+    const live = await rig.recorder.start({
+      id: `${room}-${Date.now()}`,
+      roomName: room,
+      outputPath: path.join(rig.dir, `${room}.${format}`),
+      options: { width: 1280, height: 720, fps: 30, format, layout: 'grid' },
+    });
+    const t0 = Date.now();
+    await during?.(() => Date.now() - t0);
+    // FFmpeg is spawned once the page has said which codec it records
+    const ffmpegPid = live.ffmpegPid();
+    await sleep(Math.max(0, seconds * 1000 - (Date.now() - t0)));
+    const result = await live.stop();
+    return { ...result, ffmpegPid };
+  };
+}
+
+/** File time (s) of a wall-clock moment of the recording. */
+export const fileTime = (r: RecordingResult, wallMs: number) => (wallMs - r.startedAt.getTime()) / 1000;
