@@ -7,7 +7,9 @@ import { bundledPageDir } from '../../src/recorder/static-files';
 import { probe } from '../../src/recorder/probe';
 import type { OutputFormat, RecordingResult } from '../../src/recordings/contract';
 import { audioSamples, colourRegion, frameAt, tonePower } from '../helpers/media';
-import { type RecorderRig, useRecorderRig, rigLivekit as livekit, sleep } from '../helpers/recorder-rig';
+import { type RecorderRig, useRecorderRig } from '../helpers/recorder-rig';
+import { sleep } from '../helpers/recorder-process';
+import { testLivekit as livekit } from '../helpers/in-process-service';
 
 /**
  * Custom layout pages recorded by tab capture, on the real recorder against livekit-server

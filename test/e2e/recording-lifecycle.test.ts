@@ -4,7 +4,9 @@ import { probe } from '../../src/recorder/probe';
 import { Recorder } from '../../src/recorder/recorder';
 import { processTree } from '../../src/observability/process-tree';
 import { colourRegion, frameAt, processAlive } from '../helpers/media';
-import { type RecorderRig, useRecorderRig, recordIn, rigConfig as config, rigLivekit as livekit, sleep } from '../helpers/recorder-rig';
+import { type RecorderRig, useRecorderRig, recordIn, rigConfig as config } from '../helpers/recorder-rig';
+import { sleep } from '../helpers/recorder-process';
+import { testLivekit as livekit } from '../helpers/in-process-service';
 
 /**
  * Starting, stopping and faults on the real recorder against livekit-server with real

@@ -6,7 +6,8 @@ import { probe } from '../../src/recorder/probe';
 import type { RecordingResult, VideoInput } from '../../src/recordings/contract';
 import { firstFrames } from '../helpers/first-frame';
 import { audioSamples, colourRegion, frameAt, processAlive, tonePower } from '../helpers/media';
-import { fileTime, type RecorderRig, useRecorderRig, recordIn, sleep } from '../helpers/recorder-rig';
+import { fileTime, type RecorderRig, useRecorderRig, recordIn } from '../helpers/recorder-rig';
+import { sleep } from '../helpers/recorder-process';
 
 /**
  * The recorder against a real livekit-server (started once for the run) with real

@@ -5,6 +5,8 @@ import { loadConfig } from '../../src/config';
 import { SyntheticPublishers } from '../../src/demo/synthetic-publishers';
 import { Recorder } from '../../src/recorder/recorder';
 import type { OutputFormat, RecordingResult } from '../../src/recordings/contract';
+import { testLivekit } from './in-process-service';
+import { sleep } from './recorder-process';
 
 /**
  * The recorder (the service's defaults, as a user gets them, one warm browser) against the
@@ -17,23 +19,15 @@ export interface RecorderRig {
   recorder: Recorder;
 }
 
-export const rigLivekit = {
-  url: process.env.TEST_LIVEKIT_URL!,
-  apiKey: process.env.TEST_LIVEKIT_API_KEY!,
-  apiSecret: process.env.TEST_LIVEKIT_API_SECRET!,
-};
-
 export const rigConfig = loadConfig({});
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The test file's rig: opened before its tests (and handed to `opened`), closed after them. */
 export function useRecorderRig(opened: (rig: RecorderRig) => void): RecorderRig {
   const rig = {} as RecorderRig;
   beforeAll(async () => {
     rig.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-rec-'));
-    rig.publishers = await SyntheticPublishers.launch({ chromiumPath: rigConfig.recorder.chromiumPath, livekit: rigLivekit });
-    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, spoolDir: path.join(rig.dir, 'spool') }, rigLivekit);
+    rig.publishers = await SyntheticPublishers.launch({ chromiumPath: rigConfig.recorder.chromiumPath, livekit: testLivekit });
+    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, spoolDir: path.join(rig.dir, 'spool') }, testLivekit);
     opened(rig);
   }, 60000);
   afterAll(async () => {
