@@ -17,7 +17,14 @@ import { testLivekit as livekit } from '../helpers/in-process-service';
 let dir: string;
 let publishers: RecorderRig['publishers'];
 let recorder: RecorderRig['recorder'];
-const rig = useRecorderRig((r) => ({ dir, publishers, recorder } = r));
+let gate: NonNullable<RecorderRig['gate']>;
+const rig = useRecorderRig(
+  (r) => {
+    ({ dir, publishers, recorder } = r);
+    gate = r.gate!;
+  },
+  { gated: true },
+);
 
 const record = recordIn(rig);
 
@@ -42,20 +49,24 @@ describe('starting and stopping', () => {
     try {
       const id = `hello-only-${Date.now()}`;
       const outputPath = path.join(dir, 'hello-only.mp4');
+      // the page says hello (its FFmpeg starts) before it joins the room, and its first media
+      // comes after the join: with the join held, nothing can come before the stop (without
+      // the hold a loaded machine delivered hello and the first chunk together)
+      gate.hold();
       const live = await recorder.open({ id, roomName: 'hello-only', outputPath, options: { width: 1280, height: 720, fps: 30, format: 'mp4', layout: 'grid' } });
-      // the page says hello (its FFmpeg starts) before it joins the room; its first media comes after the join
       let pid: number | undefined;
-      for (const t0 = Date.now(); pid === undefined && Date.now() - t0 < 10000; ) {
+      for (const t0 = Date.now(); (pid === undefined || gate.heldJoins === 0) && Date.now() - t0 < 10000; ) {
         pid = live.ffmpegPid();
-        if (pid === undefined) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 5));
       }
-      expect(pid).toBeDefined();
+      expect({ ffmpeg: pid !== undefined, heldJoins: gate.heldJoins }).toEqual({ ffmpeg: true, heldJoins: 1 });
       await expect(live.stop()).rejects.toMatchObject({ code: 'RECORDING_ABORTED' });
       expect(processAlive(pid)).toBe(false);
       expect(fsSync.existsSync(outputPath)).toBe(false);
       expect(fsSync.existsSync(path.join(dir, 'spool', `${id}.webm`))).toBe(false);
       expect({ pages: await recorder.pool.openPages(), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ pages: 0, sockets: 0, active: 0 });
     } finally {
+      gate.release();
       await pub.leave();
     }
   }, 60000);

@@ -7,6 +7,7 @@ import { Recorder } from '../../src/recorder/recorder';
 import type { OutputFormat, RecordingResult } from '../../src/recordings/contract';
 import { testLivekit } from './in-process-service';
 import { sleep } from './recorder-process';
+import { SignalGate } from './signal-gate';
 
 /**
  * The recorder (the service's defaults, as a user gets them, one warm browser) against the
@@ -17,21 +18,28 @@ export interface RecorderRig {
   dir: string;
   publishers: SyntheticPublishers;
   recorder: Recorder;
+  /** Where the recorder's page joins its rooms through (with `{ gated: true }`): joins can be held. */
+  gate?: SignalGate;
 }
 
 export const rigConfig = loadConfig({});
 
-/** The test file's rig: opened before its tests (and handed to `opened`), closed after them. */
-export function useRecorderRig(opened: (rig: RecorderRig) => void): RecorderRig {
+/**
+ * The test file's rig: opened before its tests (and handed to `opened`), closed after them.
+ * `gated`: the recorder reaches LiveKit through a SignalGate (the publishers directly).
+ */
+export function useRecorderRig(opened: (rig: RecorderRig) => void, { gated = false } = {}): RecorderRig {
   const rig = {} as RecorderRig;
   beforeAll(async () => {
     rig.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-rec-'));
     rig.publishers = await SyntheticPublishers.launch({ chromiumPath: rigConfig.recorder.chromiumPath, livekit: testLivekit });
-    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, spoolDir: path.join(rig.dir, 'spool') }, testLivekit);
+    if (gated) rig.gate = await SignalGate.open(testLivekit.url);
+    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, spoolDir: path.join(rig.dir, 'spool') }, rig.gate ? { ...testLivekit, url: rig.gate.url } : testLivekit);
     opened(rig);
   }, 60000);
   afterAll(async () => {
     await rig.recorder?.close();
+    await rig.gate?.close();
     await rig.publishers?.close();
     if (rig.dir) await fs.rm(rig.dir, { recursive: true, force: true });
   });
