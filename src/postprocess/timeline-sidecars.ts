@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TimelineLine } from '../recorder/timeline-log';
-import { fileSpan, toFileMs, type PausedSpan } from '../recordings/timeline';
+import { fileSpan, resumeOffsetsMs, toFileMs, type PausedSpan } from '../recordings/timeline';
 import { buildVtt } from './webvtt';
 
 /**
@@ -59,10 +59,37 @@ export function speakerTurns(lines: readonly TimelineLine[], clock: FileClock, a
     const startMs = toFileMs(new Date(o.start + audioShiftMs), clock.recordingAt, clock.pauses);
     if (startMs < clock.durationMs) turns.push({ identity, name: o.name, startMs, endMs: clock.durationMs });
   }
-  return turns
+  const cut = turns
     .map((t) => ({ ...t, endMs: Math.min(t.endMs, clock.durationMs) }))
     .filter((t) => t.endMs > t.startMs)
     .sort((a, b) => a.startMs - b.startMs || a.identity.localeCompare(b.identity));
+  return joinBrokenTurns(cut, resumeOffsetsMs(clock.recordingAt, clock.pauses));
+}
+
+/**
+ * One speaker's turns less than this apart are one turn. The server's active-speaker set blinks
+ * (a loaded machine's late level update, its first report naming someone else first): the
+ * speaker is reported gone and back while the meter never stopped hearing them, which would
+ * otherwise split a turn into two cues a few ms apart. A breath between sentences is one turn too.
+ */
+export const TURN_JOIN_GAP_MS = 1000;
+
+/** Joins each identity's turns (sorted by start) that are under TURN_JOIN_GAP_MS apart, unless a resume seam lies between them (a pause ends a turn). */
+function joinBrokenTurns(turns: SpeakerTurn[], seams: readonly number[]): SpeakerTurn[] {
+  const lastOf = new Map<string, SpeakerTurn>();
+  const joined: SpeakerTurn[] = [];
+  for (const t of turns) {
+    const last = lastOf.get(t.identity);
+    const seamBetween = last !== undefined && seams.some((s) => s >= last.endMs && s <= t.startMs);
+    if (last && t.startMs - last.endMs < TURN_JOIN_GAP_MS && !seamBetween) {
+      last.endMs = Math.max(last.endMs, t.endMs);
+      continue;
+    }
+    const copy = { ...t };
+    lastOf.set(t.identity, copy);
+    joined.push(copy);
+  }
+  return joined;
 }
 
 export function speakersVtt(turns: readonly SpeakerTurn[]): string {

@@ -56,12 +56,32 @@ describe('speaker turns', () => {
 
   test('overlapping speakers give overlapping cues; one identity never overlaps itself', () => {
     const lines = [sp(1000, [{ identity: 'a' }]), sp(2000, [{ identity: 'a' }, { identity: 'b', since: 1500 }]), sp(3000, [{ identity: 'b' }], [{ identity: 'a', at: 2800 }]), sp(3100, [{ identity: 'a', since: 2500 }, { identity: 'b' }])];
-    const turns = speakerTurns(lines, clock(4000));
-    expect(turns).toEqual([
-      { identity: 'a', name: 'a', startMs: 1000, endMs: 2800 },
+    expect(speakerTurns(lines, clock(4000))).toEqual([
+      // back, dated (2500) before its previous turn ended (2800): the meter heard a all along, one turn
+      { identity: 'a', name: 'a', startMs: 1000, endMs: 4000 },
       { identity: 'b', name: 'b', startMs: 1500, endMs: 4000 },
-      // dated before its previous turn ended: starts where that one ended
-      { identity: 'a', name: 'a', startMs: 2800, endMs: 4000 },
+    ]);
+  });
+
+  test('a speaker reported gone and back within a second is one turn, unless a pause lies between', () => {
+    // the server's first report names b alone while the meter already had a; then both
+    const blink = [sp(0, []), sp(1100, [{ identity: 'a', since: 1000 }]), sp(1300, [{ identity: 'b', since: 1200 }], [{ identity: 'a', at: 1300 }]), sp(2200, [{ identity: 'a', since: 1000 }, { identity: 'b' }]), sp(4000, [], [{ identity: 'a', at: 3900 }, { identity: 'b', at: 3500 }])];
+    expect(speakerTurns(blink, clock(5000))).toEqual([
+      { identity: 'a', name: 'a', startMs: 1000, endMs: 3900 },
+      { identity: 'b', name: 'b', startMs: 1200, endMs: 3500 },
+    ]);
+    // 900 ms of silence is a breath; 1100 ms is a new turn
+    const gaps = [sp(1000, [{ identity: 'a' }]), sp(2000, []), sp(2900, [{ identity: 'a' }]), sp(3500, []), sp(4600, [{ identity: 'a' }]), sp(5000, [])];
+    expect(speakerTurns(gaps, clock(6000))).toEqual([
+      { identity: 'a', name: 'a', startMs: 1000, endMs: 3500 },
+      { identity: 'a', name: 'a', startMs: 4600, endMs: 5000 },
+    ]);
+    // a stops 500 ms before a pause and speaks 300 ms after its resume: two turns, on each side of the seam
+    const pauses = [{ pausedAt: new Date(T0 + 3000), resumedAt: new Date(T0 + 8000) }];
+    const seam = [sp(1000, [{ identity: 'a' }]), sp(2500, []), sp(8300, [{ identity: 'a' }]), sp(9000, [])];
+    expect(speakerTurns(seam, clock(5000, pauses))).toEqual([
+      { identity: 'a', name: 'a', startMs: 1000, endMs: 2500 },
+      { identity: 'a', name: 'a', startMs: 3300, endMs: 4000 },
     ]);
   });
 
