@@ -178,9 +178,12 @@ test('three markers: three chapters where they were set, on the file clock', asy
   console.log(`markers e2e: ${seen}`);
   expect({ seen, titles: chapters.map((c) => c.title) }).toEqual({ seen, titles: ['Start', 'one', 'two', 'three'] });
   for (const w of wanted) expect({ seen, w, near: Math.abs(chapters.find((c) => c.title === w.label)!.start - w.fileS) <= 0.2 }).toEqual({ seen, w, near: true });
-  // what was marked is in the file right there (the publisher's change takes its way through the SFU)
+  // What was marked is in the file right there, after the publisher's change has made its way
+  // through its encoder, the SFU and the recorder's page: ~0.1 s on a quiet machine, 0.55 s seen
+  // in a loaded CI run. Under a second tells a marker on the file's clock from one off by a
+  // clock's error (seconds); where the chapter lands is held to 0.2 s above.
   const two = chapters.find((c) => c.title === 'two')!.start;
-  expect({ seen, blueAfterTwo: firstBlue >= two - 0.05 && firstBlue - two < 0.5 }).toEqual({ seen, blueAfterTwo: true });
+  expect({ seen, blueAfterTwo: firstBlue >= two - 0.05 && firstBlue - two < 1 }).toEqual({ seen, blueAfterTwo: true });
 }, 120000);
 
 test('the seam adds no A/V offset: after it, sound and picture are as before it, or in sync (a publisher that flashes and beeps together)', async () => {

@@ -14,7 +14,7 @@ import { untilAdmitted } from '../helpers/api-request';
  * The speaker timeline and the chat on the real recorder, checked on the stored files: publishers
  * whose tone goes on and off in turns, and who send chat (a packet on LiveKit components' topic,
  * a text stream on `chat`); an excluded participant who speaks and chats is in neither. Each cue
- * within 0.5 s of the turn (the instant the publisher switched its tone, on the file's clock).
+ * within 0.5 s of where its turn's tone begins and ends in the stored file.
  * A pause is cut out of them as out of the file. Then the same files in S3 (moto), each read
  * through the URL the view signs.
  */
@@ -90,7 +90,7 @@ async function expectCuesOnTheTones(svc: TestService, r: Recorded, cues: { ident
   const streams = (JSON.parse(stdout).streams as { codec_type: string; duration?: string }[]).map((x) => `${x.codec_type} ${x.duration}`);
   if (process.env.KEEP_SIDECAR_FILES) console.log(`kept ${file}`);
   else fs.rmSync(file, { force: true });
-  const vsFile = cues.map((c, i) => ({ startDiff: Math.round(c.startMs - heard[i].startMs), endDiff: Math.round(c.endMs - heard[i].endMs) }));
+  const vsFile = cues.map((c, i) => ({ startDiff: Math.round(c.startMs - heard[i].startMs), endDiff: Math.round(c.endMs - heard[i].endMs), holeMs: heard[i].holeMs }));
   console.log(`${r.view.callId}: speaker cues vs the tone in the file (ms): ${JSON.stringify(vsFile)}; streams (s): ${streams.join(', ')}; view ${r.view.durationMs} ms`);
   const onTones = vsFile.every((m) => Math.abs(m.startDiff) <= TOLERANCE_MS && Math.abs(m.endDiff) <= TOLERANCE_MS);
   expect({ vsFile, streams, onTones }).toEqual({ vsFile, streams, onTones: true });
@@ -99,25 +99,31 @@ async function expectCuesOnTheTones(svc: TestService, r: Recorded, cues: { ident
 /**
  * Where each tone is heard on the file's clock (20 ms windows, the samples where the file's
  * timestamps put them): from the first of three windows in a row near `startMs` with a tenth of
- * the tone's steady power (a click of a loaded machine's audio is one window, not a tone), until
- * the first of ten without (a jump in a starved page's audio timestamps, up to ~110 ms seen,
- * is a hole in the tone, not its end).
+ * the tone's steady power (a click of a loaded machine's audio is one window, not a tone), to
+ * the last window with it before a second without it (every turn here is followed by more than
+ * a second of its speaker's silence). A shorter silence inside is a hole in the tone, not its
+ * end: holes are the sound's concern (the pause e2e holds the sound whole), here they are
+ * printed, the longest of each span in `holeMs`.
  */
-async function toneSpans(file: string, durationMs: number, turns: { hz: number; startMs: number }[]): Promise<{ startMs: number; endMs: number }[]> {
+async function toneSpans(file: string, durationMs: number, turns: { hz: number; startMs: number }[]): Promise<{ startMs: number; endMs: number; holeMs: number }[]> {
   const rate = 16000;
   const win = rate / 50;
   const samples = await audioSamples(file, 0, durationMs / 1000 + 1, undefined, true);
-  const power = (hz: number, ms: number) => tonePower(samples.subarray(Math.round((ms / 1000) * rate), Math.round((ms / 1000) * rate) + win), hz, rate);
-  const run = (hz: number, from: number, steady: number, on: boolean) => {
-    let t = from;
-    const windows = on ? [0, 20, 40] : Array.from({ length: 10 }, (_, i) => i * 20);
-    while (t < durationMs && !windows.every((d) => power(hz, t + d) >= steady / 10 === on)) t += 20;
-    return Math.min(t, durationMs);
-  };
+  const windows = Math.floor(durationMs / 20);
   return turns.map(({ hz, startMs }) => {
-    const steady = power(hz, startMs + 1000);
-    const from = run(hz, Math.max(0, startMs - 1000), steady, true);
-    return { startMs: from, endMs: run(hz, from, steady, false) };
+    const power = Array.from({ length: windows }, (_, k) => tonePower(samples.subarray(k * win, (k + 1) * win), hz, rate));
+    const steady = power[Math.min(windows - 1, Math.round((startMs + 1000) / 20))];
+    const on = power.map((p) => p >= steady / 10);
+    let first = Math.max(0, Math.round((startMs - 1000) / 20));
+    while (first < windows && !(on[first] && on[first + 1] && on[first + 2])) first++;
+    let last = first;
+    let holeMs = 0;
+    for (let k = first; k < windows && k - last <= 50; k++) {
+      if (!on[k]) continue;
+      holeMs = Math.max(holeMs, (k - last - 1) * 20);
+      last = k;
+    }
+    return { startMs: Math.min(first * 20, durationMs), endMs: Math.min((last + 1) * 20, durationMs), holeMs };
   });
 }
 

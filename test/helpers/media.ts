@@ -38,6 +38,13 @@ export interface ColourRegion {
   cy: number;
 }
 
+/** A frame's mean colour as #rrggbb: what a frame showed, for a failure's message. */
+export function meanColour(frame: Buffer): string {
+  const sum = [0, 0, 0];
+  for (let i = 0; i < FRAME_W * FRAME_H * 3; i++) sum[i % 3] += frame[i];
+  return `#${sum.map((v) => Math.round(v / (FRAME_W * FRAME_H)).toString(16).padStart(2, '0')).join('')}`;
+}
+
 export function colourRegion(frame: Buffer, hex: string, tolerance = 60): ColourRegion {
   const [r, g, b] = hexToRgb(hex);
   let n = 0;

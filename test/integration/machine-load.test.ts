@@ -97,7 +97,10 @@ describe('MachineLoad', () => {
     started.push(child.pid!);
     await sleep(4500);
     const during = load.measure()!;
-    expect(during.own).toBeLessThan(0.3);
-    expect(during.others - before.others).toBeLessThan(0.3);
+    // against the 4 s before it: this process tree also holds the suite's services
+    // (livekit-server, the storage emulators), still busy a while after a previous file's rooms
+    const seen = { before, during };
+    expect({ seen, ownGrew: during.own - before.own < 0.3 }).toEqual({ seen, ownGrew: true });
+    expect({ seen, othersGrew: during.others - before.others < 0.3 }).toEqual({ seen, othersGrew: true });
   });
 });
