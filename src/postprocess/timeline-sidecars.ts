@@ -72,7 +72,7 @@ export function speakerTurns(lines: readonly TimelineLine[], clock: FileClock, a
  * speaker is reported gone and back while the meter never stopped hearing them, which would
  * otherwise split a turn into two cues a few ms apart. A breath between sentences is one turn too.
  */
-export const TURN_JOIN_GAP_MS = 1000;
+const TURN_JOIN_GAP_MS = 1000;
 
 /** Joins each identity's turns (sorted by start) that are under TURN_JOIN_GAP_MS apart, unless a resume seam lies between them (a pause ends a turn). */
 function joinBrokenTurns(turns: SpeakerTurn[], seams: readonly number[]): SpeakerTurn[] {
