@@ -27,7 +27,7 @@ export interface LiveChange {
 declare global {
   interface Window {
     recorderState: RecorderState;
-    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): Promise<void>; pause(): void; resume(): void };
+    recorder: { start(query: string): Promise<void>; stop(): Promise<void>; update(change: LiveChange): Promise<void>; pause(): number; resume(): number };
   }
 }
 
@@ -62,8 +62,10 @@ export function exposeRecorder(
       }),
     stop,
     update,
-    pause: () => recording().pause(),
-    resume: () => recording().resume(),
+    // the wall-clock instant the encoder paused or resumed: where the file's seam is, which a
+    // loaded machine's command reaches a few hundred ms after the API stamped it
+    pause: () => (recording().pause(), performance.timeOrigin + performance.now()),
+    resume: () => (recording().resume(), performance.timeOrigin + performance.now()),
   };
 }
 

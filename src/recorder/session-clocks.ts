@@ -59,6 +59,13 @@ export class SessionClocks {
     if (this.pauseLimit) this.pauseTimer = setTimeout(this.pauseLimit.onReached, this.pauseLimit.maxMs);
   }
 
+  /** The open pause began at `at` (when the page's encoder paused, after pause() stopped the clocks), not before. */
+  pausedAtPage(at: number): void {
+    if (this.pausedSince === undefined || at <= this.pausedSince) return;
+    this.pausedSince = at;
+    this.pauses[this.pauses.length - 1].pausedAt = new Date(at);
+  }
+
   resume(now = Date.now()): void {
     if (this.pausedSince === undefined) return;
     this.pausedTotalMs += now - this.pausedSince;

@@ -198,6 +198,7 @@ export class RecordingSession implements LiveRecording {
         endReason: reason,
         error: this.failure ? { code: this.failure.code, message: this.failure.message } : undefined,
         quality: { ...this.stats.quality(start, output, this.clocks.pauses, { fps: req.options.fps, avAppliedMs: -deps.audioShiftMs, chunks: media.chunkReport(this.clocks.pauses) }), ...(output.hls ? { hls: output.hls } : {}) },
+        ...(this.clocks.pauses.length ? { pauses: this.clocks.pauses.map((p) => ({ ...p })) } : {}),
       };
       this.phase = 'done';
       this.finished.resolve(result);
@@ -271,13 +272,17 @@ export class RecordingSession implements LiveRecording {
     if (this.phase !== 'recording' || !this.page || this.clocks.paused === paused) return;
     if (paused) this.clocks.pause();
     const verb = paused ? 'pause' : 'resume';
+    let at: unknown;
     try {
-      await withDeadline(this.page.run(`window.recorder.${verb}()`), 5000, () => new Error(`no answer within 5 s`));
+      at = await withDeadline(this.page.run(`window.recorder.${verb}()`), 5000, () => new Error(`no answer within 5 s`));
     } catch (err) {
       this.fail(new AppError('PAGE_FAILED', `the recorder page did not ${verb}: ${(err as Error).message}`));
       return;
     }
-    if (!paused) this.clocks.resume();
+    // the page's own instant of the seam (a custom layout page's tab capture answers too)
+    const applied = typeof at === 'number' && Number.isFinite(at) ? Math.min(Date.now(), at) : Date.now();
+    if (paused) this.clocks.pausedAtPage(applied);
+    else this.clocks.resume(applied);
     this.deps.log.info({ recordedMs: this.progress().elapsedMs }, paused ? 'paused' : 'resumed');
   }
 

@@ -2,6 +2,7 @@
 import type { VideoInput } from '../../recorder-page/src/protocol';
 import type { RecordingOptions, OutputFormat } from './options';
 import type { StreamInfo } from './streams';
+import type { PausedSpan } from './timeline';
 
 export type { VideoInput };
 
@@ -165,6 +166,8 @@ export interface RecordingResult {
   endReason: RecordingEndReason;
   error?: { code: string; message: string };
   quality?: RecordingQuality;
+  /** The pauses where the page's encoder made them: the file's own seams, a moment after the API stamped each. */
+  pauses?: PausedSpan[];
 }
 
 export const RECORDING_END_REASONS = ['stopped', 'max_duration', 'pause_limit', 'room_ended', 'failed', 'shutdown'] as const;

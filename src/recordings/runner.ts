@@ -242,6 +242,9 @@ export class RecordingRunner {
     const extra = {
       ...end.extra,
       ...(end.result.quality ? { quality: assessQuality(end.result.quality, job.options.fps) } : {}),
+      // the API stamped each pause when it was asked for, the page made it a moment later: the
+      // chapters, sidecars and track cuts follow the file's own seams
+      ...(end.result.pauses?.length ? { pauses: end.result.pauses, pausedAt: end.result.pauses[end.result.pauses.length - 1].pausedAt } : {}),
     };
     const { path, size, durationMs } = end.result;
     let rec;

@@ -70,6 +70,24 @@ describe('session clocks while paused', () => {
     clocks.resume();
     expect(clocks.recordedMs(recordingAt)).toBe(1000);
   });
+
+  test("the pauses are where the page's encoder made them: a later pause instant moves the seam, an earlier one does not", () => {
+    const clocks = new SessionClocks();
+    const recordingAt = new Date(Date.now());
+    jest.advanceTimersByTime(6000);
+    clocks.pause();
+    const asked = Date.now();
+    clocks.pausedAtPage(asked + 250);
+    clocks.pausedAtPage(asked - 100);
+    jest.advanceTimersByTime(4000);
+    clocks.resume(Date.now() + 300);
+    expect(clocks.pauses).toEqual([{ pausedAt: new Date(asked + 250), resumedAt: new Date(asked + 4300) }]);
+    // recorded: 6.25 s before the seam; the 4.05 s paused are not counted
+    expect(clocks.recordedMs(recordingAt, asked + 5300)).toBe(7250);
+    // not paused: nothing to move
+    clocks.pausedAtPage(asked + 6000);
+    expect(clocks.pauses).toHaveLength(1);
+  });
 });
 
 describe('stored pauses and markers', () => {
