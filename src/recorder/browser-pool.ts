@@ -32,6 +32,8 @@ export class BrowserPool {
   private readonly standby: StandbyPages;
   /** The contexts of the pages given to recordings (a standby page joins once taken). */
   private readonly given = new WeakSet<BrowserContext>();
+  /** Those of them not closed yet: the browsers with a recording live in them. */
+  private readonly live = new Set<BrowserContext>();
 
   constructor(
     private readonly opts: BrowserPoolOptions,
@@ -39,7 +41,7 @@ export class BrowserPool {
   ) {
     this.launcher = new BrowserLauncher(opts, new BrowserOwnership(opts.stateDir ?? defaultBrowserStateDir(), log), log);
     const target = opts.warmBrowsers === 0 ? 0 : (opts.standbyPages ?? opts.warmBrowsers);
-    this.standby = new StandbyPages(target, { browsers: () => this.running(), load: (b) => this.loadStandby(b) }, log);
+    this.standby = new StandbyPages(target, { browsers: () => this.running(), recordingIn: (b) => this.recordingIn(b), load: (b) => this.loadStandby(b) }, log);
   }
 
   /**
@@ -103,8 +105,21 @@ export class BrowserPool {
   }
 
   private give(page: RecorderPage): RecorderPage {
-    this.given.add(page.page.browserContext());
-    return page;
+    const context = page.page.browserContext();
+    this.given.add(context);
+    this.live.add(context);
+    return {
+      ...page,
+      close: () => {
+        this.live.delete(context);
+        return page.close();
+      },
+    };
+  }
+
+  private recordingIn(browser: Browser): boolean {
+    for (const context of this.live) if (context.browser() === browser) return true;
+    return false;
   }
 
   private async loadStandby(browser: Browser): Promise<RecorderPage> {

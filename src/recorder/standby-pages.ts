@@ -15,6 +15,12 @@ interface Standby {
  * the worker could take another recording: on a full worker a page load is what made the
  * running recordings drop frames (3 recordings started at once beside their publishers on
  * 2 cores: 17-25 frames in the seconds their replacements loaded), and no start would use it.
+ * And not in a browser with a recording live while a standby page is left: a page loading
+ * beside a live recording held back that recording's incoming media for about a second (its
+ * packets came late and in a burst), so WebRTC concealed 140 to 675 ms of each participant's
+ * sound and kept a receive buffer of 240 to 960 ms for the rest of the call, on a quiet
+ * machine, 1.5 s into the recording. The page is loaded once that browser has no recording,
+ * or at once when none is left, so that the next start still finds one.
  */
 export class StandbyPages {
   private entries: Standby[] = [];
@@ -26,7 +32,7 @@ export class StandbyPages {
 
   constructor(
     private readonly target: number,
-    private readonly source: { browsers: () => Browser[]; load: (browser: Browser) => Promise<RecorderPage> },
+    private readonly source: { browsers: () => Browser[]; recordingIn: (browser: Browser) => boolean; load: (browser: Browser) => Promise<RecorderPage> },
     private readonly log: Logger,
   ) {}
 
@@ -77,7 +83,11 @@ export class StandbyPages {
   private refill(allAtOnce = false): void {
     this.refillTimer = undefined;
     if (!allAtOnce && this.entries.length < this.target && !this.mayLoad()) return this.scheduleRefill(2000);
-    const browsers = this.source.browsers();
+    const running = this.source.browsers();
+    // beside a live recording only when no standby page is left (see above)
+    const quiet = running.filter((b) => !this.source.recordingIn(b));
+    const browsers = quiet.length > 0 ? quiet : allAtOnce || this.entries.length === 0 ? running : [];
+    if (browsers.length === 0 && running.length > 0 && this.entries.length < this.target) return this.scheduleRefill(2000);
     while (!this.closed && browsers.length > 0 && this.entries.length < this.target) {
       const ready = this.prepare(browsers[this.nextBrowser++ % browsers.length]);
       if (!allAtOnce) {

@@ -5,7 +5,7 @@ import { Recorder } from '../../src/recorder/recorder';
 import { processTree } from '../../src/observability/process-tree';
 import { colourRegion, frameAt, processAlive } from '../helpers/media';
 import { type RecorderRig, useRecorderRig, recordIn, rigConfig as config } from '../helpers/recorder-rig';
-import { sleep } from '../helpers/recorder-process';
+import { sleep, waitFor } from '../helpers/recorder-process';
 import { testLivekit as livekit } from '../helpers/in-process-service';
 
 /**
@@ -101,6 +101,29 @@ describe('starting and stopping', () => {
     const counts: number[] = [];
     for (let i = 0; i < 60; i++, await sleep(100)) counts.push(await recorder.pool.openPages());
     expect({ lowest: Math.min(...counts), last: counts.at(-1), sockets: recorder.ingest.openSockets, active: recorder.activeCount }).toEqual({ lowest: 0, last: 0, sockets: 0, active: 0 });
+  }, 60000);
+
+  it('a standby page is loaded again once its browser has no recording live, not beside one while another is left', async () => {
+    const pub = await publishers.add({ room: 'standby', identity: 'teal', colour: '#008080', tone: 650 });
+    try {
+      const stock = () => recorder.pool.warmPages();
+      const full = config.recorder.standbyPages;
+      await waitFor(async () => (await stock()) === full, 20000, `${full} standby pages`);
+      const seen: number[] = [];
+      await record('standby', 'mp4', 5, async (elapsed) => {
+        // the refill used to wait 1.5 s after the take, then load beside the recording's first seconds
+        while (elapsed() < 4500) {
+          seen.push(await stock());
+          await sleep(250);
+        }
+      });
+      const stoppedAt = Date.now();
+      await waitFor(async () => (await stock()) === full, 20000, `${full} standby pages after the stop`);
+      console.log(`standby pages while recording: ${[...new Set(seen)].join(', ')}; back to ${full} ${Date.now() - stoppedAt} ms after the stop`);
+      expect({ most: Math.max(...seen), full }).toEqual({ most: full - 1, full });
+    } finally {
+      await pub.leave();
+    }
   }, 60000);
 
   it('a recording id that is not a storage segment is refused before anything opens (it names the spool file and the ingest path)', async () => {
