@@ -50,6 +50,16 @@ export interface AvReceiveSample {
   videoMs: number;
 }
 
+/**
+ * One participant's sound over the last second that WebRTC made up because its packets came
+ * late or not at all (inbound-rtp concealedSamples less silentConcealedSamples): a hole the
+ * file's listener hears.
+ */
+export interface SoundReceiveSample {
+  identity: string;
+  concealedMs: number;
+}
+
 /** A participant as the timeline names them. */
 export interface SpeakerRef {
   identity: string;
@@ -77,7 +87,8 @@ export type PageMessage =
    * `maxFrameGapMs`: the longest wait between two drawn frames since the last stats. Since the
    * encoder started: `framesDropped`, frames the encoder's track had no room for; `framesLate`,
    * frames drawn a whole frame period or more after their turn (the page was busy: the picture
-   * held, then the frames came bunched). `av`: each recorded participant's receive-side delays.
+   * held, then the frames came bunched). `av`: each recorded participant's receive-side delays;
+   * `sound`: each recorded participant's concealed sound.
    */
   | {
       type: 'stats';
@@ -90,6 +101,7 @@ export type PageMessage =
       framesDropped?: number;
       framesLate?: number;
       av?: AvReceiveSample[];
+      sound?: SoundReceiveSample[];
     }
   /** A recorded participant came (`present`) or went, at `at` (ms since the epoch). */
   | { type: 'presence'; identity: string; name: string; present: boolean; at: number }

@@ -1,5 +1,5 @@
 import { Track, type RemoteParticipant, type RemoteTrack } from 'livekit-client';
-import type { AvReceiveSample } from './protocol';
+import type { AvReceiveSample, SoundReceiveSample } from './protocol';
 
 /** The cumulative inbound-rtp counters of one receiver, as last read. */
 interface Counters {
@@ -12,6 +12,8 @@ interface Counters {
 /** Fewer samples (audio) or frames (video) than this since the last reading say nothing of the delay. */
 const MIN_AUDIO_SAMPLES = 4800;
 const MIN_VIDEO_FRAMES = 5;
+/** WebRTC's audio counters count samples at its decoder's output rate (48 kHz for Opus). */
+const AUDIO_SAMPLES_PER_MS = 48;
 
 /**
  * How long each recorded participant's sound and picture wait on the receive side, read from
@@ -25,6 +27,8 @@ const MIN_VIDEO_FRAMES = 5;
  */
 export class ReceiveStats {
   private readonly last = new WeakMap<RTCRtpReceiver, Counters>();
+  /** Each microphone receiver's audible concealed samples, as last read. */
+  private readonly concealed = new WeakMap<RTCRtpReceiver, number>();
 
   async sample(participants: Iterable<RemoteParticipant>, recorded: (identity: string) => boolean): Promise<AvReceiveSample[]> {
     const pairs: { identity: string; audio: RemoteTrack; video: RemoteTrack }[] = [];
@@ -44,6 +48,27 @@ export class ReceiveStats {
       return { identity, audioMs: audioDelay, videoMs: videoDelay };
     }));
     return samples.filter((s): s is AvReceiveSample => s !== undefined);
+  }
+
+  /**
+   * The sound each recorded participant's receiver made up since the last reading (none at a
+   * receiver's first: what it concealed before then is not this recording's).
+   */
+  async concealment(participants: Iterable<RemoteParticipant>, recorded: (identity: string) => boolean): Promise<SoundReceiveSample[]> {
+    const mics: { identity: string; track: RemoteTrack }[] = [];
+    for (const p of participants) {
+      const mic = p.getTrackPublication(Track.Source.Microphone);
+      if (recorded(p.identity) && mic?.track?.receiver && !mic.isMuted) mics.push({ identity: p.identity, track: mic.track as RemoteTrack });
+    }
+    const samples = await Promise.all(mics.map(async ({ identity, track }) => {
+      const s = await this.read(track);
+      if (!s) return undefined;
+      const audible = Number(s.concealedSamples ?? 0) - Number(s.silentConcealedSamples ?? 0);
+      const before = this.concealed.get(track.receiver!);
+      this.concealed.set(track.receiver!, audible);
+      return before === undefined ? undefined : { identity, concealedMs: Math.max(0, Math.round((audible - before) / AUDIO_SAMPLES_PER_MS)) };
+    }));
+    return samples.filter((s): s is SoundReceiveSample => s !== undefined);
   }
 
   /** The receiver's inbound-rtp entry. */

@@ -185,7 +185,7 @@ export const RecordingViewSchema = z
     error: z.object({ code: z.string(), message: z.string(), fault: z.string().nullable() }).nullable(),
     endedEarly: z.boolean().openapi({ description: 'Stopped by a fault (see error) but kept what it captured: the file is shorter than asked' }),
     quality: qualityReportSchema.nullable().openapi({
-      description: "Once the file is finished: its frame rate, the time from the start request to its first frame, who was in the room but not yet on screen then, the HLS output's segments and any missing, the frames the file lacks, the chunks resent, missing or late, the A/V offset applied and measured per participant, and warnings (LOW_FPS, FROZEN_PICTURE, LATE_PARTICIPANTS, SLOW_START, HLS_SEGMENTS_MISSING, HLS_LIVE_INTERRUPTED, CHUNKS_MISSING, AV_OUT_OF_SYNC)",
+      description: "Once the file is finished: its frame rate, the time from the start request to its first frame, who was in the room but not yet on screen then, the HLS output's segments and any missing, the frames the file lacks, the chunks resent, missing or late, the A/V offset applied and measured per participant, the sound made up for late or lost packets per participant, and warnings (LOW_FPS, FROZEN_PICTURE, LATE_PARTICIPANTS, SLOW_START, HLS_SEGMENTS_MISSING, HLS_LIVE_INTERRUPTED, CHUNKS_MISSING, AV_OUT_OF_SYNC, SOUND_CONCEALED)",
     }),
   })
   .openapi('Recording');

@@ -2,6 +2,7 @@ import type { PageMessage } from '../../recorder-page/src/protocol';
 import type { ChunkQuality, FrameQuality, ParticipantPresence, RecordingProgress, RecordingQuality, RecordingStart, VideoInput } from '../recordings/contract';
 import { toFileMs, type PausedSpan } from '../recordings/timeline';
 import { AvOffsetStats } from './av-offset-stats';
+import { SoundStats } from './sound-stats';
 
 type StatsMessage = Extract<PageMessage, { type: 'stats' }>;
 type PresenceMessage = Extract<PageMessage, { type: 'presence' }>;
@@ -28,6 +29,7 @@ export class SessionStats {
   private framesDropped = 0;
   private framesLate = 0;
   private readonly av = new AvOffsetStats();
+  private readonly sound = new SoundStats();
   private readonly presence: PresenceMessage[] = [];
   private readonly firstSeen = new Map<string, number>();
   private readonly listeners = new Set<(p: RecordingProgress) => void>();
@@ -44,6 +46,7 @@ export class SessionStats {
       this.framesDropped = msg.framesDropped ?? this.framesDropped;
       this.framesLate = msg.framesLate ?? this.framesLate;
       for (const a of msg.av ?? []) this.av.add(a.identity, a.audioMs - a.videoMs);
+      for (const s of msg.sound ?? []) this.sound.add(s.identity, s.concealedMs, Date.now());
       this.firstStatsAt ??= Date.now();
       if (Date.now() - this.firstStatsAt >= FPS_WARMUP_MS) {
         this.minFps = Math.min(this.minFps ?? Infinity, msg.fps);
@@ -103,6 +106,7 @@ export class SessionStats {
       ...(fileFps !== undefined ? { frames: this.frameCounts(file.frames ?? (fileFps * file.durationMs) / 1000, file.durationMs, recorded.fps) } : {}),
       ...(recorded.chunks ? { chunks: recorded.chunks } : {}),
       avOffset: { appliedMs: recorded.avAppliedMs, participants: this.av.summary(AV_READING_MS) },
+      sound: this.sound.summary(start.recordingAt, pauses, AV_READING_MS),
     };
   }
 

@@ -57,6 +57,8 @@ export interface RecordingQuality {
   chunks?: ChunkQuality;
   /** The A/V offset the recorder applied, and the one it measured on each participant's receive side. */
   avOffset?: AvOffsetQuality;
+  /** By participant: the sound WebRTC made up for packets that came late or never (holes a listener hears). */
+  sound?: SoundConcealed[];
 }
 
 export interface FrameQuality {
@@ -93,6 +95,13 @@ export interface AvOffsetQuality {
   appliedMs: number;
   /** By participant, from the recorder page's WebRTC stats (a reading a second): how far their sound ran behind their picture, positive when late. */
   participants: AvOffsetMeasured[];
+}
+
+export interface SoundConcealed {
+  identity: string;
+  /** In the file, in all; and the most in any one second (the page reads it a second apart). */
+  concealedMs: number;
+  worstSecondMs: number;
 }
 
 export interface AvOffsetMeasured {

@@ -37,9 +37,10 @@ export const qualityReportSchema = z.object({
       ),
     })
     .optional(),
+  sound: z.array(z.object({ identity: z.string(), concealedMs: z.number(), worstSecondMs: z.number() })).optional(),
   warnings: z.array(
     z.object({
-      code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING', 'HLS_LIVE_INTERRUPTED', 'CHUNKS_MISSING', 'AV_OUT_OF_SYNC']),
+      code: z.enum(['LOW_FPS', 'FROZEN_PICTURE', 'LATE_PARTICIPANTS', 'SLOW_START', 'HLS_SEGMENTS_MISSING', 'HLS_LIVE_INTERRUPTED', 'CHUNKS_MISSING', 'AV_OUT_OF_SYNC', 'SOUND_CONCEALED']),
       message: z.string(),
     }),
   ),
@@ -62,6 +63,13 @@ export const FREEZE_MS = 200;
 export const AV_SYNC_WINDOW_MS = { ahead: 45, behind: 125 } as const;
 /** A participant out of that window for longer than this in all is warned of (a spike of a second or two is not). */
 export const AV_OUT_OF_SYNC_MS = 3000;
+
+/**
+ * A second with this much of a participant's sound made up is a hole a listener hears:
+ * WebRTC's concealment stretches the last sound over a short loss, and fades it out over a
+ * longer one (the standby page loads that held a recording's packets back made 140-300 ms).
+ */
+export const SOUND_HOLE_MS = 100;
 
 export function assessQuality(q: RecordingQuality, requestedFps: number): QualityReport {
   const warnings: QualityWarning[] = [];
@@ -91,6 +99,11 @@ export function assessQuality(q: RecordingQuality, requestedFps: number): Qualit
   if (outOfSync.length > 0) {
     const worst = outOfSync.map((p) => `${p.identity} (${(p.outOfSyncMs / 1000).toFixed(0)} s, up to ${p.maxBehindMs >= p.maxAheadMs ? `${p.maxBehindMs} ms behind` : `${p.maxAheadMs} ms ahead`})`);
     warnings.push({ code: 'AV_OUT_OF_SYNC', message: `the sound was out of step with the picture for ${worst.join(', ')}` });
+  }
+  const holes = (q.sound ?? []).filter((s) => s.worstSecondMs >= SOUND_HOLE_MS);
+  if (holes.length > 0) {
+    const who = holes.map((s) => `${s.identity} (${s.concealedMs} ms in all, up to ${s.worstSecondMs} ms in one second)`);
+    warnings.push({ code: 'SOUND_CONCEALED', message: `sound was missing and made up by the recorder's WebRTC (packets came late or never) for ${who.join(', ')}` });
   }
   return { ...q, warnings };
 }

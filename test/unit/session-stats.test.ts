@@ -70,6 +70,30 @@ describe('frames, chunks and the A/V offset in the quality report', () => {
     expect(warning?.message).toBe('the sound was out of step with the picture for ann (4 s, up to 230 ms behind), bob (8 s, up to 60 ms ahead)');
   });
 
+  test('sound made up for late packets, per participant, in the file only (a pause left out); a warning for a hole a listener hears', () => {
+    const s = new SessionStats();
+    const realNow = Date.now;
+    const at = start.recordingAt.getTime();
+    const pauses = [{ pausedAt: new Date(at + 3000), resumedAt: new Date(at + 6000) }];
+    try {
+      // a reading a second, ending at 1..8 s: 40 ms at 2 s, 250 ms at 5 s (inside the pause), 120 ms at 8 s
+      const readings: Record<number, number> = { 2: 40, 5: 250, 8: 120 };
+      for (let i = 1; i <= 8; i++) {
+        Date.now = () => at + i * 1000;
+        s.onStats({ ...stats(), sound: [{ identity: 'ann', concealedMs: readings[i] ?? 0 }, { identity: 'bob', concealedMs: 0 }] }, progress);
+      }
+    } finally {
+      Date.now = realNow;
+    }
+    const q = s.quality(start, { fps: 30, durationMs: 5000 }, pauses, asked);
+    expect(q.sound).toEqual([
+      { identity: 'ann', concealedMs: 160, worstSecondMs: 120 },
+      { identity: 'bob', concealedMs: 0, worstSecondMs: 0 },
+    ]);
+    const warnings = assessQuality(q, 30).warnings.filter((w) => w.code === 'SOUND_CONCEALED');
+    expect(warnings.map((w) => w.message)).toEqual(["sound was missing and made up by the recorder's WebRTC (packets came late or never) for ann (160 ms in all, up to 120 ms in one second)"]);
+  });
+
   test('a quiet recording: no A/V warning, no chunk warning', () => {
     const s = new SessionStats();
     for (let i = 0; i < 10; i++) s.onStats({ ...stats(), av: [{ identity: 'ann', audioMs: 70, videoMs: 25 }] }, progress);
