@@ -112,8 +112,7 @@ async function start(query: string): Promise<void> {
   const lipSync = new LipSync(() => tracker.room.remoteParticipants.values());
   const statsTimer = setInterval(() => {
     const drawn = { fps: compositor.fps(), frames: compositor.frames, maxFrameGapMs: compositor.takeMaxFrameGap() };
-    const participants = () => tracker.room.remoteParticipants.values();
-    void Promise.all([receiveStats.sample(participants(), isRecorded), receiveStats.concealment(participants(), isRecorded)]).then(([av, sound]) => {
+    void receiveStats.sample(tracker.room.remoteParticipants.values(), isRecorded).then(({ av, sound }) => {
       lipSync.settled(av);
       capture.sendStats({
         type: 'stats',

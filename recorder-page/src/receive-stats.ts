@@ -30,45 +30,43 @@ export class ReceiveStats {
   /** Each microphone receiver's audible concealed samples, as last read. */
   private readonly concealed = new WeakMap<RTCRtpReceiver, number>();
 
-  async sample(participants: Iterable<RemoteParticipant>, recorded: (identity: string) => boolean): Promise<AvReceiveSample[]> {
-    const pairs: { identity: string; audio: RemoteTrack; video: RemoteTrack }[] = [];
+  /**
+   * One reading of every recorded participant with their microphone on, each receiver's stats
+   * read once: `av`, the delays of those with their camera on too; `sound`, what each
+   * microphone's receiver made up since the last reading (none at a receiver's first: what it
+   * concealed before then is not this recording's).
+   */
+  async sample(participants: Iterable<RemoteParticipant>, recorded: (identity: string) => boolean): Promise<{ av: AvReceiveSample[]; sound: SoundReceiveSample[] }> {
+    const mics: { identity: string; audio: RemoteTrack; video?: RemoteTrack }[] = [];
     for (const p of participants) {
       if (!recorded(p.identity)) continue;
       const audio = p.getTrackPublication(Track.Source.Microphone);
       const video = p.getTrackPublication(Track.Source.Camera);
-      if (!audio?.track || !video?.track || audio.isMuted || video.isMuted) continue;
-      pairs.push({ identity: p.identity, audio: audio.track as RemoteTrack, video: video.track as RemoteTrack });
+      if (!audio?.track || audio.isMuted) continue;
+      mics.push({ identity: p.identity, audio: audio.track as RemoteTrack, video: video?.track && !video.isMuted ? (video.track as RemoteTrack) : undefined });
     }
-    const samples = await Promise.all(pairs.map(async ({ identity, audio, video }) => {
-      const [a, v] = await Promise.all([this.read(audio), this.read(video)]);
-      if (!a || !v) return undefined;
+    const readings = await Promise.all(mics.map(async ({ identity, audio, video }) => {
+      const [a, v] = await Promise.all([this.read(audio), video ? this.read(video) : undefined]);
+      if (!a) return {};
+      const sound = this.concealedSince(identity, audio.receiver!, a);
+      if (!v) return { sound };
       const audioDelay = this.delayMs(audio.receiver!, a, MIN_AUDIO_SAMPLES, false);
-      const videoDelay = this.delayMs(video.receiver!, v, MIN_VIDEO_FRAMES, true);
-      if (audioDelay === undefined || videoDelay === undefined) return undefined;
-      return { identity, audioMs: audioDelay, videoMs: videoDelay };
+      const videoDelay = this.delayMs(video!.receiver!, v, MIN_VIDEO_FRAMES, true);
+      const av = audioDelay === undefined || videoDelay === undefined ? undefined : { identity, audioMs: audioDelay, videoMs: videoDelay };
+      return { sound, av };
     }));
-    return samples.filter((s): s is AvReceiveSample => s !== undefined);
+    return {
+      av: readings.map((r) => r.av).filter((x): x is AvReceiveSample => x !== undefined),
+      sound: readings.map((r) => r.sound).filter((x): x is SoundReceiveSample => x !== undefined),
+    };
   }
 
-  /**
-   * The sound each recorded participant's receiver made up since the last reading (none at a
-   * receiver's first: what it concealed before then is not this recording's).
-   */
-  async concealment(participants: Iterable<RemoteParticipant>, recorded: (identity: string) => boolean): Promise<SoundReceiveSample[]> {
-    const mics: { identity: string; track: RemoteTrack }[] = [];
-    for (const p of participants) {
-      const mic = p.getTrackPublication(Track.Source.Microphone);
-      if (recorded(p.identity) && mic?.track?.receiver && !mic.isMuted) mics.push({ identity: p.identity, track: mic.track as RemoteTrack });
-    }
-    const samples = await Promise.all(mics.map(async ({ identity, track }) => {
-      const s = await this.read(track);
-      if (!s) return undefined;
-      const audible = Number(s.concealedSamples ?? 0) - Number(s.silentConcealedSamples ?? 0);
-      const before = this.concealed.get(track.receiver!);
-      this.concealed.set(track.receiver!, audible);
-      return before === undefined ? undefined : { identity, concealedMs: Math.max(0, Math.round((audible - before) / AUDIO_SAMPLES_PER_MS)) };
-    }));
-    return samples.filter((s): s is SoundReceiveSample => s !== undefined);
+  /** The audible sound this microphone's receiver concealed since its last reading. */
+  private concealedSince(identity: string, receiver: RTCRtpReceiver, s: Record<string, unknown>): SoundReceiveSample | undefined {
+    const audible = Number(s.concealedSamples ?? 0) - Number(s.silentConcealedSamples ?? 0);
+    const before = this.concealed.get(receiver);
+    this.concealed.set(receiver, audible);
+    return before === undefined ? undefined : { identity, concealedMs: Math.max(0, Math.round((audible - before) / AUDIO_SAMPLES_PER_MS)) };
   }
 
   /** The receiver's inbound-rtp entry. */
