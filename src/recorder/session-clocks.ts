@@ -22,12 +22,12 @@ export class SessionClocks {
     return this.pausedSince !== undefined;
   }
 
-  /** Calls `onStall` with the silence so far once no chunk arrived for `stallMs` of recording. */
-  watchStall(lastChunkAt: () => number, stallMs: number, onStall: (silentMs: number) => void): void {
+  /** Calls `onStall` with the silence so far once the page gave no sign of life (a chunk: stall-watch.ts) for `stallMs` of recording. */
+  watchStall(lastSignOfLife: () => number, stallMs: number, onStall: (silentMs: number) => void): void {
     this.timers.push(
       setInterval(() => {
         if (this.paused) return;
-        const silentMs = Date.now() - Math.max(lastChunkAt(), this.resumedAt);
+        const silentMs = Date.now() - Math.max(lastSignOfLife(), this.resumedAt);
         if (silentMs > stallMs) onStall(silentMs);
       }, 500),
     );

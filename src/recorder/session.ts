@@ -4,6 +4,7 @@ import type { RecorderPage } from './browser-pages';
 import { deferred, withDeadline } from './deadline';
 import { openRecordingPage } from './page-launch';
 import { SessionClocks } from './session-clocks';
+import { StallWatch } from './stall-watch';
 import { applyToPage } from './session-live-change';
 import { SessionMedia } from './session-media';
 import { SessionStats } from './session-stats';
@@ -34,6 +35,7 @@ export class RecordingSession implements LiveRecording {
   private readonly clocks = new SessionClocks();
   private readonly stats = new SessionStats();
   private failure?: AppError;
+  private spoolFailed = false;
   private abortRequested = false;
   private detachBrowser?: () => void;
   private side?: SessionSideFiles;
@@ -49,7 +51,7 @@ export class RecordingSession implements LiveRecording {
   ) {
     this.id = req.id;
     this.drawn = req.options;
-    this.media = new SessionMedia(deps, req, { onChunkSpooled: (start) => this.first.resolve(start), onFault: (error) => this.fail(error) });
+    this.media = new SessionMedia(deps, req, { onChunkSpooled: (start) => this.first.resolve(start), onFault: (error) => ((this.spoolFailed = true), this.fail(error)) });
     // callers that only await stop() must not see an unhandled rejection
     this.first.promise.catch(() => undefined);
     this.finished.promise.catch(() => undefined);
@@ -98,11 +100,14 @@ export class RecordingSession implements LiveRecording {
       });
       this.phase = 'recording';
       media.lastChunkAt = Date.now();
-      this.clocks.watchStall(
-        () => media.lastChunkAt,
-        deps.stallSeconds * 1000,
-        (silentMs) => this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`)),
-      );
+      const stall = new StallWatch({
+        stallMs: deps.stallSeconds * 1000,
+        log,
+        lastChunkAt: () => media.lastChunkAt,
+        askPhase: () => page.run('window.recorderState.phase'),
+        onStalled: (silentMs) => this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`)),
+      });
+      this.clocks.watchStall(() => Math.max(media.lastChunkAt, stall.excusedAt), deps.stallSeconds * 1000, () => void stall.silent());
       const start = media.start!;
       if (req.maxDurationSeconds) this.clocks.endAfter(start.recordingAt, req.maxDurationSeconds, () => this.stopQuietly('max_duration'));
       this.clocks.endPausesAfter(deps.maxPauseSeconds, () => this.stopQuietly('pause_limit'));
@@ -178,10 +183,10 @@ export class RecordingSession implements LiveRecording {
     const endedAt = new Date();
     this.clocks.clear();
     try {
-      if (reason !== 'failed') {
-        // the page flushes MediaRecorder and waits until we acknowledged every chunk
-        await this.flushPage().catch((err: Error) => deps.log.warn({ err: err.message }, 'page flush failed; keeping what arrived'));
-      }
+      // The page flushes MediaRecorder and waits until we acknowledged every chunk. After a fault
+      // too: what the page holds was captured (a stalled page that thawed, a room that failed);
+      // a page that is gone fails at once. Only a spool that refused a chunk can take no more.
+      if (!this.spoolFailed) await this.flushPage().catch((err: Error) => deps.log.warn({ err: err.message }, 'page flush failed; keeping what arrived'));
       await this.release();
       await this.side?.close();
       const output = await media.finish();

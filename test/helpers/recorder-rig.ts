@@ -26,15 +26,16 @@ export const rigConfig = loadConfig({});
 
 /**
  * The test file's rig: opened before its tests (and handed to `opened`), closed after them.
- * `gated`: the recorder reaches LiveKit through a SignalGate (the publishers directly).
+ * `gated`: the recorder reaches LiveKit through a SignalGate (the publishers directly);
+ * `settings`: the recorder's, over the defaults.
  */
-export function useRecorderRig(opened: (rig: RecorderRig) => void, { gated = false } = {}): RecorderRig {
+export function useRecorderRig(opened: (rig: RecorderRig) => void, { gated = false, settings = {} as Partial<typeof rigConfig.recorder> } = {}): RecorderRig {
   const rig = {} as RecorderRig;
   beforeAll(async () => {
     rig.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-rec-'));
     rig.publishers = await SyntheticPublishers.launch({ chromiumPath: rigConfig.recorder.chromiumPath, livekit: testLivekit });
     if (gated) rig.gate = await SignalGate.open(testLivekit.url);
-    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, spoolDir: path.join(rig.dir, 'spool') }, rig.gate ? { ...testLivekit, url: rig.gate.url } : testLivekit);
+    rig.recorder = await Recorder.create({ ...rigConfig.recorder, warmBrowsers: 1, ...settings, spoolDir: path.join(rig.dir, 'spool') }, rig.gate ? { ...testLivekit, url: rig.gate.url } : testLivekit);
     opened(rig);
   }, 60000);
   afterAll(async () => {
