@@ -49,7 +49,7 @@ export async function startTestService(tag: string, env: Record<string, string> 
     LIVEKIT_WEBHOOK_ENABLED: 'false',
     ...env,
   });
-  const running = await startAll(config, createLogger('silent'));
+  const running = await startAll(config, createLogger(process.env.E2E_LOG_LEVEL ?? 'silent'));
   const base = running.url!;
   const token = userToken(secret, 'host-1');
   return {
