@@ -61,12 +61,12 @@ beforeAll(async () => {
   }
   await sleep(Math.max(0, CALL_MS - 2000 - (Date.now() - hogFrom)));
   await svc.api('POST', '/api/video-calls/quality-e2e/recording/stop');
-  // a run that never saw COMPLETED (once in 7 local runs with a 12 s hog) says where it stood
+  // a run that never saw COMPLETED (once in 11 local runs with a 12 s hog) says where it stood
   let last: any;
   done = await waitFor(async () => {
     last = (await svc.api('GET', viewPath)).body.data;
     return last.status === 'COMPLETED' ? last : null;
-  }, 60000, () => `COMPLETED, the view last: ${JSON.stringify({ status: last?.status, error: last?.error, endedEarly: last?.endedEarly })}`);
+  }, 60000, () => `COMPLETED, the view last: ${JSON.stringify({ status: last?.status, error: last?.error, endedEarly: last?.endedEarly })}; the service's log:\n${svc.recentLog().join('\n')}`);
   manifest = await (await fetch(`${svc.base}${done.manifest.url}`)).json();
   file = path.join(tmp, 'quality.mp4');
   fs.writeFileSync(file, Buffer.from(await (await svc.fetchAsHost(`${viewPath}/download`)).arrayBuffer()));

@@ -26,8 +26,13 @@ export interface TestService {
   api(method: string, urlPath: string, body?: unknown): Promise<ApiReply>;
   /** A request with the host's authorization, its answer as it came (downloads). */
   fetchAsHost(urlPath: string): Promise<Response>;
+  /** The service's last log lines (info and above), for a test to print when it fails; empty with E2E_LOG_LEVEL set (the log is on stdout then). */
+  recentLog(): string[];
   close(): Promise<void>;
 }
+
+/** Lines kept of a service's log. */
+const RECENT_LOG_LINES = 40;
 
 /**
  * `recorder all` in this process, as a user runs it, with the real recorder against the test
@@ -49,7 +54,11 @@ export async function startTestService(tag: string, env: Record<string, string> 
     LIVEKIT_WEBHOOK_ENABLED: 'false',
     ...env,
   });
-  const running = await startAll(config, createLogger(process.env.E2E_LOG_LEVEL ?? 'silent'));
+  const recent: string[] = [];
+  // a test's polling would fill it with its GETs
+  const polled = /"method":"GET".*"msg":"request"/;
+  const keep = { write: (line: string) => void (!polled.test(line) && recent.push(line.trimEnd()) > RECENT_LOG_LINES && recent.shift()) };
+  const running = await startAll(config, process.env.E2E_LOG_LEVEL ? createLogger(process.env.E2E_LOG_LEVEL) : createLogger('info', keep));
   const base = running.url!;
   const token = userToken(secret, 'host-1');
   return {
@@ -58,6 +67,7 @@ export async function startTestService(tag: string, env: Record<string, string> 
     dir,
     api: (method, urlPath, body) => apiRequest(base, token, method, urlPath, body),
     fetchAsHost: (urlPath) => fetch(base + urlPath, { headers: { authorization: `Bearer ${token}` } }),
+    recentLog: () => [...recent],
     async close() {
       await running.shutdown();
       await db.drop();
