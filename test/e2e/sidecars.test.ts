@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher, type PublisherSpec } from '../../src/demo/synthetic-publishers';
-import { audioSamples, tonePower } from '../helpers/media';
+import { audioSamples, tonePowerWindows } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
 import { untilAdmitted } from '../helpers/api-request';
@@ -106,12 +106,10 @@ async function expectCuesOnTheTones(svc: TestService, r: Recorded, cues: { ident
  * printed, the longest of each span in `holeMs`.
  */
 async function toneSpans(file: string, durationMs: number, turns: { hz: number; startMs: number }[]): Promise<{ startMs: number; endMs: number; holeMs: number }[]> {
-  const rate = 16000;
-  const win = rate / 50;
   const samples = await audioSamples(file, 0, durationMs / 1000 + 1, undefined, true);
   const windows = Math.floor(durationMs / 20);
   return turns.map(({ hz, startMs }) => {
-    const power = Array.from({ length: windows }, (_, k) => tonePower(samples.subarray(k * win, (k + 1) * win), hz, rate));
+    const power = tonePowerWindows(samples, hz, windows);
     const steady = power[Math.min(windows - 1, Math.round((startMs + 1000) / 20))];
     const on = power.map((p) => p >= steady / 10);
     let first = Math.max(0, Math.round((startMs - 1000) / 20));

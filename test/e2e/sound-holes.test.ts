@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { SyntheticPublishers, type Publisher } from '../../src/demo/synthetic-publishers';
-import { audioSamples, tonePower } from '../helpers/media';
+import { audioSamples, tonePowerWindows } from '../helpers/media';
 import { startTestService, testLivekit, type TestService } from '../helpers/in-process-service';
 import { sleep, waitFor } from '../helpers/recorder-process';
 import { untilAdmitted } from '../helpers/api-request';
@@ -74,10 +74,7 @@ afterAll(async () => {
 
 /** The longest run (ms) of 20 ms windows without a tenth of the tone's median power, between the file's first and last second. */
 async function longestHoleMs(hz: number, durationMs: number): Promise<{ ms: number; atMs: number }> {
-  const rate = 16000;
-  const win = rate / 50;
-  const samples = await audioSamples(file, 0, durationMs / 1000, undefined, true);
-  const power = Array.from({ length: Math.floor(samples.length / win) }, (_, k) => tonePower(samples.subarray(k * win, (k + 1) * win), hz, rate));
+  const power = tonePowerWindows(await audioSamples(file, 0, durationMs / 1000, undefined, true), hz);
   const median = [...power].sort((a, b) => a - b)[Math.floor(power.length / 2)];
   let best = { ms: 0, atMs: 0 };
   let run = 0;

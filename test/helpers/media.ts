@@ -78,6 +78,18 @@ export async function audioSamples(file: string, from: number, seconds: number, 
   return new Float32Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 4));
 }
 
+/** The window of tonePowerWindows, in ms. */
+const TONE_WINDOW_MS = 20;
+
+/**
+ * The power of one frequency in each TONE_WINDOW_MS window of 16 kHz samples (audioSamples'):
+ * `windows` of them, all that fit by default (one past the samples' end is NaN, which no threshold passes).
+ */
+export function tonePowerWindows(samples: Float32Array, hz: number, windows?: number): number[] {
+  const win = (16000 * TONE_WINDOW_MS) / 1000;
+  return Array.from({ length: windows ?? Math.floor(samples.length / win) }, (_, k) => tonePower(samples.subarray(k * win, (k + 1) * win), hz));
+}
+
 /** Power of one frequency in the samples (Goertzel), normalised by sample count. */
 export function tonePower(samples: Float32Array, hz: number, sampleRate = 16000): number {
   const k = (2 * Math.PI * hz) / sampleRate;
