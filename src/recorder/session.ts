@@ -107,7 +107,7 @@ export class RecordingSession implements LiveRecording {
         askPhase: () => page.run('window.recorderState.phase'),
         onStalled: (silentMs) => this.fail(new AppError('INGEST_STALLED', `no media from the recorder page for ${Math.round(silentMs / 1000)} s`)),
       });
-      this.clocks.watchStall(() => Math.max(media.lastChunkAt, stall.excusedAt), deps.stallSeconds * 1000, () => void stall.silent());
+      this.clocks.watchStall(() => stall.lastSignOfLife(), deps.stallSeconds * 1000, () => void stall.silent());
       const start = media.start!;
       if (req.maxDurationSeconds) this.clocks.endAfter(start.recordingAt, req.maxDurationSeconds, () => this.stopQuietly('max_duration'));
       this.clocks.endPausesAfter(deps.maxPauseSeconds, () => this.stopQuietly('pause_limit'));

@@ -15,8 +15,8 @@ const MAX_PROBE_MS = 5000;
  * is stalled.
  */
 export class StallWatch {
-  /** When the page last answered that it was still recording: the watchdog counts its silence from then. */
-  excusedAt = 0;
+  /** When the page last answered that it was still recording. */
+  private excusedAt = 0;
   private excuses = 0;
   private asking = false;
 
@@ -30,6 +30,11 @@ export class StallWatch {
       onStalled: (silentMs: number) => void;
     },
   ) {}
+
+  /** Where the watchdog counts the page's silence from: its last chunk, or its last answer after that. */
+  lastSignOfLife(): number {
+    return Math.max(this.o.lastChunkAt(), this.excusedAt);
+  }
 
   /** The watchdog found the silence too long: asks the page, once at a time. */
   async silent(): Promise<void> {
